@@ -1,0 +1,176 @@
+// Package cli implements the scimlab command line: subcommands, flag parsing
+// and typed exit codes. Each subcommand parses its own flag set and calls into
+// the packages that do the work.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// ExitCode is the process exit status (DESIGN.md, "Contracts other tools rely on").
+type ExitCode int
+
+// Exit codes.
+const (
+	ExitOK          ExitCode = 0 // all required checks pass
+	ExitFailures    ExitCode = 1 // conformance failures
+	ExitUsage       ExitCode = 2 // usage or configuration error
+	ExitUnreachable ExitCode = 3 // target unreachable
+)
+
+// Build information, set with -ldflags "-X …/cli.version=… -X …/cli.commit=…".
+var (
+	version = ""
+	commit  = ""
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) ExitCode
+}
+
+// env is what a subcommand may use: its output streams.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// usageError is a bad flag or argument: one line to stderr and exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+var commands []command
+
+func register(c command) { commands = append(commands, c) }
+
+func lookup(name string) *command {
+	for i := range commands {
+		if commands[i].name == name {
+			return &commands[i]
+		}
+	}
+	return nil
+}
+
+// Main runs scimlab with args (without the program name) and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) ExitCode {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return run(ctx, args, stdout, stderr)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) ExitCode {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printUsage(stderr)
+		return ExitUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				return c.run(ctx, e, []string{"--help"})
+			}
+		}
+		printUsage(stdout)
+		return ExitOK
+	case "-version", "--version":
+		args = []string{"version"}
+	}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "scimlab: unknown command %q (run 'scimlab help' for the list)\n", args[0])
+		return ExitUsage
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "scimlab: SCIM 2.0 conformance tester, reference server and IdP simulator")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: scimlab <command> [flags]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	cs := append([]command(nil), commands...)
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit codes: 0 pass, 1 conformance failures, 2 usage or config error, 3 target unreachable.")
+	fmt.Fprintln(w, "Run 'scimlab <command> --help' for a command's flags.")
+}
+
+// flags is a subcommand's flag set with its help printer.
+type flags struct {
+	*flag.FlagSet
+	help func()
+}
+
+// newFlags returns a flag set for a subcommand that reports errors instead of exiting.
+func newFlags(name, usage string, e *env) *flags {
+	fs := flag.NewFlagSet("scimlab "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	// The flag package calls Usage on every parse error; parse prints the
+	// help text itself, only for -h/--help.
+	fs.Usage = func() {}
+	return &flags{FlagSet: fs, help: func() {
+		fmt.Fprintf(e.stdout, "Usage: scimlab %s %s\n\nFlags:\n", name, usage)
+		fs.SetOutput(e.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}}
+}
+
+// parse parses args; it returns (code, true) when the command should stop:
+// after --help (0) or on a bad flag (one line, 2).
+func parse(fs *flags, args []string, e *env) (ExitCode, bool) {
+	err := fs.Parse(args)
+	if err == nil {
+		return ExitOK, false
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fs.help()
+		return ExitOK, true
+	}
+	fmt.Fprintf(e.stderr, "%s: %s\n", fs.Name(), firstLine(err.Error()))
+	return ExitUsage, true
+}
+
+// fail prints err as one line and returns the exit code it maps to.
+func fail(e *env, name string, err error, code ExitCode) ExitCode {
+	fmt.Fprintf(e.stderr, "scimlab %s: %s\n", name, firstLine(err.Error()))
+	return code
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// notBuilt answers for a subcommand whose issue has not landed yet.
+func notBuilt(name, summary string) command {
+	return command{name: name, summary: summary + " (not built yet)", run: func(ctx context.Context, e *env, args []string) ExitCode {
+		fs := newFlags(name, "", e)
+		if code, stop := parse(fs, args, e); stop {
+			return code
+		}
+		fmt.Fprintf(e.stderr, "scimlab %s: not built yet\n", name)
+		return ExitUsage
+	}}
+}

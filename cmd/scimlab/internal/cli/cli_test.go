@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     ExitCode
+		stderrRe string // substring expected on stderr
+		stdoutRe string // substring expected on stdout
+	}{
+		{"no args", nil, ExitUsage, "Usage: scimlab", ""},
+		{"help", []string{"help"}, ExitOK, "", "Commands:"},
+		{"unknown command", []string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`, ""},
+		{"version", []string{"version"}, ExitOK, "", "scimlab "},
+		{"version extra arg", []string{"version", "x"}, ExitUsage, "takes no arguments", ""},
+		{"bad flag", []string{"version", "--bogus"}, ExitUsage, "flag provided but not defined: -bogus", ""},
+		{"help flag", []string{"version", "--help"}, ExitOK, "", "Usage: scimlab version"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Fatalf("exit code = %d, want %d (stdout %q, stderr %q)", code, tc.code, out, errs)
+			}
+			if tc.stderrRe != "" && !strings.Contains(errs, tc.stderrRe) {
+				t.Errorf("stderr = %q, want it to contain %q", errs, tc.stderrRe)
+			}
+			if tc.stdoutRe != "" && !strings.Contains(out, tc.stdoutRe) {
+				t.Errorf("stdout = %q, want it to contain %q", out, tc.stdoutRe)
+			}
+		})
+	}
+}
+
+// A bad flag is answered with exactly one line on stderr and nothing on stdout.
+func TestBadFlagIsOneLine(t *testing.T) {
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, errs := runCLI(t, c.name, "--definitely-not-a-flag")
+			if code != ExitUsage {
+				t.Fatalf("exit code = %d, want 2", code)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want empty", out)
+			}
+			if n := strings.Count(errs, "\n"); n != 1 {
+				t.Errorf("stderr has %d lines, want 1: %q", n, errs)
+			}
+		})
+	}
+}
+
+// Every command answers --help with its usage on stdout and exit 0.
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, c := range commands {
+		t.Run(c.name, func(t *testing.T) {
+			code, out, _ := runCLI(t, c.name, "--help")
+			if code != ExitOK || !strings.Contains(out, "Usage: scimlab "+c.name) {
+				t.Fatalf("--help: code %d, stdout %q", code, out)
+			}
+		})
+	}
+}

@@ -1,0 +1,173 @@
+// Package store is the reference server's persistence: SCIM resources, group
+// membership kept per member (so that one membership change costs O(changed
+// members), not O(group size)), bearer-token records and small settings.
+//
+// Backends: SQLite through modernc.org/sqlite (the embedded default, durable:
+// a returned Create/Update means the data is on disk) and an in-memory store.
+// Every backend passes the conformance tests in storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors every backend returns (wrapped or bare; test with errors.Is).
+var (
+	// ErrNotFound: no resource (or token, setting) with that id.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict: the resource's Key is already taken by another resource of the same type.
+	ErrConflict = errors.New("store: unique key already in use")
+	// ErrVersionMismatch: the caller's expected version is not the current one (If-Match).
+	ErrVersionMismatch = errors.New("store: version mismatch")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Resource is one stored SCIM resource. Doc holds its attributes without id,
+// meta and (for groups) members, which the store keeps in their own table.
+type Resource struct {
+	Type string // resource type name: "User", "Group"
+	ID   string
+	// Key must be unique among resources of Type when non-empty: the
+	// normalised userName of a User or displayName of a Group (the caller
+	// lower-cases it where the attribute is case-insensitive).
+	Key string
+	// ExternalID is indexed for `externalId eq` lookups; not unique.
+	ExternalID string
+	Doc        map[string]any
+	Created    time.Time
+	Modified   time.Time
+	// Version increases by one on every successful write; the server derives
+	// the ETag and meta.version from it.
+	Version int64
+	// Seq orders resources by creation, stably, for paging.
+	Seq int64
+}
+
+// Member is one group member.
+type Member struct {
+	Value   string `json:"value"`             // the member's resource id
+	Type    string `json:"type,omitempty"`    // "User" or "Group"
+	Display string `json:"display,omitempty"` // as sent; the server may refresh it
+}
+
+// GroupRef is one group a resource belongs to (for User.groups).
+type GroupRef struct {
+	ID      string
+	Display string // the group's Key-bearing display name as stored in its Doc
+}
+
+// Query selects resources of one type. At most one of ID, Key and ExternalID
+// is used as an index; Match (if set) filters what the index yields, or every
+// resource of the type when no index field is set. Results come in Seq order.
+type Query struct {
+	Type       string
+	ID         string
+	Key        string
+	ExternalID string
+	// MemberOf, when set, keeps only resources that are members of that group.
+	MemberOf string
+	// HasMember, when set, keeps only groups that have that member.
+	HasMember string
+	// Match is called with each candidate; members are loaded into
+	// Doc["members"] first when LoadMembers is set.
+	Match       func(r *Resource) bool
+	LoadMembers bool
+	// Offset and Limit page the matched results (Limit < 0: no limit).
+	Offset int
+	Limit  int
+}
+
+// Tx is a write transaction. Its changes become visible and durable together
+// when the function passed to Store.Update or Store.Write returns nil; they are
+// discarded when it returns an error.
+type Tx interface {
+	// Get reads a resource inside the transaction (members not loaded).
+	Get(typ, id string) (*Resource, error)
+	// Exists reports whether a resource of that type and id exists.
+	Exists(typ, id string) (bool, error)
+	// Members returns a group's members in insertion order.
+	Members(groupID string) ([]Member, error)
+	// AddMembers adds members that are not there yet and returns how many were added.
+	AddMembers(groupID string, m []Member) (int, error)
+	// RemoveMembers removes the members with those values and returns how many were removed.
+	RemoveMembers(groupID string, values []string) (int, error)
+	// SetMembers replaces the whole member list.
+	SetMembers(groupID string, m []Member) error
+}
+
+// Store is a backend. All methods are safe for concurrent use; writes to one
+// resource are serialised so that no update is lost (idp-traffic.md B19:
+// concurrent group PATCHes must both land).
+type Store interface {
+	// Create stores r (ID set by the caller) with its members (groups), setting
+	// Created, Modified, Version (1) and Seq. ErrConflict when Key is taken.
+	Create(ctx context.Context, r *Resource, members []Member) error
+	// Get returns the resource; with members true a group's members are loaded
+	// into Doc["members"] as []any of map[string]any{"value","type","display"}.
+	Get(ctx context.Context, typ, id string, members bool) (*Resource, error)
+	// Update runs fn on the current resource inside a write transaction. fn
+	// changes r.Doc/Key/ExternalID in place and may change members through tx.
+	// ifVersion > 0 makes the update conditional (ErrVersionMismatch). When fn
+	// returns nil the resource is saved with Version+1 and a new Modified time,
+	// unless fn returned ErrUnchanged, which commits member changes (if any)
+	// without bumping the version only when there were none.
+	Update(ctx context.Context, typ, id string, ifVersion int64, fn func(tx Tx, r *Resource) error) (*Resource, error)
+	// Delete removes the resource and every membership that names it as a member.
+	Delete(ctx context.Context, typ, id string, ifVersion int64) error
+	// List returns one page of matches and the total number of matches.
+	List(ctx context.Context, q Query) (page []*Resource, total int, err error)
+	// GroupsOf lists the groups that have id as a direct member.
+	GroupsOf(ctx context.Context, id string) ([]GroupRef, error)
+	// Write runs fn in a write transaction with no particular resource (bulk, checks).
+	Write(ctx context.Context, fn func(tx Tx) error) error
+
+	Tokens
+	Settings
+
+	// Close flushes and releases the backend.
+	Close() error
+}
+
+// ErrUnchanged may be returned by an Update function to say nothing changed:
+// the resource keeps its Version and Modified time.
+var ErrUnchanged = errors.New("store: unchanged")
+
+// Token is a stored bearer-token record; the secret itself is never stored,
+// only its hash.
+type Token struct {
+	ID           string
+	Name         string
+	Account      string // service account the token is bound to ("" = none)
+	Hash         string // hex SHA-256 of the secret
+	Prefix       string // first characters of the secret, for display ("scimlab_ab12…")
+	Profile      string
+	EmailDomains []string
+	Created      time.Time
+	Expires      time.Time // zero = never
+	LastUsed     time.Time // zero = never used
+	Revoked      time.Time // zero = not revoked
+}
+
+// Tokens stores token records.
+type Tokens interface {
+	PutToken(ctx context.Context, t Token) error // insert or replace by ID
+	TokenByHash(ctx context.Context, hash string) (Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	// TouchToken records a use; backends may coalesce frequent touches.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
+// Settings is a small key/value table for server state (profile last served,
+// basic-auth credential hash, accounts, notices already sent).
+type Settings interface {
+	Setting(ctx context.Context, key string) (string, bool, error)
+	PutSetting(ctx context.Context, key, value string) error
+	// Settings lists every key with the prefix, sorted.
+	SettingsWithPrefix(ctx context.Context, prefix string) (map[string]string, error)
+	// PutSettingIfAbsent stores value only when key is absent and reports whether it did
+	// (used to emit each expiry notice exactly once, across restarts and replicas).
+	PutSettingIfAbsent(ctx context.Context, key, value string) (bool, error)
+}

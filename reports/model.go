@@ -1,0 +1,141 @@
+// Package reports holds the one report model that the conformance suites, the
+// simulator and replay all write, and renders it as JSON, JUnit XML, Markdown,
+// HTML and a terminal summary.
+package reports
+
+import (
+	"time"
+)
+
+// SchemaVersion is the version of the JSON form of a Run. It changes only when
+// a field is removed or changes meaning; added fields keep the version.
+const SchemaVersion = 1
+
+// Verdict is the outcome of one check (DESIGN.md, "Checks and verdicts").
+type Verdict string
+
+// Verdicts, in the order a summary lists them.
+const (
+	Pass                Verdict = "pass"
+	Fail                Verdict = "fail"
+	Error               Verdict = "error"
+	UnsupportedButWorks Verdict = "unsupported-but-works"
+	Waived              Verdict = "waived"
+	Skipped             Verdict = "skipped"
+)
+
+// Level says how binding a check is: an RFC requirement level or an IdP need.
+type Level string
+
+// Levels. IdP needs are written "IDP:<name>", e.g. "IDP:okta".
+const (
+	Must   Level = "MUST"
+	Should Level = "SHOULD"
+	May    Level = "MAY"
+)
+
+// IdPLevel returns the level for what the named IdP needs beyond the RFC.
+func IdPLevel(idp string) Level { return Level("IDP:" + idp) }
+
+// Run is one execution of the suites, a simulation or a replay.
+type Run struct {
+	SchemaVersion int    `json:"schemaVersion"`
+	Tool          Tool   `json:"tool"`
+	Kind          string `json:"kind"` // "test", "simulate" or "replay"
+	Command       string `json:"command,omitempty"`
+	// Target is the base URL tested, never with credentials in it.
+	Target string `json:"target"`
+	// Profile names the server profile (for suites) or the IdP profile (for simulations).
+	Profile  string        `json:"profile,omitempty"`
+	IdP      string        `json:"idp,omitempty"`
+	Seed     int64         `json:"seed,omitempty"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"durationNs"`
+	// Capabilities are what the target declared in /ServiceProviderConfig, keyed
+	// by feature name (patch, bulk, filter, sort, etag, changePassword, …).
+	Capabilities []Capability `json:"capabilities,omitempty"`
+	Checks       []Check      `json:"checks"`
+	// Operations holds latency statistics per simulated operation (simulator runs).
+	Operations []OperationStats `json:"operations,omitempty"`
+	// Differences lists where the target's end state departs from what the IdP
+	// pushed (simulator runs).
+	Differences []Difference `json:"differences,omitempty"`
+	// Orphans lists resources a run created and could not remove.
+	Orphans []string `json:"orphans,omitempty"`
+	// Notes are free-form lines a run wants the reader to see.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Tool identifies the scimlab build that wrote a run.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Commit  string `json:"commit,omitempty"`
+}
+
+// Capability is one feature as the target declared it and as the run observed it.
+type Capability struct {
+	Name     string `json:"name"`
+	Declared bool   `json:"declared"`
+	// Observed is nil when the run had no way to tell.
+	Observed *bool  `json:"observed,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// Check is one verdict with what decided it.
+type Check struct {
+	ID       string        `json:"id"`
+	Title    string        `json:"title"`
+	Area     string        `json:"area"`
+	RFC      string        `json:"rfc,omitempty"` // e.g. "RFC7644 §3.5.2"
+	Level    Level         `json:"level"`
+	Verdict  Verdict       `json:"verdict"`
+	Duration time.Duration `json:"durationNs"`
+	// Reason is one line on anything but a pass.
+	Reason string `json:"reason,omitempty"`
+	// Labels are the check's labels beyond area and level (e.g. "idp:entra").
+	Labels []string `json:"labels,omitempty"`
+	// Capability names the feature from /ServiceProviderConfig that gates the
+	// check (e.g. "patch"), or is empty when nothing gates it.
+	Capability string     `json:"capability,omitempty"`
+	Evidence   []Exchange `json:"evidence,omitempty"`
+}
+
+// Exchange is one HTTP request and its response, redacted and size-capped.
+type Exchange struct {
+	Request  HTTPMessage   `json:"request"`
+	Response HTTPMessage   `json:"response"`
+	Latency  time.Duration `json:"latencyNs,omitempty"`
+}
+
+// HTTPMessage is a request (Method and URL set) or a response (Status set).
+type HTTPMessage struct {
+	Method  string              `json:"method,omitempty"`
+	URL     string              `json:"url,omitempty"`
+	Status  int                 `json:"status,omitempty"`
+	Headers map[string][]string `json:"headers,omitempty"`
+	Body    string              `json:"body,omitempty"`
+	// Truncated is true when Body was cut to the size cap.
+	Truncated bool `json:"truncated,omitempty"`
+	// OriginalSize is the body's length in bytes before it was cut; it is set
+	// only when Truncated is true.
+	OriginalSize int `json:"originalSize,omitempty"`
+}
+
+// OperationStats is the latency of one kind of simulated operation.
+type OperationStats struct {
+	Operation string        `json:"operation"`
+	Count     int           `json:"count"`
+	Errors    int           `json:"errors"`
+	P50       time.Duration `json:"p50Ns"`
+	P95       time.Duration `json:"p95Ns"`
+	P99       time.Duration `json:"p99Ns"`
+}
+
+// Difference is one place where the target's state departs from the IdP's directory.
+type Difference struct {
+	Resource  string `json:"resource"` // e.g. "User ana@example.test"
+	Attribute string `json:"attribute,omitempty"`
+	Want      string `json:"want,omitempty"`
+	Got       string `json:"got,omitempty"`
+}
