@@ -8,6 +8,26 @@
 // float64, bool, nil, []any and map[string]any. Attribute names compare
 // case-insensitively (RFC 7643 §2.1); validation rewrites them to the schema's
 // spelling so that later stages can look them up exactly.
+//
+// The core schemas are data: rfc7643.json holds the §8.7 representations as
+// the RFC prints them, and a short, cited list of amendments (see amend in
+// core.go) aligns them with the RFC's normative text where the two disagree.
+// User, Group, EnterpriseUser, ServiceProviderConfig, ResourceTypeSchema and
+// SchemaSchema return deep copies, so a target profile may change them.
+//
+// A resource passes through three operations here:
+//
+//   - ResourceType.Validate turns a POST or PUT body into the stored form
+//     (RFC 7643 §2, §7; RFC 7644 §3.3, §3.5.1), and CheckImmutable adds the
+//     PUT rule for immutable attributes.
+//   - ResourceType.Project turns the stored form into a response, applying
+//     "returned" and the attributes and excludedAttributes parameters
+//     (RFC 7644 §3.4.2.5, §3.9).
+//   - Schema.Resource and ResourceType.Resource give the discovery
+//     representations (RFC 7643 §6, §7).
+//
+// Attribute names in all of them follow RFC 7644 §3.10; ResolveName gives
+// the grammar and resolves one name.
 package schema
 
 import "strings"
@@ -74,6 +94,13 @@ type Attribute struct {
 	Uniqueness      Uniqueness   `json:"uniqueness"`
 	ReferenceTypes  []string     `json:"referenceTypes,omitempty"`
 	SubAttributes   []*Attribute `json:"subAttributes,omitempty"`
+
+	// StrictCanonical makes Validate refuse a value that is not one of
+	// CanonicalValues (compared per CaseExact). RFC 7643 §7 lets a service
+	// provider accept other values, and IdPs send them ("Work", "mobile2"),
+	// so no core schema sets it; a profile may. It is not part of the wire
+	// form.
+	StrictCanonical bool `json:"-"`
 }
 
 // Sub returns the sub-attribute called name (case-insensitive), or nil.
