@@ -5,6 +5,10 @@
 // Backends: SQLite through modernc.org/sqlite (the embedded default, durable:
 // a returned Create/Update means the data is on disk) and an in-memory store.
 // Every backend passes the conformance tests in storetest.
+//
+// Times are kept in UTC to the microsecond. Documents are kept as JSON: what
+// comes back is what encoding/json decodes (string, float64, bool, nil, []any,
+// map[string]any).
 package store
 
 import (
@@ -26,7 +30,8 @@ var (
 )
 
 // Resource is one stored SCIM resource. Doc holds its attributes without id,
-// meta and (for groups) members, which the store keeps in their own table.
+// meta and (for groups) members, which the store keeps in their own table: a
+// top-level "members" attribute in Doc is never stored.
 type Resource struct {
 	Type string // resource type name: "User", "Group"
 	ID   string
@@ -42,7 +47,8 @@ type Resource struct {
 	// Version increases by one on every successful write; the server derives
 	// the ETag and meta.version from it.
 	Version int64
-	// Seq orders resources by creation, stably, for paging.
+	// Seq orders resources by creation, stably, for paging; it is unique
+	// across types and never reused.
 	Seq int64
 }
 
@@ -62,8 +68,11 @@ type GroupRef struct {
 // Query selects resources of one type. At most one of ID, Key and ExternalID
 // is used as an index; Match (if set) filters what the index yields, or every
 // resource of the type when no index field is set. Results come in Seq order.
+//
+// Every field that is set must hold (they combine with AND). Match sees each
+// candidate read-only and must not call the store.
 type Query struct {
-	Type       string
+	Type       string // "" searches every type (RFC 7644 §3.4.2: a query at the server root)
 	ID         string
 	Key        string
 	ExternalID string
@@ -75,14 +84,20 @@ type Query struct {
 	// Doc["members"] first when LoadMembers is set.
 	Match       func(r *Resource) bool
 	LoadMembers bool
-	// Offset and Limit page the matched results (Limit < 0: no limit).
+	// Offset and Limit page the matched results (Limit < 0: no limit;
+	// Limit 0: an empty page, only the total, as for SCIM count=0).
 	Offset int
 	Limit  int
 }
 
 // Tx is a write transaction. Its changes become visible and durable together
 // when the function passed to Store.Update or Store.Write returns nil; they are
-// discarded when it returns an error.
+// discarded when it returns an error. The function must use only tx, never
+// the Store (the store may run it on its single writer).
+//
+// A group whose members change gets Version+1 and a new Modified time once
+// per transaction, so that its ETag follows its members. Member methods return
+// ErrNotFound when no resource has the group id.
 type Tx interface {
 	// Get reads a resource inside the transaction (members not loaded).
 	Get(typ, id string) (*Resource, error)
@@ -90,11 +105,13 @@ type Tx interface {
 	Exists(typ, id string) (bool, error)
 	// Members returns a group's members in insertion order.
 	Members(groupID string) ([]Member, error)
-	// AddMembers adds members that are not there yet and returns how many were added.
+	// AddMembers adds members that are not there yet (existing ones keep their
+	// type and display) and returns how many were added. A member with an
+	// empty Value is an error.
 	AddMembers(groupID string, m []Member) (int, error)
 	// RemoveMembers removes the members with those values and returns how many were removed.
 	RemoveMembers(groupID string, values []string) (int, error)
-	// SetMembers replaces the whole member list.
+	// SetMembers replaces the whole member list (repeated values: the first wins).
 	SetMembers(groupID string, m []Member) error
 }
 
@@ -106,14 +123,17 @@ type Store interface {
 	// Created, Modified, Version (1) and Seq. ErrConflict when Key is taken.
 	Create(ctx context.Context, r *Resource, members []Member) error
 	// Get returns the resource; with members true a group's members are loaded
-	// into Doc["members"] as []any of map[string]any{"value","type","display"}.
+	// into Doc["members"] as []any of map[string]any{"value","type","display"}
+	// ("type" and "display" only when not empty; no "members" when there are none).
 	Get(ctx context.Context, typ, id string, members bool) (*Resource, error)
 	// Update runs fn on the current resource inside a write transaction. fn
 	// changes r.Doc/Key/ExternalID in place and may change members through tx.
 	// ifVersion > 0 makes the update conditional (ErrVersionMismatch). When fn
 	// returns nil the resource is saved with Version+1 and a new Modified time,
 	// unless fn returned ErrUnchanged, which commits member changes (if any)
-	// without bumping the version only when there were none.
+	// without bumping the version only when there were none. r is a copy
+	// without members. Update returns the resource as saved (for ErrUnchanged
+	// without member changes: as it was, and a nil error).
 	Update(ctx context.Context, typ, id string, ifVersion int64, fn func(tx Tx, r *Resource) error) (*Resource, error)
 	// Delete removes the resource and every membership that names it as a member.
 	Delete(ctx context.Context, typ, id string, ifVersion int64) error
@@ -127,7 +147,8 @@ type Store interface {
 	Tokens
 	Settings
 
-	// Close flushes and releases the backend.
+	// Close flushes and releases the backend; later calls return ErrClosed.
+	// Closing twice is not an error.
 	Close() error
 }
 
@@ -153,10 +174,11 @@ type Token struct {
 
 // Tokens stores token records.
 type Tokens interface {
-	PutToken(ctx context.Context, t Token) error // insert or replace by ID
+	PutToken(ctx context.Context, t Token) error // insert or replace by ID; ErrConflict when another token has the Hash
 	TokenByHash(ctx context.Context, hash string) (Token, error)
 	ListTokens(ctx context.Context) ([]Token, error)
 	// TouchToken records a use; backends may coalesce frequent touches.
+	// LastUsed never moves back; ErrNotFound for an unknown id.
 	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 

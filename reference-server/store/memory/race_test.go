@@ -1,0 +1,7 @@
+//go:build race
+
+package memory_test
+
+// race is true under the race detector, which makes volume tests slow and
+// their heap numbers meaningless.
+const race = true

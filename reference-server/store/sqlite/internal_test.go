@@ -1,0 +1,334 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scimlab/scimlab/reference-server/store"
+)
+
+func openT(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// plan returns SQLite's query plan for q, one step per line.
+func plan(t *testing.T, s *Store, q string, args ...any) string {
+	t.Helper()
+	rows, err := s.rdb.Query("EXPLAIN QUERY PLAN "+q, args...)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var steps []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		steps = append(steps, detail)
+	}
+	return strings.Join(steps, "\n")
+}
+
+// TestIndexedQueries checks that lookups by an index field never scan a
+// whole table (a plain "SCAN resources" or "SCAN members"), and that a
+// scan of one type walks the type index in seq order without sorting.
+func TestIndexedQueries(t *testing.T) {
+	s := openT(t, ":memory:")
+	queries := []store.Query{
+		{Type: "User", ID: "x"},
+		{Type: "User", Key: "x"},
+		{Type: "User", ExternalID: "x"},
+		{Type: "User", MemberOf: "g"},
+		{Type: "Group", HasMember: "u"},
+		{Type: "User", Key: "x", ExternalID: "y", MemberOf: "g"},
+		{Type: "Group", HasMember: "u", MemberOf: "g"},
+		{ID: "x"},
+		{HasMember: "u"},
+	}
+	for _, q := range queries {
+		w, args := where(q)
+		for _, sql := range []string{
+			"SELECT COUNT(*) FROM resources" + w,
+			"SELECT " + resourceCols + " FROM resources" + w + " ORDER BY seq",
+		} {
+			p := plan(t, s, sql, args...)
+			for _, line := range strings.Split(p, "\n") {
+				if strings.HasPrefix(line, "SCAN ") && !strings.Contains(line, "USING") {
+					t.Errorf("%+v: full scan:\n%s\n%s", q, sql, p)
+				}
+				if strings.Contains(line, "resources_type") {
+					t.Errorf("%+v: walks the whole type:\n%s\n%s", q, sql, p)
+				}
+			}
+		}
+	}
+	w, args := where(store.Query{Type: "User"})
+	p := plan(t, s, "SELECT "+resourceCols+" FROM resources"+w+" ORDER BY seq", args...)
+	if !strings.Contains(p, "resources_type") || strings.Contains(p, "TEMP B-TREE") {
+		t.Errorf("type scan plan:\n%s", p)
+	}
+	for _, q := range []string{
+		membersQuery,
+		"SELECT COALESCE(MAX(pos), 0) FROM members WHERE group_id = ?",
+		"SELECT group_id FROM members WHERE value = ?",
+		"DELETE FROM members WHERE value = ?",
+		"DELETE FROM members WHERE group_id = ? AND value = ?",
+		"UPDATE resources SET version = version + 1, modified = ? WHERE id = ?",
+		"SELECT 1 FROM resources WHERE id = ? LIMIT 1",
+		"SELECT 1 FROM resources WHERE type = ? AND key = ? AND key <> '' AND id <> ?",
+		"SELECT id FROM tokens WHERE hash = ?",
+	} {
+		p := plan(t, s, q, "a", "b", "c")
+		if strings.Contains(p, "SCAN ") && !strings.Contains(p, "USING") || strings.Contains(p, "TEMP B-TREE") {
+			t.Errorf("%s:\n%s", q, p)
+		}
+	}
+	p = plan(t, s, `SELECT r.id FROM members m JOIN resources r ON r.id = m.group_id WHERE m.value = ? ORDER BY r.seq`, "u")
+	if strings.Contains(p, "SCAN ") {
+		t.Errorf("GroupsOf plan:\n%s", p)
+	}
+}
+
+// TestBatch queues requests behind a blocked writer so that they run as one
+// batch, and checks that each gets its own outcome: a failing request rolls
+// back to its savepoint only, a cancelled one is skipped, a panic reaches
+// its caller, and the others commit.
+func TestBatch(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "b.db"))
+	ctx := context.Background()
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() {
+		_ = s.Write(ctx, func(store.Tx) error { close(started); <-release; return nil })
+	}()
+	<-started
+
+	boom := errors.New("boom")
+	cctx, cancel := context.WithCancel(ctx)
+	type result struct {
+		name string
+		err  error
+		pnc  any
+	}
+	results := make(chan result, 5)
+	queue := 0
+	submit := func(name string, ctx context.Context, fn func(w *wtx) error) {
+		queue++
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					results <- result{name: name, pnc: p}
+				}
+			}()
+			results <- result{name: name, err: s.do(ctx, fn)}
+		}()
+		for len(s.reqs) < queue {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	insert := func(id string) func(w *wtx) error {
+		return func(w *wtx) error {
+			_, err := w.exec("INSERT INTO settings (key, value) VALUES (?, 'x')", id)
+			return err
+		}
+	}
+	submit("a", ctx, insert("a"))
+	submit("fails", ctx, func(w *wtx) error {
+		if err := insert("f")(w); err != nil {
+			return err
+		}
+		return boom
+	})
+	submit("cancelled", cctx, insert("c"))
+	submit("panics", ctx, func(w *wtx) error {
+		_ = insert("p")(w)
+		panic("kaboom")
+	})
+	submit("b", ctx, insert("b"))
+	cancel()
+	// The cancelled caller returns at once.
+	if r := <-results; r.name != "cancelled" || !errors.Is(r.err, context.Canceled) {
+		t.Fatalf("first result %+v, want the cancelled request", r)
+	}
+	if n := len(s.reqs); n != 5 {
+		t.Fatalf("%d requests queued, want 5", n)
+	}
+	close(release)
+	got := map[string]result{}
+	for range 4 {
+		r := <-results
+		got[r.name] = r
+	}
+	if got["a"].err != nil || got["b"].err != nil {
+		t.Fatalf("a: %v, b: %v", got["a"].err, got["b"].err)
+	}
+	if !errors.Is(got["fails"].err, boom) {
+		t.Fatalf("fails: %v", got["fails"].err)
+	}
+	if got["panics"].pnc != "kaboom" {
+		t.Fatalf("panics: %+v", got["panics"])
+	}
+	m, err := s.SettingsWithPrefix(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || m["a"] == "" || m["b"] == "" {
+		t.Fatalf("committed settings %v, want a and b only", m)
+	}
+}
+
+func TestGroupCommit(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "g.db"))
+	before := s.Stats()
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			r := &store.Resource{Type: "User", ID: fmt.Sprint(i), Key: fmt.Sprint("user", i)}
+			if err := s.Create(t.Context(), r, nil); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	st := s.Stats()
+	if n := st.Requests - before.Requests; n != 200 {
+		t.Fatalf("%d requests ran, want 200", n)
+	}
+	t.Logf("200 concurrent creates: %d commits", st.Commits-before.Commits)
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "scimlab.db")
+	ctx := context.Background()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := &store.Resource{Type: "User", ID: "u1", Key: "alice", ExternalID: "e1", Doc: map[string]any{"userName": "alice", "n": 1.5}}
+	if err := s.Create(ctx, u, nil); err != nil {
+		t.Fatal(err)
+	}
+	last := &store.Resource{Type: "User", ID: "u2", Key: "bob"}
+	if err := s.Create(ctx, last, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(ctx, "User", "u2", 0); err != nil {
+		t.Fatal(err)
+	}
+	g := &store.Resource{Type: "Group", ID: "g1", Key: "admins", Doc: map[string]any{"displayName": "Admins"}}
+	if err := s.Create(ctx, g, []store.Member{{Value: "u1", Type: "User", Display: "alice"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutToken(ctx, store.Token{ID: "t1", Hash: "h1", Created: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	used := time.Now().UTC().Truncate(time.Microsecond)
+	if err := s.TouchToken(ctx, "t1", used); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSetting(ctx, "profile", "aws"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s = openT(t, path)
+	got, err := s.Get(ctx, "User", "u1", false)
+	if err != nil || got.Key != "alice" || got.ExternalID != "e1" || got.Doc["n"] != 1.5 || got.Version != 1 || !got.Created.Equal(u.Created) {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	gg, err := s.Get(ctx, "Group", "g1", true)
+	if err != nil || len(gg.Doc["members"].([]any)) != 1 {
+		t.Fatalf("group after reopen: %+v, %v", gg, err)
+	}
+	tok, err := s.TokenByHash(ctx, "h1")
+	if err != nil || !tok.LastUsed.Equal(used) {
+		t.Fatalf("token after reopen: %+v, %v (touch not flushed at Close?)", tok, err)
+	}
+	if v, ok, err := s.Setting(ctx, "profile"); v != "aws" || !ok || err != nil {
+		t.Fatalf("setting after reopen: %q %v %v", v, ok, err)
+	}
+	next := &store.Resource{Type: "User", ID: "u3"}
+	if err := s.Create(ctx, next, nil); err != nil {
+		t.Fatal(err)
+	}
+	if next.Seq <= g.Seq || next.Seq <= last.Seq {
+		t.Fatalf("Seq %d reused or not increasing (had %d, %d)", next.Seq, last.Seq, g.Seq)
+	}
+	var v int
+	if err := s.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != SchemaVersion {
+		t.Fatalf("user_version %d, %v", v, err)
+	}
+	var jm string
+	if err := s.rdb.QueryRow("PRAGMA journal_mode").Scan(&jm); err != nil || jm != "wal" {
+		t.Fatalf("journal_mode %q, %v", jm, err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.wc.ExecContext(context.Background(), "PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path); err == nil || !strings.Contains(err.Error(), "schema version 99") {
+		t.Fatalf("Open of a newer schema: %v", err)
+	}
+}
+
+func TestTouchCoalesced(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "t.db"))
+	ctx := context.Background()
+	if err := s.PutToken(ctx, store.Token{ID: "t1", Hash: "h1"}); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Stats()
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	for i := range 1000 {
+		if err := s.TouchToken(ctx, "t1", at.Add(time.Duration(i)*time.Microsecond)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := s.Stats(); st.Commits != before.Commits {
+		t.Fatalf("TouchToken committed %d times; want no commit before the flush", st.Commits-before.Commits)
+	}
+	want := at.Add(999 * time.Microsecond)
+	tok, err := s.TokenByHash(ctx, "h1")
+	if err != nil || !tok.LastUsed.Equal(want) {
+		t.Fatalf("LastUsed %v, %v; want %v", tok.LastUsed, err, want)
+	}
+	s.flushNow()
+	if st := s.Stats(); st.TouchFlushes != before.TouchFlushes+1 {
+		t.Fatalf("%d touch flushes, want 1", st.TouchFlushes-before.TouchFlushes)
+	}
+	var used int64
+	if err := s.rdb.QueryRow("SELECT last_used FROM tokens WHERE id = 't1'").Scan(&used); err != nil || !fromMicros(used).Equal(want) {
+		t.Fatalf("stored last_used %v, %v", fromMicros(used), err)
+	}
+	s.touchMu.Lock()
+	defer s.touchMu.Unlock()
+	if len(s.touches) != 0 {
+		t.Fatalf("pending touches after flush: %v", s.touches)
+	}
+}

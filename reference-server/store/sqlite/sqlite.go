@@ -1,0 +1,254 @@
+// Package sqlite is the embedded store.Store: SQLite through the pure-Go
+// driver modernc.org/sqlite.
+//
+// Writes go through one writer goroutine that owns the only write
+// connection. It takes whatever requests are queued (up to maxBatch), runs
+// them in one transaction with a SAVEPOINT each (a request that fails rolls
+// back to its savepoint and gets its own error), commits once (one fsync for
+// the batch: group commit) and then answers every caller. A returned write is
+// therefore durable (WAL, synchronous=FULL), and read-modify-write happens
+// inside the writer, so concurrent updates of one resource never lose data.
+// Reads use a pool of query-only connections, which WAL lets run alongside
+// the writer.
+//
+// ":memory:" opens a private in-process database (the memdb VFS, shared by
+// this Store's connections, gone after Close).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/scimlab/scimlab/reference-server/store"
+)
+
+const (
+	// maxBatch caps the requests the writer commits together.
+	maxBatch = 128
+	// touchEvery is how often coalesced TouchToken calls are written.
+	touchEvery = time.Second
+	// busyTimeoutMS is how long a connection waits for a lock held by
+	// another connection or process before giving up.
+	busyTimeoutMS = 10000
+)
+
+// Store is the SQLite backend. Create it with Open.
+type Store struct {
+	name string // the dsn as given, for errors
+
+	wdb    *sql.DB
+	wc     *sql.Conn
+	wstmts map[string]*sql.Stmt // used by the writer goroutine only
+
+	rdb    *sql.DB
+	rstmts sync.Map // query → *sql.Stmt on rdb
+
+	closeMu sync.RWMutex // guards closed against sends on reqs
+	closed  atomic.Bool
+	reqs    chan *request
+	flush   chan chan struct{} // asks the writer to write token touches now
+	done    chan struct{}      // closed when the writer has stopped
+
+	requests, commits, touchFlushes atomic.Int64
+
+	touchMu sync.Mutex
+	touches map[string]time.Time // token id → last use not yet written
+}
+
+var _ store.Store = (*Store)(nil)
+
+var memSeq atomic.Int64
+
+// Open opens (creating and migrating as needed) the database at dsn: a file
+// path such as "scimlab.db", a SQLite "file:" URI, or ":memory:".
+func Open(dsn string) (*Store, error) {
+	if dsn == "" {
+		return nil, errors.New(`store/sqlite: no database given; use a file path such as "scimlab.db", or ":memory:"`)
+	}
+	base, mem := location(dsn)
+	wdsn := base + "_pragma=busy_timeout(" + fmt.Sprint(busyTimeoutMS) + ")"
+	if !mem {
+		wdsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(67108864)"
+	}
+	s := &Store{
+		name:    dsn,
+		wstmts:  map[string]*sql.Stmt{},
+		reqs:    make(chan *request, maxBatch),
+		flush:   make(chan chan struct{}),
+		done:    make(chan struct{}),
+		touches: map[string]time.Time{},
+	}
+	ctx := context.Background()
+	fail := func(err error) (*Store, error) {
+		if s.wc != nil {
+			_ = s.wc.Close()
+		}
+		if s.wdb != nil {
+			_ = s.wdb.Close()
+		}
+		if s.rdb != nil {
+			_ = s.rdb.Close()
+		}
+		return nil, fmt.Errorf("store/sqlite: open %s: %w", dsn, err)
+	}
+	var err error
+	if s.wdb, err = sql.Open("sqlite", wdsn); err != nil {
+		return fail(err)
+	}
+	s.wdb.SetMaxOpenConns(1)
+	s.wdb.SetMaxIdleConns(1)
+	s.wdb.SetConnMaxLifetime(0)
+	s.wdb.SetConnMaxIdleTime(0)
+	if s.wc, err = s.wdb.Conn(ctx); err != nil {
+		return fail(err)
+	}
+	if !mem {
+		var jm string
+		if err := s.wc.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&jm); err != nil {
+			return fail(err)
+		}
+		if !strings.EqualFold(jm, "wal") {
+			return fail(fmt.Errorf("cannot use WAL journal mode (got %q); is the file on a network file system?", jm))
+		}
+	}
+	if err := migrate(ctx, s.wc); err != nil {
+		return fail(err)
+	}
+
+	if s.rdb, err = sql.Open("sqlite", base+"_pragma=busy_timeout("+fmt.Sprint(busyTimeoutMS)+")&_pragma=query_only(1)"); err != nil {
+		return fail(err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	s.rdb.SetMaxOpenConns(n)
+	s.rdb.SetMaxIdleConns(n)
+	s.rdb.SetConnMaxLifetime(0)
+	s.rdb.SetConnMaxIdleTime(0)
+	if err := s.rdb.PingContext(ctx); err != nil {
+		return fail(err)
+	}
+	go s.run()
+	return s, nil
+}
+
+// location turns dsn into a "file:" URI ending in '?' or '&', ready for
+// driver parameters, and reports whether it is an in-memory database.
+func location(dsn string) (string, bool) {
+	switch {
+	case dsn == ":memory:":
+		// memdb databases whose name starts with '/' are shared by every
+		// connection of the process that names them.
+		return fmt.Sprintf("file:/scimlab-%d?vfs=memdb&", memSeq.Add(1)), true
+	case strings.HasPrefix(dsn, "file:"):
+		mem := strings.Contains(dsn, "vfs=memdb") || strings.Contains(dsn, "mode=memory")
+		if strings.Contains(dsn, "?") {
+			return dsn + "&", mem
+		}
+		return dsn + "?", mem
+	default:
+		r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
+		return "file:" + r.Replace(dsn) + "?", false
+	}
+}
+
+// rstmt returns a statement prepared on the read pool, cached by query text.
+func (s *Store) rstmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	if v, ok := s.rstmts.Load(q); ok {
+		return v.(*sql.Stmt), nil
+	}
+	st, err := s.rdb.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, s.readErr(err)
+	}
+	if v, loaded := s.rstmts.LoadOrStore(q, st); loaded {
+		_ = st.Close()
+		return v.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// query runs a cached read statement on the pool, or inside tx when set.
+func (s *Store) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	st, err := s.rstmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	return rows, s.readErr(err)
+}
+
+// readTx starts a read transaction: one snapshot for several queries.
+func (s *Store) readTx(ctx context.Context) (*sql.Tx, error) {
+	if s.closed.Load() {
+		return nil, store.ErrClosed
+	}
+	tx, err := s.rdb.BeginTx(ctx, nil)
+	return tx, s.readErr(err)
+}
+
+// readErr reports errors after Close as ErrClosed.
+func (s *Store) readErr(err error) error {
+	if err != nil && s.closed.Load() {
+		return store.ErrClosed
+	}
+	return err
+}
+
+// Close implements store.Store: it stops taking requests, lets the writer
+// finish what is queued, writes pending token touches and closes the
+// database.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed.Load() {
+		s.closeMu.Unlock()
+		<-s.done
+		return nil
+	}
+	s.closed.Store(true)
+	close(s.reqs)
+	s.closeMu.Unlock()
+	<-s.done
+
+	var errs []error
+	s.rstmts.Range(func(_, v any) bool {
+		errs = append(errs, v.(*sql.Stmt).Close())
+		return true
+	})
+	errs = append(errs, s.rdb.Close())
+	for _, st := range s.wstmts {
+		errs = append(errs, st.Close())
+	}
+	ctx := context.Background()
+	// Fold the WAL back into the database so that the file stands alone.
+	_, _ = s.wc.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	errs = append(errs, s.wc.Close(), s.wdb.Close())
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("store/sqlite: close %s: %w", s.name, err)
+	}
+	return nil
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(n).UTC()
+}

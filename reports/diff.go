@@ -1,0 +1,254 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// CheckChange is one check as it stood in two runs.
+type CheckChange struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Area  string `json:"area,omitempty"`
+	Level Level  `json:"level"`
+	RFC   string `json:"rfc,omitempty"`
+	// Old is the verdict in the old run; empty when the check is new.
+	Old Verdict `json:"old,omitempty"`
+	// New is the verdict in the new run; empty when the check was removed.
+	New Verdict `json:"new,omitempty"`
+	// Reason is the new run's reason, or the old one's for a removed check.
+	Reason string `json:"reason,omitempty"`
+}
+
+// DiffResult is what changed between two runs, each list sorted by check ID.
+type DiffResult struct {
+	// OldSummary and NewSummary count each run's checks by verdict.
+	OldSummary Tally `json:"-"`
+	NewSummary Tally `json:"-"`
+	// NewFailures are checks that fail or error now and did not before,
+	// including added checks that fail.
+	NewFailures []CheckChange `json:"newFailures"`
+	// Fixed are checks that failed or errored before and pass now.
+	Fixed []CheckChange `json:"fixed"`
+	// Changed are all checks present in both runs whose verdict changed.
+	Changed []CheckChange `json:"changed"`
+	// Added are checks only the new run has; Removed, only the old one.
+	Added   []CheckChange `json:"added"`
+	Removed []CheckChange `json:"removed"`
+}
+
+// Regressed reports whether a check that passed (pass or
+// unsupported-but-works) in the old run fails or errors in the new one: the
+// gate for "scimlab report diff", which then exits 1.
+func (d DiffResult) Regressed() bool {
+	for _, c := range d.Changed {
+		if c.Old.Passing() && c.New.Failing() {
+			return true
+		}
+	}
+	return false
+}
+
+// Regressions returns the changes that make Regressed true.
+func (d DiffResult) Regressions() []CheckChange {
+	var out []CheckChange
+	for _, c := range d.Changed {
+		if c.Old.Passing() && c.New.Failing() {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// keyedChecks indexes checks by ID; a repeated ID gets "#2", "#3", … so that
+// nothing is lost.
+func keyedChecks(checks []Check) map[string]Check {
+	out := make(map[string]Check, len(checks))
+	for _, c := range checks {
+		key := c.ID
+		for n := 2; ; n++ {
+			if _, dup := out[key]; !dup {
+				break
+			}
+			key = fmt.Sprintf("%s#%d", c.ID, n)
+		}
+		out[key] = c
+	}
+	return out
+}
+
+func changeOf(key string, c Check) CheckChange {
+	return CheckChange{ID: key, Title: c.Title, Area: c.Area, Level: c.Level, RFC: c.RFC, Reason: oneLine(redactText(c.Reason, Mask))}
+}
+
+// Diff compares two runs of the same checks, matching checks by ID.
+func Diff(oldRun, newRun *Run) DiffResult {
+	d := DiffResult{OldSummary: oldRun.Summary(), NewSummary: newRun.Summary()}
+	before, after := keyedChecks(oldRun.Checks), keyedChecks(newRun.Checks)
+	for key, n := range after {
+		ch := changeOf(key, n)
+		ch.New = n.Verdict
+		o, ok := before[key]
+		if !ok {
+			d.Added = append(d.Added, ch)
+			if n.Verdict.Failing() {
+				d.NewFailures = append(d.NewFailures, ch)
+			}
+			continue
+		}
+		ch.Old = o.Verdict
+		if o.Verdict == n.Verdict {
+			continue
+		}
+		d.Changed = append(d.Changed, ch)
+		if n.Verdict.Failing() && !o.Verdict.Failing() {
+			d.NewFailures = append(d.NewFailures, ch)
+		}
+		if o.Verdict.Failing() && n.Verdict.Passing() {
+			d.Fixed = append(d.Fixed, ch)
+		}
+	}
+	for key, o := range before {
+		if _, ok := after[key]; !ok {
+			ch := changeOf(key, o)
+			ch.Old = o.Verdict
+			d.Removed = append(d.Removed, ch)
+		}
+	}
+	for _, list := range []*[]CheckChange{&d.NewFailures, &d.Fixed, &d.Changed, &d.Added, &d.Removed} {
+		sort.Slice(*list, func(i, j int) bool { return (*list)[i].ID < (*list)[j].ID })
+	}
+	return d
+}
+
+// RenderDiff writes d to w as "text", "md" (Markdown, for a pull-request
+// comment) or "json".
+func RenderDiff(w io.Writer, d DiffResult, format string) error {
+	var err error
+	switch strings.ToLower(strings.TrimSpace(format)) {
+	case "text", "txt":
+		_, err = io.WriteString(w, diffText(d))
+	case "md", "markdown":
+		_, err = io.WriteString(w, diffMarkdown(d))
+	case "json":
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(diffJSON(d))
+	default:
+		return fmt.Errorf("unknown diff format %q: use one of text, md, json", format)
+	}
+	if err != nil {
+		return fmt.Errorf("write report diff: %w", err)
+	}
+	return nil
+}
+
+// diffJSON is the JSON form of a diff: never-null lists plus the gate.
+func diffJSON(d DiffResult) any {
+	nonNil := func(l []CheckChange) []CheckChange {
+		if l == nil {
+			return []CheckChange{}
+		}
+		return l
+	}
+	return struct {
+		Regressed   bool          `json:"regressed"`
+		NewFailures []CheckChange `json:"newFailures"`
+		Fixed       []CheckChange `json:"fixed"`
+		Changed     []CheckChange `json:"changed"`
+		Added       []CheckChange `json:"added"`
+		Removed     []CheckChange `json:"removed"`
+	}{d.Regressed(), nonNil(d.NewFailures), nonNil(d.Fixed), nonNil(d.Changed), nonNil(d.Added), nonNil(d.Removed)}
+}
+
+// tallyDelta renders the verdict counts of both runs, e.g. "pass 10 → 12".
+func tallyDelta(d DiffResult) []string {
+	var out []string
+	for _, v := range Verdicts() {
+		o, n := d.OldSummary.Of(v), d.NewSummary.Of(v)
+		if o == 0 && n == 0 {
+			continue
+		}
+		if o == n {
+			out = append(out, fmt.Sprintf("%s %d", v, n))
+		} else {
+			out = append(out, fmt.Sprintf("%s %d → %d", v, o, n))
+		}
+	}
+	return out
+}
+
+func changeVerdicts(c CheckChange) string {
+	switch {
+	case c.Old == "":
+		return "new, " + string(c.New)
+	case c.New == "":
+		return "removed, was " + string(c.Old)
+	}
+	return string(c.Old) + " → " + string(c.New)
+}
+
+func diffText(d DiffResult) string {
+	var b strings.Builder
+	if d.Regressed() {
+		fmt.Fprintf(&b, "REGRESSED: %s that passed now fail\n", plural(len(d.Regressions()), "check", "checks"))
+	} else {
+		b.WriteString("No regressions.\n")
+	}
+	fmt.Fprintf(&b, "%s\n", strings.Join(tallyDelta(d), ", "))
+	section := func(title string, list []CheckChange) {
+		if len(list) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n%s (%d):\n", title, len(list))
+		for _, c := range list {
+			fmt.Fprintf(&b, "  %s  %s (%s, %s)\n", oneLine(c.ID), oneLine(c.Title), changeVerdicts(c), c.Level)
+			if c.Reason != "" && c.New != "" && c.New != Pass {
+				fmt.Fprintf(&b, "      %s\n", clip(c.Reason, 200))
+			}
+		}
+	}
+	section("New failures", d.NewFailures)
+	section("Fixed", d.Fixed)
+	section("Changed verdicts", d.Changed)
+	section("Added checks", d.Added)
+	section("Removed checks", d.Removed)
+	return b.String()
+}
+
+func diffMarkdown(d DiffResult) string {
+	var b strings.Builder
+	b.WriteString("## scimlab report diff\n\n")
+	if d.Regressed() {
+		fmt.Fprintf(&b, "❌ **REGRESSED**: %s that passed now fail\n\n", plural(len(d.Regressions()), "check", "checks"))
+	} else {
+		b.WriteString("✅ **No regressions**\n\n")
+	}
+	fmt.Fprintf(&b, "%s\n", mdEscape(strings.Join(tallyDelta(d), " · ")))
+	section := func(title string, list []CheckChange) {
+		if len(list) == 0 {
+			return
+		}
+		fmt.Fprintf(&b, "\n### %s (%d)\n\n", title, len(list))
+		for i, c := range list {
+			if i == MarkdownListLimit {
+				fmt.Fprintf(&b, "- …and %d more\n", len(list)-MarkdownListLimit)
+				break
+			}
+			fmt.Fprintf(&b, "- %s %s (%s, %s)", codeSpan(c.ID), mdEscape(clip(c.Title, 120)), mdEscape(changeVerdicts(c)), mdEscape(string(c.Level)))
+			if c.Reason != "" && c.New != "" && c.New != Pass {
+				fmt.Fprintf(&b, "  \n  %s", mdEscape(clip(c.Reason, markdownReasonLimit)))
+			}
+			b.WriteString("\n")
+		}
+	}
+	section("New failures", d.NewFailures)
+	section("Fixed", d.Fixed)
+	section("Changed verdicts", d.Changed)
+	section("Added checks", d.Added)
+	section("Removed checks", d.Removed)
+	return b.String()
+}

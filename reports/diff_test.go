@@ -1,0 +1,135 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func ids(list []CheckChange) []string {
+	var out []string
+	for _, c := range list {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func TestDiff(t *testing.T) {
+	old := &Run{Checks: []Check{
+		{ID: "stays-pass", Verdict: Pass},
+		{ID: "regresses", Verdict: Pass},
+		{ID: "ubw-regresses", Verdict: UnsupportedButWorks},
+		{ID: "fixed", Verdict: Fail},
+		{ID: "error-fixed", Verdict: Error},
+		{ID: "skip-to-fail", Verdict: Skipped},
+		{ID: "waived-to-fail", Verdict: Waived},
+		{ID: "fail-to-error", Verdict: Fail},
+		{ID: "removed", Verdict: Fail, Reason: "old reason"},
+	}}
+	cur := &Run{Checks: []Check{
+		{ID: "stays-pass", Verdict: Pass},
+		{ID: "regresses", Verdict: Fail, Reason: "now broken"},
+		{ID: "ubw-regresses", Verdict: Error},
+		{ID: "fixed", Verdict: Pass},
+		{ID: "error-fixed", Verdict: UnsupportedButWorks},
+		{ID: "skip-to-fail", Verdict: Fail},
+		{ID: "waived-to-fail", Verdict: Fail},
+		{ID: "fail-to-error", Verdict: Error},
+		{ID: "added-fail", Verdict: Fail},
+		{ID: "added-pass", Verdict: Pass},
+	}}
+	d := Diff(old, cur)
+	for _, tc := range []struct {
+		name string
+		got  []string
+		want string
+	}{
+		{"NewFailures", ids(d.NewFailures), "added-fail regresses skip-to-fail ubw-regresses waived-to-fail"},
+		{"Fixed", ids(d.Fixed), "error-fixed fixed"},
+		{"Changed", ids(d.Changed), "error-fixed fail-to-error fixed regresses skip-to-fail ubw-regresses waived-to-fail"},
+		{"Added", ids(d.Added), "added-fail added-pass"},
+		{"Removed", ids(d.Removed), "removed"},
+		{"Regressions", ids(d.Regressions()), "regresses ubw-regresses"},
+	} {
+		if got := strings.Join(tc.got, " "); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if !d.Regressed() {
+		t.Error("Regressed() = false with a pass that now fails")
+	}
+	if d.Removed[0].Old != Fail || d.Removed[0].New != "" || d.Removed[0].Reason != "old reason" {
+		t.Errorf("removed change = %+v", d.Removed[0])
+	}
+}
+
+func TestDiffNotRegressed(t *testing.T) {
+	old := &Run{Checks: []Check{{ID: "a", Verdict: Skipped}, {ID: "b", Verdict: Waived}, {ID: "c", Verdict: Pass}}}
+	cur := &Run{Checks: []Check{{ID: "a", Verdict: Fail}, {ID: "b", Verdict: Fail}, {ID: "c", Verdict: Skipped}, {ID: "new", Verdict: Fail}}}
+	d := Diff(old, cur)
+	if d.Regressed() {
+		t.Errorf("Regressed() = true, but no check went from passing to failing: %+v", d.Changed)
+	}
+	if len(d.NewFailures) != 3 {
+		t.Errorf("NewFailures = %v, want a, b and new", ids(d.NewFailures))
+	}
+	if same := Diff(old, old); same.Regressed() || len(same.Changed)+len(same.Added)+len(same.Removed) != 0 {
+		t.Errorf("a run diffed with itself changed: %+v", same)
+	}
+}
+
+func TestDiffDuplicateIDs(t *testing.T) {
+	old := &Run{Checks: []Check{{ID: "a", Verdict: Pass}, {ID: "a", Verdict: Pass}}}
+	cur := &Run{Checks: []Check{{ID: "a", Verdict: Pass}, {ID: "a", Verdict: Fail}}}
+	d := Diff(old, cur)
+	if !d.Regressed() || len(d.Changed) != 1 || d.Changed[0].ID != "a#2" {
+		t.Errorf("the second of two checks named a regressed, got %+v", d.Changed)
+	}
+}
+
+func TestRenderDiff(t *testing.T) {
+	old := &Run{Checks: []Check{{ID: "users.create", Title: "creates", Level: Must, Verdict: Pass}}}
+	cur := &Run{Checks: []Check{{ID: "users.create", Title: "creates", Level: Must, Verdict: Fail, Reason: "got 500 with Bearer abcDEF123456"}}}
+	d := Diff(old, cur)
+	for _, format := range []string{"text", "md", "json"} {
+		var buf bytes.Buffer
+		if err := RenderDiff(&buf, d, format); err != nil {
+			t.Fatalf("%s: %v", format, err)
+		}
+		out := buf.String()
+		if !strings.Contains(out, "users.create") {
+			t.Errorf("%s diff does not name the check:\n%s", format, out)
+		}
+		if strings.Contains(out, "abcDEF123456") {
+			t.Errorf("%s diff shows a token:\n%s", format, out)
+		}
+		switch format {
+		case "text":
+			if !strings.HasPrefix(out, "REGRESSED: 1 check that passed now fail") || !strings.Contains(out, "pass → fail") {
+				t.Errorf("text diff:\n%s", out)
+			}
+		case "md":
+			if !strings.Contains(out, "**REGRESSED**") || !strings.Contains(out, "### New failures (1)") {
+				t.Errorf("markdown diff:\n%s", out)
+			}
+		case "json":
+			var v struct {
+				Regressed   bool
+				NewFailures []CheckChange
+				Fixed       []CheckChange
+			}
+			if err := json.Unmarshal(buf.Bytes(), &v); err != nil || !v.Regressed || len(v.NewFailures) != 1 || v.Fixed == nil {
+				t.Errorf("json diff (%v):\n%s", err, out)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if err := RenderDiff(&buf, d, "pdf"); err == nil || !strings.Contains(err.Error(), "text, md, json") {
+		t.Errorf("unknown format error = %v", err)
+	}
+	buf.Reset()
+	if err := RenderDiff(&buf, Diff(old, old), "text"); err != nil || !strings.HasPrefix(buf.String(), "No regressions.") {
+		t.Errorf("unchanged diff: %v\n%s", err, buf.String())
+	}
+}
