@@ -1,0 +1,229 @@
+// Package recorder is a reverse proxy that an IdP is pointed at instead of the
+// real SCIM target. It forwards every request unchanged, returns the target's
+// response unchanged, and writes each exchange, redacted, to a transcript.
+package recorder
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+// MaxRecordedBody caps how much of one body is kept in the transcript; the
+// proxied traffic itself is never cut.
+const MaxRecordedBody = 8 << 20
+
+// Recorder is an http.Handler that proxies to Upstream and records.
+type Recorder struct {
+	upstream *url.URL
+	proxy    *httputil.ReverseProxy
+	now      func() time.Time
+
+	mu   sync.Mutex
+	seq  int
+	out  *transcript.Writer
+	all  []transcript.Exchange // kept for HAR, redacted
+	keep bool
+	err  error
+}
+
+// Options configure a Recorder.
+type Options struct {
+	// KeepExchanges keeps every exchange in memory (for HAR output at Close).
+	KeepExchanges bool
+	// Transport is the upstream transport (default http.DefaultTransport).
+	Transport http.RoundTripper
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// New returns a recorder forwarding to upstream (a SCIM base URL such as
+// https://app.example/scim/v2) and writing JSONL to out. The IdP is pointed
+// at the recorder with the same path it would use on the upstream; a request
+// whose path does not start with the upstream's base path is forwarded under it.
+func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
+	u, err := url.Parse(upstream)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream %q is not an http(s) URL", upstream)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	r := &Recorder{upstream: u, out: transcript.NewWriter(out), keep: opt.KeepExchanges, now: opt.Now}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	tr := opt.Transport
+	if tr == nil {
+		tr = http.DefaultTransport
+	}
+	r.proxy = &httputil.ReverseProxy{
+		Transport: tr,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme = u.Scheme
+			pr.Out.URL.Host = u.Host
+			pr.Out.URL.Path = r.upstreamPath(pr.In.URL.Path)
+			pr.Out.URL.RawPath = ""
+			pr.Out.Host = u.Host
+			// The proxy must not alter traffic: keep the IdP's headers as
+			// sent, without X-Forwarded-* additions.
+			pr.Out.Header.Del("X-Forwarded-For")
+		},
+		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
+			w.Header().Set("Content-Type", "application/scim+json")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprintf(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"502","detail":%q}`, "scimlab record: upstream unreachable: "+err.Error())
+		},
+	}
+	return r, nil
+}
+
+// upstreamPath maps an incoming path onto the upstream base path.
+func (r *Recorder) upstreamPath(p string) string {
+	base := r.upstream.Path
+	if base == "" || p == base || strings.HasPrefix(p, base+"/") {
+		return p
+	}
+	return base + "/" + strings.TrimLeft(p, "/")
+}
+
+// relative returns the path relative to the upstream base path.
+func (r *Recorder) relative(p string) string {
+	rel := strings.TrimPrefix(r.upstreamPath(p), r.upstream.Path)
+	if rel == "" {
+		rel = "/"
+	}
+	return rel
+}
+
+// ServeHTTP proxies one request and records it.
+func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	start := r.now()
+	var reqBody []byte
+	if req.Body != nil {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			http.Error(w, "reading request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		reqBody = b
+		req.Body = io.NopCloser(bytes.NewReader(b))
+		req.ContentLength = int64(len(b))
+	}
+	reqHeaders := req.Header.Clone()
+	cw := &captureWriter{ResponseWriter: w, status: http.StatusOK}
+	r.proxy.ServeHTTP(cw, req)
+	lat := r.now().Sub(start)
+
+	x := transcript.Exchange{
+		Time:            start.UTC(),
+		Method:          req.Method,
+		Path:            r.relative(req.URL.Path),
+		Query:           req.URL.RawQuery,
+		RequestHeaders:  reqHeaders,
+		RequestBody:     capBody(reqBody),
+		Status:          cw.status,
+		ResponseHeaders: w.Header().Clone(),
+		ResponseBody:    capBody(cw.body.Bytes()),
+		LatencyMs:       float64(lat.Microseconds()) / 1000,
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.seq++
+	x.Seq = r.seq
+	if err := r.out.Write(x); err != nil && r.err == nil {
+		r.err = err
+	}
+	if r.keep {
+		r.all = append(r.all, x.Redacted())
+	}
+}
+
+// Exchanges returns what was recorded (redacted) when KeepExchanges is set.
+func (r *Recorder) Exchanges() []transcript.Exchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]transcript.Exchange(nil), r.all...)
+}
+
+// Count returns how many exchanges were recorded.
+func (r *Recorder) Count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.seq
+}
+
+// Err returns the first error writing the transcript, if any.
+func (r *Recorder) Err() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+// Upstream returns the upstream base URL.
+func (r *Recorder) Upstream() string { return r.upstream.String() }
+
+func capBody(b []byte) string {
+	if len(b) > MaxRecordedBody {
+		b = b[:MaxRecordedBody]
+	}
+	return string(b)
+}
+
+// captureWriter passes the response through and keeps a copy.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	wrote  bool
+}
+
+func (c *captureWriter) WriteHeader(code int) {
+	if !c.wrote {
+		c.status, c.wrote = code, true
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	c.wrote = true
+	if c.body.Len() < MaxRecordedBody {
+		c.body.Write(b)
+	}
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *captureWriter) Flush() {
+	if f, ok := c.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// CheckLoopbackOrExplicit refuses a listen address that is not loopback
+// unless allowed: the recorder holds an IdP's credentials in flight.
+func CheckLoopbackOrExplicit(addr string, allowPublic bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("listen address %q: %v", addr, err)
+	}
+	if allowPublic {
+		return nil
+	}
+	if host == "localhost" {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return errors.New("listen address " + addr + " is not loopback; pass --public to listen on it")
+	}
+	return nil
+}

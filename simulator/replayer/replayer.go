@@ -1,0 +1,449 @@
+// Package replayer sends a recorded transcript to a SCIM target, mapping the
+// ids the original target returned onto the ids the new target returns, and
+// judges each exchange by what the original showed the IdP needed: the same
+// status class and, for successes, the same shape. It also shrinks a
+// transcript to a minimal one that still shows a failure (delta debugging).
+package replayer
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+// ErrUnreachable wraps a failure to reach the target at all (CLI exit 3).
+var ErrUnreachable = errors.New("target unreachable")
+
+// Target is where a transcript is replayed.
+type Target struct {
+	BaseURL string // SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2
+	Token   string // bearer token; replaces the recorded (redacted) Authorization
+	Headers map[string]string
+	Client  *http.Client
+}
+
+// Result is one replayed exchange and its judgement.
+type Result struct {
+	Original transcript.Exchange
+	Sent     transcript.Exchange // as sent to the new target, with its response
+	Verdict  reports.Verdict
+	Reason   string
+	// Missing lists top-level attributes the original response had and the new one lacks.
+	Missing []string
+}
+
+// CheckID is the stable check ID of the exchange with sequence number seq.
+func CheckID(seq int) string { return fmt.Sprintf("RPL-%04d", seq) }
+
+// Replay sends xs in order to t and judges each exchange.
+func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, error) {
+	c := t.Client
+	if c == nil {
+		c = &http.Client{Timeout: 60 * time.Second}
+	}
+	ids := newIDMap()
+	out := make([]Result, 0, len(xs))
+	for _, x := range xs {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		sent, err := send(ctx, c, t, ids.apply(x))
+		if err != nil {
+			if len(out) == 0 && isUnreachable(err) {
+				return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
+			}
+			out = append(out, Result{Original: x, Sent: sent, Verdict: reports.Error, Reason: err.Error()})
+			continue
+		}
+		ids.learn(x, sent)
+		r := judge(x, sent)
+		if r.Verdict == reports.Pass && x.Expect != nil && len(x.Expect.Attributes) > 0 {
+			checkAttributes(ctx, c, t, &r, ids)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func isUnreachable(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) (transcript.Exchange, error) {
+	u := strings.TrimRight(t.BaseURL, "/") + x.Target()
+	var body io.Reader
+	if x.RequestBody != "" {
+		body = strings.NewReader(x.RequestBody)
+	}
+	req, err := http.NewRequestWithContext(ctx, x.Method, u, body)
+	if err != nil {
+		return x, fmt.Errorf("building %s: %v", x.Title(), err)
+	}
+	for k, vs := range x.RequestHeaders {
+		switch http.CanonicalHeaderKey(k) {
+		case "Authorization", "Cookie", "Content-Length", "Host", "Accept-Encoding", "Connection":
+			continue
+		}
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	if x.RequestBody != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	if t.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+t.Token)
+	}
+	for k, v := range t.Headers {
+		req.Header.Set(k, v)
+	}
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return x, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+	if err != nil {
+		return x, fmt.Errorf("reading the response to %s: %v", x.Title(), err)
+	}
+	sent := x
+	sent.Time = start.UTC()
+	sent.RequestHeaders = req.Header.Clone()
+	sent.Status = resp.StatusCode
+	sent.ResponseHeaders = resp.Header.Clone()
+	sent.ResponseBody = string(b)
+	sent.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
+	return sent, nil
+}
+
+// judge compares the new response with what the original showed the IdP needed.
+func judge(orig, got transcript.Exchange) Result {
+	r := Result{Original: orig, Sent: got, Verdict: reports.Pass}
+	if orig.Expect != nil && len(orig.Expect.Status) > 0 {
+		ok := false
+		for _, s := range orig.Expect.Status {
+			ok = ok || s == got.Status
+		}
+		if !ok {
+			r.Verdict = reports.Fail
+			r.Reason = fmt.Sprintf("%s: status %d, a correct server answers %s", orig.Title(), got.Status, joinInts(orig.Expect.Status))
+			return r
+		}
+	} else if got.Status/100 != orig.Status/100 {
+		r.Verdict = reports.Fail
+		r.Reason = fmt.Sprintf("%s: status %d, the recorded exchange had %d", orig.Title(), got.Status, orig.Status)
+		return r
+	}
+	if got.Status/100 != 2 || orig.Expect != nil && len(orig.Expect.Status) > 0 && orig.Status == 0 {
+		return r
+	}
+	want := decodeObject(orig.ResponseBody)
+	have := decodeObject(got.ResponseBody)
+	if want == nil {
+		return r
+	}
+	if have == nil {
+		if got.Status == http.StatusNoContent && orig.Status == http.StatusOK && orig.Method == http.MethodPatch {
+			return r // RFC 7644 §3.5.2: 204 is a valid PATCH answer
+		}
+		r.Verdict = reports.Fail
+		r.Reason = fmt.Sprintf("%s: the recorded response had a JSON body, this one has none", orig.Title())
+		return r
+	}
+	if _, isList := want["Resources"]; isList || want["totalResults"] != nil {
+		if _, ok := have["totalResults"].(float64); !ok {
+			r.Verdict = reports.Fail
+			r.Reason = fmt.Sprintf("%s: expected a ListResponse with an integer totalResults", orig.Title())
+			return r
+		}
+	}
+	if _, ok := want["id"]; ok {
+		if _, ok := have["id"].(string); !ok {
+			r.Verdict = reports.Fail
+			r.Reason = fmt.Sprintf("%s: the response has no id; the IdP caches it for every later call", orig.Title())
+			return r
+		}
+	}
+	for k := range want {
+		if _, ok := have[k]; !ok {
+			r.Missing = append(r.Missing, k)
+		}
+	}
+	sort.Strings(r.Missing)
+	return r
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = fmt.Sprint(n)
+	}
+	return strings.Join(s, " or ")
+}
+
+func decodeObject(s string) map[string]any {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	var m map[string]any
+	if json.Unmarshal([]byte(s), &m) != nil {
+		return nil
+	}
+	return m
+}
+
+// checkAttributes verifies Expect.Attributes on the response, or on a GET of
+// the resource when the response carried no body.
+func checkAttributes(ctx context.Context, c *http.Client, t Target, r *Result, ids *idMap) {
+	doc := decodeObject(r.Sent.ResponseBody)
+	if doc == nil || doc["schemas"] == nil {
+		get := transcript.Exchange{Method: http.MethodGet, Path: r.Sent.Path}
+		if x, err := send(ctx, c, t, get); err == nil && x.Status == http.StatusOK {
+			doc = decodeObject(x.ResponseBody)
+		}
+	}
+	if doc == nil {
+		r.Verdict = reports.Fail
+		r.Reason = fmt.Sprintf("%s: could not read the resource back to check it", r.Original.Title())
+		return
+	}
+	keys := make([]string, 0, len(r.Original.Expect.Attributes))
+	for k := range r.Original.Expect.Attributes {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		want := ids.applyValue(r.Original.Expect.Attributes[k])
+		got, ok := lookup(doc, k)
+		if !ok || !sameValue(got, want) {
+			r.Verdict = reports.Fail
+			gs, _ := json.Marshal(got)
+			ws, _ := json.Marshal(want)
+			if !ok {
+				gs = []byte("absent")
+			}
+			r.Reason = fmt.Sprintf("%s: %s is %s, a correct server has %s", r.Original.Title(), k, gs, ws)
+			return
+		}
+	}
+}
+
+// lookup reads a dotted path; "x.length" is the length of array x; a step
+// into an array of objects maps over the elements.
+func lookup(doc map[string]any, path string) (any, bool) {
+	var cur any = doc
+	for _, step := range strings.Split(path, ".") {
+		switch v := cur.(type) {
+		case map[string]any:
+			found := false
+			for k, val := range v {
+				if strings.EqualFold(k, step) {
+					cur, found = val, true
+					break
+				}
+			}
+			if !found {
+				return nil, false
+			}
+		case []any:
+			if step == "length" {
+				cur = float64(len(v))
+				continue
+			}
+			var vals []any
+			for _, e := range v {
+				if m, ok := e.(map[string]any); ok {
+					for k, val := range m {
+						if strings.EqualFold(k, step) {
+							vals = append(vals, val)
+						}
+					}
+				}
+			}
+			cur = vals
+		default:
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func sameValue(got, want any) bool {
+	g, _ := json.Marshal(normalise(got))
+	w, _ := json.Marshal(normalise(want))
+	return bytes.Equal(g, w)
+}
+
+func normalise(v any) any {
+	switch t := v.(type) {
+	case int:
+		return float64(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = normalise(e)
+		}
+		return out
+	}
+	return v
+}
+
+// idMap maps ids the original target returned to the new target's ids.
+type idMap struct {
+	m    map[string]string
+	keys []string // longest first, for substring replacement
+}
+
+func newIDMap() *idMap { return &idMap{m: map[string]string{}} }
+
+func (m *idMap) add(old, new string) {
+	if old == "" || new == "" || old == new {
+		return
+	}
+	if _, ok := m.m[old]; !ok {
+		m.keys = append(m.keys, old)
+		sort.Slice(m.keys, func(i, j int) bool { return len(m.keys[i]) > len(m.keys[j]) })
+	}
+	m.m[old] = new
+}
+
+func (m *idMap) replace(s string) string {
+	if len(m.keys) == 0 || s == "" {
+		return s
+	}
+	for _, k := range m.keys {
+		if strings.Contains(s, k) {
+			s = strings.ReplaceAll(s, k, m.m[k])
+		}
+	}
+	return s
+}
+
+func (m *idMap) applyValue(v any) any {
+	switch t := v.(type) {
+	case string:
+		return m.replace(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			out[i] = m.applyValue(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, e := range t {
+			out[k] = m.applyValue(e)
+		}
+		return out
+	}
+	return v
+}
+
+// apply rewrites a recorded request with the ids learned so far (path, query, body).
+func (m *idMap) apply(x transcript.Exchange) transcript.Exchange {
+	x.Path = m.replace(x.Path)
+	if x.Query != "" {
+		if q, err := url.QueryUnescape(x.Query); err == nil && q != m.replace(q) {
+			vals, _ := url.ParseQuery(x.Query)
+			for k, vs := range vals {
+				for i := range vs {
+					vs[i] = m.replace(vs[i])
+				}
+				vals[k] = vs
+			}
+			x.Query = vals.Encode()
+		}
+	}
+	x.RequestBody = m.replace(x.RequestBody)
+	return x
+}
+
+// learn records id pairs from a created resource (POST), a Location header,
+// or two list responses that each hold resources matched by position.
+func (m *idMap) learn(orig, got transcript.Exchange) {
+	o, g := decodeObject(orig.ResponseBody), decodeObject(got.ResponseBody)
+	if o != nil && g != nil {
+		oid, _ := o["id"].(string)
+		gid, _ := g["id"].(string)
+		m.add(oid, gid)
+		ol, _ := o["Resources"].([]any)
+		gl, _ := g["Resources"].([]any)
+		if len(ol) == len(gl) {
+			for i := range ol {
+				om, _ := ol[i].(map[string]any)
+				gm, _ := gl[i].(map[string]any)
+				oid, _ := om["id"].(string)
+				gid, _ := gm["id"].(string)
+				m.add(oid, gid)
+			}
+		}
+	}
+	ol := http.Header(orig.ResponseHeaders).Get("Location")
+	gl := http.Header(got.ResponseHeaders).Get("Location")
+	if ol != "" && gl != "" {
+		m.add(lastSegment(ol), lastSegment(gl))
+	}
+}
+
+func lastSegment(u string) string {
+	u = strings.TrimRight(u, "/")
+	if i := strings.LastIndexByte(u, '/'); i >= 0 {
+		return u[i+1:]
+	}
+	return u
+}
+
+// ToRun turns replay results into a report run.
+func ToRun(target string, idp string, results []Result, started time.Time) *reports.Run {
+	level := reports.IdPLevel("recorded")
+	if idp != "" {
+		level = reports.IdPLevel(idp)
+	}
+	run := &reports.Run{SchemaVersion: reports.SchemaVersion, Kind: "replay", Target: reports.RedactURL(target), IdP: idp, Started: started, Duration: time.Since(started)}
+	for _, r := range results {
+		c := reports.Check{
+			ID: CheckID(r.Original.Seq), Title: r.Original.Title(), Area: "replay", Level: level,
+			Verdict: r.Verdict, Reason: r.Reason, Duration: time.Duration(r.Sent.LatencyMs * float64(time.Millisecond)),
+		}
+		if r.Original.Note != "" {
+			c.Title += " — " + r.Original.Note
+		}
+		if r.Verdict != reports.Pass {
+			c.Evidence = []reports.Exchange{exchangeOf(r.Sent)}
+		}
+		if len(r.Missing) > 0 {
+			run.Differences = append(run.Differences, reports.Difference{Resource: r.Original.Title(), Attribute: strings.Join(r.Missing, ", "), Want: "present (as recorded)", Got: "absent"})
+		}
+		run.Checks = append(run.Checks, c)
+	}
+	return run
+}
+
+func exchangeOf(x transcript.Exchange) reports.Exchange {
+	ex := reports.Exchange{
+		Request:  reports.Redact(reports.HTTPMessage{Method: x.Method, URL: x.Target(), Headers: x.RequestHeaders, Body: x.RequestBody}),
+		Response: reports.Redact(reports.HTTPMessage{Status: x.Status, Headers: x.ResponseHeaders, Body: x.ResponseBody}),
+		Latency:  time.Duration(x.LatencyMs * float64(time.Millisecond)),
+	}
+	for _, m := range []*reports.HTTPMessage{&ex.Request, &ex.Response} {
+		if len(m.Body) > reports.DefaultBodyLimit {
+			m.Body, m.Truncated = m.Body[:reports.DefaultBodyLimit], true
+		}
+	}
+	return ex
+}

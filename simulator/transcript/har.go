@@ -1,0 +1,156 @@
+package transcript
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+)
+
+// HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) types, the
+// subset a transcript fills.
+type harLog struct {
+	Log harBody `json:"log"`
+}
+
+type harBody struct {
+	Version string     `json:"version"`
+	Creator harCreator `json:"creator"`
+	Entries []harEntry `json:"entries"`
+}
+
+type harCreator struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+type harEntry struct {
+	StartedDateTime string      `json:"startedDateTime"`
+	Time            float64     `json:"time"`
+	Request         harRequest  `json:"request"`
+	Response        harResponse `json:"response"`
+	Cache           struct{}    `json:"cache"`
+	Timings         harTimings  `json:"timings"`
+}
+
+type harNV struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type harRequest struct {
+	Method      string       `json:"method"`
+	URL         string       `json:"url"`
+	HTTPVersion string       `json:"httpVersion"`
+	Cookies     []harNV      `json:"cookies"`
+	Headers     []harNV      `json:"headers"`
+	QueryString []harNV      `json:"queryString"`
+	PostData    *harPostData `json:"postData,omitempty"`
+	HeadersSize int          `json:"headersSize"`
+	BodySize    int          `json:"bodySize"`
+}
+
+type harPostData struct {
+	MimeType string `json:"mimeType"`
+	Text     string `json:"text"`
+}
+
+type harResponse struct {
+	Status      int        `json:"status"`
+	StatusText  string     `json:"statusText"`
+	HTTPVersion string     `json:"httpVersion"`
+	Cookies     []harNV    `json:"cookies"`
+	Headers     []harNV    `json:"headers"`
+	Content     harContent `json:"content"`
+	RedirectURL string     `json:"redirectURL"`
+	HeadersSize int        `json:"headersSize"`
+	BodySize    int        `json:"bodySize"`
+}
+
+type harContent struct {
+	Size     int    `json:"size"`
+	MimeType string `json:"mimeType"`
+	Text     string `json:"text,omitempty"`
+}
+
+type harTimings struct {
+	Send    float64 `json:"send"`
+	Wait    float64 `json:"wait"`
+	Receive float64 `json:"receive"`
+}
+
+// WriteHAR writes xs (redacted) as a HAR 1.2 log; base is the URL prefix the
+// paths are relative to (the upstream's SCIM base URL).
+func WriteHAR(w io.Writer, base string, toolVersion string, xs []Exchange) error {
+	h := harLog{Log: harBody{Version: "1.2", Creator: harCreator{Name: "scimlab", Version: toolVersion}, Entries: []harEntry{}}}
+	base = strings.TrimRight(base, "/")
+	for _, x := range xs {
+		x = x.Redacted()
+		req := harRequest{
+			Method: x.Method, URL: base + x.Target(), HTTPVersion: "HTTP/1.1",
+			Cookies: []harNV{}, Headers: harHeaders(x.RequestHeaders), QueryString: harQuery(x.Query),
+			HeadersSize: -1, BodySize: len(x.RequestBody),
+		}
+		if x.RequestBody != "" {
+			mt := http.Header(x.RequestHeaders).Get("Content-Type")
+			if mt == "" {
+				mt = "application/scim+json"
+			}
+			req.PostData = &harPostData{MimeType: mt, Text: x.RequestBody}
+		}
+		mt := http.Header(x.ResponseHeaders).Get("Content-Type")
+		h.Log.Entries = append(h.Log.Entries, harEntry{
+			StartedDateTime: x.Time.UTC().Format(time.RFC3339Nano),
+			Time:            x.LatencyMs,
+			Request:         req,
+			Response: harResponse{
+				Status: x.Status, StatusText: http.StatusText(x.Status), HTTPVersion: "HTTP/1.1",
+				Cookies: []harNV{}, Headers: harHeaders(x.ResponseHeaders),
+				Content:     harContent{Size: len(x.ResponseBody), MimeType: mt, Text: x.ResponseBody},
+				HeadersSize: -1, BodySize: len(x.ResponseBody),
+			},
+			Timings: harTimings{Wait: x.LatencyMs},
+		})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(h)
+}
+
+func harHeaders(h map[string][]string) []harNV {
+	out := []harNV{}
+	names := make([]string, 0, len(h))
+	for k := range h {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range h[k] {
+			out = append(out, harNV{Name: k, Value: v})
+		}
+	}
+	return out
+}
+
+func harQuery(q string) []harNV {
+	out := []harNV{}
+	vals, err := url.ParseQuery(q)
+	if err != nil {
+		return out
+	}
+	names := make([]string, 0, len(vals))
+	for k := range vals {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		for _, v := range vals[k] {
+			out = append(out, harNV{Name: k, Value: v})
+		}
+	}
+	return out
+}

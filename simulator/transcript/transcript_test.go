@@ -1,0 +1,61 @@
+package transcript
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestWriteReadRoundTripRedacts(t *testing.T) {
+	x := Exchange{Seq: 7, Method: "PATCH", Path: "/Groups/g1", Query: "access_token=scimlab_abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+		RequestHeaders: map[string][]string{"Authorization": {"Bearer abc.def.ghi-very-secret-token"}, "User-Agent": {"Okta SCIM Client 1.0.0"}},
+		RequestBody:    `{"Operations":[{"op":"add","path":"members","value":[{"value":"u1"}]}]}`,
+		Status:         204, LatencyMs: 1.5}
+	var buf bytes.Buffer
+	if err := NewWriter(&buf).Write(x); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "very-secret") || strings.Contains(buf.String(), "scimlab_abcdef") {
+		t.Fatalf("secret written: %s", buf.String())
+	}
+	xs, err := Read(&buf)
+	if err != nil || len(xs) != 1 {
+		t.Fatalf("Read: %v %d", err, len(xs))
+	}
+	got := xs[0]
+	if got.Seq != 7 || got.Path != "/Groups/g1" || got.RequestBody != x.RequestBody || got.Status != 204 || got.Title() != "PATCH /Groups/g1?"+got.Query {
+		t.Errorf("round trip = %+v", got)
+	}
+}
+
+func TestReadReportsTheBadLine(t *testing.T) {
+	_, err := Read(strings.NewReader("{\"method\":\"GET\",\"path\":\"/Users\"}\n\nnot json\n"))
+	if err == nil || !strings.Contains(err.Error(), "line 3") {
+		t.Errorf("err = %v, want it to name line 3", err)
+	}
+	_, err = Read(strings.NewReader(`{"method":"GET","path":"Users"}`))
+	if err == nil {
+		t.Error("a path without a leading slash should be refused")
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	f.Add([]byte(`{"seq":1,"method":"GET","path":"/Users","status":200}` + "\n"))
+	f.Add([]byte("{}\n[]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		xs, err := Read(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		var buf bytes.Buffer
+		w := NewWriter(&buf)
+		for _, x := range xs {
+			if err := w.Write(x); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := Read(&buf); err != nil {
+			t.Fatalf("re-read of written transcript: %v", err)
+		}
+	})
+}
