@@ -116,7 +116,7 @@ func ParseBaseline(data []byte) (b *Baseline, err error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		key, value := deref(root.Content[i]), deref(root.Content[i+1])
 		if key.Value != "waivers" {
-			return nil, fmt.Errorf("line %d: unknown key %q: a baseline has only waivers:", key.Line, key.Value)
+			return nil, fmt.Errorf("line %d: unknown key %q: a baseline has only the key \"waivers\"", key.Line, key.Value)
 		}
 		if isNull(value) {
 			continue

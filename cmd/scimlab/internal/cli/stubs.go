@@ -3,12 +3,8 @@ package cli
 func init() {
 	for _, c := range []struct{ name, summary string }{
 		{"serve", "run the SCIM 2.0 reference server"},
-		{"token", "create, list and revoke bearer tokens"},
 		{"test", "run the conformance suites against a SCIM server"},
 		{"simulate", "replay Okta- or Entra-style provisioning against a target"},
-		{"record", "record real provisioning traffic through a proxy"},
-		{"replay", "replay a recorded transcript against a target"},
-		{"report", "render or diff reports"},
 		{"demo", "run the main job against an in-process reference server"},
 	} {
 		register(notBuilt(c.name, c.summary))
