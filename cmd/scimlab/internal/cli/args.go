@@ -1,0 +1,58 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// parseInterspersed parses flags that may come before or after positional
+// arguments ("replay FILE --target URL") and returns the positional ones.
+func parseInterspersed(fs *flags, args []string, e *env) ([]string, ExitCode, bool) {
+	var pos []string
+	for {
+		if code, stop := parse(fs, args, e); stop {
+			return nil, code, true
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, ExitOK, false
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), ExitOK, false
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// headerFlag collects repeated --header "Name: value" flags.
+type headerFlag map[string]string
+
+func (h headerFlag) String() string { return "" }
+
+func (h headerFlag) Set(v string) error {
+	name, value, ok := strings.Cut(v, ":")
+	if !ok || strings.TrimSpace(name) == "" {
+		return fmt.Errorf("want \"Name: value\", got %q", v)
+	}
+	h[strings.TrimSpace(name)] = strings.TrimSpace(value)
+	return nil
+}
+
+// parseTTL reads a lifespan: a Go duration ("720h") or whole days ("90d").
+func parseTTL(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		if _, err := fmt.Sscanf(d, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != d {
+			return 0, fmt.Errorf("invalid lifespan %q: want a Go duration (720h) or whole days (90d)", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid lifespan %q: want a Go duration (720h) or whole days (90d)", s)
+	}
+	return d, nil
+}

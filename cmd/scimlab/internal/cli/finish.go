@@ -1,0 +1,36 @@
+package cli
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/scimlab/scimlab/reports"
+)
+
+// finishRun stamps the tool, writes the reports (when dir is set), prints the
+// terminal summary and maps the run to an exit code: 1 when a required check
+// (MUST or an IdP need) failed, else 0.
+func finishRun(e *env, name string, run *reports.Run, dir string) ExitCode {
+	v, c := Version()
+	run.Tool = reports.Tool{Name: "scimlab", Version: v, Commit: c}
+	run.SchemaVersion = reports.SchemaVersion
+	run.Command = reports.RedactCommand(run.Command)
+	if err := reports.WriteText(e.stdout, run, reports.UseColor(e.stdout)); err != nil {
+		return fail(e, name, err, ExitUsage)
+	}
+	if dir != "" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return fail(e, name, err, ExitUsage)
+		}
+		paths, err := reports.WriteAll(abs, run)
+		if err != nil {
+			return fail(e, name, fmt.Errorf("writing reports: %w", err), ExitUsage)
+		}
+		fmt.Fprintf(e.stdout, "reports: %s (HTML: %s)\n", abs, paths["html"])
+	}
+	if run.Failed() {
+		return ExitFailures
+	}
+	return ExitOK
+}

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/scimlab/scimlab/simulator/recorder"
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+func init() {
+	register(command{name: "record", summary: "record real provisioning traffic through a proxy", run: runRecord})
+}
+
+func runRecord(ctx context.Context, e *env, args []string) ExitCode {
+	fs := newFlags("record", "--listen 127.0.0.1:9000 --upstream URL --out session.jsonl [--har FILE]", e)
+	listen := fs.String("listen", "127.0.0.1:9000", "address the IdP is pointed at (loopback unless --public)")
+	upstream := fs.String("upstream", "", "the real SCIM target's base URL (required)")
+	out := fs.String("out", "session.jsonl", "transcript file to write (JSON lines, secrets redacted)")
+	har := fs.String("har", "", "also write HAR 1.2 to this file when recording stops")
+	public := fs.Bool("public", false, "allow a non-loopback --listen address")
+	if code, stop := parse(fs, args, e); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(e, "record", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
+	}
+	if *upstream == "" {
+		return fail(e, "record", usagef("--upstream is required"), ExitUsage)
+	}
+	if err := recorder.CheckLoopbackOrExplicit(*listen, *public); err != nil {
+		return fail(e, "record", err, ExitUsage)
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return fail(e, "record", err, ExitUsage)
+	}
+	defer f.Close()
+	rec, err := recorder.New(*upstream, f, recorder.Options{KeepExchanges: *har != ""})
+	if err != nil {
+		return fail(e, "record", err, ExitUsage)
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fail(e, "record", err, ExitUsage)
+	}
+	srv := &http.Server{Handler: rec, ReadHeaderTimeout: 30 * time.Second}
+	fmt.Fprintf(e.stderr, "scimlab record: proxying http://%s -> %s, writing %s (Ctrl-C to stop)\n", ln.Addr(), rec.Upstream(), *out)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fail(e, "record", err, ExitUsage)
+		}
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if err := rec.Err(); err != nil {
+		return fail(e, "record", fmt.Errorf("writing %s: %w", *out, err), ExitUsage)
+	}
+	if *har != "" {
+		var buf bytes.Buffer
+		v, _ := Version()
+		if err := transcript.WriteHAR(&buf, *upstream, v, rec.Exchanges()); err != nil {
+			return fail(e, "record", err, ExitUsage)
+		}
+		if err := os.WriteFile(*har, buf.Bytes(), 0o644); err != nil {
+			return fail(e, "record", err, ExitUsage)
+		}
+	}
+	fmt.Fprintf(e.stderr, "scimlab record: %d exchanges written to %s\n", rec.Count(), *out)
+	return ExitOK
+}

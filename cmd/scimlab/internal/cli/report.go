@@ -1,0 +1,105 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/scimlab/scimlab/reports"
+)
+
+func init() {
+	register(command{name: "report", summary: "render or diff reports (report render|diff)", run: runReport})
+}
+
+func runReport(ctx context.Context, e *env, args []string) ExitCode {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprintln(e.stdout, "Usage: scimlab report render RUN.json [--format html|junit|md|json|text] [-o FILE]")
+		fmt.Fprintln(e.stdout, "       scimlab report diff OLD.json NEW.json [--format text|md]   (exit 1 when a passing check now fails)")
+		if len(args) == 0 {
+			return ExitUsage
+		}
+		return ExitOK
+	}
+	switch args[0] {
+	case "render":
+		return runReportRender(e, args[1:])
+	case "diff":
+		return runReportDiff(e, args[1:])
+	}
+	if strings.HasPrefix(args[0], "-") {
+		return fail(e, "report", usagef("flag %s before the subcommand; want 'report render' or 'report diff'", args[0]), ExitUsage)
+	}
+	return fail(e, "report", usagef("unknown subcommand %q; want render or diff", args[0]), ExitUsage)
+}
+
+func runReportRender(e *env, args []string) ExitCode {
+	fs := newFlags("report render", "RUN.json [--format html|junit|md|json|text] [-o FILE]", e)
+	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats(), ", "))
+	out := fs.String("o", "", "write to FILE instead of stdout")
+	pos, code, stop := parseInterspersed(fs, args, e)
+	if stop {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(e, "report render", usagef("want one report file, got %d arguments", len(pos)), ExitUsage)
+	}
+	if !slices.Contains(reports.Formats(), *format) {
+		return fail(e, "report render", usagef("unknown --format %q; want one of %s", *format, strings.Join(reports.Formats(), ", ")), ExitUsage)
+	}
+	run, err := reports.Load(pos[0])
+	if err != nil {
+		return fail(e, "report render", err, ExitUsage)
+	}
+	var buf bytes.Buffer
+	if *format == "text" {
+		err = reports.WriteText(&buf, run, *out == "" && reports.UseColor(e.stdout))
+	} else {
+		err = reports.Render(&buf, run, *format)
+	}
+	if err != nil {
+		return fail(e, "report render", err, ExitUsage)
+	}
+	if *out == "" {
+		_, _ = e.stdout.Write(buf.Bytes())
+		return ExitOK
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fail(e, "report render", err, ExitUsage)
+	}
+	return ExitOK
+}
+
+func runReportDiff(e *env, args []string) ExitCode {
+	fs := newFlags("report diff", "OLD.json NEW.json [--format text|md]", e)
+	format := fs.String("format", "text", "output format: text or md")
+	pos, code, stop := parseInterspersed(fs, args, e)
+	if stop {
+		return code
+	}
+	if len(pos) != 2 {
+		return fail(e, "report diff", usagef("want two report files (old, new), got %d arguments", len(pos)), ExitUsage)
+	}
+	if *format != "text" && *format != "md" {
+		return fail(e, "report diff", usagef("unknown --format %q; want text or md", *format), ExitUsage)
+	}
+	oldRun, err := reports.Load(pos[0])
+	if err != nil {
+		return fail(e, "report diff", err, ExitUsage)
+	}
+	newRun, err := reports.Load(pos[1])
+	if err != nil {
+		return fail(e, "report diff", err, ExitUsage)
+	}
+	d := reports.Diff(oldRun, newRun)
+	if err := reports.RenderDiff(e.stdout, d, *format); err != nil {
+		return fail(e, "report diff", err, ExitUsage)
+	}
+	if d.Regressed() {
+		return ExitFailures
+	}
+	return ExitOK
+}
