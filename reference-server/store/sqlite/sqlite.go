@@ -20,6 +20,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -43,7 +45,8 @@ const (
 
 // Store is the SQLite backend. Create it with Open.
 type Store struct {
-	name string // the dsn as given, for errors
+	name    string // the dsn as given, for errors
+	tempDir string // for ":memory:": the throwaway directory removed on Close
 
 	wdb    *sql.DB
 	wc     *sql.Conn
@@ -74,12 +77,28 @@ func Open(dsn string) (*Store, error) {
 	if dsn == "" {
 		return nil, errors.New(`store/sqlite: no database given; use a file path such as "scimlab.db", or ":memory:"`)
 	}
+	// ":memory:" is a throwaway database in a temporary directory, in WAL
+	// mode like a file store: SQLite's in-memory VFS has no WAL, so there
+	// readers block the writer's commit and a steady stream of reads can
+	// starve it (seen as a stalled okta-aiw sync). Durability is not wanted
+	// for it, so it commits without fsync.
+	tempDir := ""
+	syncMode := "FULL"
+	if dsn == ":memory:" {
+		dir, err := os.MkdirTemp("", "scimlab-mem-")
+		if err != nil {
+			return nil, fmt.Errorf("store/sqlite: open :memory:: %w", err)
+		}
+		tempDir, syncMode = dir, "OFF"
+		dsn = filepath.Join(dir, "scimlab.db")
+	}
 	base, mem := location(dsn)
 	wdsn := base + "_pragma=busy_timeout(" + fmt.Sprint(busyTimeoutMS) + ")"
 	if !mem {
-		wdsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=journal_size_limit(67108864)"
+		wdsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + syncMode + ")&_pragma=journal_size_limit(67108864)"
 	}
 	s := &Store{
+		tempDir: tempDir,
 		name:    dsn,
 		wstmts:  map[string]*sql.Stmt{},
 		reqs:    make(chan *request, maxBatch),
@@ -97,6 +116,9 @@ func Open(dsn string) (*Store, error) {
 		}
 		if s.rdb != nil {
 			_ = s.rdb.Close()
+		}
+		if tempDir != "" {
+			_ = os.RemoveAll(tempDir)
 		}
 		return nil, fmt.Errorf("store/sqlite: open %s: %w", dsn, err)
 	}
@@ -233,6 +255,9 @@ func (s *Store) Close() error {
 	// Fold the WAL back into the database so that the file stands alone.
 	_, _ = s.wc.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	errs = append(errs, s.wc.Close(), s.wdb.Close())
+	if s.tempDir != "" {
+		errs = append(errs, os.RemoveAll(s.tempDir))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("store/sqlite: close %s: %w", s.name, err)
 	}
