@@ -392,3 +392,33 @@ func TestStringOfBuiltTrees(t *testing.T) {
 		}
 	}
 }
+
+func TestParseDialectEntraWorkEmail(t *testing.T) {
+	in := `emails[type eq "work"].value eq "ana@example.com"`
+	if _, err := Parse(in); err == nil {
+		t.Fatalf("Parse(%q) should fail: the RFC grammar has no subAttr after a value path in a filter", in)
+	}
+	e, err := ParseDialect(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := e.String(), `emails[type eq "work" and value eq "ana@example.com"]`; got != want {
+		t.Errorf("String() = %s, want %s", got, want)
+	}
+	doc := map[string]any{"emails": []any{
+		map[string]any{"type": "home", "value": "ana@example.com"},
+		map[string]any{"type": "work", "value": "ana@work.example"},
+	}}
+	if Match(e, doc, nil) {
+		t.Error("the work email is not ana@example.com; the filter must not match on the home one")
+	}
+	doc["emails"].([]any)[1].(map[string]any)["value"] = "ANA@example.com"
+	if !Match(e, doc, nil) {
+		t.Error("should match the work email case-insensitively")
+	}
+	for _, bad := range []string{`emails[type eq "work"].`, `emails[type eq "work"].value`, `emails[type eq "work"].value eq`} {
+		if _, err := ParseDialect(bad); err == nil {
+			t.Errorf("ParseDialect(%q) should fail", bad)
+		}
+	}
+}

@@ -13,7 +13,19 @@ import (
 // is ignored. A syntax error is a *[ParseError] that unwraps to
 // [ErrInvalidFilter].
 func Parse(filter string) (Expr, error) {
-	p := parser{in: filter}
+	return parse(parser{in: filter})
+}
+
+// ParseDialect parses a filter as Parse does and also accepts the form
+// Microsoft Entra ID sends to match users by work email, a value path
+// followed by a sub-attribute comparison (idp-traffic.md §1.2:
+// `emails[type eq "work"].value eq "x"`), which the RFC's grammar lacks. It
+// is read as `emails[type eq "work" and value eq "x"]`, the same test.
+func ParseDialect(filter string) (Expr, error) {
+	return parse(parser{in: filter, dialect: true})
+}
+
+func parse(p parser) (Expr, error) {
 	if err := p.checkInput(); err != nil {
 		return nil, err
 	}
@@ -42,6 +54,7 @@ type parser struct {
 	pos     int
 	isPath  bool // errors are ErrInvalidPath
 	inValue bool // inside valuePath brackets, which do not nest
+	dialect bool // ParseDialect: a valuePath may be followed by "." subAttr and a comparison
 }
 
 // checkInput rejects input that is too long or not UTF-8.
@@ -151,8 +164,30 @@ func (p *parser) parseAttrExp() (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if p.dialect && p.peek() == '.' {
+			// emails[type eq "work"].value eq "x" ≡ emails[type eq "work" and value eq "x"].
+			p.pos++
+			start := p.pos
+			for !p.eof() && isWordByte(p.peek()) && p.peek() != '.' && p.peek() != ':' {
+				p.pos++
+			}
+			name := p.in[start:p.pos]
+			if off, reason := checkName(name); reason != "" {
+				return nil, p.fail(start+off, reason)
+			}
+			cmp, err := p.parseCompare(AttrPath{Name: name})
+			if err != nil {
+				return nil, err
+			}
+			f = &Logical{Op: And, Left: f, Right: cmp}
+		}
 		return &ValuePath{Attr: attr, Filter: f}, nil
 	}
+	return p.parseCompare(attr)
+}
+
+// parseCompare parses SP compareOp [SP compValue] after attr.
+func (p *parser) parseCompare(attr AttrPath) (Expr, error) {
 	if p.skipSpace() == 0 {
 		return nil, p.failf(p.pos, "expected a space and an operator after %q, found %s", attr.String(), p.found())
 	}

@@ -503,6 +503,12 @@ func seed(f filter.Expr, a *schema.Attribute, m map[string]any) bool {
 		name := x.Attr.Name
 		if s := a.Sub(name); s != nil {
 			name = s.Name
+			// Only a value the schema names as canonical (emails type "work",
+			// the form Entra sends, idp-traffic.md B5) is created; any other
+			// filter keeps the RFC's noTarget.
+			if str, ok := x.Value.(string); ok && len(s.CanonicalValues) > 0 && !canonical(s, str) {
+				return false
+			}
 		} else if a.Type == schema.Complex {
 			return false
 		}
@@ -521,6 +527,16 @@ func seed(f filter.Expr, a *schema.Attribute, m map[string]any) bool {
 		return true
 	case *filter.Logical:
 		return x.Op == filter.And && seed(x.Left, a, m) && seed(x.Right, a, m)
+	}
+	return false
+}
+
+// canonical reports whether v is one of a's canonical values (case-insensitive).
+func canonical(a *schema.Attribute, v string) bool {
+	for _, c := range a.CanonicalValues {
+		if strings.EqualFold(c, v) {
+			return true
+		}
 	}
 	return false
 }

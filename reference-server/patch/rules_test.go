@@ -383,3 +383,29 @@ func TestRequiredExtension(t *testing.T) {
 		}
 	}
 }
+
+// ReplaceCreatesMissing creates only what Entra sends: a value whose filter
+// names a canonical type ("work"); any other filter keeps RFC 7644's noTarget,
+// so a lenient server stays atomic and strict elsewhere.
+func TestReplaceCreatesMissingOnlyForCanonicalTypes(t *testing.T) {
+	doc := map[string]any{"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "ana@example.test"}
+	opt := patch.Lenient()
+	for _, tc := range []struct {
+		typ     string
+		created bool
+	}{{"work", true}, {"WORK", true}, {"scimlab-none", false}} {
+		ops := []scim.PatchOperation{{Op: "Replace", Path: `emails[type eq "` + tc.typ + `"].value`, Value: "ana@example.com"}}
+		out, _, err := patch.Apply(doc, ops, schema.UserResourceType(), opt)
+		if tc.created {
+			if err != nil {
+				t.Errorf("type %q: %v", tc.typ, err)
+			} else if emails, _ := out["emails"].([]any); len(emails) != 1 {
+				t.Errorf("type %q: emails = %v", tc.typ, out["emails"])
+			}
+			continue
+		}
+		if !errors.Is(err, scim.New(400, scim.NoTarget, "")) {
+			t.Errorf("type %q: err = %v, want 400 noTarget", tc.typ, err)
+		}
+	}
+}

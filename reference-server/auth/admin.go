@@ -1,0 +1,514 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// AdminConfig configures the admin page.
+type AdminConfig struct {
+	Store  Store
+	Policy Policy
+	// Profile is the profile name, shown and recorded on tokens.
+	Profile string
+	// Now is the token clock (time.Now when nil). Sessions expire by the
+	// wall clock, so that moving the token clock does not log the admin out.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Password is the admin password (scimlab serve --admin-password-file).
+	// When empty, the bcrypt hash stored by `scimlab token admin set` is used;
+	// with neither, the page says how to set one and lets no one in.
+	Password string
+	// SessionTTL is how long a login lasts (0: 8 hours).
+	SessionTTL time.Duration
+	// OnChange is called after a token is created or revoked or an account
+	// changes state, so that a server can drop cached verifications.
+	OnChange func()
+}
+
+// AdminCookie is the admin session cookie.
+const AdminCookie = "scimlab_admin"
+
+// maxSessions bounds the live admin sessions; the oldest goes first.
+const maxSessions = 64
+
+type session struct {
+	csrf    string
+	expires time.Time // wall clock
+	created time.Time
+	// flash is shown on the next page view and then forgotten; secret is a
+	// newly generated token, kept in memory only until that view.
+	flash, flashErr string
+	secret          string
+	secretName      string
+}
+
+type admin struct {
+	cfg      AdminConfig
+	mgr      *Manager
+	policy   Policy
+	mu       sync.Mutex
+	sessions map[string]*session
+	failures []time.Time // failed logins in the last loginWindow (wall clock)
+	pages    *template.Template
+}
+
+// Failed logins are throttled: after maxLoginFailures within loginWindow,
+// logins are refused with 429 until the window has moved on.
+const (
+	maxLoginFailures = 10
+	loginWindow      = time.Minute
+)
+
+// throttled records a failed login (when failed is set) and reports whether
+// logins are refused for now.
+func (a *admin) throttled(failed bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := time.Now()
+	keep := a.failures[:0]
+	for _, f := range a.failures {
+		if now.Sub(f) < loginWindow {
+			keep = append(keep, f)
+		}
+	}
+	a.failures = keep
+	if failed {
+		a.failures = append(a.failures, now)
+	}
+	return len(a.failures) >= maxLoginFailures
+}
+
+//go:embed admin.html
+var adminHTML string
+
+// NewAdmin returns the admin page handler, serving:
+//
+//	GET  /admin                              login form, or the token page once logged in
+//	POST /admin/login, /admin/logout
+//	POST /admin/tokens                       generate a token (shown once)
+//	POST /admin/tokens/{id}/revoke
+//	POST /admin/accounts/{name}/{deactivate|activate}
+//	GET  /admin/api/notices                  expiry notices as JSON
+//
+// The admin credential is its own password, not a SCIM token. A login gets
+// a random session cookie (HttpOnly, SameSite=Strict, Path /admin) that
+// expires on the server after SessionTTL. Every POST needs the session's CSRF
+// token in a hidden field, and cross-origin POSTs are refused by their
+// Origin and Sec-Fetch-Site headers. /admin/api/notices also accepts HTTP
+// Basic with the username "admin" and the admin password, for scripts.
+func NewAdmin(cfg AdminConfig) http.Handler {
+	p := cfg.Policy
+	if err := p.Validate(); err != nil {
+		// A profile is validated when loaded; a bad policy here is a
+		// programming error, answered on every request.
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		})
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 8 * time.Hour
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	a := &admin{
+		cfg:      cfg,
+		mgr:      &Manager{Store: cfg.Store, Policy: p, Profile: cfg.Profile, Now: cfg.Now, Logger: cfg.Logger},
+		policy:   p,
+		sessions: map[string]*session{},
+		pages: template.Must(template.New("admin").Funcs(template.FuncMap{
+			"date": func(t time.Time) string {
+				if t.IsZero() {
+					return "never"
+				}
+				return t.UTC().Format("2006-01-02 15:04 UTC")
+			},
+			"short": ShortID,
+		}).Parse(adminHTML)),
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /admin", a.page)
+	mux.HandleFunc("GET /admin/{$}", a.page)
+	mux.HandleFunc("POST /admin/login", a.login)
+	mux.HandleFunc("POST /admin/logout", a.post(a.logout))
+	mux.HandleFunc("POST /admin/tokens", a.post(a.generate))
+	mux.HandleFunc("POST /admin/tokens/{id}/revoke", a.post(a.revoke))
+	mux.HandleFunc("POST /admin/accounts/{name}/{action}", a.post(a.account))
+	mux.HandleFunc("GET /admin/api/notices", a.notices)
+	mux.HandleFunc("/admin/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	cop := http.NewCrossOriginProtection()
+	return securityHeaders(cop.Handler(mux))
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Cache-Control", "no-store")
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (a *admin) now() time.Time {
+	if a.cfg.Now != nil {
+		return a.cfg.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// session returns the live session of r's cookie, or nil.
+func (a *admin) session(r *http.Request) (string, *session) {
+	c, err := r.Cookie(AdminCookie)
+	if err != nil || c.Value == "" {
+		return "", nil
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.sessions[c.Value]
+	if s == nil {
+		return "", nil
+	}
+	if !time.Now().Before(s.expires) {
+		delete(a.sessions, c.Value)
+		return "", nil
+	}
+	return c.Value, s
+}
+
+func (a *admin) configured(ctx context.Context) (bool, error) {
+	if a.cfg.Password != "" {
+		return true, nil
+	}
+	v, ok, err := a.cfg.Store.Setting(ctx, adminKey)
+	return ok && v != "", err
+}
+
+func (a *admin) fail(w http.ResponseWriter, r *http.Request, err error) {
+	a.cfg.Logger.Error("admin page", "method", r.Method, "path", r.URL.Path, "err", err.Error())
+	http.Error(w, "internal error; see the server log", http.StatusInternalServerError)
+}
+
+// post wraps a POST handler: it needs a live session and its CSRF token.
+func (a *admin) post(h func(w http.ResponseWriter, r *http.Request, s *session)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_, s := a.session(r)
+		if s == nil {
+			http.Error(w, "not logged in", http.StatusUnauthorized)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, "unreadable form", http.StatusBadRequest)
+			return
+		}
+		a.mu.Lock()
+		want := s.csrf
+		a.mu.Unlock()
+		if subtle.ConstantTimeCompare([]byte(r.PostForm.Get("csrf")), []byte(want)) != 1 {
+			a.cfg.Logger.Warn("admin request with a bad CSRF token refused", "path", r.URL.Path, "remote", r.RemoteAddr)
+			http.Error(w, "the form is stale or forged (CSRF token mismatch); reload the page", http.StatusForbidden)
+			return
+		}
+		h(w, r, s)
+	}
+}
+
+func (a *admin) setFlash(s *session, msg string, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err != nil {
+		s.flashErr = err.Error()
+	} else {
+		s.flash = msg
+	}
+}
+
+func (a *admin) changed() {
+	if a.cfg.OnChange != nil {
+		a.cfg.OnChange()
+	}
+}
+
+func seeOther(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/admin", http.StatusSeeOther)
+}
+
+func (a *admin) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "unreadable form", http.StatusBadRequest)
+		return
+	}
+	if a.throttled(false) {
+		a.cfg.Logger.Warn("admin login throttled", "remote", r.RemoteAddr)
+		a.render(w, http.StatusTooManyRequests, pageData{Configured: true, LoginError: "Too many failed logins; wait a minute."}, r)
+		return
+	}
+	ok, err := checkAdminPassword(r.Context(), a.cfg.Store, a.cfg.Password, r.PostForm.Get("password"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if !ok {
+		a.throttled(true)
+		a.cfg.Logger.Info("admin login failed", "remote", r.RemoteAddr)
+		configured, _ := a.configured(r.Context())
+		a.render(w, http.StatusUnauthorized, pageData{Configured: configured, LoginError: "Wrong password."}, r)
+		return
+	}
+	id := randomString(32)
+	now := time.Now()
+	a.mu.Lock()
+	if len(a.sessions) >= maxSessions {
+		var oldest string
+		for k, s := range a.sessions {
+			if oldest == "" || s.created.Before(a.sessions[oldest].created) {
+				oldest = k
+			}
+		}
+		delete(a.sessions, oldest)
+	}
+	a.sessions[id] = &session{csrf: randomString(32), expires: now.Add(a.cfg.SessionTTL), created: now}
+	a.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{
+		Name: AdminCookie, Value: id, Path: "/admin", MaxAge: int(a.cfg.SessionTTL / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
+	})
+	a.cfg.Logger.Info("admin logged in", "remote", r.RemoteAddr)
+	seeOther(w, r)
+}
+
+func (a *admin) logout(w http.ResponseWriter, r *http.Request, _ *session) {
+	id, _ := a.session(r)
+	a.mu.Lock()
+	delete(a.sessions, id)
+	a.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: AdminCookie, Value: "", Path: "/admin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	seeOther(w, r)
+}
+
+func (a *admin) generate(w http.ResponseWriter, r *http.Request, s *session) {
+	f := r.PostForm
+	var ttl time.Duration
+	if v := strings.TrimSpace(f.Get("ttl")); v != "" {
+		d, err := ParseDuration(v)
+		if err != nil {
+			a.setFlash(s, "", err)
+			seeOther(w, r)
+			return
+		}
+		ttl = d
+	}
+	var domains []string
+	if v := strings.TrimSpace(f.Get("emailDomains")); v != "" {
+		domains = strings.Split(v, ",")
+	}
+	c, err := a.mgr.CreateToken(r.Context(), CreateRequest{Name: f.Get("name"), Account: f.Get("account"), TTL: ttl, EmailDomains: domains})
+	if c.Secret != "" {
+		a.changed()
+		a.mu.Lock()
+		s.secret, s.secretName = c.Secret, c.Token.Name
+		a.mu.Unlock()
+	}
+	if err != nil {
+		a.setFlash(s, "", err)
+	} else {
+		msg := fmt.Sprintf("Token %s created; it expires %s.", c.Token.Name, c.Token.Expires.UTC().Format("2006-01-02 15:04 UTC"))
+		for _, t := range c.Replaced {
+			msg += fmt.Sprintf(" Token %s (%s) was revoked: it is replaced.", t.Name, ShortID(t.ID))
+		}
+		a.setFlash(s, msg, nil)
+	}
+	seeOther(w, r)
+}
+
+func (a *admin) revoke(w http.ResponseWriter, r *http.Request, s *session) {
+	t, err := a.mgr.Revoke(r.Context(), r.PathValue("id"))
+	if err == nil {
+		a.changed()
+		a.setFlash(s, fmt.Sprintf("Token %s (%s) revoked.", t.Name, ShortID(t.ID)), nil)
+	} else {
+		a.setFlash(s, "", err)
+	}
+	seeOther(w, r)
+}
+
+func (a *admin) account(w http.ResponseWriter, r *http.Request, s *session) {
+	name := r.PathValue("name")
+	var n int
+	var err error
+	switch r.PathValue("action") {
+	case "deactivate":
+		n, err = a.mgr.DeactivateAccount(r.Context(), name)
+	case "activate":
+		n, err = a.mgr.ActivateAccount(r.Context(), name)
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err == nil {
+		a.changed()
+		a.setFlash(s, fmt.Sprintf("Account %s %sd (%d unrevoked tokens).", name, r.PathValue("action"), n), nil)
+	} else {
+		a.setFlash(s, "", err)
+	}
+	seeOther(w, r)
+}
+
+func (a *admin) notices(w http.ResponseWriter, r *http.Request) {
+	if _, s := a.session(r); s == nil {
+		user, pw, ok := r.BasicAuth()
+		good := false
+		if ok && user == "admin" {
+			var err error
+			if good, err = checkAdminPassword(r.Context(), a.cfg.Store, a.cfg.Password, pw); err != nil {
+				a.fail(w, r, err)
+				return
+			}
+		}
+		if !good {
+			w.Header().Set("WWW-Authenticate", `Basic realm="scimlab admin", charset="UTF-8"`)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusUnauthorized)
+			_, _ = io.WriteString(w, `{"error":"log in to /admin, or send the admin password with HTTP Basic (username admin)"}`+"\n")
+			return
+		}
+	}
+	ns, err := Notices(r.Context(), a.cfg.Store)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		Notices []Notice `json:"notices"`
+	}{ns})
+}
+
+// pageData is what admin.html renders.
+type pageData struct {
+	Nonce      string
+	Configured bool
+	LoginError string
+	LoggedIn   bool
+	CSRF       string
+	Profile    string
+	Policy     Policy
+	Choices    []Lifespan
+	Default    string
+	Tokens     []TokenInfo
+	Banners    []banner
+	Flash      string
+	FlashErr   string
+	Secret     string
+	SecretName string
+	Accounts   []accountRow
+	BasicUser  string
+	Notices    []Notice
+	Now        time.Time
+}
+
+type banner struct {
+	Expired bool
+	Name    string
+	Expires time.Time
+	Days    int
+}
+
+type accountRow struct {
+	Name   string
+	Active bool
+}
+
+func (a *admin) page(w http.ResponseWriter, r *http.Request) {
+	_, s := a.session(r)
+	if s == nil {
+		ok, err := a.configured(r.Context())
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		a.render(w, http.StatusOK, pageData{Configured: ok}, r)
+		return
+	}
+	ctx := r.Context()
+	d := pageData{LoggedIn: true, Configured: true, Profile: a.mgr.profileName(), Policy: a.policy, Now: a.now()}
+	var err error
+	if d.Tokens, err = a.mgr.List(ctx); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	for _, t := range d.Tokens {
+		if t.NoticeDue {
+			days := int(t.Expires.Sub(d.Now).Hours() / 24)
+			d.Banners = append(d.Banners, banner{Expired: t.State == StateExpired, Name: t.Name, Expires: t.Expires, Days: days})
+		}
+	}
+	d.Choices = a.policy.LifespanChoices()
+	d.Default = a.policy.DefaultLifespan.String()
+	accts, err := a.mgr.Accounts(ctx)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	for n, ok := range accts {
+		d.Accounts = append(d.Accounts, accountRow{Name: n, Active: ok})
+	}
+	slices.SortFunc(d.Accounts, func(x, y accountRow) int { return strings.Compare(x.Name, y.Name) })
+	if a.policy.Basic != nil {
+		if d.BasicUser, _, err = a.mgr.BasicUsername(ctx); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	ns, err := Notices(ctx, a.cfg.Store)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if len(ns) > 10 {
+		ns = ns[len(ns)-10:]
+	}
+	d.Notices = ns
+	a.mu.Lock()
+	d.CSRF, d.Flash, d.FlashErr, d.Secret, d.SecretName = s.csrf, s.flash, s.flashErr, s.secret, s.secretName
+	s.flash, s.flashErr, s.secret, s.secretName = "", "", "", ""
+	a.mu.Unlock()
+	a.render(w, http.StatusOK, d, r)
+}
+
+func (a *admin) render(w http.ResponseWriter, status int, d pageData, r *http.Request) {
+	d.Nonce = randomString(16)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; script-src 'nonce-"+d.Nonce+"'; style-src 'nonce-"+d.Nonce+
+		"'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	var buf strings.Builder
+	if err := a.pages.Execute(&buf, d); err != nil {
+		a.fail(w, r, fmt.Errorf("rendering: %w", err))
+		return
+	}
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, buf.String())
+}

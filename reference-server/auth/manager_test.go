@@ -1,0 +1,332 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/memory"
+)
+
+var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// newManager returns a manager over a fresh memory store under the named
+// built-in policy, with a manual clock at t0.
+func newManager(t *testing.T, policy string) (*Manager, *ManualClock) {
+	t.Helper()
+	p, err := BuiltinPolicy(policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	t.Cleanup(func() { st.Close() })
+	clk := NewManualClock(t0)
+	return &Manager{Store: st, Policy: p, Profile: policy, Now: clk.Now, BcryptCost: 4}, clk
+}
+
+func mustCreate(t *testing.T, m *Manager, req CreateRequest) (string, store.Token) {
+	t.Helper()
+	s, tok, err := m.Create(context.Background(), req)
+	if err != nil {
+		t.Fatalf("Create(%+v): %v", req, err)
+	}
+	return s, tok
+}
+
+// authn returns an authenticator over m's store and clock.
+func authn(m *Manager) *Authenticator {
+	return &Authenticator{Tokens: m.Store, Settings: m.Store, Now: m.Now}
+}
+
+func verify(a *Authenticator, secret string) error {
+	_, err := a.Verify(context.Background(), secret)
+	return err
+}
+
+func TestCreateAppliesLifespans(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t, "alation")
+	_, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 60 * Day})
+	if !tok.Expires.Equal(t0.Add(60*Day)) || tok.Profile != "alation" || !strings.HasPrefix(tok.Prefix, TokenPrefix) {
+		t.Errorf("token = %+v", tok)
+	}
+	_, tok = mustCreate(t, m, CreateRequest{Name: "okta"})
+	if !tok.Expires.Equal(t0.Add(180 * Day)) {
+		t.Errorf("default lifespan: expires %v, want 6 months (180d)", tok.Expires)
+	}
+	_, _, err := m.Create(ctx, CreateRequest{TTL: 45 * Day})
+	if !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "45d is not offered") || !strings.Contains(err.Error(), "180d (6 months)") {
+		t.Errorf("45d under alation: %v", err)
+	}
+
+	rfc, _ := newManager(t, "rfc")
+	_, tok = mustCreate(t, rfc, CreateRequest{TTL: 7 * time.Hour})
+	if !tok.Expires.Equal(t0.Add(7 * time.Hour)) {
+		t.Errorf("rfc takes any ttl: %v", tok.Expires)
+	}
+	_, tok = mustCreate(t, rfc, CreateRequest{})
+	if !tok.Expires.Equal(t0.Add(90*Day)) || tok.Name != "scim" {
+		t.Errorf("rfc default: %+v", tok)
+	}
+	rfc.Policy.DefaultLifespan = 0
+	if _, _, err := rfc.Create(ctx, CreateRequest{}); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "choose a lifespan") {
+		t.Errorf("no ttl and no default: %v", err)
+	}
+	for _, bad := range []string{"a/b", "tab\there", strings.Repeat("x", 101)} {
+		if _, _, err := rfc.Create(ctx, CreateRequest{Name: bad}); err == nil {
+			t.Errorf("name %q accepted", bad)
+		}
+	}
+}
+
+// Alation and Atlassian (idp-traffic.md §2.2, §2.6): a new token revokes the
+// old one at once.
+func TestReplaceRotation(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t, "alation")
+	a := authn(m)
+	old, oldTok := mustCreate(t, m, CreateRequest{Name: "okta"})
+	if err := verify(a, old); err != nil {
+		t.Fatal(err)
+	}
+	c, err := m.CreateToken(ctx, CreateRequest{Name: "okta-2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Replaced) != 1 || c.Replaced[0].ID != oldTok.ID {
+		t.Errorf("Replaced = %+v, want the old token", c.Replaced)
+	}
+	if err := verify(a, old); !errors.Is(err, ErrRevoked) {
+		t.Errorf("old token after replace: %v, want ErrRevoked", err)
+	}
+	if err := verify(a, c.Secret); err != nil {
+		t.Errorf("new token: %v", err)
+	}
+
+	// Scope account: another account's token is not replaced.
+	svc, _ := mustCreate(t, m, CreateRequest{Name: "okta", Account: "svc"})
+	c2, err := m.CreateToken(ctx, CreateRequest{Name: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(a, svc); err != nil || len(c2.Replaced) != 1 {
+		t.Errorf("account svc's token must survive a replace without account: %v, replaced %d", err, len(c2.Replaced))
+	}
+
+	// Scope name: only the same name is replaced.
+	m.Policy.RotationScope = ScopeName
+	x, _ := mustCreate(t, m, CreateRequest{Name: "x"})
+	y, _ := mustCreate(t, m, CreateRequest{Name: "y"})
+	mustCreate(t, m, CreateRequest{Name: "x"})
+	if verify(a, x) == nil || verify(a, y) != nil {
+		t.Error("scope name: want x replaced and y kept")
+	}
+}
+
+// AWS (idp-traffic.md §2.1): at most two tokens at a time; a third is
+// refused with a message naming the tokens to revoke.
+func TestOverlapRotation(t *testing.T) {
+	ctx := context.Background()
+	m, clk := newManager(t, "aws")
+	a := authn(m)
+	first, _ := mustCreate(t, m, CreateRequest{Name: "okta-2026"})
+	second, _ := mustCreate(t, m, CreateRequest{Name: "okta-2027"})
+	_, _, err := m.Create(ctx, CreateRequest{Name: "okta-2028"})
+	if !errors.Is(err, ErrTooManyTokens) {
+		t.Fatalf("third token: %v, want ErrTooManyTokens", err)
+	}
+	for _, want := range []string{"at most 2 active tokens", "revoke one first", "okta-2026 (id ", "okta-2027 (id "} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if verify(a, first) != nil || verify(a, second) != nil {
+		t.Error("both tokens must keep working during the overlap")
+	}
+	if _, err := m.Revoke(ctx, "okta-2026"); err != nil {
+		t.Fatal(err)
+	}
+	third, _ := mustCreate(t, m, CreateRequest{Name: "okta-2028"})
+	if verify(a, third) != nil || verify(a, second) != nil || !errors.Is(verify(a, first), ErrRevoked) {
+		t.Error("after revoking one, a new token fits")
+	}
+	// Expired tokens do not count.
+	clk.Advance(365 * Day)
+	if _, _, err := m.Create(ctx, CreateRequest{Name: "later"}); err != nil {
+		t.Errorf("expired tokens must not count toward maxActive: %v", err)
+	}
+}
+
+// Resolver (idp-traffic.md §2.3): tokens belong to an account; deactivating
+// it invalidates them at once.
+func TestAccountDeactivation(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t, "resolver")
+	a := authn(m)
+	if _, _, err := m.Create(ctx, CreateRequest{Name: "okta"}); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "service account") {
+		t.Fatalf("token without account: %v", err)
+	}
+	secret, tok := mustCreate(t, m, CreateRequest{Name: "okta", Account: "svc-okta"})
+	other, _ := mustCreate(t, m, CreateRequest{Name: "entra", Account: "svc-entra"})
+	if !tok.Expires.Equal(t0.Add(730 * Day)) {
+		t.Errorf("resolver tokens live 2 years: %v", tok.Expires)
+	}
+	if err := verify(a, secret); err != nil {
+		t.Fatal(err)
+	}
+	n, err := m.DeactivateAccount(ctx, "svc-okta")
+	if err != nil || n != 1 {
+		t.Fatalf("DeactivateAccount = %d, %v", n, err)
+	}
+	if err := verify(a, secret); !errors.Is(err, ErrAccountInactive) {
+		t.Errorf("after deactivation: %v, want ErrAccountInactive", err)
+	}
+	if err := verify(a, other); err != nil {
+		t.Errorf("another account's token: %v", err)
+	}
+	if _, _, err := m.Create(ctx, CreateRequest{Account: "svc-okta"}); !errors.Is(err, ErrAccountInactive) {
+		t.Errorf("new token for a deactivated account: %v", err)
+	}
+	ts, _ := m.List(ctx)
+	for _, ti := range ts {
+		if want := map[string]State{"svc-okta": StateAccountInactive, "svc-entra": StateActive}[ti.Account]; ti.State != want {
+			t.Errorf("listed state of %s's token = %s, want %s", ti.Account, ti.State, want)
+		}
+	}
+	if _, err := m.ActivateAccount(ctx, "svc-okta"); err != nil {
+		t.Fatal(err)
+	}
+	if err := verify(a, secret); err != nil {
+		t.Errorf("after reactivation: %v", err)
+	}
+	if _, err := m.DeactivateAccount(ctx, "nobody"); !errors.Is(err, ErrNoSuchToken) {
+		t.Errorf("unknown account: %v", err)
+	}
+	accts, _ := m.Accounts(ctx)
+	if len(accts) != 2 || !accts["svc-okta"] {
+		t.Errorf("Accounts() = %v", accts)
+	}
+}
+
+func TestCreateEmailDomains(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t, "resolver")
+	_, tok := mustCreate(t, m, CreateRequest{Account: "svc", EmailDomains: []string{" Example.COM", "example.org", "example.com", ""}})
+	if strings.Join(tok.EmailDomains, ",") != "example.com,example.org" {
+		t.Errorf("EmailDomains = %v", tok.EmailDomains)
+	}
+	for _, bad := range []string{"@example.com", "not a domain", "localhost"} {
+		if _, _, err := m.Create(ctx, CreateRequest{Account: "svc", EmailDomains: []string{bad}}); err == nil {
+			t.Errorf("domain %q accepted", bad)
+		}
+	}
+	al, _ := newManager(t, "alation")
+	if _, _, err := al.Create(ctx, CreateRequest{EmailDomains: []string{"example.com"}}); !errors.Is(err, ErrPolicy) {
+		t.Errorf("alation tokens cannot carry emailDomains: %v", err)
+	}
+}
+
+func TestRevokeByNameAndID(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t, "rfc")
+	a := authn(m)
+	s1, t1 := mustCreate(t, m, CreateRequest{Name: "ci"})
+	s2, t2 := mustCreate(t, m, CreateRequest{Name: "okta"})
+	s3, t3 := mustCreate(t, m, CreateRequest{Name: "okta"})
+
+	if got, err := m.Revoke(ctx, "ci"); err != nil || got.ID != t1.ID {
+		t.Fatalf("revoke by name: %+v, %v", got, err)
+	}
+	if !errors.Is(verify(a, s1), ErrRevoked) {
+		t.Error("ci still works")
+	}
+	if _, err := m.Revoke(ctx, "okta"); !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), ShortID(t2.ID)) {
+		t.Errorf("ambiguous name: %v", err)
+	}
+	if _, err := m.Revoke(ctx, t2.ID); err != nil {
+		t.Fatalf("revoke by id: %v", err)
+	}
+	if _, err := m.Revoke(ctx, ShortID(t3.ID)); err != nil {
+		t.Fatalf("revoke by short id: %v", err)
+	}
+	if !errors.Is(verify(a, s2), ErrRevoked) || !errors.Is(verify(a, s3), ErrRevoked) {
+		t.Error("revoked tokens still work")
+	}
+	if _, err := m.Revoke(ctx, t1.ID); !errors.Is(err, ErrAlreadyRevoked) {
+		t.Errorf("revoking twice: %v", err)
+	}
+	if _, err := m.Revoke(ctx, "ci"); !errors.Is(err, ErrNoSuchToken) {
+		t.Errorf("revoked names are not found by name: %v", err)
+	}
+	if _, err := m.Revoke(ctx, "nothing"); !errors.Is(err, ErrNoSuchToken) {
+		t.Errorf("unknown: %v", err)
+	}
+}
+
+func TestListStates(t *testing.T) {
+	ctx := context.Background()
+	m, clk := newManager(t, "alation")
+	mustCreate(t, m, CreateRequest{Name: "a", TTL: 30 * Day})
+	clk.Advance(time.Hour)
+	ts, err := m.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts[0].State != StateActive || ts[0].NoticeDue || ts[0].Hash != "" {
+		t.Errorf("fresh token: %+v (List must not return the hash)", ts[0])
+	}
+	clk.Set(t0.Add(15 * Day)) // exactly 15 days before expiry
+	ts, _ = m.List(ctx)
+	if ts[0].State != StateExpiring || !ts[0].NoticeDue {
+		t.Errorf("15 days before expiry: %s, noticeDue %v", ts[0].State, ts[0].NoticeDue)
+	}
+	clk.Set(t0.Add(30 * Day))
+	ts, _ = m.List(ctx)
+	if ts[0].State != StateExpired || !ts[0].NoticeDue {
+		t.Errorf("at expiry: %s, noticeDue %v", ts[0].State, ts[0].NoticeDue)
+	}
+	mustCreate(t, m, CreateRequest{Name: "b", TTL: 30 * Day})
+	ts, _ = m.List(ctx)
+	if ts[0].State != StateRevoked || ts[0].NoticeDue || ts[1].State != StateActive {
+		t.Errorf("after replacement: %+v", ts)
+	}
+	// An expired token that a newer live token of its account replaced
+	// (overlap rotation) needs no attention.
+	aws, clk2 := newManager(t, "aws")
+	mustCreate(t, aws, CreateRequest{Name: "old"})
+	clk2.Advance(300 * Day)
+	mustCreate(t, aws, CreateRequest{Name: "new"})
+	clk2.Advance(70 * Day)
+	ts, _ = aws.List(ctx)
+	if ts[0].State != StateExpired || ts[0].NoticeDue || ts[1].State != StateActive {
+		t.Errorf("aws after rotation: %+v", ts)
+	}
+}
+
+// now == Expires is expired; one second before is valid.
+func TestExpiryBoundary(t *testing.T) {
+	m, clk := newManager(t, "rfc")
+	a := authn(m)
+	secret, tok := mustCreate(t, m, CreateRequest{TTL: time.Hour})
+	clk.Set(tok.Expires.Add(-time.Second))
+	if err := verify(a, secret); err != nil {
+		t.Errorf("one second before expiry: %v", err)
+	}
+	req := httptest.NewRequest("GET", "/scim/v2/Users", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	if _, err := a.Authenticate(req); err != nil {
+		t.Errorf("Authenticate one second before expiry: %v", err)
+	}
+	clk.Set(tok.Expires)
+	if err := verify(a, secret); !errors.Is(err, ErrExpired) {
+		t.Errorf("at the expiry second: %v, want ErrExpired", err)
+	}
+	ts, _ := m.List(context.Background())
+	if ts[0].State != StateExpired {
+		t.Errorf("listed at the expiry second: %s", ts[0].State)
+	}
+}

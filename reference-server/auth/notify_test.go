@@ -1,0 +1,238 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+)
+
+// Each notice is emitted exactly once per threshold, across restarts and
+// across two notifiers sharing one SQLite file.
+func TestNoticesOncePerThresholdAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "scimlab.db")
+	open := func() *sqlite.Store {
+		st, err := sqlite.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		return st
+	}
+	st1, st2 := open(), open()
+	clk := NewManualClock(t0)
+	m := &Manager{Store: st1, Policy: DefaultPolicy(), Now: clk.Now}
+	_, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 30 * Day})
+	_, other := mustCreate(t, m, CreateRequest{Name: "entra", TTL: 300 * Day})
+	mustCreate(t, m, CreateRequest{Name: "gone", TTL: 30 * Day})
+	if _, err := m.Revoke(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	newNotifier := func(st *sqlite.Store) *Notifier {
+		return &Notifier{Store: st, Policy: DefaultPolicy(), Now: clk.Now, Logger: newJSONLogger(&logs)}
+	}
+	n1, n2 := newNotifier(st1), newNotifier(st2)
+
+	// check runs both notifiers at once and returns what they emitted together.
+	check := func() []Notice {
+		t.Helper()
+		var mu sync.Mutex
+		var all []Notice
+		var wg sync.WaitGroup
+		for _, n := range []*Notifier{n1, n2} {
+			wg.Go(func() {
+				got, err := n.Check(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				all = append(all, got...)
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		return all
+	}
+	if got := check(); len(got) != 0 {
+		t.Fatalf("nothing is due at creation: %+v", got)
+	}
+	steps := []struct {
+		at     time.Time
+		offset string
+		kind   string
+	}{
+		{tok.Expires.Add(-15 * Day), "15d", NoticeExpiring},
+		{tok.Expires.Add(-Day), "1d", NoticeExpiring},
+		{tok.Expires, "0d", NoticeExpiring},
+		{tok.Expires.Add(Day), "-1d", NoticeExpired},
+	}
+	for _, s := range steps {
+		clk.Set(s.at.Add(-time.Second))
+		if got := check(); len(got) != 0 {
+			t.Fatalf("one second before the %s notice: %+v", s.offset, got)
+		}
+		clk.Set(s.at)
+		got := check()
+		if len(got) != 1 || got[0].TokenID != tok.ID || got[0].Offset.String() != s.offset || got[0].Kind != s.kind {
+			t.Fatalf("at the %s notice: %+v", s.offset, got)
+		}
+		if got := check(); len(got) != 0 {
+			t.Fatalf("the %s notice was emitted twice: %+v", s.offset, got)
+		}
+		// A restart: a third notifier over a freshly opened store.
+		if got, err := newNotifier(open()).Check(ctx); err != nil || len(got) != 0 {
+			t.Fatalf("after a restart, the %s notice came again: %+v %v", s.offset, got, err)
+		}
+	}
+	all, err := Notices(ctx, st2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 4 {
+		t.Fatalf("Notices() has %d entries, want 4: %+v", len(all), all)
+	}
+	for _, nt := range all {
+		if nt.TokenID == other.ID {
+			t.Error("a token far from expiry got a notice")
+		}
+		if !strings.Contains(nt.Message, "okta") {
+			t.Errorf("message %q does not name the token", nt.Message)
+		}
+	}
+	if n := strings.Count(logs.String(), `"msg":"token expiry notice"`); n != 4 {
+		t.Errorf("%d notice log events, want 4:\n%s", n, logs.String())
+	}
+}
+
+// A notifier that was down for a while emits only the latest notice reached.
+func TestNoticeCatchUpEmitsLatestOnly(t *testing.T) {
+	m, clk := newManager(t, "rfc")
+	_, tok := mustCreate(t, m, CreateRequest{TTL: 30 * Day})
+	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now}
+	clk.Set(tok.Expires.Add(-12 * time.Hour))
+	got, err := n.Check(context.Background())
+	if err != nil || len(got) != 1 || got[0].Offset != Before(1) {
+		t.Fatalf("catch-up: %+v, %v; want only the 1d notice", got, err)
+	}
+	clk.Set(tok.Expires.Add(30 * Day))
+	got, _ = n.Check(context.Background())
+	if len(got) != 1 || got[0].Offset != Before(-1) || got[0].Kind != NoticeExpired {
+		t.Fatalf("long after expiry: %+v", got)
+	}
+	// Deactivated accounts and an empty schedule get no notices.
+	m.Policy.RequireAccount = true
+	_, _ = mustCreate(t, m, CreateRequest{Account: "svc", TTL: Day})
+	if _, err := m.DeactivateAccount(context.Background(), "svc"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := n.Check(context.Background()); len(got) != 0 {
+		t.Errorf("a deactivated account's token got %+v", got)
+	}
+	n.Policy.Notices = []NoticeOffset{}
+	if got, err := n.Check(context.Background()); len(got) != 0 || err != nil {
+		t.Errorf("empty schedule: %+v %v", got, err)
+	}
+}
+
+func TestWebhookRetries(t *testing.T) {
+	var calls atomic.Int32
+	bodies := make(chan []byte, 10)
+	var failFirst atomic.Int32
+	failFirst.Store(2)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Method != http.MethodPost || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("webhook got %s with %s", r.Method, r.Header.Get("Content-Type"))
+		}
+		if calls.Add(1) <= failFirst.Load() {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
+		bodies <- b
+	}))
+	defer hook.Close()
+
+	m, clk := newManager(t, "rfc")
+	secret, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 10 * Day})
+	var logs syncBuffer
+	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Logger: newJSONLogger(&logs), Webhook: hook.URL, Backoff: time.Millisecond, Attempts: 4}
+	if _, err := n.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 3 {
+		t.Fatalf("webhook called %d times, want 3 (two 503s, then success)", calls.Load())
+	}
+	var nt Notice
+	if err := json.Unmarshal(<-bodies, &nt); err != nil || nt.TokenID != tok.ID || nt.Offset != Before(15) || nt.Kind != NoticeExpiring {
+		t.Fatalf("webhook body: %+v, %v", nt, err)
+	}
+
+	// Bounded: a webhook that always fails is tried Attempts times.
+	calls.Store(0)
+	failFirst.Store(1000)
+	clk.Set(tok.Expires.Add(-Day))
+	if _, err := n.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 4 {
+		t.Errorf("a failing webhook was called %d times, want 4", calls.Load())
+	}
+	if !strings.Contains(logs.String(), "gave up after 4 attempts") {
+		t.Errorf("the failed delivery is not logged:\n%s", logs.String())
+	}
+	// A 4xx other than 408/429 is not retried.
+	calls.Store(0)
+	bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		http.Error(w, "no", http.StatusBadRequest)
+	}))
+	defer bad.Close()
+	n.Webhook = bad.URL
+	clk.Set(tok.Expires)
+	if _, err := n.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if calls.Load() != 1 {
+		t.Errorf("a 400 was retried: %d calls", calls.Load())
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Error("the token appears in the notifier's log")
+	}
+}
+
+func TestNotifierRun(t *testing.T) {
+	m, clk := newManager(t, "rfc")
+	_, tok := mustCreate(t, m, CreateRequest{TTL: 30 * Day})
+	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Interval: time.Millisecond}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	clk.Set(tok.Expires)
+	deadline := time.After(5 * time.Second)
+	for {
+		ns, _ := Notices(context.Background(), m.Store)
+		if len(ns) == 1 && ns[0].Offset == Before(0) {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("Run emitted %+v", ns)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v", err)
+	}
+}

@@ -1,0 +1,110 @@
+package server
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+// BenchmarkGetUser measures the server's own cost of GET /Users/{id}
+// (no network): go test -bench GetUser -benchmem ./reference-server
+func BenchmarkGetUser(b *testing.B) {
+	e := newEnv(b)
+	id := e.createUser("bench@example.test")["id"].(string)
+	req := httptest.NewRequest("GET", BasePath+"/Users/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// BenchmarkLookup measures GET /Users?filter=userName eq "…".
+func BenchmarkLookup(b *testing.B) {
+	e := newEnv(b)
+	e.createUser("bench@example.test")
+	req := httptest.NewRequest("GET", BasePath+"/Users?filter="+url.QueryEscape(`userName eq "bench@example.test"`), nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// BenchmarkPage measures one page of 100 users.
+func BenchmarkPage(b *testing.B) {
+	e := newEnv(b)
+	for i := range 200 {
+		e.createUser(url.PathEscape(string(rune('a'+i%26))) + "-" + string(rune('0'+i/26)) + "@example.test")
+	}
+	req := httptest.NewRequest("GET", BasePath+"/Users?startIndex=51&count=100", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+// BenchmarkPatchUser measures PATCH /Users/{id} (replace active) on the
+// in-memory SQLite store.
+func BenchmarkPatchUser(b *testing.B) {
+	e := newEnv(b)
+	id := e.createUser("bench@example.test")["id"].(string)
+	bodies := [2]string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}`,
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest("PATCH", BasePath+"/Users/"+id, strings.NewReader(bodies[i%2]))
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkPatchUserParallel runs PATCHes on many users from parallel
+// goroutines, as concurrent IdP requests would.
+func BenchmarkPatchUserParallel(b *testing.B) {
+	e := newEnv(b)
+	var ids []string
+	for i := range 64 {
+		ids = append(ids, e.createUser(strings.Repeat("p", 1+i%5) + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "@example.test")["id"].(string))
+	}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"t` + strconv.FormatInt(i, 10) + `"}]}`
+			req := httptest.NewRequest("PATCH", BasePath+"/Users/"+ids[i%int64(len(ids))], strings.NewReader(body))
+			req.Header.Set("Authorization", "Bearer "+e.token)
+			w := httptest.NewRecorder()
+			e.h.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatal(w.Code, w.Body)
+			}
+		}
+	})
+}

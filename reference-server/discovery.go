@@ -1,0 +1,173 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/scimlab/scimlab/reference-server/schema"
+	"github.com/scimlab/scimlab/reference-server/scim"
+)
+
+// The discovery endpoints of RFC 7644 §4. They describe exactly what this
+// server does, generated from its profile. A "filter" parameter is refused
+// with 403 as RFC 7644 §4 says; write methods are 405 (the router).
+
+func (s *Server) refuseFilter(c *call) error {
+	if c.r.URL.Query().Has("filter") {
+		return scim.New(http.StatusForbidden, "", "filtering is not supported on the discovery endpoints (RFC 7644 §4)")
+	}
+	return nil
+}
+
+// spc builds the ServiceProviderConfig (RFC 7643 §5) from the profile.
+func (s *Server) spc(base string) scim.ServiceProviderConfig {
+	p := s.prof
+	cfg := scim.ServiceProviderConfig{
+		Schemas:          []string{scim.ServiceProviderConfigSchema},
+		DocumentationURI: p.DocumentationURI,
+		Patch:            scim.Supported{Supported: p.Patch},
+		Bulk: scim.BulkConfig{
+			Supported:      p.Bulk.Supported,
+			MaxOperations:  p.Bulk.MaxOperations,
+			MaxPayloadSize: int(p.Bulk.MaxPayloadSize),
+		},
+		Filter:         scim.FilterConfig{Supported: p.Filter, MaxResults: p.MaxResults},
+		ChangePassword: scim.Supported{Supported: false},
+		Sort:           scim.Supported{Supported: p.Sort},
+		ETag:           scim.Supported{Supported: p.ETag},
+		AuthenticationSchemes: []scim.AuthScheme{{
+			Type:        "oauthbearertoken",
+			Name:        "OAuth Bearer Token",
+			Description: "Authentication with a bearer token (Authorization: Bearer scimlab_…), issued by `scimlab token create`.",
+			SpecURI:     "https://www.rfc-editor.org/info/rfc6750",
+			Primary:     true,
+		}},
+		Meta: &scim.Meta{ResourceType: "ServiceProviderConfig", Location: base + "/ServiceProviderConfig"},
+	}
+	if !cfg.Bulk.Supported {
+		cfg.Bulk.MaxOperations, cfg.Bulk.MaxPayloadSize = 0, 0
+	}
+	return cfg
+}
+
+func (s *Server) serviceProviderConfig(c *call) error {
+	if err := s.refuseFilter(c); err != nil {
+		return err
+	}
+	b, err := marshal(s.spc(c.base))
+	if err != nil {
+		return err
+	}
+	writeJSON(c.w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) resourceTypeDocs(base string) []any {
+	out := make([]any, 0, len(s.kinds))
+	for _, k := range s.kinds {
+		out = append(out, k.rt.Resource(base))
+	}
+	return out
+}
+
+func (s *Server) resourceTypes(c *call) error {
+	if err := s.refuseFilter(c); err != nil {
+		return err
+	}
+	return writeDiscoveryList(c, s.resourceTypeDocs(c.base))
+}
+
+func (s *Server) resourceType(c *call) error {
+	if err := s.refuseFilter(c); err != nil {
+		return err
+	}
+	for _, k := range s.kinds {
+		if strings.EqualFold(c.id, k.rt.ID) || strings.EqualFold(c.id, k.rt.Name) {
+			b, err := marshal(k.rt.Resource(c.base))
+			if err != nil {
+				return err
+			}
+			writeJSON(c.w, http.StatusOK, b)
+			return nil
+		}
+	}
+	return errorf(http.StatusNotFound, "", "no resource type %q; this server has User and Group", truncate(c.id, 100))
+}
+
+// allSchemas lists the schemas /Schemas serves: those of the resource types,
+// then the service-provider schemas of RFC 7643 §5–§7.
+func (s *Server) allSchemas() []*schema.Schema {
+	var out []*schema.Schema
+	seen := map[string]bool{}
+	add := func(sc *schema.Schema) {
+		if sc != nil && !seen[sc.ID] {
+			seen[sc.ID] = true
+			out = append(out, sc)
+		}
+	}
+	for _, k := range s.kinds {
+		for _, sc := range k.rt.Schemas() {
+			add(sc)
+		}
+	}
+	add(schema.ServiceProviderConfig())
+	add(schema.ResourceTypeSchema())
+	add(schema.SchemaSchema())
+	return out
+}
+
+func (s *Server) schemas(c *call) error {
+	if err := s.refuseFilter(c); err != nil {
+		return err
+	}
+	var docs []any
+	for _, sc := range s.allSchemas() {
+		docs = append(docs, sc.Resource(c.base))
+	}
+	return writeDiscoveryList(c, docs)
+}
+
+func (s *Server) schemaByID(c *call) error {
+	if err := s.refuseFilter(c); err != nil {
+		return err
+	}
+	for _, sc := range s.allSchemas() {
+		if strings.EqualFold(sc.ID, c.id) {
+			b, err := marshal(sc.Resource(c.base))
+			if err != nil {
+				return err
+			}
+			writeJSON(c.w, http.StatusOK, b)
+			return nil
+		}
+	}
+	return errorf(http.StatusNotFound, "", "no schema %q", truncate(c.id, 200))
+}
+
+// writeDiscoveryList writes docs as a ListResponse (RFC 7644 §4: the
+// /ResourceTypes and /Schemas responses are ListResponses).
+func writeDiscoveryList(c *call, docs []any) error {
+	var buf bytes.Buffer
+	buf.WriteString(`{"schemas":["` + scim.ListResponseSchema + `"],"totalResults":`)
+	buf.WriteString(strconv.Itoa(len(docs)))
+	buf.WriteString(`,"itemsPerPage":`)
+	buf.WriteString(strconv.Itoa(len(docs)))
+	buf.WriteString(`,"startIndex":1,"Resources":[`)
+	for i, d := range docs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if err := encodeTo(&buf, d); err != nil {
+			return err
+		}
+	}
+	buf.WriteString("]}")
+	if !json.Valid(buf.Bytes()) {
+		return scim.New(http.StatusInternalServerError, "", "discovery document is not valid JSON")
+	}
+	writeJSON(c.w, http.StatusOK, buf.Bytes())
+	return nil
+}

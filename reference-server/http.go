@@ -1,0 +1,421 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scimlab/scimlab/reference-server/auth"
+	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store"
+)
+
+// call is one SCIM request being served.
+type call struct {
+	w     http.ResponseWriter
+	r     *http.Request
+	id    string // the {id} path segment, if any
+	base  string // absolute base URL, no trailing slash
+	token store.Token
+	// inBulk is set for operations run inside /Bulk.
+	inBulk bool
+}
+
+type handlerFunc func(s *Server, c *call) error
+
+// route is one path pattern with its methods.
+type route struct {
+	pattern   string // for metrics: "/Users/{id}"
+	methods   map[string]handlerFunc
+	allow     string
+	discovery bool // may be served without auth when the profile says so
+}
+
+func newRoute(pattern string, discovery bool, m map[string]handlerFunc) *route {
+	names := make([]string, 0, len(m))
+	for _, k := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		if _, ok := m[k]; ok {
+			names = append(names, k)
+		}
+	}
+	return &route{pattern: pattern, methods: m, allow: strings.Join(names, ", "), discovery: discovery}
+}
+
+var (
+	routeUsers     *route
+	routeGroups    *route
+	routeUser      *route
+	routeGroup     *route
+	routeUserSrch  *route
+	routeGroupSrch *route
+	routeRootSrch  *route
+	routeBulk      *route
+	routeMe        *route
+	routeSPC       *route
+	routeRTs       *route
+	routeRT        *route
+	routeSchemas   *route
+	routeSchema    *route
+)
+
+func init() {
+	routeUsers = newRoute("/Users", false, map[string]handlerFunc{"GET": (*Server).list, "POST": (*Server).create})
+	routeGroups = newRoute("/Groups", false, map[string]handlerFunc{"GET": (*Server).list, "POST": (*Server).create})
+	routeUser = newRoute("/Users/{id}", false, map[string]handlerFunc{"GET": (*Server).get, "PUT": (*Server).replace, "PATCH": (*Server).patch, "DELETE": (*Server).delete})
+	routeGroup = newRoute("/Groups/{id}", false, map[string]handlerFunc{"GET": (*Server).get, "PUT": (*Server).replace, "PATCH": (*Server).patch, "DELETE": (*Server).delete})
+	routeUserSrch = newRoute("/Users/.search", false, map[string]handlerFunc{"POST": (*Server).search})
+	routeGroupSrch = newRoute("/Groups/.search", false, map[string]handlerFunc{"POST": (*Server).search})
+	routeRootSrch = newRoute("/.search", false, map[string]handlerFunc{"POST": (*Server).search})
+	routeBulk = newRoute("/Bulk", false, map[string]handlerFunc{"POST": (*Server).bulk})
+	routeMe = newRoute("/Me", false, map[string]handlerFunc{"GET": (*Server).me, "POST": (*Server).me, "PUT": (*Server).me, "PATCH": (*Server).me, "DELETE": (*Server).me})
+	routeSPC = newRoute("/ServiceProviderConfig", true, map[string]handlerFunc{"GET": (*Server).serviceProviderConfig})
+	routeRTs = newRoute("/ResourceTypes", true, map[string]handlerFunc{"GET": (*Server).resourceTypes})
+	routeRT = newRoute("/ResourceTypes/{id}", true, map[string]handlerFunc{"GET": (*Server).resourceType})
+	routeSchemas = newRoute("/Schemas", true, map[string]handlerFunc{"GET": (*Server).schemas})
+	routeSchema = newRoute("/Schemas/{id}", true, map[string]handlerFunc{"GET": (*Server).schemaByID})
+}
+
+// match finds the route for a path below the base path ("/Users/abc").
+func match(p string) (*route, string) {
+	p = strings.TrimPrefix(p, "/")
+	p = strings.TrimSuffix(p, "/")
+	first, rest, hasRest := strings.Cut(p, "/")
+	if hasRest && (rest == "" || strings.Contains(rest, "/")) {
+		return nil, ""
+	}
+	switch first {
+	case "Users", "Groups":
+		if !hasRest {
+			if first == "Users" {
+				return routeUsers, ""
+			}
+			return routeGroups, ""
+		}
+		if rest == ".search" {
+			if first == "Users" {
+				return routeUserSrch, ""
+			}
+			return routeGroupSrch, ""
+		}
+		if first == "Users" {
+			return routeUser, rest
+		}
+		return routeGroup, rest
+	case ".search":
+		if !hasRest {
+			return routeRootSrch, ""
+		}
+	case "Bulk":
+		if !hasRest {
+			return routeBulk, ""
+		}
+	case "Me":
+		if !hasRest {
+			return routeMe, ""
+		}
+	case "ServiceProviderConfig", "ServiceProviderConfigs":
+		if !hasRest {
+			return routeSPC, ""
+		}
+	case "ResourceTypes":
+		if !hasRest {
+			return routeRTs, ""
+		}
+		return routeRT, rest
+	case "Schemas":
+		if !hasRest {
+			return routeSchemas, ""
+		}
+		return routeSchema, rest
+	}
+	return nil, ""
+}
+
+func (s *Server) buildHandler() http.Handler {
+	mux := http.NewServeMux()
+	plain := func(allow string, h http.HandlerFunc) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				w.Header().Set("Allow", allow)
+				writeError(w, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", truncate(r.Method, 20), r.URL.Path, allow))
+				return
+			}
+			h(w, r)
+		}
+	}
+	mux.HandleFunc("/healthz", plain("GET", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	}))
+	mux.HandleFunc("/metrics", plain("GET", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.metrics.write(w)
+	}))
+	scimHandler := http.HandlerFunc(s.serveSCIM)
+	mux.Handle(BasePath+"/", scimHandler)
+	mux.Handle(BasePath, scimHandler)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, errorf(http.StatusNotFound, "", "no endpoint at %s; SCIM is served under %s", truncate(r.URL.Path, 200), BasePath))
+	})
+	return s.recoverer(mux)
+}
+
+// recoverer turns a panic anywhere below into a 500 SCIM Error, logged at
+// error level with the stack.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic serving request", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				writeError(w, scim.New(http.StatusInternalServerError, "", "internal server error"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusWriter records the status for metrics and logs.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	pattern := "unmatched"
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.Error("panic serving request", "method", r.Method, "route", pattern, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			if sw.status == 0 {
+				writeError(sw, scim.New(http.StatusInternalServerError, "", "internal server error"))
+			}
+		}
+		st := sw.status
+		if st == 0 {
+			st = http.StatusOK
+		}
+		d := time.Since(start)
+		s.metrics.observe(pattern, r.Method, st, d)
+		if st >= 500 {
+			s.log.Error("request failed", "method", r.Method, "route", pattern, "status", st, "duration", d.String())
+		} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
+			s.log.Debug("request", "method", r.Method, "route", pattern, "status", st, "duration", d.String())
+		}
+	}()
+	rest := strings.TrimPrefix(r.URL.Path, BasePath)
+	rt, id := match(rest)
+	if rt == nil {
+		writeError(sw, errorf(http.StatusNotFound, "", "no SCIM endpoint at %s", truncate(r.URL.Path, 200)))
+		return
+	}
+	pattern = rt.pattern
+	h := rt.methods[r.Method]
+	if h == nil {
+		if r.Method == http.MethodHead && rt.methods[http.MethodGet] != nil {
+			h = rt.methods[http.MethodGet]
+		} else {
+			sw.Header().Set("Allow", rt.allow)
+			writeError(sw, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", truncate(r.Method, 20), rt.pattern, rt.allow))
+			return
+		}
+	}
+	c := &call{w: sw, r: r, id: id, base: s.base(r)}
+	if !(rt.discovery && s.prof.DiscoveryWithoutAuth) {
+		tok, err := s.authenticate(r)
+		if err != nil {
+			s.authFailed(sw, r, err)
+			return
+		}
+		c.token = tok
+	}
+	if err := checkContentType(r); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := h(s, c); err != nil {
+		s.fail(c, err)
+	}
+}
+
+// fail writes err as a SCIM Error; errors that are not *scim.Error are
+// unexpected and logged at error level.
+func (s *Server) fail(c *call, err error) {
+	var se *scim.Error
+	if !errors.As(err, &se) {
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			se = errorf(http.StatusNotFound, "", "resource %s not found", c.id)
+		case errors.Is(err, store.ErrConflict):
+			se = scim.New(http.StatusConflict, scim.Uniqueness, "a resource with that unique name already exists")
+		case errors.Is(err, store.ErrVersionMismatch):
+			se = scim.New(http.StatusPreconditionFailed, "", "the resource has changed: If-Match does not match its current version")
+		default:
+			s.log.Error("unexpected error", "method", c.r.Method, "path", c.r.URL.Path, "err", err.Error())
+			se = scim.New(http.StatusInternalServerError, "", "internal server error")
+		}
+	} else if se.Status >= 500 && se.Status != http.StatusNotImplemented {
+		s.log.Error("server error", "method", c.r.Method, "path", c.r.URL.Path, "err", se.Error())
+	}
+	writeError(c.w, se)
+}
+
+func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrUnknown) && !errors.Is(err, auth.ErrExpired) &&
+		!errors.Is(err, auth.ErrRevoked) && !errors.Is(err, auth.ErrMalformed) && !errors.Is(err, auth.ErrQueryToken) {
+		s.log.Error("authentication error", "path", r.URL.Path, "err", err.Error())
+		writeError(w, scim.New(http.StatusInternalServerError, "", "internal server error"))
+		return
+	}
+	s.log.Info("authentication failed", "method", r.Method, "path", r.URL.Path, "reason", auth.Describe(err), "remote", r.RemoteAddr)
+	w.Header().Set("WWW-Authenticate", auth.Challenge(err))
+	writeError(w, scim.New(auth.Status(err), "", auth.Describe(err)))
+}
+
+// base returns the absolute SCIM base URL for r.
+func (s *Server) base(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	host := r.Host
+	if host == "" {
+		host = "localhost"
+	}
+	return scheme + "://" + host + BasePath
+}
+
+// checkContentType refuses a request body of a media type other than
+// application/scim+json or application/json with 415 (RFC 7644 §3.1 and §8.1;
+// a missing Content-Type is accepted).
+func checkContentType(r *http.Request) error {
+	if r.Method != http.MethodPost && r.Method != http.MethodPut && r.Method != http.MethodPatch {
+		return nil
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return errorf(http.StatusUnsupportedMediaType, "", "unreadable Content-Type %q; send application/scim+json", truncate(ct, 100))
+	}
+	switch strings.ToLower(mt) {
+	case scim.MediaType, "application/json":
+		return nil
+	}
+	return errorf(http.StatusUnsupportedMediaType, "", "Content-Type %s is not supported; send application/scim+json", truncate(mt, 100))
+}
+
+// readBody reads at most limit bytes of the request body; more is 413.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	if r.ContentLength > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "", "the request body (%d bytes) is larger than the limit of %d bytes", r.ContentLength, limit)
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "reading the request body: %v", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than the limit of %d bytes", limit)
+	}
+	return b, nil
+}
+
+// decodeObject parses a JSON object body.
+func decodeObject(b []byte) (map[string]any, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil, scim.New(http.StatusBadRequest, scim.InvalidSyntax, "the request body is empty; expected a JSON object")
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not a valid JSON object: %s", jsonErrText(err))
+	}
+	if doc == nil {
+		return nil, scim.New(http.StatusBadRequest, scim.InvalidSyntax, "the request body must be a JSON object, not null")
+	}
+	return doc, nil
+}
+
+func jsonErrText(err error) string {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s (at byte %d)", se.Error(), se.Offset)
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return fmt.Sprintf("%s has the wrong JSON type (%s)", te.Field, te.Value)
+		}
+		return fmt.Sprintf("expected a JSON object, got %s", te.Value)
+	}
+	return err.Error()
+}
+
+// writeJSON writes a SCIM JSON response.
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", scim.MediaType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// writeError writes a SCIM Error (RFC 7644 §3.12).
+func writeError(w http.ResponseWriter, e *scim.Error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		b = []byte(`{"schemas":["` + scim.ErrorSchema + `"],"status":"500"}`)
+	}
+	status := e.Status
+	if status < 100 || status > 999 {
+		status = http.StatusInternalServerError
+	}
+	w.Header().Del("ETag")
+	writeJSON(w, status, b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,539 @@
+// Package loadtest measures the reference server's speed and memory against
+// a trivial Go HTTP handler on the same machine, so that its numbers mean
+// something on any hardware: each workload is reported as operations per
+// second, p50/p99 latency, and its ratio to the trivial handler's requests
+// per second under the same client and concurrency.
+//
+// It only ever sends traffic to loopback addresses: the trivial handler and,
+// unless a loopback base URL is given, a reference server it starts
+// in-process (server.StartLocal) on a SQLite file in a temporary directory.
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reference-server/scim"
+)
+
+// Config says what to measure.
+type Config struct {
+	// BaseURL and Token name a running server (loopback only). Empty: start
+	// one in-process on a SQLite file in a temporary directory.
+	BaseURL string
+	Token   string
+	// Profile is the in-process server's profile ("" = rfc).
+	Profile string
+	// DataDSN is the in-process server's SQLite database ("" = a file in a
+	// temporary directory, durable like `scimlab serve`; ":memory:" shows
+	// what the disk's fsync costs).
+	DataDSN string
+	// Concurrency is the number of keep-alive clients (default 16).
+	Concurrency int
+	// Users is N: users created, and members added to one group (default 10,000).
+	Users int
+	// MemberOps is how many single-member changes are measured on the full
+	// group (default min(Users, 2,000)).
+	MemberOps int
+	// Progress, when set, receives a line as each workload starts.
+	Progress func(string)
+}
+
+// Workload is one measured workload.
+type Workload struct {
+	Name      string
+	Ops       int
+	Errors    int
+	Elapsed   time.Duration
+	OpsPerSec float64
+	P50, P99  time.Duration
+	// TrivialOpsPerSec is the trivial handler's rate measured just before
+	// this workload (the machine's speed can drift during a run).
+	TrivialOpsPerSec float64
+	// Ratio is OpsPerSec divided by TrivialOpsPerSec.
+	Ratio float64
+	// Note explains a derived figure (paging: users per second).
+	Note string
+}
+
+// Result is what Run measured.
+type Result struct {
+	Target      string
+	InProcess   bool
+	DataDSN     string // in-process only
+	Concurrency int
+	Users       int
+	GOMAXPROCS  int
+	Trivial     Workload
+	Workloads   []Workload
+	// PagingUsersPerTrivial is users returned per second while paging with
+	// count=100, divided by the trivial handler's requests per second.
+	PagingUsersPerTrivial float64
+	// MemberAddVsPatch is the cost of adding one member to the N-member
+	// group relative to a user PATCH (their ops/s ratio; 1 = as cheap).
+	MemberAddVsPatch float64
+	// PeakHeapInuse and PeakSys are the largest runtime.MemStats values
+	// sampled during the run (in-process only; the load generator shares
+	// the process, so they include its memory too).
+	PeakHeapInuse, PeakSys uint64
+	// FirstError is the first unexpected response, if any.
+	FirstError string
+}
+
+// Run measures the trivial handler and then each workload.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 16
+	}
+	if cfg.Users <= 0 {
+		cfg.Users = 10000
+	}
+	if cfg.MemberOps <= 0 {
+		cfg.MemberOps = min(cfg.Users, 2000)
+	}
+	cfg.MemberOps = min(cfg.MemberOps, cfg.Users)
+	progress := cfg.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	res := &Result{Concurrency: cfg.Concurrency, Users: cfg.Users, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+
+	base, token := cfg.BaseURL, cfg.Token
+	if base == "" {
+		dir, err := os.MkdirTemp("", "scimlab-bench-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		dsn := cfg.DataDSN
+		if dsn == "" {
+			dsn = dir + "/bench.db"
+		}
+		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: cfg.Profile, DataDSN: dsn})
+		if err != nil {
+			return nil, err
+		}
+		defer l.Close()
+		base, token = l.BaseURL, l.Token
+		res.InProcess = true
+		res.DataDSN = dsn
+	} else if err := checkLoopback(base); err != nil {
+		return nil, err
+	}
+	base = strings.TrimRight(base, "/")
+	res.Target = base
+
+	var stopSampling func()
+	if res.InProcess {
+		stopSampling = sampleMemory(res)
+		defer stopSampling()
+	}
+
+	c := &client{
+		http: &http.Client{Transport: &http.Transport{
+			MaxIdleConns:        cfg.Concurrency * 2,
+			MaxIdleConnsPerHost: cfg.Concurrency * 2,
+			MaxConnsPerHost:     cfg.Concurrency * 2,
+			IdleConnTimeout:     time.Minute,
+			DisableCompression:  true,
+		}, Timeout: 60 * time.Second},
+		token: token,
+		conc:  cfg.Concurrency,
+	}
+	defer c.http.CloseIdleConnections()
+
+	// The trivial handler: a fixed small JSON body.
+	progress("trivial handler")
+	triv, err := startTrivial()
+	if err != nil {
+		return nil, err
+	}
+	defer triv.Close()
+	trivURL := "http://" + triv.Addr().String() + "/"
+	res.Trivial = c.run(ctx, "trivial handler", cfg.Users, func(i int) (time.Duration, error) {
+		return c.do(ctx, "GET", trivURL, nil, 200, nil)
+	})
+	if res.Trivial.Errors > 0 {
+		return nil, fmt.Errorf("loadtest: the trivial handler failed: %s", c.firstErr())
+	}
+	trivialRPS := res.Trivial.OpsPerSec
+	// Each workload is compared with a trivial burst run just before it, so
+	// that a machine whose speed drifts (other work, thermal limits) still
+	// yields meaningful ratios.
+	calibrate := func() {
+		w := c.run(ctx, "trivial handler", min(cfg.Users, 3000), func(i int) (time.Duration, error) {
+			return c.do(ctx, "GET", trivURL, nil, 200, nil)
+		})
+		if w.OpsPerSec > 0 {
+			trivialRPS = w.OpsPerSec
+		}
+	}
+	add := func(w Workload) {
+		w.TrivialOpsPerSec = trivialRPS
+		if trivialRPS > 0 {
+			w.Ratio = w.OpsPerSec / trivialRPS
+		}
+		res.Workloads = append(res.Workloads, w)
+	}
+
+	// Create N users.
+	progress(fmt.Sprintf("create %d users", cfg.Users))
+	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	ids := make([]string, cfg.Users)
+	names := make([]string, cfg.Users)
+	for i := range names {
+		names[i] = fmt.Sprintf("bench-%s-%d@example.test", run, i)
+	}
+	calibrate()
+	add(c.run(ctx, "create user (POST /Users)", cfg.Users, func(i int) (time.Duration, error) {
+		body := fmt.Sprintf(`{"schemas":["%s"],"userName":%q,"name":{"givenName":"Bench","familyName":"User %d"},"emails":[{"value":%q,"type":"work","primary":true}],"active":true,"externalId":"ext-%s-%d"}`,
+			scim.UserSchema, names[i], i, names[i], run, i)
+		var out struct {
+			ID string `json:"id"`
+		}
+		d, err := c.do(ctx, "POST", base+"/Users", []byte(body), 201, &out)
+		ids[i] = out.ID
+		return d, err
+	}))
+	if c.errors.Load() > 0 {
+		return res, fmt.Errorf("loadtest: creating users failed: %s", c.firstErr())
+	}
+
+	progress("get by id")
+	calibrate()
+	add(c.run(ctx, "get by id (GET /Users/{id})", cfg.Users, func(i int) (time.Duration, error) {
+		return c.do(ctx, "GET", base+"/Users/"+ids[(i*7919)%len(ids)], nil, 200, nil)
+	}))
+
+	progress("userName lookup")
+	calibrate()
+	add(c.run(ctx, "lookup (filter userName eq)", cfg.Users, func(i int) (time.Duration, error) {
+		f := url.QueryEscape(`userName eq "` + names[(i*7919)%len(names)] + `"`)
+		return c.do(ctx, "GET", base+"/Users?filter="+f+"&startIndex=1&count=100", nil, 200, nil)
+	}))
+
+	progress("paging")
+	pages := (cfg.Users + 99) / 100
+	// One sequential page first. The SQLite store prepares a statement the
+	// first time it sees its shape, and (as of this writing) does so on a
+	// second pool connection while List holds one for its read transaction:
+	// 16 first-time Lists at once can exhaust the pool and wait until their
+	// deadline. A warm-up request keeps that store bug out of the numbers.
+	if _, err := c.do(ctx, "GET", base+"/Users?startIndex=1&count=100", nil, 200, nil); err != nil {
+		return res, fmt.Errorf("loadtest: paging: %w", err)
+	}
+	passes := max(1, min(20, 2000/pages))
+	var returned atomic.Int64
+	calibrate()
+	pw := c.run(ctx, "page through users (count=100)", pages*passes, func(i int) (time.Duration, error) {
+		start := (i%pages)*100 + 1
+		var lr struct {
+			Resources []json.RawMessage `json:"Resources"`
+		}
+		d, err := c.do(ctx, "GET", base+"/Users?startIndex="+strconv.Itoa(start)+"&count=100", nil, 200, &lr)
+		returned.Add(int64(len(lr.Resources)))
+		return d, err
+	})
+	usersPerSec := float64(returned.Load()) / pw.Elapsed.Seconds()
+	pw.TrivialOpsPerSec = trivialRPS
+	if trivialRPS > 0 {
+		res.PagingUsersPerTrivial = usersPerSec / trivialRPS
+	}
+	pw.Note = fmt.Sprintf("%.0f users/s = %.2f users per trivial request", usersPerSec, res.PagingUsersPerTrivial)
+	add(pw)
+
+	progress("PATCH active")
+	calibrate()
+	patchW := c.run(ctx, "PATCH user active", cfg.Users, func(i int) (time.Duration, error) {
+		body := fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"replace","path":"active","value":%t}]}`, scim.PatchOpSchema, i%2 == 1)
+		return c.do(ctx, "PATCH", base+"/Users/"+ids[i], []byte(body), 200, nil)
+	})
+	add(patchW)
+
+	progress(fmt.Sprintf("fill one group to %d members", cfg.Users))
+	var g struct {
+		ID string `json:"id"`
+	}
+	if _, err := c.do(ctx, "POST", base+"/Groups", []byte(fmt.Sprintf(`{"schemas":["%s"],"displayName":"bench-%s","members":[]}`, scim.GroupSchema, run)), 201, &g); err != nil {
+		return res, fmt.Errorf("loadtest: creating the group: %w", err)
+	}
+	gURL := base + "/Groups/" + g.ID + "?excludedAttributes=members"
+	addBody := func(id string) []byte {
+		return []byte(fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"add","path":"members","value":[{"value":%q}]}]}`, scim.PatchOpSchema, id))
+	}
+	calibrate()
+	add(c.run(ctx, "add member (group growing to N)", cfg.Users, func(i int) (time.Duration, error) {
+		return c.do(ctx, "PATCH", gURL, addBody(ids[i]), 200, nil)
+	}))
+
+	progress("single-member changes on the full group")
+	m := cfg.MemberOps
+	calibrate()
+	add(c.run(ctx, fmt.Sprintf("remove 1 member (%d-member group)", cfg.Users), m, func(i int) (time.Duration, error) {
+		path, _ := json.Marshal(`members[value eq "` + ids[i] + `"]`)
+		body := fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"remove","path":%s}]}`, scim.PatchOpSchema, path)
+		return c.do(ctx, "PATCH", gURL, []byte(body), 200, nil)
+	}))
+	calibrate()
+	addW := c.run(ctx, fmt.Sprintf("add 1 member (%d-member group)", cfg.Users), m, func(i int) (time.Duration, error) {
+		return c.do(ctx, "PATCH", gURL, addBody(ids[i]), 200, nil)
+	})
+	add(addW)
+	progress("user PATCH for comparison")
+	calibrate()
+	cmpW := c.run(ctx, "PATCH user (comparison)", m, func(i int) (time.Duration, error) {
+		body := fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"replace","path":"active","value":%t}]}`, scim.PatchOpSchema, i%2 == 0)
+		return c.do(ctx, "PATCH", base+"/Users/"+ids[i], []byte(body), 200, nil)
+	})
+	add(cmpW)
+	if addW.OpsPerSec > 0 {
+		res.MemberAddVsPatch = cmpW.OpsPerSec / addW.OpsPerSec
+	}
+	res.FirstError = c.firstErr()
+	if stopSampling != nil {
+		stopSampling()
+	}
+	return res, nil
+}
+
+// Print writes the result as a table.
+func Print(w io.Writer, r *Result) {
+	where := "external server"
+	if r.InProcess {
+		where = "in-process server, SQLite " + r.DataDSN
+	}
+	fmt.Fprintf(w, "scimlab bench: %s (%s), %d users, %d concurrent keep-alive clients, GOMAXPROCS=%d\n\n", r.Target, where, r.Users, r.Concurrency, r.GOMAXPROCS)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\tops\terrors\tops/s\tp50\tp99\ttrivial ops/s\t× trivial\t")
+	row := func(x Workload) {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%s\t%s\t%.0f\t%.2f\t\n", x.Name, x.Ops, x.Errors, x.OpsPerSec, round(x.P50), round(x.P99), x.TrivialOpsPerSec, x.Ratio)
+	}
+	t := r.Trivial
+	t.Ratio = 1
+	t.TrivialOpsPerSec = t.OpsPerSec
+	row(t)
+	for _, x := range r.Workloads {
+		row(x)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	for _, x := range r.Workloads {
+		if x.Note != "" {
+			fmt.Fprintf(w, "%s: %s\n", x.Name, x.Note)
+		}
+	}
+	fmt.Fprintf(w, "one member added to the %d-member group costs %.2f× a user PATCH\n", r.Users, r.MemberAddVsPatch)
+	if r.InProcess {
+		fmt.Fprintf(w, "peak heap in use %.1f MiB, peak Sys %.1f MiB (server and load generator share the process)\n",
+			float64(r.PeakHeapInuse)/(1<<20), float64(r.PeakSys)/(1<<20))
+	}
+	if r.FirstError != "" {
+		fmt.Fprintf(w, "first error: %s\n", r.FirstError)
+	}
+}
+
+func round(d time.Duration) time.Duration {
+	switch {
+	case d > 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond)
+	case d > 100*time.Microsecond:
+		return d.Round(time.Microsecond)
+	}
+	return d
+}
+
+// checkLoopback refuses base URLs whose host is not a loopback address.
+func checkLoopback(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("loadtest: %q is not an http(s) base URL", base)
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	ip := net.ParseIP(host)
+	if ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("loadtest: refusing to load %s: only loopback targets (127.0.0.0/8, ::1, localhost) may be loaded", host)
+	}
+	return nil
+}
+
+// startTrivial serves a fixed small JSON body on loopback.
+func startTrivial() (net.Listener, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	body := []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`)
+	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", scim.MediaType)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		w.Write(body)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	return ln, nil
+}
+
+// sampleMemory records peak MemStats until the returned function is called.
+func sampleMemory(res *Result) func() {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var once sync.Once
+	sample := func() {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		res.PeakHeapInuse = max(res.PeakHeapInuse, ms.HeapInuse)
+		res.PeakSys = max(res.PeakSys, ms.Sys)
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				sample()
+				return
+			case <-t.C:
+				sample()
+			}
+		}
+	}()
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+		})
+	}
+}
+
+// client runs requests with a fixed number of concurrent workers.
+type client struct {
+	http   *http.Client
+	token  string
+	conc   int
+	errors atomic.Int64
+	errMu  sync.Mutex
+	first  string
+}
+
+func (c *client) firstErr() string {
+	c.errMu.Lock()
+	defer c.errMu.Unlock()
+	return c.first
+}
+
+// do sends one request, checks the status and decodes the body into out.
+func (c *client) do(ctx context.Context, method, u string, body []byte, want int, out any) (time.Duration, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", scim.MediaType)
+	if body != nil {
+		req.Header.Set("Content-Type", scim.MediaType)
+	}
+	start := time.Now()
+	res, err := c.http.Do(req)
+	if err != nil {
+		return time.Since(start), err
+	}
+	b, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	d := time.Since(start)
+	if err != nil {
+		return d, err
+	}
+	if res.StatusCode != want {
+		return d, fmt.Errorf("%s %s: status %d, want %d: %.300s", method, redactURL(u), res.StatusCode, want, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return d, fmt.Errorf("%s %s: %w", method, redactURL(u), err)
+		}
+	}
+	return d, nil
+}
+
+func redactURL(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i] + "?…"
+	}
+	return u
+}
+
+// run executes n operations with c.conc workers and measures them.
+func (c *client) run(ctx context.Context, name string, n int, fn func(i int) (time.Duration, error)) Workload {
+	var next atomic.Int64
+	lat := make([][]time.Duration, c.conc)
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := range c.conc {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, n/c.conc+1)
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= n || ctx.Err() != nil {
+					break
+				}
+				d, err := fn(i)
+				if err != nil {
+					errs.Add(1)
+					c.errors.Add(1)
+					c.errMu.Lock()
+					if c.first == "" {
+						c.first = err.Error()
+					}
+					c.errMu.Unlock()
+					if errors.Is(err, context.Canceled) {
+						break
+					}
+				}
+				mine = append(mine, d)
+			}
+			lat[w] = mine
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	w := Workload{Name: name, Ops: len(all), Errors: int(errs.Load()), Elapsed: elapsed}
+	if elapsed > 0 {
+		w.OpsPerSec = float64(len(all)) / elapsed.Seconds()
+	}
+	if len(all) > 0 {
+		w.P50 = all[len(all)/2]
+		w.P99 = all[min(len(all)-1, len(all)*99/100)]
+	}
+	return w
+}

@@ -1,0 +1,65 @@
+package loadtest
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestRunSmall(t *testing.T) {
+	n := 200
+	if v := os.Getenv("SCIMLAB_BENCH_USERS"); v != "" {
+		// SCIMLAB_BENCH_USERS=10000 go test -run TestRunSmall -v ./reference-server/loadtest
+		n, _ = strconv.Atoi(v)
+	}
+	conc := 4
+	if v := os.Getenv("SCIMLAB_BENCH_CONCURRENCY"); v != "" {
+		conc, _ = strconv.Atoi(v)
+	}
+	if f := os.Getenv("SCIMLAB_BENCH_CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pprof.StartCPUProfile(out)
+		defer pprof.StopCPUProfile()
+	}
+	res, err := Run(context.Background(), Config{Users: n, Concurrency: conc, DataDSN: os.Getenv("SCIMLAB_BENCH_DSN")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	Print(&out, res)
+	t.Log("\n" + out.String())
+	if res.FirstError != "" {
+		t.Fatalf("errors: %s", res.FirstError)
+	}
+	if !res.InProcess || len(res.Workloads) != 9 || res.Trivial.OpsPerSec <= 0 || res.PagingUsersPerTrivial <= 0 || res.MemberAddVsPatch <= 0 || res.PeakHeapInuse == 0 {
+		t.Errorf("incomplete result: %+v", res)
+	}
+	for _, w := range res.Workloads {
+		if w.Ops == 0 || w.Errors != 0 {
+			t.Errorf("%s: %d ops, %d errors", w.Name, w.Ops, w.Errors)
+		}
+	}
+	if !strings.Contains(out.String(), "× trivial") {
+		t.Errorf("table: %s", out.String())
+	}
+}
+
+func TestRefusesNonLoopback(t *testing.T) {
+	for _, u := range []string{"http://10.0.0.1:8080/scim/v2", "https://example.com/scim/v2", "http://192.168.1.5/scim/v2", "ftp://127.0.0.1/", "::"} {
+		if _, err := Run(context.Background(), Config{BaseURL: u, Token: "x", Users: 1}); err == nil {
+			t.Errorf("%s accepted", u)
+		}
+	}
+	for _, u := range []string{"http://127.0.0.1:1/scim/v2", "http://localhost:1/x", "http://[::1]:1/"} {
+		if err := checkLoopback(u); err != nil {
+			t.Errorf("%s refused: %v", u, err)
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// latencyBuckets are the histogram upper bounds in seconds.
+var latencyBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5}
+
+// metrics counts requests and their latency by route pattern, method and
+// status, and writes them in the Prometheus text exposition format.
+type metrics struct {
+	mu     sync.Mutex
+	series map[seriesKey]*series
+}
+
+type seriesKey struct {
+	route, method string
+	status        int
+}
+
+type series struct {
+	count   uint64
+	sum     float64
+	buckets []uint64 // cumulative counts are computed when written
+}
+
+func newMetrics() *metrics { return &metrics{series: map[seriesKey]*series{}} }
+
+func (m *metrics) observe(route, method string, status int, d time.Duration) {
+	switch method {
+	case "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE":
+	default:
+		method = "other"
+	}
+	sec := d.Seconds()
+	k := seriesKey{route, method, status}
+	m.mu.Lock()
+	s := m.series[k]
+	if s == nil {
+		s = &series{buckets: make([]uint64, len(latencyBuckets))}
+		m.series[k] = s
+	}
+	s.count++
+	s.sum += sec
+	for i, b := range latencyBuckets {
+		if sec <= b {
+			s.buckets[i]++
+			break
+		}
+	}
+	m.mu.Unlock()
+}
+
+func (m *metrics) write(w io.Writer) {
+	m.mu.Lock()
+	keys := make([]seriesKey, 0, len(m.series))
+	snap := make(map[seriesKey]series, len(m.series))
+	for k, s := range m.series {
+		keys = append(keys, k)
+		snap[k] = series{count: s.count, sum: s.sum, buckets: slices.Clone(s.buckets)}
+	}
+	m.mu.Unlock()
+	slices.SortFunc(keys, func(a, b seriesKey) int {
+		if c := strings.Compare(a.route, b.route); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.method, b.method); c != 0 {
+			return c
+		}
+		return a.status - b.status
+	})
+	var b strings.Builder
+	b.WriteString("# HELP scimlab_http_requests_total SCIM requests served, by route pattern, method and status.\n")
+	b.WriteString("# TYPE scimlab_http_requests_total counter\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "scimlab_http_requests_total{%s} %d\n", labels(k), snap[k].count)
+	}
+	b.WriteString("# HELP scimlab_http_request_duration_seconds SCIM request latency, by route pattern, method and status.\n")
+	b.WriteString("# TYPE scimlab_http_request_duration_seconds histogram\n")
+	for _, k := range keys {
+		s := snap[k]
+		l := labels(k)
+		var cum uint64
+		for i, ub := range latencyBuckets {
+			cum += s.buckets[i]
+			fmt.Fprintf(&b, "scimlab_http_request_duration_seconds_bucket{%s,le=\"%s\"} %d\n", l, strconv.FormatFloat(ub, 'g', -1, 64), cum)
+		}
+		fmt.Fprintf(&b, "scimlab_http_request_duration_seconds_bucket{%s,le=\"+Inf\"} %d\n", l, s.count)
+		fmt.Fprintf(&b, "scimlab_http_request_duration_seconds_sum{%s} %s\n", l, strconv.FormatFloat(s.sum, 'g', -1, 64))
+		fmt.Fprintf(&b, "scimlab_http_request_duration_seconds_count{%s} %d\n", l, s.count)
+	}
+	io.WriteString(w, b.String())
+}
+
+func labels(k seriesKey) string {
+	return `route="` + escapeLabel(k.route) + `",method="` + k.method + `",status="` + strconv.Itoa(k.status) + `"`
+}
+
+func escapeLabel(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}

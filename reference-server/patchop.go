@@ -1,0 +1,385 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/scimlab/scimlab/reference-server/filter"
+	"github.com/scimlab/scimlab/reference-server/patch"
+	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store"
+)
+
+// patchOptions maps the profile's tolerances to patch.Options.
+func (s *Server) patchOptions(id string) patch.Options {
+	l := s.prof.Lenient
+	return patch.Options{
+		StringBooleans:        l.StringBooleans,
+		DottedKeys:            l.DottedKeys,
+		RemoveMembersByValue:  l.RemoveMembersByValue,
+		ReplaceCreatesMissing: l.ReplaceCreatesMissing,
+		ResourceID:            id,
+	}
+}
+
+// checkOpCase refuses op keywords that are not lower case unless the profile
+// is lenient: RFC 7644 §3.5.2 spells them "add", "remove" and "replace";
+// Entra ID sends "Add", "Replace", "Remove" (idp-traffic.md B3).
+func (s *Server) checkOpCase(ops []scim.PatchOperation) error {
+	if s.prof.Lenient.CaseInsensitiveOps {
+		return nil
+	}
+	for i, op := range ops {
+		switch op.Op {
+		case "add", "remove", "replace":
+		default:
+			return errorf(http.StatusBadRequest, scim.InvalidSyntax, "Operations[%d].op %q: RFC 7644 §3.5.2 spells the operations \"add\", \"remove\" and \"replace\" (this profile is strict)", i, truncate(op.Op, 40))
+		}
+	}
+	return nil
+}
+
+// patch serves PATCH /Users/{id} and /Groups/{id} (RFC 7644 §3.5.2).
+func (s *Server) patch(c *call) error {
+	return s.patchResource(c, s.kindOf(c), c.id)
+}
+
+func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
+	ctx := c.r.Context()
+	if !s.prof.Patch {
+		return scim.New(http.StatusNotImplemented, "", "this server does not support PATCH (ServiceProviderConfig patch.supported is false); use PUT")
+	}
+	body, err := readBody(c.r, s.maxBody)
+	if err != nil {
+		return err
+	}
+	req, err := patch.Parse(body)
+	if err != nil {
+		return asClientError(err, scim.InvalidSyntax)
+	}
+	if err := s.checkOpCase(req.Operations); err != nil {
+		return err
+	}
+	v := parseView(c.r.URL.Query())
+	status := s.prof.PatchStatus(k.name)
+	needMembers := status == http.StatusOK && k == s.groups && v.wants(k, "members")
+	pre := s.precondition(c)
+	opts := s.patchOptions(id)
+	var members []store.Member
+	var doc map[string]any
+	r, err := s.st.Update(ctx, k.name, id, 0, func(tx store.Tx, r *store.Resource) error {
+		if err := pre.check(r.Version); err != nil {
+			return err
+		}
+		var changed bool
+		var err error
+		if k == s.groups {
+			doc, changed, err = s.patchGroup(ctx, tx, r, req.Operations, opts)
+		} else {
+			doc, changed, err = patch.Apply(r.Doc, req.Operations, k.rt, opts)
+			if err != nil {
+				err = asClientError(err, scim.InvalidValue)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if needMembers {
+			if members, err = tx.Members(id); err != nil {
+				return err
+			}
+		}
+		if !changed {
+			return store.ErrUnchanged
+		}
+		stripServerAttrs(doc)
+		r.Doc = doc
+		r.Key = s.keyOf(k, doc)
+		r.ExternalID = externalIDOf(doc)
+		return nil
+	})
+	s.cache.invalidate(k.name, id)
+	if err != nil {
+		return s.updateErr(k, id, doc, err)
+	}
+	if needMembers && members == nil {
+		members = []store.Member{}
+	}
+	return s.patchRespond(c, k, r, members, status, v)
+}
+
+// patchRespond answers a successful PATCH: 204, or 200 with the resource.
+func (s *Server) patchRespond(c *call, k *resourceKind, r *store.Resource, members []store.Member, status int, v view) error {
+	if status == http.StatusNoContent {
+		if s.prof.ETag {
+			c.w.Header().Set("ETag", etag(r.Version))
+		}
+		c.w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+	_, groups, err := s.loadExtras(c.r.Context(), k, r, v)
+	if err != nil {
+		return err
+	}
+	return s.writeResource(c, http.StatusOK, k, r, members, groups, v)
+}
+
+// memberOp is a PATCH operation on Group.members that maps directly onto the
+// store's member table.
+type memberOp struct {
+	kind   string // "add", "remove", "set"
+	raw    []any  // add, set: member objects as sent
+	values []string
+}
+
+// patchGroup applies a PATCH to a group. Operations on members that have a
+// direct meaning — add with path "members", remove with
+// `members[value eq "x"]` (or "x" or "y"…), remove of path "members" (all
+// members, or the listed ones under the lenient RemoveMembersByValue), and
+// replace of "members" — go straight to the member table, so adding one
+// member to a 10,000-member group never loads the others. Every other
+// operation on members makes the whole request run through patch.Apply on
+// the document with its members loaded, and the member difference is
+// written afterwards. Operations on other attributes run through
+// patch.Apply without members.
+func (s *Server) patchGroup(ctx context.Context, tx store.Tx, r *store.Resource, ops []scim.PatchOperation, opts patch.Options) (map[string]any, bool, error) {
+	var rest []scim.PatchOperation
+	var mops []memberOp
+	general := false
+	for _, op := range ops {
+		mop, isMember, ok := s.classifyMemberOp(op, opts)
+		if !isMember {
+			rest = append(rest, op)
+			continue
+		}
+		if !ok {
+			general = true
+			break
+		}
+		mops = append(mops, mop)
+	}
+	if general {
+		return s.patchGroupGeneral(ctx, tx, r, ops, opts)
+	}
+	doc := r.Doc
+	changed := false
+	if len(rest) > 0 {
+		out, ch, err := patch.Apply(r.Doc, rest, s.groups.rt, opts)
+		if err != nil {
+			return nil, false, asClientError(err, scim.InvalidValue)
+		}
+		doc, changed = out, ch
+	}
+	for _, mop := range mops {
+		ch, err := s.applyMemberOp(ctx, tx, r.ID, mop)
+		if err != nil {
+			return nil, false, err
+		}
+		changed = changed || ch
+	}
+	return doc, changed, nil
+}
+
+// classifyMemberOp reports whether op addresses members, and if so whether
+// it has a direct translation.
+func (s *Server) classifyMemberOp(op scim.PatchOperation, opts patch.Options) (memberOp, bool, bool) {
+	kind := strings.ToLower(op.Op)
+	if op.Path == "" {
+		obj, ok := op.Value.(map[string]any)
+		if !ok {
+			return memberOp{}, false, false
+		}
+		for key := range obj {
+			if namesAttr(s.groups, key, "members") {
+				return memberOp{}, true, false
+			}
+		}
+		return memberOp{}, false, false
+	}
+	p, err := filter.ParsePath(op.Path)
+	if err != nil || !strings.EqualFold(p.Attr.Name, "members") ||
+		(p.Attr.URI != "" && !strings.EqualFold(p.Attr.URI, s.groups.rt.Schema.ID)) {
+		return memberOp{}, false, false
+	}
+	if p.Attr.Sub != "" || p.Sub != "" {
+		return memberOp{}, true, false
+	}
+	switch kind {
+	case "add":
+		if p.Filter != nil {
+			return memberOp{}, true, false
+		}
+		list, ok := op.Value.([]any)
+		if !ok {
+			return memberOp{}, true, false
+		}
+		return memberOp{kind: "add", raw: list}, true, true
+	case "replace":
+		if p.Filter != nil {
+			return memberOp{}, true, false
+		}
+		list, ok := op.Value.([]any)
+		if !ok {
+			return memberOp{}, true, false
+		}
+		return memberOp{kind: "set", raw: list}, true, true
+	case "remove":
+		if p.Filter != nil {
+			if op.Value != nil {
+				return memberOp{}, true, false
+			}
+			vals, ok := valueEqualities(p.Filter)
+			if !ok {
+				return memberOp{}, true, false
+			}
+			return memberOp{kind: "remove", values: vals}, true, true
+		}
+		if op.Value == nil {
+			return memberOp{kind: "set"}, true, true
+		}
+		if !opts.RemoveMembersByValue {
+			// RFC 7644 §3.5.2.2: without a filter every value is removed.
+			return memberOp{kind: "set"}, true, true
+		}
+		list, ok := op.Value.([]any)
+		if !ok {
+			if obj, isObj := op.Value.(map[string]any); isObj {
+				list = []any{obj}
+			} else {
+				return memberOp{}, true, false
+			}
+		}
+		vals := make([]string, 0, len(list))
+		for _, it := range list {
+			obj, ok := it.(map[string]any)
+			if !ok {
+				return memberOp{}, true, false
+			}
+			v, ok := lookupFold(obj, "value").(string)
+			if !ok {
+				return memberOp{}, true, false
+			}
+			vals = append(vals, v)
+		}
+		return memberOp{kind: "remove", values: vals}, true, true
+	}
+	return memberOp{}, true, false
+}
+
+// valueEqualities recognises `value eq "x"` and `value eq "x" or value eq "y"…`.
+func valueEqualities(e filter.Expr) ([]string, bool) {
+	switch e := e.(type) {
+	case *filter.Compare:
+		if e.Op != filter.Eq || e.Attr.URI != "" || e.Attr.Sub != "" || !strings.EqualFold(e.Attr.Name, "value") {
+			return nil, false
+		}
+		v, ok := e.Value.(string)
+		if !ok {
+			return nil, false
+		}
+		return []string{v}, true
+	case *filter.Logical:
+		if e.Op != filter.Or {
+			return nil, false
+		}
+		l, ok := valueEqualities(e.Left)
+		if !ok {
+			return nil, false
+		}
+		r, ok := valueEqualities(e.Right)
+		if !ok {
+			return nil, false
+		}
+		return append(l, r...), true
+	}
+	return nil, false
+}
+
+func lookupFold(obj map[string]any, key string) any {
+	if v, ok := obj[key]; ok {
+		return v
+	}
+	for k, v := range obj {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// applyMemberOp writes one direct member operation.
+func (s *Server) applyMemberOp(ctx context.Context, tx store.Tx, gid string, mop memberOp) (bool, error) {
+	switch mop.kind {
+	case "add":
+		ms, err := s.normalizeMembers(ctx, txReader{tx}, gid, mop.raw)
+		if err != nil {
+			return false, err
+		}
+		if len(ms) == 0 {
+			return false, nil
+		}
+		n, err := tx.AddMembers(gid, ms)
+		return n > 0, err
+	case "remove":
+		if len(mop.values) == 0 {
+			return false, nil
+		}
+		n, err := tx.RemoveMembers(gid, mop.values)
+		return n > 0, err
+	case "set":
+		have, err := tx.Members(gid)
+		if err != nil {
+			return false, err
+		}
+		ms, err := s.normalizeMembersKnown(ctx, txReader{tx}, gid, mop.raw, byValue(have))
+		if err != nil {
+			return false, err
+		}
+		return s.syncMembers(tx, gid, ms, have)
+	}
+	return false, nil
+}
+
+// patchGroupGeneral runs the whole request through patch.Apply with the
+// members loaded, then writes the member difference. Members already in the
+// group are kept as stored; new ones are checked like any added member.
+func (s *Server) patchGroupGeneral(ctx context.Context, tx store.Tx, r *store.Resource, ops []scim.PatchOperation, opts patch.Options) (map[string]any, bool, error) {
+	have, err := tx.Members(r.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	doc := make(map[string]any, len(r.Doc)+1)
+	for k, v := range r.Doc {
+		doc[k] = v
+	}
+	if len(have) > 0 {
+		ms := make([]any, len(have))
+		for i, m := range have {
+			mv := map[string]any{"value": m.Value}
+			if m.Type != "" {
+				mv["type"] = m.Type
+			}
+			if m.Display != "" {
+				mv["display"] = m.Display
+			}
+			ms[i] = mv
+		}
+		doc["members"] = ms
+	}
+	out, changed, err := patch.Apply(doc, ops, s.groups.rt, opts)
+	if err != nil {
+		return nil, false, asClientError(err, scim.InvalidValue)
+	}
+	raw, _ := out["members"].([]any)
+	want, err := s.normalizeMembersKnown(ctx, txReader{tx}, r.ID, raw, byValue(have))
+	if err != nil {
+		return nil, false, err
+	}
+	mc, err := s.syncMembers(tx, r.ID, want, have)
+	if err != nil {
+		return nil, false, err
+	}
+	delete(out, "members")
+	return out, changed || mc, nil
+}

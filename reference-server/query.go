@@ -1,0 +1,652 @@
+package server
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scimlab/scimlab/reference-server/filter"
+	"github.com/scimlab/scimlab/reference-server/schema"
+	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store"
+)
+
+// listParams are the query parameters of RFC 7644 §3.4.2 (GET) or the
+// SearchRequest of §3.4.3 (POST /.search).
+type listParams struct {
+	filterText string
+	expr       filter.Expr
+	sortBy     string
+	sortPath   filter.AttrPath
+	desc       bool
+	startIndex int // 1-based
+	count      int // after clamping to maxResults
+	view       view
+}
+
+// parseListQuery reads the query parameters of a GET on a resource endpoint.
+func (s *Server) parseListQuery(q url.Values) (listParams, error) {
+	p := listParams{view: parseView(q), filterText: q.Get("filter"), sortBy: strings.TrimSpace(q.Get("sortBy"))}
+	var start, count *int
+	if v, ok := q["startIndex"]; ok && len(v) > 0 {
+		n, err := parseIntParam("startIndex", v[0])
+		if err != nil {
+			return p, err
+		}
+		start = &n
+	}
+	if v, ok := q["count"]; ok && len(v) > 0 {
+		n, err := parseIntParam("count", v[0])
+		if err != nil {
+			return p, err
+		}
+		count = &n
+	}
+	if err := s.finishParams(&p, q.Get("sortOrder"), start, count); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+// parseIntParam reads startIndex or count; a non-integer is 400 invalidValue.
+func parseIntParam(name, v string) (int, error) {
+	v = strings.TrimSpace(v)
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		if f, ferr := strconv.ParseInt(v, 10, 64); ferr == nil || errors.Is(ferr, strconv.ErrRange) {
+			// Out of int range: clamp rather than fail.
+			if f < 0 || strings.HasPrefix(v, "-") {
+				return -1 << 31, nil
+			}
+			return 1 << 31, nil
+		}
+		return 0, errorf(http.StatusBadRequest, scim.InvalidValue, "%s must be an integer, not %q (RFC 7644 §3.4.2.4)", name, truncate(v, 40))
+	}
+	return n, nil
+}
+
+// finishParams validates and normalises paging, sorting and the filter.
+//
+// RFC 7644 §3.4.2.4: startIndex < 1 is taken as 1; a negative count is taken
+// as 0; count = 0 returns only totalResults; a count above the server's
+// maximum (ServiceProviderConfig filter.maxResults) is clamped to it, and a
+// missing count means the profile's default page size.
+func (s *Server) finishParams(p *listParams, sortOrder string, start, count *int) error {
+	p.startIndex = 1
+	if start != nil && *start > 1 {
+		p.startIndex = *start
+	}
+	p.count = s.prof.DefaultCount
+	if count != nil {
+		p.count = min(max(*count, 0), s.prof.MaxResults)
+	}
+	switch strings.ToLower(strings.TrimSpace(sortOrder)) {
+	case "", "ascending":
+	case "descending":
+		p.desc = true
+	default:
+		return errorf(http.StatusBadRequest, scim.InvalidValue, "sortOrder must be \"ascending\" or \"descending\", not %q (RFC 7644 §3.4.2.3)", truncate(sortOrder, 40))
+	}
+	if !s.prof.Sort {
+		p.sortBy, p.desc = "", false
+	}
+	if p.sortBy != "" {
+		ap, err := filter.ParseAttrPath(p.sortBy)
+		if err != nil {
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "sortBy %q is not an attribute path", truncate(p.sortBy, 100))
+		}
+		p.sortPath = ap
+	}
+	if strings.TrimSpace(p.filterText) != "" {
+		if !s.prof.Filter {
+			return scim.New(http.StatusBadRequest, scim.InvalidFilter, "this server does not support filtering (ServiceProviderConfig filter.supported is false)")
+		}
+		e, err := filter.Parse(p.filterText)
+		if err != nil && s.prof.Lenient.Any() {
+			if re, ok := rewriteValuePathSub(p.filterText); ok {
+				e, err = re, nil
+			}
+		}
+		if err != nil {
+			var pe *filter.ParseError
+			if errors.As(err, &pe) {
+				se := pe.SCIM()
+				se.ScimType = scim.InvalidFilter
+				return se
+			}
+			return asClientError(err, scim.InvalidFilter)
+		}
+		p.expr = e
+	}
+	return nil
+}
+
+// rewriteValuePathSub reads Entra's user-matching filter
+// `emails[type eq "work"].value eq "x"`, a value path followed by a
+// sub-attribute, which the filter grammar of RFC 7644 §3.4.2.2 does not
+// allow (only PATCH paths may have it), as
+// `emails[(type eq "work") and value eq "x"]`. Lenient profiles only.
+func rewriteValuePathSub(f string) (filter.Expr, bool) {
+	f = strings.TrimSpace(f)
+	i := strings.Index(f, "].")
+	if i < 0 {
+		return nil, false
+	}
+	j := i + 2
+	for j < len(f) && f[j] != ' ' {
+		j++
+	}
+	path, err := filter.ParsePath(f[:j])
+	if err != nil || path.Filter == nil || path.Sub == "" {
+		return nil, false
+	}
+	attr := path.Attr
+	attr.Sub = ""
+	e, err := filter.Parse(attr.String() + "[(" + path.Filter.String() + ") and " + path.Sub + f[j:] + "]")
+	if err != nil {
+		return nil, false
+	}
+	return e, true
+}
+
+// list serves GET /Users and GET /Groups (RFC 7644 §3.4.2).
+func (s *Server) list(c *call) error {
+	k := s.kindOf(c)
+	p, err := s.parseListQuery(c.r.URL.Query())
+	if err != nil {
+		return err
+	}
+	return s.serveList(c, []*resourceKind{k}, p)
+}
+
+// search serves POST /.search and POST /{Users,Groups}/.search (RFC 7644 §3.4.3).
+func (s *Server) search(c *call) error {
+	body, err := readBody(c.r, s.maxBody)
+	if err != nil {
+		return err
+	}
+	if _, err := decodeObject(body); err != nil {
+		return err
+	}
+	var req scim.SearchRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return errorf(http.StatusBadRequest, scim.InvalidSyntax, "the SearchRequest is malformed: %s", jsonErrText(err))
+	}
+	if !slices.ContainsFunc(req.Schemas, func(x string) bool { return strings.EqualFold(x, scim.SearchRequestSchema) }) {
+		return errorf(http.StatusBadRequest, scim.InvalidSyntax, "\"schemas\" must contain %q (RFC 7644 §3.4.3)", scim.SearchRequestSchema)
+	}
+	p := listParams{filterText: req.Filter, sortBy: strings.TrimSpace(req.SortBy), view: view{attrs: req.Attributes, excluded: req.ExcludedAttributes}}
+	if err := s.finishParams(&p, req.SortOrder, req.StartIndex, req.Count); err != nil {
+		return err
+	}
+	var kinds []*resourceKind
+	switch strings.TrimPrefix(c.r.URL.Path, BasePath) {
+	case "/Users/.search":
+		kinds = []*resourceKind{s.users}
+	case "/Groups/.search":
+		kinds = []*resourceKind{s.groups}
+	default:
+		kinds = s.kinds
+	}
+	return s.serveList(c, kinds, p)
+}
+
+// serveList runs a query over one or more resource types and writes the ListResponse.
+func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
+	ctx := c.r.Context()
+	// Validate the filter, sortBy and the view against each type; at the
+	// root a filter only has to make sense for one of them (RFC 7644 §3.4.2.1).
+	var usable []*resourceKind
+	var firstErr error
+	for _, k := range kinds {
+		if p.expr != nil {
+			if err := filter.Validate(p.expr, k.rt); err != nil {
+				if firstErr == nil {
+					firstErr = asClientError(err, scim.InvalidFilter)
+				}
+				continue
+			}
+		}
+		usable = append(usable, k)
+	}
+	if len(usable) == 0 {
+		return firstErr
+	}
+	if p.sortBy != "" {
+		known := false
+		for _, k := range usable {
+			if a, _ := resolveSort(k, p.sortPath); a != nil {
+				known = true
+			}
+		}
+		if !known {
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "sortBy %q is not an attribute of the resources searched", truncate(p.sortBy, 100))
+		}
+	}
+	items, total, err := s.query(ctx, usable, p, c.base)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	buf.Grow(256 + 1024*len(items))
+	buf.WriteString(`{"schemas":["` + scim.ListResponseSchema + `"],"totalResults":`)
+	buf.WriteString(strconv.Itoa(total))
+	buf.WriteString(`,"itemsPerPage":`)
+	buf.WriteString(strconv.Itoa(len(items)))
+	buf.WriteString(`,"startIndex":`)
+	buf.WriteString(strconv.Itoa(p.startIndex))
+	buf.WriteString(`,"Resources":[`)
+	for i, it := range items {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		if it.body != nil {
+			buf.Write(it.body)
+			continue
+		}
+		vk := p.view.cacheKey(c.base)
+		withMembers := it.k == s.groups && p.view.wants(it.k, "members")
+		if !withMembers {
+			if body, ver, ok := s.cache.body(it.k.name, it.r.ID, vk); ok && ver == it.r.Version {
+				buf.Write(body)
+				continue
+			}
+		}
+		var members []store.Member
+		if withMembers {
+			members = membersFromDoc(it.r.Doc)
+		}
+		if it.k == s.groups {
+			it.r.Doc = withoutKey(it.r.Doc, "members")
+		}
+		_, groups, err := s.loadExtras(ctx, it.k, it.r, p.view)
+		if err != nil {
+			return err
+		}
+		body, err := s.renderBody(it.k, it.r, c.base, members, groups, p.view)
+		if err != nil {
+			return err
+		}
+		if !withMembers {
+			s.cache.putBody(it.gen, it.r, vk, body)
+		}
+		buf.Write(body)
+	}
+	buf.WriteString("]}")
+	writeJSON(c.w, http.StatusOK, buf.Bytes())
+	return nil
+}
+
+// item is one query result with its kind; body is set when the read cache
+// had its rendering, gen is the cache generation before it was read.
+type item struct {
+	k    *resourceKind
+	r    *store.Resource
+	body []byte
+	gen  uint64
+}
+
+// query runs the search over kinds (in that order) and returns one page and
+// the total. Results come in creation order (Seq) unless sorted, so pages are
+// stable (idp-traffic.md: Okta pages with startIndex).
+func (s *Server) query(ctx context.Context, kinds []*resourceKind, p listParams, base string) ([]item, int, error) {
+	type plan struct {
+		k    *resourceKind
+		q    store.Query
+		post func(*store.Resource) (bool, error)
+	}
+	plans := make([]plan, 0, len(kinds))
+	collect := p.sortBy != ""
+	for _, k := range kinds {
+		q, post, err := s.storeQuery(ctx, k, p)
+		if err != nil {
+			return nil, 0, err
+		}
+		collect = collect || post != nil
+		if k == s.groups && p.view.wants(k, "members") {
+			q.LoadMembers = true
+		}
+		plans = append(plans, plan{k, q, post})
+	}
+	offset := p.startIndex - 1
+	total := 0
+	var out []item
+	for _, pl := range plans {
+		q := pl.q
+		gen := s.cache.snapshot()
+		if !collect && pl.post == nil && q.Match == nil && !q.LoadMembers && (q.Key != "" || q.ID != "") && q.HasMember == "" && q.MemberOf == "" && q.ExternalID == "" && s.cache != nil {
+			// A lookup by userName/displayName or id: one resource at most.
+			var id string
+			var body []byte
+			var ver int64
+			var ok bool
+			if q.Key == "" {
+				id = q.ID
+				body, ver, ok = s.cache.body(q.Type, q.ID, p.view.cacheKey(base))
+			} else if q.ID == "" {
+				id, body, ver, ok = s.cache.bodyByKey(q.Type, q.Key, p.view.cacheKey(base))
+			}
+			if ok {
+				if total >= offset && len(out) < p.count {
+					out = append(out, item{k: pl.k, r: &store.Resource{Type: q.Type, ID: id, Version: ver}, body: body})
+				}
+				total++
+				continue
+			}
+		}
+		if collect {
+			q.Offset, q.Limit = 0, -1
+		} else {
+			q.Offset = max(offset-total, 0)
+			q.Limit = max(p.count-len(out), 0)
+		}
+		page, n, err := s.st.List(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		if pl.post != nil {
+			kept := page[:0]
+			for _, r := range page {
+				ok, err := pl.post(r)
+				if err != nil {
+					return nil, 0, err
+				}
+				if ok {
+					kept = append(kept, r)
+				}
+			}
+			page, n = kept, len(kept)
+		}
+		for _, r := range page {
+			out = append(out, item{k: pl.k, r: r, gen: gen})
+		}
+		total += n
+	}
+	if collect {
+		if p.sortBy != "" {
+			s.sortItems(out, p)
+		}
+		lo := min(offset, len(out))
+		hi := min(lo+p.count, len(out))
+		out = out[lo:hi]
+	}
+	return out, total, nil
+}
+
+// storeQuery turns the filter into a store query, pushing indexable
+// equality tests down (RFC 7644 §3.4.2.2): userName eq (User Key),
+// displayName eq (Group Key), externalId eq, id eq, members.value eq /
+// members[value eq] (HasMember), groups.value eq (MemberOf). Everything else
+// is evaluated with filter.Match. A filter that names a User's computed
+// groups returns post, which evaluates it outside the store.
+func (s *Server) storeQuery(ctx context.Context, k *resourceKind, p listParams) (store.Query, func(*store.Resource) (bool, error), error) {
+	q := store.Query{Type: k.name, Limit: -1}
+	if p.expr == nil {
+		return q, nil, nil
+	}
+	exact := s.pushDown(k, p.expr, &q)
+	if exact {
+		return q, nil, nil
+	}
+	expr := p.expr
+	if k == s.users && mentions(k, expr, "groups") {
+		post := func(r *store.Resource) (bool, error) {
+			groups, err := s.st.GroupsOf(ctx, r.ID)
+			if err != nil {
+				return false, err
+			}
+			doc := s.render(k, r, "", nil, groupsOrEmpty(groups))
+			return filter.Match(expr, doc, k.rt), nil
+		}
+		return q, post, nil
+	}
+	q.LoadMembers = k == s.groups && mentions(k, expr, "members")
+	q.Match = func(r *store.Resource) bool {
+		return filter.Match(expr, s.filterDoc(k, r), k.rt)
+	}
+	return q, nil, nil
+}
+
+func groupsOrEmpty(g []store.GroupRef) []store.GroupRef {
+	if g == nil {
+		return []store.GroupRef{}
+	}
+	return g
+}
+
+// filterDoc is the document a filter sees: the stored attributes plus id and
+// meta (members stay as the store loaded them). It never modifies r.Doc.
+func (s *Server) filterDoc(k *resourceKind, r *store.Resource) map[string]any {
+	doc := make(map[string]any, len(r.Doc)+2)
+	for key, v := range r.Doc {
+		doc[key] = v
+	}
+	doc["id"] = r.ID
+	doc["meta"] = map[string]any{
+		"resourceType": k.name,
+		"created":      r.Created.UTC().Format(timeLayout),
+		"lastModified": r.Modified.UTC().Format(timeLayout),
+		"version":      etag(r.Version),
+	}
+	return doc
+}
+
+// pushDown sets an index field of q from an equality in the top-level "and"
+// chain of e, and reports whether that index alone decides the filter.
+func (s *Server) pushDown(k *resourceKind, e filter.Expr, q *store.Query) bool {
+	switch e := e.(type) {
+	case *filter.Logical:
+		if e.Op != filter.And {
+			return false
+		}
+		if !s.pushDown(k, e.Left, q) {
+			s.pushDown(k, e.Right, q)
+		}
+		return false
+	case *filter.ValuePath:
+		// members[value eq "x"] on Groups.
+		if k != s.groups || !isCoreAttr(k, e.Attr, "members") || e.Attr.Sub != "" {
+			return false
+		}
+		c, ok := e.Filter.(*filter.Compare)
+		if !ok || c.Op != filter.Eq || c.Attr.URI != "" || c.Attr.Sub != "" || !strings.EqualFold(c.Attr.Name, "value") {
+			return false
+		}
+		v, ok := c.Value.(string)
+		if !ok || hasIndex(q) {
+			return false
+		}
+		q.HasMember = v
+		return true
+	case *filter.Compare:
+		if e.Op != filter.Eq || hasIndex(q) {
+			return false
+		}
+		v, ok := e.Value.(string)
+		if !ok {
+			return false
+		}
+		a := e.Attr
+		switch {
+		case a.Sub == "" && isCommonAttr(k, a, "id"):
+			q.ID = v
+			return true
+		case a.Sub == "" && isCommonAttr(k, a, "externalId"):
+			q.ExternalID = v
+			return true
+		case a.Sub == "" && k == s.users && isCoreAttr(k, a, "userName"):
+			q.Key = s.keyValue(k, v)
+			return true
+		case a.Sub == "" && k == s.groups && isCoreAttr(k, a, "displayName"):
+			q.Key = s.keyValue(k, v)
+			return true
+		case k == s.groups && isCoreAttr(k, a, "members") && strings.EqualFold(a.Sub, "value"):
+			q.HasMember = v
+			return true
+		case k == s.users && isCoreAttr(k, a, "groups") && strings.EqualFold(a.Sub, "value"):
+			q.MemberOf = v
+			return true
+		}
+	}
+	return false
+}
+
+func hasIndex(q *store.Query) bool {
+	return q.ID != "" || q.Key != "" || q.ExternalID != "" || q.HasMember != "" || q.MemberOf != ""
+}
+
+// isCoreAttr reports whether a names the core-schema attribute name.
+func isCoreAttr(k *resourceKind, a filter.AttrPath, name string) bool {
+	return strings.EqualFold(a.Name, name) && (a.URI == "" || strings.EqualFold(a.URI, k.rt.Schema.ID))
+}
+
+// isCommonAttr reports whether a names a common attribute (id, externalId).
+func isCommonAttr(k *resourceKind, a filter.AttrPath, name string) bool {
+	return isCoreAttr(k, a, name)
+}
+
+// mentions reports whether the filter names the core attribute name anywhere.
+func mentions(k *resourceKind, e filter.Expr, name string) bool {
+	switch e := e.(type) {
+	case *filter.Compare:
+		return isCoreAttr(k, e.Attr, name)
+	case *filter.Logical:
+		return mentions(k, e.Left, name) || mentions(k, e.Right, name)
+	case *filter.Not:
+		return mentions(k, e.X, name)
+	case *filter.ValuePath:
+		return isCoreAttr(k, e.Attr, name)
+	}
+	return false
+}
+
+// resolveSort finds the attribute sortBy names in k.
+func resolveSort(k *resourceKind, p filter.AttrPath) (*schema.Attribute, string) {
+	a, owner := k.rt.Resolve(p.URI, p.Name, p.Sub)
+	if a == nil && p.URI != "" && strings.EqualFold(p.URI, k.rt.Schema.ID) {
+		a, owner = k.rt.Resolve("", p.Name, p.Sub)
+	}
+	return a, owner
+}
+
+// sortItems orders results by sortBy (RFC 7644 §3.4.2.3). Strings compare
+// case-insensitively unless the attribute is caseExact; a multi-valued
+// attribute sorts by its primary value, else its first; resources without a
+// value sort last in ascending order and first in descending order; ties
+// keep creation order.
+func (s *Server) sortItems(items []item, p listParams) {
+	type keyed struct {
+		it  item
+		val any
+		def *schema.Attribute
+	}
+	ks := make([]keyed, len(items))
+	for i, it := range items {
+		a, owner := resolveSort(it.k, p.sortPath)
+		var v any
+		if a != nil {
+			v = sortValue(s.filterDoc(it.k, it.r), it.k, p.sortPath, a, owner)
+		}
+		ks[i] = keyed{it, v, a}
+	}
+	slices.SortStableFunc(ks, func(x, y keyed) int {
+		c := compareSort(x.val, y.val, x.def)
+		if p.desc {
+			c = -c
+		}
+		if c == 0 {
+			return cmp.Compare(x.it.r.Seq, y.it.r.Seq)
+		}
+		return c
+	})
+	for i := range ks {
+		items[i] = ks[i].it
+	}
+}
+
+func sortValue(doc map[string]any, k *resourceKind, p filter.AttrPath, a *schema.Attribute, owner string) any {
+	container := doc
+	if owner != "" && !strings.EqualFold(owner, k.rt.Schema.ID) {
+		m, ok := doc[owner].(map[string]any)
+		if !ok {
+			return nil
+		}
+		container = m
+	}
+	top, _ := k.rt.Resolve(p.URI, p.Name, "")
+	if top == nil {
+		top, _ = k.rt.Resolve("", p.Name, "")
+	}
+	if top == nil {
+		return nil
+	}
+	v := lookupFold(container, top.Name)
+	sub := p.Sub
+	if list, ok := v.([]any); ok {
+		var pick any
+		for _, x := range list {
+			if m, ok := x.(map[string]any); ok && m["primary"] == true {
+				pick = x
+				break
+			}
+		}
+		if pick == nil && len(list) > 0 {
+			pick = list[0]
+		}
+		v = pick
+		if sub == "" && top.Type == schema.Complex {
+			sub = "value"
+		}
+	}
+	if sub != "" {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = lookupFold(m, sub)
+	}
+	if str, ok := v.(string); ok && !a.CaseExact {
+		return strings.ToLower(str)
+	}
+	return v
+}
+
+// compareSort orders two sort values; nil sorts after everything.
+func compareSort(x, y any, _ *schema.Attribute) int {
+	switch {
+	case x == nil && y == nil:
+		return 0
+	case x == nil:
+		return 1
+	case y == nil:
+		return -1
+	}
+	switch xv := x.(type) {
+	case string:
+		if yv, ok := y.(string); ok {
+			return strings.Compare(xv, yv)
+		}
+	case float64:
+		if yv, ok := y.(float64); ok {
+			return cmp.Compare(xv, yv)
+		}
+	case bool:
+		if yv, ok := y.(bool); ok {
+			switch {
+			case xv == yv:
+				return 0
+			case !xv:
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}

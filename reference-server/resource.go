@@ -1,0 +1,729 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/scimlab/scimlab/reference-server/schema"
+	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store"
+)
+
+// newID returns a random (version 4) UUID.
+func newID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("server: crypto/rand failed: " + err.Error())
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// etag returns the weak entity tag of a version (RFC 7644 §3.14).
+func etag(version int64) string {
+	return `W/"` + strconv.FormatInt(version, 10) + `"`
+}
+
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// keyOf returns the unique Key of a document: the userName of a User,
+// lower-cased unless the profile makes it case-exact, or the lower-cased
+// displayName of a Group.
+func (s *Server) keyOf(k *resourceKind, doc map[string]any) string {
+	switch k {
+	case s.users:
+		v, _ := doc["userName"].(string)
+		if s.prof.UserNameCaseExact {
+			return v
+		}
+		return strings.ToLower(v)
+	case s.groups:
+		v, _ := doc["displayName"].(string)
+		return strings.ToLower(v)
+	}
+	return ""
+}
+
+// keyValue normalises a filter value compared with the Key attribute.
+func (s *Server) keyValue(k *resourceKind, v string) string {
+	if k == s.users && s.prof.UserNameCaseExact {
+		return v
+	}
+	return strings.ToLower(v)
+}
+
+func externalIDOf(doc map[string]any) string {
+	v, _ := doc["externalId"].(string)
+	return v
+}
+
+// stripServerAttrs removes what the server owns or keeps elsewhere from a
+// validated document: id and meta (readOnly, RFC 7643 §3.1), a User's
+// computed groups and a Group's members (kept in the member table).
+//
+// The password (writeOnly, returned never) is dropped as well: this server
+// keeps no secrets of the people it provisions, and RFC 7644 §3.3 lets a
+// service provider ignore attributes it does not support.
+func stripServerAttrs(doc map[string]any) {
+	delete(doc, "password")
+	delete(doc, "id")
+	delete(doc, "meta")
+	delete(doc, "groups")
+	delete(doc, "members")
+}
+
+// validate runs schema validation and maps its errors to SCIM errors.
+func (s *Server) validate(k *resourceKind, doc map[string]any, mode schema.Mode) (map[string]any, error) {
+	if s.prof.Lenient.UnknownSchemas {
+		dropUnknownSchemas(k, doc)
+	}
+	out, err := k.rt.Validate(doc, schema.Options{Mode: mode, StringBooleans: s.prof.Lenient.StringBooleans})
+	if err != nil {
+		return nil, asClientError(err, scim.InvalidValue)
+	}
+	return out, nil
+}
+
+// dropUnknownSchemas removes from doc["schemas"] the URIs that are neither
+// k's core schema nor one of its extensions (the lenient UnknownSchemas:
+// Entra's group create lists an ADSCIM Group URN, idp-traffic.md §1.2 row 12).
+func dropUnknownSchemas(k *resourceKind, doc map[string]any) {
+	list, ok := doc["schemas"].([]any)
+	if !ok {
+		return
+	}
+	kept := make([]any, 0, len(list))
+	for _, v := range list {
+		u, ok := v.(string)
+		if !ok {
+			kept = append(kept, v)
+			continue
+		}
+		if strings.EqualFold(u, k.rt.Schema.ID) || k.rt.Extension(u) != nil {
+			kept = append(kept, v)
+		}
+	}
+	doc["schemas"] = kept
+}
+
+// asClientError makes err a 400 SCIM error with scimType t unless it already is a SCIM error.
+func asClientError(err error, t scim.Type) error {
+	var se *scim.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	return scim.New(http.StatusBadRequest, t, err.Error())
+}
+
+// view is what a response shows of a resource: the attributes and
+// excludedAttributes query parameters (RFC 7644 §3.9).
+type view struct {
+	attrs, excluded []string
+}
+
+func parseView(q map[string][]string) view {
+	return view{attrs: splitList(q["attributes"]), excluded: splitList(q["excludedAttributes"])}
+}
+
+func splitList(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// wants reports whether the view returns the core attribute name, whose
+// "returned" characteristic is "default" (members, groups).
+func (v view) wants(k *resourceKind, name string) bool {
+	if len(v.attrs) > 0 {
+		found := false
+		for _, a := range v.attrs {
+			if namesAttr(k, a, name) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for _, a := range v.excluded {
+		if strings.EqualFold(afterURN(k, a), name) {
+			return false
+		}
+	}
+	return true
+}
+
+// afterURN strips the core schema URN prefix from a path.
+func afterURN(k *resourceKind, p string) string {
+	urn := k.rt.Schema.ID
+	if len(p) > len(urn) && strings.EqualFold(p[:len(urn)], urn) && p[len(urn)] == ':' {
+		return p[len(urn)+1:]
+	}
+	return p
+}
+
+// namesAttr reports whether the attribute path p names the core attribute
+// name or one of its sub-attributes.
+func namesAttr(k *resourceKind, p, name string) bool {
+	p = afterURN(k, p)
+	head, _, _ := strings.Cut(p, ".")
+	return strings.EqualFold(head, name)
+}
+
+func (v view) empty() bool { return len(v.attrs) == 0 && len(v.excluded) == 0 }
+
+// render builds the full wire document of a resource: its stored attributes
+// plus id, meta and, when loaded, members (Group) or groups (User).
+func (s *Server) render(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef) map[string]any {
+	out := make(map[string]any, len(r.Doc)+4)
+	for key, val := range r.Doc {
+		out[key] = val
+	}
+	if _, ok := out["schemas"]; !ok {
+		out["schemas"] = k.schemas
+	}
+	out["id"] = r.ID
+	loc := base + "/" + k.endpoint + "/" + r.ID
+	meta := map[string]any{
+		"resourceType": k.name,
+		"created":      r.Created.UTC().Format(timeLayout),
+		"lastModified": r.Modified.UTC().Format(timeLayout),
+		"location":     loc,
+	}
+	if s.prof.ETag {
+		meta["version"] = etag(r.Version)
+	}
+	out["meta"] = meta
+	if members != nil {
+		ms := make([]any, len(members))
+		for i, m := range members {
+			ms[i] = s.memberJSON(m, base)
+		}
+		out["members"] = ms
+	}
+	if groups != nil {
+		gs := make([]any, len(groups))
+		for i, g := range groups {
+			gv := map[string]any{"value": g.ID, "$ref": base + "/Groups/" + g.ID, "type": "direct"}
+			if g.Display != "" {
+				gv["display"] = g.Display
+			}
+			gs[i] = gv
+		}
+		out["groups"] = gs
+	}
+	return out
+}
+
+func (s *Server) memberJSON(m store.Member, base string) map[string]any {
+	typ := m.Type
+	if typ == "" {
+		typ = "User"
+	}
+	ep := "Users"
+	if typ == "Group" {
+		ep = "Groups"
+	}
+	mv := map[string]any{"value": m.Value, "type": typ, "$ref": base + "/" + ep + "/" + m.Value}
+	if m.Display != "" {
+		mv["display"] = m.Display
+	}
+	return mv
+}
+
+// project applies attributes/excludedAttributes and drops returned=never
+// attributes (RFC 7643 §7, RFC 7644 §3.9).
+//
+// Stored documents hold no returned=never attribute (stripServerAttrs drops
+// the password), so with no attributes/excludedAttributes the rendered
+// document is already the projection.
+func (s *Server) project(k *resourceKind, doc map[string]any, v view) map[string]any {
+	if v.empty() {
+		return doc
+	}
+	return k.rt.Project(doc, v.attrs, v.excluded)
+}
+
+// loadExtras loads the members (Group) or groups (User) of r when the view returns them.
+func (s *Server) loadExtras(ctx context.Context, k *resourceKind, r *store.Resource, v view) (members []store.Member, groups []store.GroupRef, err error) {
+	if k == s.users && v.wants(k, "groups") {
+		if g, ok := s.cache.getGroups(r.ID); ok {
+			return nil, g, nil
+		}
+		gen := s.cache.snapshot()
+		groups, err = s.st.GroupsOf(ctx, r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if groups == nil {
+			groups = []store.GroupRef{}
+		}
+		s.cache.putGroups(gen, r.ID, groups)
+	}
+	return nil, groups, nil
+}
+
+// membersFromDoc turns a document's loaded members ([]any of maps, as
+// store.Get returns them) into store.Members.
+func membersFromDoc(doc map[string]any) []store.Member {
+	raw, _ := doc["members"].([]any)
+	out := make([]store.Member, 0, len(raw))
+	for _, m := range raw {
+		switch m := m.(type) {
+		case map[string]any:
+			var sm store.Member
+			sm.Value, _ = m["value"].(string)
+			sm.Type, _ = m["type"].(string)
+			sm.Display, _ = m["display"].(string)
+			out = append(out, sm)
+		case store.Member:
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// renderBody renders a resource for a view.
+func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef, v view) ([]byte, error) {
+	return marshal(s.project(k, s.render(k, r, base, members, groups), v))
+}
+
+// writeResource writes one resource with its ETag (and Location on 201).
+func (s *Server) writeResource(c *call, status int, k *resourceKind, r *store.Resource, members []store.Member, groups []store.GroupRef, v view) error {
+	body, err := s.renderBody(k, r, c.base, members, groups, v)
+	if err != nil {
+		return err
+	}
+	s.writeBody(c, status, k, r.ID, r.Version, body)
+	return nil
+}
+
+// writeBody writes a rendered resource with its ETag (and Location on 201).
+func (s *Server) writeBody(c *call, status int, k *resourceKind, id string, version int64, body []byte) {
+	h := c.w.Header()
+	if s.prof.ETag {
+		h.Set("ETag", etag(version))
+	}
+	if status == http.StatusCreated {
+		h.Set("Location", c.base+"/"+k.endpoint+"/"+id)
+	}
+	writeJSON(c.w, status, body)
+}
+
+// cacheKey names a view of a resource at a base URL in the read cache.
+func (v view) cacheKey(base string) string {
+	if v.empty() {
+		return base
+	}
+	return strings.Join(v.attrs, ",") + "\x00" + strings.Join(v.excluded, ",") + "\x00" + base
+}
+
+func (s *Server) kindOf(c *call) *resourceKind {
+	p := strings.TrimPrefix(c.r.URL.Path, BasePath+"/")
+	if strings.HasPrefix(p, "Groups") {
+		return s.groups
+	}
+	return s.users
+}
+
+// create serves POST /Users and POST /Groups (RFC 7644 §3.3).
+func (s *Server) create(c *call) error {
+	k := s.kindOf(c)
+	body, err := readBody(c.r, s.maxBody)
+	if err != nil {
+		return err
+	}
+	doc, err := decodeObject(body)
+	if err != nil {
+		return err
+	}
+	v := parseView(c.r.URL.Query())
+	doc, err = s.validate(k, doc, schema.Create)
+	if err != nil {
+		return err
+	}
+	var members []store.Member
+	id := newID()
+	if k == s.groups {
+		raw, _ := doc["members"].([]any)
+		members, err = s.normalizeMembers(c.r.Context(), storeReader{c.r.Context(), s.st}, id, raw)
+		if err != nil {
+			return err
+		}
+	}
+	stripServerAttrs(doc)
+	r := &store.Resource{Type: k.name, ID: id, Key: s.keyOf(k, doc), ExternalID: externalIDOf(doc), Doc: doc}
+	if err := s.st.Create(c.r.Context(), r, members); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			return s.conflict(k, doc)
+		}
+		return err
+	}
+	if len(members) > 0 {
+		s.cache.invalidate(k.name, id)
+	}
+	var groups []store.GroupRef
+	if k == s.users && v.wants(k, "groups") {
+		groups = []store.GroupRef{}
+	}
+	if k == s.groups && members == nil {
+		members = []store.Member{}
+	}
+	if k == s.groups && !v.wants(k, "members") {
+		members = nil
+	}
+	out, err := s.renderBody(k, r, c.base, members, groups, v)
+	if err != nil {
+		return err
+	}
+	if members == nil {
+		// No other request can know the new id before this one answers, so
+		// no write can race with this fill.
+		gen := s.cache.snapshot()
+		s.cache.putBody(gen, r, v.cacheKey(c.base), out)
+		if k == s.users {
+			s.cache.putGroups(gen, r.ID, []store.GroupRef{})
+		}
+	}
+	s.writeBody(c, http.StatusCreated, k, r.ID, r.Version, out)
+	return nil
+}
+
+func (s *Server) conflict(k *resourceKind, doc map[string]any) error {
+	if k == s.users {
+		return errorf(http.StatusConflict, scim.Uniqueness, "userName %q is already in use", doc["userName"])
+	}
+	return errorf(http.StatusConflict, scim.Uniqueness, "a group with displayName %q already exists", doc["displayName"])
+}
+
+func (s *Server) notFound(k *resourceKind, id string) error {
+	return errorf(http.StatusNotFound, "", "%s %s not found", k.name, truncate(id, 100))
+}
+
+// get serves GET /Users/{id} and GET /Groups/{id} (RFC 7644 §3.4.1), with
+// If-None-Match (RFC 7644 §3.14).
+func (s *Server) get(c *call) error {
+	k := s.kindOf(c)
+	return s.getResource(c, k, c.id)
+}
+
+func (s *Server) getResource(c *call, k *resourceKind, id string) error {
+	v := parseView(c.r.URL.Query())
+	loadMembers := k == s.groups && v.wants(k, "members")
+	vk := v.cacheKey(c.base)
+	if !loadMembers {
+		if body, ver, ok := s.cache.body(k.name, id, vk); ok {
+			if s.notModified(c, ver) {
+				return nil
+			}
+			s.writeBody(c, http.StatusOK, k, id, ver, body)
+			return nil
+		}
+	}
+	gen := s.cache.snapshot()
+	r, err := s.st.Get(c.r.Context(), k.name, id, loadMembers)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.notFound(k, id)
+	}
+	if err != nil {
+		return err
+	}
+	if s.notModified(c, r.Version) {
+		return nil
+	}
+	var members []store.Member
+	if loadMembers {
+		members = membersFromDoc(r.Doc)
+		r.Doc = withoutKey(r.Doc, "members")
+	}
+	_, groups, err := s.loadExtras(c.r.Context(), k, r, v)
+	if err != nil {
+		return err
+	}
+	body, err := s.renderBody(k, r, c.base, members, groups, v)
+	if err != nil {
+		return err
+	}
+	if !loadMembers {
+		s.cache.putBody(gen, r, vk, body)
+	}
+	s.writeBody(c, http.StatusOK, k, r.ID, r.Version, body)
+	return nil
+}
+
+// notModified answers 304 when If-None-Match names the current version (RFC 7644 §3.14).
+func (s *Server) notModified(c *call, version int64) bool {
+	if !s.prof.ETag || !etagMatches(c.r.Header.Get("If-None-Match"), version) {
+		return false
+	}
+	c.w.Header().Set("ETag", etag(version))
+	c.w.WriteHeader(http.StatusNotModified)
+	return true
+}
+
+// withoutKey returns doc without key, copying only when the key is there.
+func withoutKey(doc map[string]any, key string) map[string]any {
+	if _, ok := doc[key]; !ok {
+		return doc
+	}
+	out := make(map[string]any, len(doc))
+	for k, v := range doc {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// etagMatches reports whether an If-None-Match / If-Match header value lists
+// the version ("*" matches any). Weak and strong tags compare weakly (RFC 7232 §2.3.2).
+func etagMatches(header string, version int64) bool {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return false
+	}
+	if header == "*" {
+		return true
+	}
+	want := strconv.FormatInt(version, 10)
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		t = strings.TrimPrefix(t, "W/")
+		t = strings.TrimPrefix(strings.TrimPrefix(t, "w/"), "")
+		if len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"' {
+			t = t[1 : len(t)-1]
+		}
+		if t == want {
+			return true
+		}
+	}
+	return false
+}
+
+// ifMatch interprets If-Match (RFC 7644 §3.14): it returns the version to
+// require (0: none) and whether a check is needed at all; a header naming no
+// version of ours can never match.
+type precondition struct {
+	header string
+}
+
+func (p precondition) active() bool { return strings.TrimSpace(p.header) != "" }
+
+// check returns a 412 error when the current version does not satisfy If-Match.
+func (p precondition) check(version int64) error {
+	if !p.active() || etagMatches(p.header, version) {
+		return nil
+	}
+	return scim.New(http.StatusPreconditionFailed, "", "If-Match "+truncate(p.header, 100)+" does not match the current version "+etag(version))
+}
+
+func (s *Server) precondition(c *call) precondition {
+	if !s.prof.ETag {
+		return precondition{}
+	}
+	return precondition{header: c.r.Header.Get("If-Match")}
+}
+
+// delete serves DELETE /Users/{id} and /Groups/{id} (RFC 7644 §3.6).
+func (s *Server) delete(c *call) error {
+	k := s.kindOf(c)
+	return s.deleteResource(c, k, c.id)
+}
+
+func (s *Server) deleteResource(c *call, k *resourceKind, id string) error {
+	ctx := c.r.Context()
+	pre := s.precondition(c)
+	var ver int64
+	if pre.active() {
+		r, err := s.st.Get(ctx, k.name, id, false)
+		if errors.Is(err, store.ErrNotFound) {
+			return s.notFound(k, id)
+		}
+		if err != nil {
+			return err
+		}
+		if err := pre.check(r.Version); err != nil {
+			return err
+		}
+		ver = r.Version
+	}
+	err := s.st.Delete(ctx, k.name, id, ver)
+	s.cache.deleted(k.name, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return s.notFound(k, id)
+	}
+	if errors.Is(err, store.ErrVersionMismatch) {
+		return scim.New(http.StatusPreconditionFailed, "", "the resource changed since If-Match was computed")
+	}
+	if err != nil {
+		return err
+	}
+	c.w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// replace serves PUT /Users/{id} and /Groups/{id} (RFC 7644 §3.5.1):
+// readOnly attributes in the body are ignored (id, meta, groups — Okta sends
+// back what it read), immutable attributes must keep their value, and
+// attributes the body omits are cleared.
+func (s *Server) replace(c *call) error {
+	k := s.kindOf(c)
+	return s.replaceResource(c, k, c.id)
+}
+
+func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
+	ctx := c.r.Context()
+	body, err := readBody(c.r, s.maxBody)
+	if err != nil {
+		return err
+	}
+	doc, err := decodeObject(body)
+	if err != nil {
+		return err
+	}
+	v := parseView(c.r.URL.Query())
+	doc, err = s.validate(k, doc, schema.Replace)
+	if err != nil {
+		return err
+	}
+	rawMembers, _ := doc["members"].([]any)
+	stripServerAttrs(doc)
+	pre := s.precondition(c)
+	needMembers := k == s.groups && v.wants(k, "members")
+	var members []store.Member
+	r, err := s.st.Update(ctx, k.name, id, 0, func(tx store.Tx, r *store.Resource) error {
+		if err := pre.check(r.Version); err != nil {
+			return err
+		}
+		if err := k.rt.CheckImmutable(r.Doc, doc); err != nil {
+			return asClientError(err, scim.Mutability)
+		}
+		changed := !reflect.DeepEqual(r.Doc, doc)
+		if k == s.groups {
+			have, err := tx.Members(id)
+			if err != nil {
+				return err
+			}
+			want, err := s.normalizeMembersKnown(ctx, txReader{tx}, id, rawMembers, byValue(have))
+			if err != nil {
+				return err
+			}
+			mc, err := s.syncMembers(tx, id, want, have)
+			if err != nil {
+				return err
+			}
+			changed = changed || mc
+			if needMembers {
+				if members, err = tx.Members(id); err != nil {
+					return err
+				}
+			}
+		}
+		if !changed {
+			return store.ErrUnchanged
+		}
+		r.Doc = doc
+		r.Key = s.keyOf(k, doc)
+		r.ExternalID = externalIDOf(doc)
+		return nil
+	})
+	s.cache.invalidate(k.name, id)
+	if err != nil {
+		return s.updateErr(k, id, doc, err)
+	}
+	if needMembers && members == nil {
+		members = []store.Member{}
+	}
+	_, groups, err := s.loadExtras(ctx, k, r, v)
+	if err != nil {
+		return err
+	}
+	return s.writeResource(c, http.StatusOK, k, r, members, groups, v)
+}
+
+// updateErr maps store errors of an Update to SCIM errors.
+func (s *Server) updateErr(k *resourceKind, id string, doc map[string]any, err error) error {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		var se *scim.Error
+		if errors.As(err, &se) {
+			return se
+		}
+		return s.notFound(k, id)
+	case errors.Is(err, store.ErrConflict):
+		return s.conflict(k, doc)
+	case errors.Is(err, store.ErrVersionMismatch):
+		return scim.New(http.StatusPreconditionFailed, "", "the resource changed: If-Match does not match its current version")
+	}
+	return err
+}
+
+// byValue indexes members by value.
+func byValue(ms []store.Member) map[string]store.Member {
+	out := make(map[string]store.Member, len(ms))
+	for _, m := range ms {
+		out[m.Value] = m
+	}
+	return out
+}
+
+// syncMembers makes the group's member list equal to want, writing only the
+// difference, and reports whether anything changed.
+func (s *Server) syncMembers(tx store.Tx, gid string, want, have []store.Member) (bool, error) {
+	haveSet := make(map[string]bool, len(have))
+	for _, m := range have {
+		haveSet[m.Value] = true
+	}
+	wantSet := make(map[string]bool, len(want))
+	var add []store.Member
+	for _, m := range want {
+		if wantSet[m.Value] {
+			continue
+		}
+		wantSet[m.Value] = true
+		if !haveSet[m.Value] {
+			add = append(add, m)
+		}
+	}
+	var remove []string
+	for _, m := range have {
+		if !wantSet[m.Value] {
+			remove = append(remove, m.Value)
+		}
+	}
+	if len(remove) > 0 {
+		if _, err := tx.RemoveMembers(gid, remove); err != nil {
+			return false, err
+		}
+	}
+	if len(add) > 0 {
+		if _, err := tx.AddMembers(gid, add); err != nil {
+			return false, err
+		}
+	}
+	return len(add) > 0 || len(remove) > 0, nil
+}

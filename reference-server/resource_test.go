@@ -1,0 +1,801 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scimlab/scimlab/reference-server/profile"
+	"github.com/scimlab/scimlab/reference-server/scim"
+)
+
+func TestUserLifecycle(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			r := e.must(201, "POST", "/Users", userBody("ana@example.test", "externalId", "00u1", "password", "s3cret!"))
+			u := r.obj()
+			id, _ := u["id"].(string)
+			if len(id) != 36 || strings.Count(id, "-") != 4 {
+				t.Fatalf("id %q is not a UUID", id)
+			}
+			meta := u["meta"].(map[string]any)
+			if r.Header.Get("Location") != meta["location"] || !strings.HasSuffix(meta["location"].(string), "/scim/v2/Users/"+id) {
+				t.Errorf("Location %q, meta.location %v", r.Header.Get("Location"), meta["location"])
+			}
+			if r.Header.Get("ETag") != meta["version"] || meta["version"] != `W/"1"` {
+				t.Errorf("ETag %q, meta.version %v", r.Header.Get("ETag"), meta["version"])
+			}
+			for _, k := range []string{"resourceType", "created", "lastModified", "location", "version"} {
+				if meta[k] == nil {
+					t.Errorf("meta.%s missing", k)
+				}
+			}
+			if _, ok := u["password"]; ok {
+				t.Error("password returned")
+			}
+			if g, ok := u["groups"].([]any); !ok || len(g) != 0 {
+				t.Errorf("groups = %v, want []", u["groups"])
+			}
+			if r.Header.Get("Content-Type") != "application/scim+json" {
+				t.Errorf("Content-Type %q", r.Header.Get("Content-Type"))
+			}
+
+			got := e.must(200, "GET", "/Users/"+id, nil)
+			if got.obj()["userName"] != "ana@example.test" || got.Header.Get("ETag") != `W/"1"` {
+				t.Errorf("GET: %s", got)
+			}
+
+			// Duplicate userName, any case: 409 uniqueness.
+			wantError(t, e.do("POST", "/Users", userBody("ANA@example.test")), 409, scim.Uniqueness)
+
+			// PUT replaces: omitted attributes are cleared, readOnly ones
+			// (id, meta, groups) as Okta echoes them are ignored.
+			put := got.obj()
+			delete(put, "name")
+			put["displayName"] = "Ana"
+			put["active"] = false
+			r = e.must(200, "PUT", "/Users/"+id, put)
+			pu := r.obj()
+			if pu["name"] != nil || pu["displayName"] != "Ana" || pu["active"] != false {
+				t.Errorf("PUT result %s", r.Body)
+			}
+			if r.Header.Get("ETag") != `W/"2"` || pu["meta"].(map[string]any)["version"] != `W/"2"` {
+				t.Errorf("PUT ETag %q", r.Header.Get("ETag"))
+			}
+			// The same PUT again changes nothing and keeps the version.
+			r = e.must(200, "PUT", "/Users/"+id, pu)
+			if r.Header.Get("ETag") != `W/"2"` {
+				t.Errorf("no-op PUT bumped the version: %q", r.Header.Get("ETag"))
+			}
+
+			// PUT with another id in the body: readOnly, ignored (RFC 7644 §3.5.1).
+			pu["id"] = "something-else"
+			r = e.must(200, "PUT", "/Users/"+id, pu)
+			if r.obj()["id"] != id {
+				t.Errorf("id changed: %s", r.Body)
+			}
+
+			e.must(204, "DELETE", "/Users/"+id, nil)
+			wantError(t, e.do("GET", "/Users/"+id, nil), 404, "")
+			wantError(t, e.do("DELETE", "/Users/"+id, nil), 404, "")
+			wantError(t, e.do("PUT", "/Users/"+id, userBody("x")), 404, "")
+			wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "active", false))), 404, "")
+		})
+	}
+}
+
+func TestUserNameCaseExactProfile(t *testing.T) {
+	e := newEnv(t, func(p *profile.Profile, _ *Config) { p.UserNameCaseExact = true })
+	e.createUser("bob@example.test")
+	e.createUser("BOB@example.test")
+	total, _ := listOf(t, e.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "BOB@example.test"`), nil))
+	if total != 1 {
+		t.Errorf("case-exact lookup total %d", total)
+	}
+}
+
+func TestErrorPaths(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("err@example.test")
+	uid := u["id"].(string)
+	big := `{"schemas":["` + scim.UserSchema + `"],"userName":"` + strings.Repeat("x", 1<<20+10) + `"}`
+	cases := []struct {
+		name     string
+		method   string
+		path     string
+		body     any
+		hdr      []string
+		status   int
+		scimType scim.Type
+	}{
+		{"malformed JSON", "POST", "/Users", `{"userName":`, nil, 400, scim.InvalidSyntax},
+		{"JSON array body", "POST", "/Users", `[1,2]`, nil, 400, scim.InvalidSyntax},
+		{"empty body", "POST", "/Users", ``, nil, 400, scim.InvalidSyntax},
+		{"missing userName", "POST", "/Users", `{"schemas":["` + scim.UserSchema + `"]}`, nil, 400, scim.InvalidValue},
+		{"wrong type", "POST", "/Users", `{"schemas":["` + scim.UserSchema + `"],"userName":"a","active":"yes"}`, nil, 400, scim.InvalidValue},
+		{"string boolean strict", "POST", "/Users", `{"schemas":["` + scim.UserSchema + `"],"userName":"a","active":"False"}`, nil, 400, scim.InvalidValue},
+		{"oversize body", "POST", "/Users", big, nil, 413, ""},
+		{"unsupported media type", "POST", "/Users", `{}`, []string{"Content-Type", "text/plain"}, 415, ""},
+		{"unknown path", "GET", "/Nope", nil, nil, 404, ""},
+		{"unknown nested path", "GET", "/Users/a/b", nil, nil, 404, ""},
+		{"wrong method", "DELETE", "/Users", nil, nil, 405, ""},
+		{"GET .search", "GET", "/.search", nil, nil, 405, ""},
+		{"unknown id", "GET", "/Users/00000000-0000-4000-8000-000000000000", nil, nil, 404, ""},
+		{"unknown filter attribute", "GET", "/Users?filter=" + url.QueryEscape(`nope eq "x"`), nil, nil, 400, scim.InvalidFilter},
+		{"filter syntax", "GET", "/Users?filter=" + url.QueryEscape(`userName eq`), nil, nil, 400, scim.InvalidFilter},
+		{"filter bad operator", "GET", "/Users?filter=" + url.QueryEscape(`userName eqq "x"`), nil, nil, 400, scim.InvalidFilter},
+		{"startIndex not integer", "GET", "/Users?startIndex=abc", nil, nil, 400, scim.InvalidValue},
+		{"count not integer", "GET", "/Users?count=1.5", nil, nil, 400, scim.InvalidValue},
+		{"bad sortOrder", "GET", "/Users?sortBy=userName&sortOrder=up", nil, nil, 400, scim.InvalidValue},
+		{"unknown sortBy", "GET", "/Users?sortBy=nope", nil, nil, 400, scim.InvalidValue},
+		{"patch not PatchOp", "PATCH", "/Users/" + uid, `{"Operations":[]}`, nil, 400, scim.InvalidSyntax},
+		{"patch bad op", "PATCH", "/Users/" + uid, patchBody(op("frobnicate", "active", false)), nil, 400, scim.InvalidSyntax},
+		{"patch capitalised op strict", "PATCH", "/Users/" + uid, patchBody(op("Replace", "active", false)), nil, 400, scim.InvalidSyntax},
+		{"patch string boolean strict", "PATCH", "/Users/" + uid, patchBody(op("replace", "active", "False")), nil, 400, scim.InvalidValue},
+		{"patch unknown path", "PATCH", "/Users/" + uid, patchBody(op("replace", "nope", "x")), nil, 400, scim.InvalidPath},
+		{"patch readOnly", "PATCH", "/Users/" + uid, patchBody(op("replace", "id", "x")), nil, 400, scim.Mutability},
+		{"patch malformed", "PATCH", "/Users/" + uid, `{"schemas":`, nil, 400, scim.InvalidSyntax},
+		{"stale If-Match PUT", "PUT", "/Users/" + uid, userBody("err@example.test"), []string{"If-Match", `W/"99"`}, 412, ""},
+		{"stale If-Match PATCH", "PATCH", "/Users/" + uid, patchBody(op("replace", "active", false)), []string{"If-Match", `W/"99"`}, 412, ""},
+		{"stale If-Match DELETE", "DELETE", "/Users/" + uid, nil, []string{"If-Match", `W/"99"`}, 412, ""},
+		{"search without schema", "POST", "/.search", `{"filter":"userName pr"}`, nil, 400, scim.InvalidSyntax},
+		{"search malformed", "POST", "/Users/.search", `{"count":"x","schemas":["` + scim.SearchRequestSchema + `"]}`, nil, 400, scim.InvalidSyntax},
+		{"discovery filter", "GET", "/Schemas?filter=" + url.QueryEscape(`id pr`), nil, nil, 403, ""},
+		{"discovery SPC filter", "GET", "/ServiceProviderConfig?filter=x", nil, nil, 403, ""},
+		{"discovery write", "POST", "/Schemas", `{}`, nil, 405, ""},
+		{"discovery PUT", "PUT", "/ServiceProviderConfig", `{}`, nil, 405, ""},
+		{"discovery DELETE", "DELETE", "/ResourceTypes/User", nil, nil, 405, ""},
+		{"unknown schema", "GET", "/Schemas/urn:nope", nil, nil, 404, ""},
+		{"unknown resource type", "GET", "/ResourceTypes/Widget", nil, nil, 404, ""},
+		{"me without account", "GET", "/Me", nil, nil, 501, ""},
+		{"no auth", "GET", "/Users", nil, []string{"Authorization", ""}, 401, ""},
+		{"bad token", "GET", "/Users", nil, []string{"Authorization", "Bearer scimlab_nope"}, 401, ""},
+		{"token in query", "GET", "/Users?access_token=" + e.token, nil, []string{"Authorization", ""}, 400, ""},
+		{"bulk malformed", "POST", "/Bulk", `{"schemas":`, nil, 400, scim.InvalidSyntax},
+		{"bulk wrong schema", "POST", "/Bulk", `{"schemas":["x"],"Operations":[]}`, nil, 400, scim.InvalidSyntax},
+		{"group unknown member", "POST", "/Groups", groupBody("g-unknown", "no-such-user"), nil, 400, scim.InvalidValue},
+		{"group bad member", "POST", "/Groups", `{"schemas":["` + scim.GroupSchema + `"],"displayName":"x","members":[{"value":5}]}`, nil, 400, scim.InvalidValue},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(c.method, c.path, c.body, c.hdr...)
+			se := wantError(t, r, c.status, c.scimType)
+			if se.Detail == "" {
+				t.Errorf("no detail: %s", r.Body)
+			}
+			if c.status == 405 && r.Header.Get("Allow") == "" {
+				t.Error("405 without Allow")
+			}
+		})
+	}
+}
+
+func TestContentTypes(t *testing.T) {
+	e := newEnv(t)
+	for i, ct := range []string{"application/scim+json", "application/json", "application/scim+json; charset=utf-8", "APPLICATION/JSON"} {
+		e.must(201, "POST", "/Users", userBody(fmt.Sprintf("ct%d@example.test", i)), "Content-Type", ct)
+	}
+	e.must(201, "POST", "/Users", userBody("noct@example.test"), "Content-Type", "")
+}
+
+func TestETags(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("etag@example.test")
+	id := u["id"].(string)
+	r := e.must(304, "GET", "/Users/"+id, nil, "If-None-Match", `W/"1"`)
+	if len(r.Body) != 0 {
+		t.Errorf("304 with a body: %q", r.Body)
+	}
+	e.must(304, "GET", "/Users/"+id, nil, "If-None-Match", `*`)
+	e.must(200, "GET", "/Users/"+id, nil, "If-None-Match", `W/"7"`)
+
+	r = e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "displayName", "E")), "If-Match", `W/"1"`)
+	if r.Header.Get("ETag") != `W/"2"` || r.obj()["meta"].(map[string]any)["version"] != `W/"2"` {
+		t.Errorf("PATCH ETag %q body %s", r.Header.Get("ETag"), r.Body)
+	}
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "displayName", "F")), "If-Match", `W/"1"`), 412, "")
+	e.must(200, "PUT", "/Users/"+id, userBody("etag@example.test"), "If-Match", `*`)
+	e.must(200, "PUT", "/Users/"+id, userBody("etag@example.test", "title", "x"), "If-Match", `W/"1", W/"3"`)
+	wantError(t, e.do("DELETE", "/Users/"+id, nil, "If-Match", `W/"1"`), 412, "")
+	e.must(204, "DELETE", "/Users/"+id, nil, "If-Match", `W/"4"`)
+}
+
+func TestProjection(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(201, "POST", "/Users?attributes=userName", userBody("proj@example.test"))
+	u := r.obj()
+	if len(u) != 3 || u["userName"] == nil || u["id"] == nil || u["schemas"] == nil {
+		t.Errorf("POST with attributes=userName: %s", r.Body)
+	}
+	id := u["id"].(string)
+	r = e.must(200, "GET", "/Users/"+id+"?excludedAttributes=emails,name", nil)
+	if o := r.obj(); o["emails"] != nil || o["name"] != nil || o["userName"] == nil || o["meta"] == nil {
+		t.Errorf("excludedAttributes: %s", r.Body)
+	}
+	r = e.must(200, "PUT", "/Users/"+id+"?attributes=name.givenName", userBody("proj@example.test"))
+	if o := r.obj(); o["userName"] != nil || o["name"].(map[string]any)["givenName"] == nil || o["name"].(map[string]any)["familyName"] != nil {
+		t.Errorf("PUT with attributes=name.givenName: %s", r.Body)
+	}
+	r = e.must(200, "PATCH", "/Users/"+id+"?attributes=active", patchBody(op("replace", "active", false)))
+	if o := r.obj(); o["active"] != false || o["userName"] != nil {
+		t.Errorf("PATCH with attributes=active: %s", r.Body)
+	}
+	_, res := listOf(t, e.must(200, "GET", "/Users?attributes=emails.value", nil))
+	if len(res) != 1 || res[0]["userName"] != nil || res[0]["emails"] == nil {
+		t.Errorf("list with attributes: %v", res)
+	}
+}
+
+func TestPaging(t *testing.T) {
+	e := newEnv(t, func(p *profile.Profile, _ *Config) { p.MaxResults, p.DefaultCount = 4, 4 })
+	var ids []string
+	for i := range 7 {
+		ids = append(ids, e.createUser(fmt.Sprintf("page%d@example.test", i))["id"].(string))
+	}
+	page := func(q string) (int, []string, map[string]any) {
+		r := e.must(200, "GET", "/Users?"+q, nil)
+		total, res := listOf(t, r)
+		var got []string
+		for _, x := range res {
+			got = append(got, x["id"].(string))
+		}
+		return total, got, r.obj()
+	}
+	total, got, raw := page("startIndex=1&count=3")
+	if total != 7 || !slices.Equal(got, ids[:3]) || raw["itemsPerPage"] != 3.0 || raw["startIndex"] != 1.0 {
+		t.Errorf("page 1: %d %v %v", total, got, raw)
+	}
+	_, got, _ = page("startIndex=4&count=3")
+	if !slices.Equal(got, ids[3:6]) {
+		t.Errorf("page 2: %v", got)
+	}
+	_, got, _ = page("startIndex=7&count=3")
+	if !slices.Equal(got, ids[6:]) {
+		t.Errorf("page 3: %v", got)
+	}
+	// startIndex < 1 is 1.
+	_, got, raw = page("startIndex=0&count=2")
+	if !slices.Equal(got, ids[:2]) || raw["startIndex"] != 1.0 {
+		t.Errorf("startIndex=0: %v %v", got, raw["startIndex"])
+	}
+	_, got, _ = page("startIndex=-5&count=1")
+	if !slices.Equal(got, ids[:1]) {
+		t.Errorf("startIndex=-5: %v", got)
+	}
+	// count=0 and negative count: only totalResults, Resources [].
+	for _, q := range []string{"count=0", "count=-3"} {
+		r := e.must(200, "GET", "/Users?"+q, nil)
+		if !strings.Contains(string(r.Body), `"Resources":[]`) || !strings.Contains(string(r.Body), `"totalResults":7`) {
+			t.Errorf("%s: %s", q, r.Body)
+		}
+	}
+	// count above maxResults is clamped; no count means the maximum page.
+	_, got, _ = page("count=1000")
+	if len(got) != 4 {
+		t.Errorf("count=1000 gave %d", len(got))
+	}
+	total, got, _ = page("")
+	if total != 7 || len(got) != 4 {
+		t.Errorf("no count: %d %d", total, len(got))
+	}
+	// Past the end: empty, 200.
+	total, got, _ = page("startIndex=50")
+	if total != 7 || len(got) != 0 {
+		t.Errorf("past the end: %d %v", total, got)
+	}
+	// Huge values do not fail.
+	e.must(200, "GET", "/Users?startIndex=99999999999999999999&count=99999999999999999999", nil)
+}
+
+func TestFilters(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			a := e.createUser("alice@example.test", "externalId", "ext-a", "title", "Boss")
+			bb := e.createUser("bob@example.test", "externalId", "ext-b", "active", false)
+			e.createUser("carol@example.test", "externalId", "ext-a")
+			g := e.createGroup("Admins", a["id"].(string))
+			e.createGroup("Others")
+			count := func(path, f string) int {
+				t.Helper()
+				total, res := listOf(t, e.must(200, "GET", path+"?filter="+url.QueryEscape(f), nil))
+				if total != len(res) {
+					t.Errorf("%s: total %d, %d resources", f, total, len(res))
+				}
+				return total
+			}
+			checks := []struct {
+				path, filter string
+				want         int
+			}{
+				{"/Users", `userName eq "ALICE@example.test"`, 1},
+				{"/Users", `userName eq "nobody@example.test"`, 0},
+				{"/Users", `externalId eq "ext-a"`, 2},
+				{"/Users", `externalId eq "EXT-A"`, 0},
+				{"/Users", `id eq "` + bb["id"].(string) + `"`, 1},
+				{"/Users", `userName eq "alice@example.test" and active eq true`, 1},
+				{"/Users", `userName eq "bob@example.test" and active eq true`, 0},
+				{"/Users", `active eq false`, 1},
+				{"/Users", `name.givenName sw "given"`, 3},
+				{"/Users", `emails[type eq "work" and value co "bob"]`, 1},
+				{"/Users", `title pr or userName ew "carol@example.test"`, 2},
+				{"/Users", `not (title pr)`, 2},
+				{"/Users", `meta.resourceType eq "User"`, 3},
+				{"/Users", `meta.created gt "2000-01-01T00:00:00Z"`, 3},
+				{"/Users", `groups.value eq "` + g["id"].(string) + `"`, 1},
+				{"/Users", `groups[display eq "Admins"]`, 1},
+				{"/Groups", `displayName eq "admins"`, 1},
+				{"/Groups", `members[value eq "` + a["id"].(string) + `"]`, 1},
+				{"/Groups", `members.value eq "` + a["id"].(string) + `"`, 1},
+				{"/Groups", `members.value eq "` + bb["id"].(string) + `"`, 0},
+				{"/Groups", `members pr`, 1},
+				{"/Groups", `displayName co "s" and members.value eq "` + a["id"].(string) + `"`, 1},
+			}
+			for _, c := range checks {
+				if got := count(c.path, c.filter); got != c.want {
+					t.Errorf("%s %s: %d results, want %d", c.path, c.filter, got, c.want)
+				}
+			}
+			// No match is 200 with an empty Resources array, never 404.
+			r := e.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "ghost"`)+"&startIndex=1&count=100", nil)
+			if !strings.Contains(string(r.Body), `"Resources":[]`) || !strings.Contains(string(r.Body), `"totalResults":0`) {
+				t.Errorf("empty result: %s", r.Body)
+			}
+		})
+	}
+}
+
+func TestSort(t *testing.T) {
+	e := newEnv(t)
+	for _, n := range []string{"b@x.test", "C@x.test", "a@x.test"} {
+		e.createUser(n)
+	}
+	names := func(q string) []string {
+		_, res := listOf(t, e.must(200, "GET", "/Users?"+q, nil))
+		var out []string
+		for _, r := range res {
+			out = append(out, r["userName"].(string))
+		}
+		return out
+	}
+	if got := names("sortBy=userName"); !slices.Equal(got, []string{"a@x.test", "b@x.test", "C@x.test"}) {
+		t.Errorf("ascending: %v", got)
+	}
+	if got := names("sortBy=userName&sortOrder=descending&count=2"); !slices.Equal(got, []string{"C@x.test", "b@x.test"}) {
+		t.Errorf("descending page: %v", got)
+	}
+	if got := names("sortBy=emails&startIndex=2&count=1"); !slices.Equal(got, []string{"b@x.test"}) {
+		t.Errorf("sort by emails: %v", got)
+	}
+}
+
+func TestGroupMembers(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			u1 := e.createUser("m1@example.test", "displayName", "Member One")["id"].(string)
+			u2 := e.createUser("m2@example.test")["id"].(string)
+			g := e.createGroup("Team", u1)
+			gid := g["id"].(string)
+			m := g["members"].([]any)[0].(map[string]any)
+			if m["type"] != "User" || m["display"] != "Member One" || !strings.HasSuffix(m["$ref"].(string), "/Users/"+u1) {
+				t.Errorf("member filled in as %v", m)
+			}
+			// A user's groups attribute is computed.
+			u := e.must(200, "GET", "/Users/"+u1, nil).obj()
+			gs := u["groups"].([]any)
+			if len(gs) != 1 || gs[0].(map[string]any)["value"] != gid || gs[0].(map[string]any)["display"] != "Team" {
+				t.Errorf("groups = %v", gs)
+			}
+			// Lists return members by default.
+			_, res0 := listOf(t, e.must(200, "GET", "/Groups", nil))
+			if len(res0) != 1 || len(memberValues(res0[0])) != 1 {
+				t.Errorf("GET /Groups lacks members: %v", res0)
+			}
+			_, res0 = listOf(t, e.must(200, "GET", "/Groups?filter="+url.QueryEscape(`displayName eq "team"`), nil))
+			if len(res0) != 1 || len(memberValues(res0[0])) != 1 {
+				t.Errorf("lookup lacks members: %v", res0)
+			}
+			// excludedAttributes=members leaves members out.
+			r := e.must(200, "GET", "/Groups/"+gid+"?excludedAttributes=members", nil)
+			if r.obj()["members"] != nil {
+				t.Errorf("members returned: %s", r.Body)
+			}
+			_, res := listOf(t, e.must(200, "GET", "/Groups?excludedAttributes=members&filter="+url.QueryEscape(`displayName eq "Team"`), nil))
+			if len(res) != 1 || res[0]["members"] != nil {
+				t.Errorf("list without members: %v", res)
+			}
+			// Okta: add without type, twice (B11, B18).
+			add := patchBody(op("add", "members", []any{map[string]any{"value": u2, "display": "m2@example.test"}}))
+			e.must(200, "PATCH", "/Groups/"+gid, add)
+			r = e.must(200, "PATCH", "/Groups/"+gid, add)
+			if got := memberValues(r.obj()); !slices.Equal(got, []string{u1, u2}) {
+				t.Errorf("members after double add: %v", got)
+			}
+			if r.Header.Get("ETag") != `W/"2"` {
+				t.Errorf("repeated add bumped the version: %s", r.Header.Get("ETag"))
+			}
+			// Okta: remove by filter plus add in one request (row 12).
+			r = e.must(200, "PATCH", "/Groups/"+gid, patchBody(
+				op("remove", `members[value eq "`+u1+`"]`, nil),
+				op("replace", "", map[string]any{"id": gid, "displayName": "Team 2"})))
+			if got := memberValues(r.obj()); !slices.Equal(got, []string{u2}) || r.obj()["displayName"] != "Team 2" {
+				t.Errorf("after remove+rename: %s", r.Body)
+			}
+			// Deleting a user removes it from its groups.
+			e.must(204, "DELETE", "/Users/"+u2, nil)
+			r = e.must(200, "GET", "/Groups/"+gid, nil)
+			if got := memberValues(r.obj()); len(got) != 0 {
+				t.Errorf("deleted user still a member: %v", got)
+			}
+			// PUT sets the member list.
+			r = e.must(200, "PUT", "/Groups/"+gid, groupBody("Team 2", u1))
+			if got := memberValues(r.obj()); !slices.Equal(got, []string{u1}) {
+				t.Errorf("after PUT: %v", got)
+			}
+			// Okta AIW: PUT with the unchanged displayName is not a conflict (B14).
+			e.must(200, "PUT", "/Groups/"+gid, groupBody("Team 2", u1))
+			// Replace members (B12), then remove all.
+			u3 := e.createUser("m3@example.test")["id"].(string)
+			r = e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("replace", "members", []any{map[string]any{"value": u3}})))
+			if got := memberValues(r.obj()); !slices.Equal(got, []string{u3}) {
+				t.Errorf("after replace: %v", got)
+			}
+			r = e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("remove", "members", nil)))
+			if got := memberValues(r.obj()); len(got) != 0 {
+				t.Errorf("after remove all: %v", got)
+			}
+			// Duplicate group displayName: 409.
+			wantError(t, e.do("POST", "/Groups", groupBody("team 2")), 409, scim.Uniqueness)
+			// Unknown member on PATCH: 400 naming it, nothing applied.
+			se := wantError(t, e.do("PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": u1}, map[string]any{"value": "ghost-id"}}))), 400, scim.InvalidValue)
+			if !strings.Contains(se.Detail, "ghost-id") {
+				t.Errorf("detail does not name the member: %q", se.Detail)
+			}
+			if got := memberValues(e.must(200, "GET", "/Groups/"+gid, nil).obj()); len(got) != 0 {
+				t.Errorf("failed PATCH applied: %v", got)
+			}
+			// A general member operation (filter on display) goes through patch.Apply.
+			e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": u1}, map[string]any{"value": u3}})))
+			r = e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("remove", `members[display eq "m3@example.test"]`, nil)))
+			if got := memberValues(r.obj()); !slices.Equal(got, []string{u1}) {
+				t.Errorf("after general remove: %v", got)
+			}
+		})
+	}
+}
+
+func TestNestedGroups(t *testing.T) {
+	e := newEnv(t)
+	inner := e.createGroup("Inner")["id"].(string)
+	se := wantError(t, e.do("POST", "/Groups", map[string]any{"schemas": []any{scim.GroupSchema}, "displayName": "Outer",
+		"members": []any{map[string]any{"value": inner, "type": "Group"}}}), 400, scim.InvalidValue)
+	if !strings.Contains(se.Detail, inner) {
+		t.Errorf("detail %q does not name the member", se.Detail)
+	}
+	// A group id without a type is rejected too.
+	wantError(t, e.do("POST", "/Groups", groupBody("Outer", inner)), 400, scim.InvalidValue)
+	outer := e.createGroup("Outer")["id"].(string)
+	wantError(t, e.do("PATCH", "/Groups/"+outer, patchBody(op("add", "members", []any{map[string]any{"value": inner}}))), 400, scim.InvalidValue)
+
+	t.Run("ignore", func(t *testing.T) {
+		e := newEnv(t, func(p *profile.Profile, _ *Config) {
+			p.NestedGroups = profile.Ignore
+			p.UnknownMembers = profile.Ignore
+		})
+		inner := e.createGroup("Inner")["id"].(string)
+		u := e.createUser("n@example.test")["id"].(string)
+		g := e.createGroup("Outer", inner, u, "ghost")
+		if got := memberValues(g); !slices.Equal(got, []string{u}) {
+			t.Errorf("members %v", got)
+		}
+	})
+	t.Run("allow", func(t *testing.T) {
+		e := newEnv(t, func(p *profile.Profile, _ *Config) { p.NestedGroups = profile.Allow })
+		a := e.createGroup("A")["id"].(string)
+		b := e.createGroup("B", a)
+		if m := b["members"].([]any)[0].(map[string]any); m["type"] != "Group" || !strings.Contains(m["$ref"].(string), "/Groups/") {
+			t.Errorf("nested member %v", m)
+		}
+		c := e.createGroup("C", b["id"].(string))["id"].(string)
+		// A → C would close the cycle A ⊂ B ⊂ C ⊂ A.
+		wantError(t, e.do("PATCH", "/Groups/"+a, patchBody(op("add", "members", []any{map[string]any{"value": c}}))), 400, scim.InvalidValue)
+		wantError(t, e.do("PATCH", "/Groups/"+a, patchBody(op("add", "members", []any{map[string]any{"value": a}}))), 400, scim.InvalidValue)
+	})
+}
+
+// Two PATCHes adding different members to one group at once both land
+// (idp-traffic.md B19).
+func TestConcurrentMemberPatches(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			e := newEnvOn(t, b.open(t))
+			gid := e.createGroup("Busy")["id"].(string)
+			var ids []string
+			for i := range 20 {
+				ids = append(ids, e.createUser(fmt.Sprintf("c%d@example.test", i))["id"].(string))
+			}
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					body := patchBody(op("add", "members", []any{map[string]any{"value": id}}))
+					if i%2 == 1 {
+						// An attribute change mixed in with the add.
+						body = patchBody(op("add", "members", []any{map[string]any{"value": id}}), op("replace", "externalId", id))
+					}
+					e.must(200, "PATCH", "/Groups/"+gid, body)
+				}()
+			}
+			wg.Wait()
+			got := memberValues(e.must(200, "GET", "/Groups/"+gid, nil).obj())
+			slices.Sort(got)
+			want := slices.Clone(ids)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%d members, want %d", len(got), len(want))
+			}
+		})
+	}
+}
+
+func TestIdPShapes(t *testing.T) {
+	t.Run("okta", func(t *testing.T) {
+		e := newEnv(t)
+		u := e.createUser("okta@example.test", "externalId", "00u1", "locale", "en-US")
+		id := u["id"].(string)
+		// Deactivate: value-only replace (row 6).
+		r := e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "", map[string]any{"active": false})))
+		if r.obj()["active"] != false {
+			t.Errorf("deactivate: %s", r.Body)
+		}
+		// Profile update: PUT of what was read, with id, meta and groups.
+		got := e.must(200, "GET", "/Users/"+id, nil).obj()
+		got["title"] = "Engineer"
+		r = e.must(200, "PUT", "/Users/"+id, got)
+		if r.obj()["title"] != "Engineer" {
+			t.Errorf("PUT: %s", r.Body)
+		}
+		// The Okta SPEC test's lookup.
+		_, res := listOf(t, e.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "okta@example.test"`)+"&startIndex=1&count=100", nil))
+		if len(res) != 1 {
+			t.Errorf("lookup: %v", res)
+		}
+		_, res = listOf(t, e.must(200, "GET", "/Users?count=1&startIndex=1", nil))
+		if len(res) != 1 || res[0]["name"] == nil || res[0]["emails"] == nil {
+			t.Errorf("count=1: %v", res)
+		}
+	})
+	t.Run("entra strict", func(t *testing.T) {
+		e := newEnv(t)
+		id := e.createUser("entra@example.test")["id"].(string)
+		wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("Replace", "active", "False"))), 400, scim.InvalidSyntax)
+		wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "active", "False"))), 400, scim.InvalidValue)
+		wantError(t, e.do("GET", "/Users?filter="+url.QueryEscape(`emails[type eq "work"].value eq "x"`), nil), 400, scim.InvalidFilter)
+	})
+	t.Run("entra lenient", func(t *testing.T) {
+		e := newEnv(t, lenient)
+		id := e.createUser("entra@example.test")["id"].(string)
+		r := e.must(200, "PATCH", "/Users/"+id, patchBody(
+			op("Replace", "active", "False"),
+			op("Replace", `emails[type eq "work"].value`, "new@example.test"),
+			op("Add", "name.familyName", "Lee")))
+		o := r.obj()
+		if o["active"] != false || o["name"].(map[string]any)["familyName"] != "Lee" {
+			t.Errorf("lenient PATCH: %s", r.Body)
+		}
+		r = e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "", map[string]any{"name.givenName": "Ana", "active": true})))
+		if o := r.obj(); o["active"] != true || o["name"].(map[string]any)["givenName"] != "Ana" {
+			t.Errorf("dotted keys: %s", r.Body)
+		}
+		// Entra's matching filter: a value path with a sub-attribute.
+		f := url.QueryEscape(`emails[type eq "work"].value eq "new@example.test"`)
+		if total, _ := listOf(t, e.must(200, "GET", "/Users?filter="+f, nil)); total != 1 {
+			t.Errorf("Entra matching filter: %d results", total)
+		}
+		// POST with "True" string boolean.
+		e.must(201, "POST", "/Users", `{"schemas":["`+scim.UserSchema+`"],"userName":"s@example.test","active":"True"}`)
+		// Group: create empty, add with $ref null, remove by value list (B6).
+		u2 := e.createUser("e2@example.test")["id"].(string)
+		gid := e.must(201, "POST", "/Groups", map[string]any{"schemas": []any{scim.GroupSchema, "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"},
+			"displayName": "EG", "externalId": "obj-1", "meta": map[string]any{"resourceType": "Group"}}).obj()["id"].(string)
+		e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("Add", "members", []any{map[string]any{"$ref": nil, "value": id}, map[string]any{"value": u2}})))
+		r = e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("Remove", "members", []any{map[string]any{"value": id}})))
+		if got := memberValues(r.obj()); !slices.Equal(got, []string{u2}) {
+			t.Errorf("remove by value list: %v", got)
+		}
+		e.must(200, "GET", "/Groups/"+gid+"?excludedAttributes=members", nil)
+	})
+	t.Run("entra strict remove by value empties", func(t *testing.T) {
+		e := newEnv(t)
+		u1 := e.createUser("x1@example.test")["id"].(string)
+		u2 := e.createUser("x2@example.test")["id"].(string)
+		gid := e.createGroup("S", u1, u2)["id"].(string)
+		r := e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("remove", "members", []any{map[string]any{"value": u1}})))
+		if got := memberValues(r.obj()); len(got) != 0 {
+			t.Errorf("strict remove with path members: %v (RFC 7644 §3.5.2.2 removes all)", got)
+		}
+	})
+}
+
+func TestPatchResponse204(t *testing.T) {
+	e := newEnv(t, func(p *profile.Profile, _ *Config) { p.PatchResponse = "204" })
+	id := e.createUser("p204@example.test")["id"].(string)
+	r := e.must(204, "PATCH", "/Users/"+id, patchBody(op("replace", "active", false)))
+	if len(r.Body) != 0 || r.Header.Get("ETag") != `W/"2"` {
+		t.Errorf("204: %q %q", r.Body, r.Header.Get("ETag"))
+	}
+	e2 := newEnv(t, func(p *profile.Profile, _ *Config) { p.GroupPatchResponse = "204" })
+	gid := e2.createGroup("G")["id"].(string)
+	e2.must(204, "PATCH", "/Groups/"+gid, patchBody(op("replace", "displayName", "H")))
+	uid := e2.createUser("u@example.test")["id"].(string)
+	e2.must(200, "PATCH", "/Users/"+uid, patchBody(op("replace", "active", false)))
+}
+
+func TestPatchUnsupported(t *testing.T) {
+	e := newEnv(t, func(p *profile.Profile, _ *Config) { p.Patch = false; p.ETag = false })
+	id := e.createUser("nopatch@example.test")["id"].(string)
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "active", false))), 501, "")
+	spc := e.must(200, "GET", "/ServiceProviderConfig", nil).obj()
+	if spc["patch"].(map[string]any)["supported"] != false || spc["etag"].(map[string]any)["supported"] != false {
+		t.Errorf("SPC %v", spc)
+	}
+	r := e.must(200, "GET", "/Users/"+id, nil, "If-None-Match", "*")
+	if r.Header.Get("ETag") != "" || r.obj()["meta"].(map[string]any)["version"] != nil {
+		t.Errorf("ETag without etag support: %s", r.Body)
+	}
+}
+
+func TestSearch(t *testing.T) {
+	e := newEnv(t)
+	a := e.createUser("s1@example.test")["id"].(string)
+	e.createUser("s2@example.test")
+	e.createGroup("S-group", a)
+	search := func(path string, body map[string]any) (int, []map[string]any) {
+		body["schemas"] = []any{scim.SearchRequestSchema}
+		return listOf(t, e.must(200, "POST", path, body))
+	}
+	total, res := search("/.search", map[string]any{})
+	if total != 3 || len(res) != 3 {
+		t.Errorf("root search: %d", total)
+	}
+	for _, r := range res {
+		if r["schemas"] == nil || r["meta"] == nil {
+			t.Errorf("resource without schemas/meta: %v", r)
+		}
+	}
+	total, _ = search("/.search", map[string]any{"filter": `userName sw "s"`})
+	if total != 2 {
+		t.Errorf("root filter on userName: %d", total)
+	}
+	total, res = search("/.search", map[string]any{"filter": `displayName eq "S-group"`, "attributes": []any{"displayName"}})
+	if total != 1 || res[0]["members"] != nil {
+		t.Errorf("root filter on displayName: %d %v", total, res)
+	}
+	total, res = search("/.search", map[string]any{"startIndex": 2, "count": 2})
+	if total != 3 || len(res) != 2 || res[1]["displayName"] != "S-group" {
+		t.Errorf("root paging: %d %v", total, res)
+	}
+	total, res = search("/Users/.search", map[string]any{"filter": `userName eq "s2@example.test"`, "excludedAttributes": []any{"emails"}})
+	if total != 1 || res[0]["emails"] != nil {
+		t.Errorf("/Users/.search: %d %v", total, res)
+	}
+	total, _ = search("/Groups/.search", map[string]any{"sortBy": "displayName", "sortOrder": "descending"})
+	if total != 1 {
+		t.Errorf("/Groups/.search: %d", total)
+	}
+	wantError(t, e.do("POST", "/.search", map[string]any{"schemas": []any{scim.SearchRequestSchema}, "filter": `nope eq 1`}), 400, scim.InvalidFilter)
+}
+
+func TestDiscovery(t *testing.T) {
+	e := newEnv(t, func(p *profile.Profile, _ *Config) { p.MaxResults, p.DefaultCount = 50, 50; p.Bulk.MaxOperations = 7 })
+	spc := e.must(200, "GET", "/ServiceProviderConfig", nil).obj()
+	if spc["filter"].(map[string]any)["maxResults"] != 50.0 || spc["bulk"].(map[string]any)["maxOperations"] != 7.0 ||
+		spc["changePassword"].(map[string]any)["supported"] != false || spc["etag"].(map[string]any)["supported"] != true {
+		t.Errorf("SPC %v", spc)
+	}
+	schemes := spc["authenticationSchemes"].([]any)
+	if len(schemes) != 1 || schemes[0].(map[string]any)["type"] != "oauthbearertoken" {
+		t.Errorf("authenticationSchemes %v", schemes)
+	}
+	total, res := listOf(t, e.must(200, "GET", "/ResourceTypes", nil))
+	if total != 2 || res[0]["id"] != "User" || res[1]["id"] != "Group" {
+		t.Errorf("ResourceTypes %v", res)
+	}
+	e.must(200, "GET", "/ResourceTypes/User", nil)
+	total, res = listOf(t, e.must(200, "GET", "/Schemas", nil))
+	var ids []string
+	for _, r := range res {
+		ids = append(ids, r["id"].(string))
+	}
+	for _, want := range []string{scim.UserSchema, scim.GroupSchema, scim.EnterpriseUserSchema} {
+		if !slices.Contains(ids, want) {
+			t.Errorf("/Schemas lacks %s: %v", want, ids)
+		}
+	}
+	if total != len(res) {
+		t.Errorf("total %d, %d resources", total, len(res))
+	}
+	s := e.must(200, "GET", "/Schemas/"+scim.UserSchema, nil).obj()
+	if s["id"] != scim.UserSchema || s["attributes"] == nil {
+		t.Errorf("/Schemas/User %v", s)
+	}
+	// Discovery without auth when the profile says so.
+	e2 := newEnv(t, func(p *profile.Profile, _ *Config) { p.DiscoveryWithoutAuth = true })
+	e2.must(200, "GET", "/ServiceProviderConfig", nil, "Authorization", "")
+	e2.must(401, "GET", "/Users", nil, "Authorization", "")
+	// Without: 401.
+	e.must(401, "GET", "/Schemas", nil, "Authorization", "")
+}
+
+func TestMe(t *testing.T) {
+	e := newEnv(t)
+	uid := e.createUser("me@example.test")["id"].(string)
+	tok, err := e.st.TokenByHash(t.Context(), hashOf(e.token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.Account = "ME@example.test"
+	if err := e.st.PutToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.tokCache.m = map[string]tokenEntry{}
+	r := e.must(200, "GET", "/Me", nil)
+	if r.obj()["id"] != uid {
+		t.Errorf("/Me: %s", r.Body)
+	}
+	e.must(200, "PATCH", "/Me", patchBody(op("replace", "title", "Me")))
+	wantError(t, e.do("POST", "/Me", userBody("x@example.test")), 501, "")
+	e.must(204, "DELETE", "/Me", nil)
+	wantError(t, e.do("GET", "/Me", nil), 501, "")
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(200, "GET", "/healthz", nil, "Authorization", "")
+	if strings.TrimSpace(string(r.Body)) != "ok" {
+		t.Errorf("healthz %q", r.Body)
+	}
+	id := e.createUser("metrics@example.test")["id"].(string)
+	e.must(200, "GET", "/Users/"+id, nil)
+	e.do("GET", "/Users/nope", nil)
+	r = e.must(200, "GET", "/metrics", nil, "Authorization", "")
+	body := string(r.Body)
+	for _, want := range []string{
+		`scimlab_http_requests_total{route="/Users/{id}",method="GET",status="200"} 1`,
+		`scimlab_http_requests_total{route="/Users/{id}",method="GET",status="404"} 1`,
+		`scimlab_http_requests_total{route="/Users",method="POST",status="201"} 1`,
+		`scimlab_http_request_duration_seconds_bucket{route="/Users/{id}",method="GET",status="200",le="+Inf"} 1`,
+		`# TYPE scimlab_http_request_duration_seconds histogram`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, id) {
+		t.Error("metrics contain a raw path")
+	}
+	wantError(t, e.do("POST", "/healthz", "x"), 405, "")
+	wantError(t, e.do("GET", "/scim/v1/Users", nil), 404, "")
+}
+
+func TestJSONIntegersAndEmptyResources(t *testing.T) {
+	e := newEnv(t)
+	r := e.must(200, "GET", "/Groups", nil)
+	var raw map[string]json.RawMessage
+	json.Unmarshal(r.Body, &raw)
+	for _, k := range []string{"totalResults", "startIndex", "itemsPerPage"} {
+		if string(raw[k]) != "0" && string(raw[k]) != "1" {
+			t.Errorf("%s = %s", k, raw[k])
+		}
+	}
+	if string(raw["Resources"]) != "[]" {
+		t.Errorf("Resources = %s", raw["Resources"])
+	}
+}
