@@ -5,10 +5,8 @@ package recorder
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -206,24 +204,4 @@ func (c *captureWriter) Flush() {
 	if f, ok := c.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
-}
-
-// CheckLoopbackOrExplicit refuses a listen address that is not loopback
-// unless allowed: the recorder holds an IdP's credentials in flight.
-func CheckLoopbackOrExplicit(addr string, allowPublic bool) error {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return fmt.Errorf("listen address %q: %v", addr, err)
-	}
-	if allowPublic {
-		return nil
-	}
-	if host == "localhost" {
-		return nil
-	}
-	ip := net.ParseIP(host)
-	if ip == nil || !ip.IsLoopback() {
-		return errors.New("listen address " + addr + " is not loopback; pass --public to listen on it")
-	}
-	return nil
 }

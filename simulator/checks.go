@@ -1,0 +1,167 @@
+package simulator
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/idp"
+)
+
+// stepInfo is what a report says about a step's check.
+type stepInfo struct {
+	title string
+	area  string
+	rfc   string
+	// capability is the ServiceProviderConfig feature the step relies on.
+	capability string
+	// counts says what the step counts in its reason ("requests failed" if empty).
+	counts string
+}
+
+// stepInfos describes each step's check. The IDs are the IdP's CheckPrefix
+// and the step name, upper-cased: SIM-OKTA-CREATE-USER.
+var stepInfos = map[idp.Step]stepInfo{
+	idp.StepTestConnection: {"Test connection gets the answer the IdP needs", "connection", "RFC7644 §3.4.2", "", ""},
+	idp.StepLookupUser:     {"User lookup before create answers a ListResponse (or a 404 the IdP takes as no match)", "users", "RFC7644 §3.4.2.2", "filter", ""},
+	idp.StepCreateUser:     {"Create user answers 201 with the resource and its id", "users", "RFC7644 §3.3", "", ""},
+	idp.StepGetUser:        {"Read user before an update answers 200 with the resource", "users", "RFC7644 §3.4.1", "", ""},
+	idp.StepUpdateUser:     {"Profile, userName and email updates succeed in the IdP's form", "users", "RFC7644 §3.5", "", ""},
+	idp.StepDeactivate:     {"Deactivation in the IdP's form succeeds", "users", "RFC7643 §4.1.1", "", ""},
+	idp.StepReactivate:     {"Reactivation in the IdP's form succeeds", "users", "RFC7643 §4.1.1", "", ""},
+	idp.StepDeleteUser:     {"Delete user answers 204", "users", "RFC7644 §3.6", "", ""},
+	idp.StepReprovision:    {"A deactivated or deleted user can be provisioned again (no 409 dead end)", "users", "RFC7644 §3.3", "", ""},
+	idp.StepLookupGroup:    {"Group lookup by displayName answers a ListResponse", "groups", "RFC7644 §3.4.2.2", "filter", ""},
+	idp.StepCreateGroup:    {"Create group answers 201 with the resource and its id", "groups", "RFC7644 §3.3", "", ""},
+	idp.StepMembers:        {"Membership changes in the IdP's form succeed", "groups", "RFC7644 §3.5.2", "patch", ""},
+	idp.StepMemberReadd:    {"Re-sending a membership the group already has succeeds (an add, or an unchanged PUT)", "groups", "RFC7644 §3.5.2.1", "patch", ""},
+	idp.StepReplaceMembers: {"Replacing the whole member list succeeds", "groups", "RFC7644 §3.5.2.3", "patch", ""},
+	idp.StepRenameGroup:    {"Group rename in the IdP's form succeeds", "groups", "RFC7644 §3.5.2.3", "patch", ""},
+	idp.StepDeleteGroup:    {"Delete group answers 204", "groups", "RFC7644 §3.6", "", ""},
+	idp.StepImport:         {"Import pages through every user and group with integer, stable paging", "paging", "RFC7644 §3.4.2.4", "", ""},
+	idp.StepEdgeCases:      {"Case-twin userNames and long values get a clean answer", "users", "RFC7643 §4.1.1", "", "probes failed"},
+	idp.StepEndState:       {"The target holds what the IdP pushed", "state", "RFC7644 §3.4.1", "", "resources differ"},
+}
+
+// recorder aggregates every exchange of a step into that step's one check.
+type recorder struct {
+	idp    *idp.IdP
+	client *client
+
+	mu    sync.Mutex
+	steps map[idp.Step]*tally
+}
+
+// tally is one step's running verdict.
+type tally struct {
+	total, failed int
+	dur           time.Duration
+	reason        string
+	evidence      *reports.Exchange
+	failing       bool
+	// skipped is set when the step could not run; it becomes the reason.
+	skipped string
+}
+
+func newRecorder(p *idp.IdP, c *client) *recorder {
+	return &recorder{idp: p, client: c, steps: map[idp.Step]*tally{}}
+}
+
+func (r *recorder) tally(step idp.Step) *tally {
+	t := r.steps[step]
+	if t == nil {
+		t = &tally{}
+		r.steps[step] = t
+	}
+	return t
+}
+
+// record adds one exchange to step's check; reason is empty on success. The
+// first failing exchange (else the first exchange) is kept as evidence.
+func (r *recorder) record(step idp.Step, res *response, reason string) {
+	r.mu.Lock()
+	t := r.tally(step)
+	t.total++
+	if res != nil {
+		t.dur += res.latency
+	}
+	keep := false
+	if reason != "" {
+		t.failed++
+		if !t.failing {
+			t.failing, t.reason, keep = true, reason, true
+		}
+	} else if t.evidence == nil {
+		keep = true
+	}
+	r.mu.Unlock()
+	if reason != "" && res != nil {
+		r.client.failed(string(step))
+	}
+	if keep && res != nil {
+		ex := res.exchange()
+		r.mu.Lock()
+		if reason != "" || t.evidence == nil {
+			t.evidence = &ex
+		}
+		r.mu.Unlock()
+	}
+}
+
+// skip marks step as not run, with a reason; a step that has exchanges keeps
+// its verdict.
+func (r *recorder) skip(step idp.Step, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.tally(step)
+	if t.skipped == "" {
+		t.skipped = reason
+	}
+}
+
+// checks returns one check per recorded step, in idp.Steps order.
+func (r *recorder) checks() []reports.Check {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []reports.Check
+	for _, step := range idp.Steps {
+		t := r.steps[step]
+		if t == nil {
+			continue
+		}
+		info := stepInfos[step]
+		c := reports.Check{
+			ID:         r.idp.CheckID(step),
+			Title:      info.title,
+			Area:       info.area,
+			RFC:        info.rfc,
+			Level:      reports.IdPLevel(r.idp.Level),
+			Duration:   t.dur,
+			Labels:     []string{"simulate", "idp:" + r.idp.Name},
+			Capability: info.capability,
+		}
+		switch {
+		case t.failed > 0:
+			c.Verdict = reports.Fail
+			what := info.counts
+			if what == "" {
+				what = "requests failed"
+			}
+			c.Reason = fmt.Sprintf("%d of %d %s; first: %s", t.failed, t.total, what, t.reason)
+			if t.total == 1 {
+				c.Reason = t.reason
+			}
+		case t.total > 0:
+			c.Verdict = reports.Pass
+		default:
+			c.Verdict = reports.Skipped
+			c.Reason = t.skipped
+		}
+		if t.evidence != nil {
+			c.Evidence = []reports.Exchange{*t.evidence}
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,98 @@
+package simulator
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+)
+
+// progress shows how far a run is: a redrawn bar on a terminal, a line per
+// quarter of each phase otherwise.
+type progress struct {
+	w        io.Writer
+	tty      bool
+	requests func() int64
+
+	mu       sync.Mutex
+	label    string
+	total    int
+	done     int
+	started  time.Time
+	lastDraw time.Time
+	quarter  int
+}
+
+func newProgress(w io.Writer, tty bool, requests func() int64) *progress {
+	if w == nil {
+		w = io.Discard
+	}
+	return &progress{w: w, tty: tty, requests: requests}
+}
+
+// begin starts a phase of total units.
+func (p *progress) begin(label string, total int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.label, p.total, p.done, p.started, p.quarter = label, total, 0, time.Now(), 0
+	if p.tty {
+		p.draw()
+	} else {
+		fmt.Fprintf(p.w, "simulate: %s: %d to do\n", label, total)
+	}
+}
+
+// tick counts one unit of the current phase.
+func (p *progress) tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.done++
+	if p.tty {
+		if time.Since(p.lastDraw) >= 100*time.Millisecond {
+			p.draw()
+		}
+		return
+	}
+	if p.total >= 8 {
+		if q := p.done * 4 / p.total; q > p.quarter && q < 4 {
+			p.quarter = q
+			fmt.Fprintf(p.w, "simulate: %s: %d/%d\n", p.label, p.done, p.total)
+		}
+	}
+}
+
+// end closes the current phase.
+func (p *progress) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	el := time.Since(p.started).Round(time.Millisecond)
+	if p.tty {
+		p.draw()
+		fmt.Fprintln(p.w)
+		return
+	}
+	fmt.Fprintf(p.w, "simulate: %s: done, %d in %s\n", p.label, p.done, el)
+}
+
+// note prints a line outside any phase.
+func (p *progress) note(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.w, "simulate: "+format+"\n", args...)
+}
+
+// draw redraws the bar; the caller holds mu.
+func (p *progress) draw() {
+	const width = 30
+	filled := width
+	if p.total > 0 {
+		filled = min(width, p.done*width/p.total)
+	}
+	rate := ""
+	if el := time.Since(p.started).Seconds(); el > 0.2 && p.requests != nil {
+		rate = fmt.Sprintf("  %d requests", p.requests())
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%s%s] %d/%d %s%s", strings.Repeat("#", filled), strings.Repeat("-", width-filled), p.done, p.total, p.label, rate)
+	p.lastDraw = time.Now()
+}

@@ -1,0 +1,302 @@
+// Package simulator replays the provisioning traffic of a real IdP (Okta OIN
+// and AIW, Entra ID with and without aadOptscim062020) against any SCIM
+// target, byte-shaped the way that IdP sends it, checks every response
+// against what that IdP needs, and reads the target back to report where it
+// departs from the directory the IdP pushed.
+//
+// The IdP profiles are in package idp (data in fixtures/idps), the directory
+// in package directory (seeded gofakeit), the scenarios in
+// fixtures/scenarios. Run ties them together and returns a reports.Run.
+package simulator
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/directory"
+	"github.com/scimlab/scimlab/simulator/idp"
+)
+
+// Config is one simulation.
+type Config struct {
+	// IdP names a built-in profile (idp.Names; default "okta-oin"); IdPFile
+	// reads a profile of the user's own instead.
+	IdP     string
+	IdPFile string
+	// Target is the SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2. An
+	// IdP URL flag in its query (Entra's ?aadOptscim062020) switches profile
+	// as the IdP would.
+	Target string
+	Token  string
+	// Users and Groups size the directory (both zero: 100 and 10).
+	Users, Groups int
+	Seed          int64
+	// Scenario is a built-in scenario name (Scenarios; default "lifecycle")
+	// or a path to a scenario file.
+	Scenario string
+	// Concurrency is how many requests run at once (0: the profile's value).
+	Concurrency int
+	// Rate caps requests per second across all workers (0: unlimited).
+	Rate float64
+	// TimeScale multiplies the IdP's pauses between retries of a 429. 0 or 1
+	// is real time; 0.001 runs Okta's 5-minute pause in 300 ms. The request
+	// timeout is not scaled: it is the profile's (Okta: 60 s).
+	TimeScale float64
+	// Progress receives progress output (nil: none); TTY redraws a bar.
+	Progress io.Writer
+	TTY      bool
+	// Insecure skips TLS certificate verification.
+	Insecure bool
+	// Headers are added to every request, after the IdP's own.
+	Headers map[string]string
+
+	// trace, when set (by tests), is told the operation of each request
+	// just before it is sent.
+	trace func(op string)
+}
+
+// ErrUnreachable is returned (wrapped) when the target could not be reached
+// at all: the first request got no response. The CLI exits 3 on it.
+var ErrUnreachable = errors.New("target unreachable")
+
+// ErrConfig is returned (wrapped) for a configuration the simulator cannot
+// run: an unknown IdP or scenario, a bad URL or size. The CLI exits 2 on it.
+var ErrConfig = errors.New("invalid simulation config")
+
+// Run simulates cfg.IdP provisioning cfg.Target and returns the report.
+//
+// When ctx is cancelled (Ctrl-C) the run stops between requests and Run
+// returns the partial report, with a note, and the context's error. When the
+// target cannot be reached it returns the report so far and an error
+// wrapping ErrUnreachable. Conformance failures are not errors: see
+// reports.Run.Failed.
+func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
+	p, base, notes, err := resolve(cfg)
+	if err != nil {
+		return nil, err
+	}
+	scen, err := LoadScenario(defaultString(cfg.Scenario, "lifecycle"))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if cfg.Users < 0 || cfg.Groups < 0 {
+		return nil, fmt.Errorf("%w: users and groups must not be negative", ErrConfig)
+	}
+	if cfg.Users == 0 && cfg.Groups == 0 {
+		cfg.Users, cfg.Groups = 100, 10
+	}
+	if cfg.Rate < 0 || cfg.TimeScale < 0 || cfg.Concurrency < 0 {
+		return nil, fmt.Errorf("%w: rate, time scale and concurrency must not be negative", ErrConfig)
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var once sync.Once
+	unreachable := func(err error) {
+		hint := ""
+		var unknownCA x509.UnknownAuthorityError
+		if errors.As(err, &unknownCA) {
+			hint = " (for a self-signed certificate, use --insecure)"
+		}
+		once.Do(func() { cancel(fmt.Errorf("%w: %s: %v%s", ErrUnreachable, reports.RedactURL(base), err, hint)) })
+	}
+
+	dir := directory.New(directory.Options{Seed: cfg.Seed, Users: cfg.Users, Groups: cfg.Groups})
+	c := newClient(base, p, cfg, unreachable)
+	defer c.close()
+	r := &runner{
+		idp:         p,
+		dir:         dir,
+		c:           c,
+		rec:         newRecorder(p, c),
+		st:          newState(dir),
+		conc:        defaultInt(cfg.Concurrency, p.Concurrency),
+		deletedUser: -1,
+		touched:     map[int]bool{},
+	}
+	r.prog = newProgress(cfg.Progress, cfg.TTY, c.requests.Load)
+	run := &reports.Run{
+		SchemaVersion: reports.SchemaVersion,
+		Tool:          reports.Tool{Name: "scimlab"},
+		Kind:          "simulate",
+		Target:        reports.RedactURL(base),
+		Profile:       p.Name,
+		IdP:           p.Name,
+		Seed:          cfg.Seed,
+		Started:       time.Now().UTC(),
+	}
+	run.Notes = append(run.Notes, notes...)
+	run.Notes = append(run.Notes,
+		fmt.Sprintf("IdP profile %s", p.Describe()),
+		fmt.Sprintf("scenario %s: %s", scen.Name, strings.Join(scen.Steps, ", ")),
+		fmt.Sprintf("directory: %s", dir),
+	)
+
+	r.prog.note("%s against %s: scenario %s, %d users, %d groups, seed %d", p.Name, reports.RedactURL(base), scen.Name, cfg.Users, cfg.Groups, cfg.Seed)
+	var runErr error
+	for _, step := range scen.Steps {
+		if ctx.Err() != nil {
+			break
+		}
+		phases[step](r, ctx)
+	}
+	if ctx.Err() != nil {
+		runErr = context.Cause(ctx)
+		if errors.Is(runErr, ErrUnreachable) {
+			run.Notes = append(run.Notes, "stopped: "+runErr.Error())
+		} else {
+			run.Notes = append(run.Notes, fmt.Sprintf("interrupted (%v): the report covers only the requests sent before the stop", runErr))
+		}
+	}
+	run.Duration = time.Since(run.Started)
+	run.Checks = r.rec.checks()
+	run.Operations = c.stats()
+	run.Differences = r.diffs
+	run.Notes = append(run.Notes, r.notes...)
+	n := c.requests.Load()
+	run.Notes = append(run.Notes, fmt.Sprintf("%d requests in %s (%.0f requests/s)", n, run.Duration.Round(time.Millisecond), float64(n)/max(run.Duration.Seconds(), 1e-9)))
+	return run, runErr
+}
+
+// resolve loads the profile, applies an IdP URL flag, and returns the base
+// URL without its query.
+func resolve(cfg Config) (*idp.IdP, string, []string, error) {
+	var p *idp.IdP
+	var err error
+	switch {
+	case cfg.IdPFile != "":
+		p, err = idp.LoadIdPFile(cfg.IdPFile)
+	default:
+		p, err = idp.LoadIdP(defaultString(cfg.IdP, "okta-oin"))
+	}
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if cfg.Target == "" {
+		return nil, "", nil, fmt.Errorf("%w: no target URL", ErrConfig)
+	}
+	u, err := url.Parse(cfg.Target)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, "", nil, fmt.Errorf("%w: target %q is not an http(s) URL", ErrConfig, reports.RedactURL(cfg.Target))
+	}
+	var notes []string
+	q := u.Query()
+	names := make([]string, 0, len(q))
+	for k := range q {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		to, ok := p.URLFlags[k]
+		if !ok {
+			return nil, "", nil, fmt.Errorf("%w: target URL has a query parameter %q that %s does not read; give the SCIM base URL", ErrConfig, k, p.Name)
+		}
+		if cfg.IdPFile == "" {
+			next, err := idp.LoadIdP(to)
+			if err != nil {
+				return nil, "", nil, fmt.Errorf("%w: %v", ErrConfig, err)
+			}
+			notes = append(notes, fmt.Sprintf("the target URL carries ?%s, so %s behaves as %s (idp-traffic.md §1.2, feature flag)", k, p.Name, next.Name))
+			p = next
+		}
+	}
+	u.RawQuery, u.Fragment = "", ""
+	return p, strings.TrimRight(u.String(), "/"), notes, nil
+}
+
+// runner holds one simulation's moving parts.
+type runner struct {
+	idp  *idp.IdP
+	dir  *directory.Directory
+	c    *client
+	rec  *recorder
+	st   *state
+	prog *progress
+	conc int
+
+	// Picks one phase leaves for a later one.
+	deactivated []int        // users deactivated and not reactivated
+	deletedUser int          // user hard-deleted by user-delete, or -1
+	churned     []int        // groups changed by membership-churn
+	touched     map[int]bool // users a phase has picked
+
+	notes []string
+	diffs []reports.Difference
+}
+
+func (r *runner) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+// send sends one request of step.
+func (r *runner) send(ctx context.Context, step idp.Step, req idp.Request) *response {
+	return r.c.do(ctx, string(step), req)
+}
+
+// phase runs fn(0..n-1) on up to conc workers under a progress label,
+// counting each finished unit.
+func (r *runner) phase(ctx context.Context, label string, n, conc int, fn func(i int)) {
+	r.prog.begin(label, n)
+	each(ctx, n, conc, func(i int) {
+		fn(i)
+		r.prog.tick()
+	})
+	r.prog.end()
+}
+
+// check records one exchange under step, unless the run's stop cut it
+// short: then it says nothing about the target.
+func (r *runner) check(ctx context.Context, step idp.Step, res *response, reason string) {
+	if res == nil && ctx.Err() != nil || res != nil && errors.Is(res.err, errStopped) {
+		return
+	}
+	r.rec.record(step, res, reason)
+}
+
+// each runs fn(0..n-1) on up to conc workers and stops handing out work when
+// ctx ends.
+func each(ctx context.Context, n, conc int, fn func(i int)) {
+	if n <= 0 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(max(conc, 1), n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func defaultString(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func defaultInt(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
