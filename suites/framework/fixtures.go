@@ -1,0 +1,252 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/gomega"
+
+	"github.com/scimlab/scimlab/reference-server/scim"
+)
+
+// UserName returns a run-unique userName that starts with the run prefix
+// and the tag: "scimlab-<run>-<tag>-<n>@example.com".
+func UserName(tag string) string {
+	t := Current()
+	return fmt.Sprintf("%s%s-%03d@example.com", t.Prefix(), tag, t.next())
+}
+
+// GroupName returns a run-unique group displayName: "scimlab-<run>-<tag>-<n>".
+func GroupName(tag string) string {
+	t := Current()
+	return fmt.Sprintf("%s%s-%03d", t.Prefix(), tag, t.next())
+}
+
+// ExternalID returns a run-unique externalId.
+func ExternalID() string {
+	t := Current()
+	return fmt.Sprintf("%sext-%03d-%s", t.Prefix(), t.next(), strings.ToLower(t.Faker.Lexify("????")))
+}
+
+// NewUser returns a core User with a fresh userName, a name, a display name,
+// one work email and active=true.
+func NewUser(tag string) Doc {
+	t := Current()
+	given, family := t.Faker.FirstName(), t.Faker.LastName()
+	un := UserName(tag)
+	return Doc{
+		"schemas":     []any{scim.UserSchema},
+		"userName":    un,
+		"externalId":  ExternalID(),
+		"name":        map[string]any{"givenName": given, "familyName": family, "formatted": given + " " + family},
+		"displayName": given + " " + family,
+		"emails":      []any{map[string]any{"value": strings.TrimPrefix(un, t.Prefix()), "type": "work", "primary": true}},
+		"active":      true,
+	}
+}
+
+// MinimalUser returns a User with only schemas and userName.
+func MinimalUser(tag string) Doc {
+	return Doc{"schemas": []any{scim.UserSchema}, "userName": UserName(tag)}
+}
+
+// FullUser returns a User with most core attributes and the enterprise
+// extension filled.
+func FullUser(tag string) Doc {
+	t := Current()
+	u := NewUser(tag)
+	u["schemas"] = []any{scim.UserSchema, scim.EnterpriseUserSchema}
+	u["nickName"] = t.Faker.FirstName()
+	u["title"] = t.Faker.JobTitle()
+	u["userType"] = "Employee"
+	u["preferredLanguage"] = "en-US"
+	u["locale"] = "en-US"
+	u["timezone"] = "Europe/Paris"
+	u["phoneNumbers"] = []any{map[string]any{"value": "+1-555-0100", "type": "work"}}
+	u["addresses"] = []any{map[string]any{"streetAddress": t.Faker.Street(), "locality": t.Faker.City(), "postalCode": "75001", "country": "FR", "type": "work", "primary": true}}
+	u["emails"] = append(u["emails"].([]any), map[string]any{"value": "home-" + strings.TrimPrefix(u.Str("userName"), t.Prefix()), "type": "home"})
+	u[scim.EnterpriseUserSchema] = map[string]any{
+		"employeeNumber": t.Faker.Numerify("E#####"),
+		"costCenter":     "CC-" + t.Faker.Numerify("###"),
+		"organization":   t.Faker.Company(),
+		"division":       "R&D",
+		"department":     "Engineering",
+	}
+	return u
+}
+
+// NewGroup returns a Group with a fresh displayName and the given member ids.
+func NewGroup(tag string, memberIDs ...string) Doc {
+	g := Doc{"schemas": []any{scim.GroupSchema}, "displayName": GroupName(tag)}
+	if len(memberIDs) > 0 {
+		g["members"] = Members(memberIDs...)
+	}
+	return g
+}
+
+// Members returns member objects {"value": id} for the given ids.
+func Members(ids ...string) []any {
+	out := make([]any, len(ids))
+	for i, id := range ids {
+		out[i] = map[string]any{"value": id}
+	}
+	return out
+}
+
+// Create POSTs doc to endpoint ("/Users", "/Groups"), expects 201 and a
+// resource with an id, registers its deletion with DeferCleanup, and returns
+// the created resource as the target sent it back.
+func Create(ctx context.Context, c *Client, endpoint string, doc any) Doc {
+	ginkgo.GinkgoHelper()
+	resp := c.Post(ctx, endpoint, doc)
+	gomega.Expect(resp).To(HaveStatus(http.StatusCreated))
+	created := resp.Doc()
+	gomega.Expect(created).NotTo(gomega.BeNil(), "the 201 response has a JSON body")
+	gomega.Expect(created.ID()).NotTo(gomega.BeEmpty(), "the created resource has an id")
+	Cleanup(endpoint + "/" + created.ID())
+	return created
+}
+
+// CreateUser creates a User (see Create).
+func CreateUser(ctx context.Context, c *Client, doc any) Doc {
+	ginkgo.GinkgoHelper()
+	return Create(ctx, c, "/Users", doc)
+}
+
+// CreateGroup creates a Group (see Create).
+func CreateGroup(ctx context.Context, c *Client, doc any) Doc {
+	ginkgo.GinkgoHelper()
+	return Create(ctx, c, "/Groups", doc)
+}
+
+// CreateUsers creates n users tagged tag and returns them.
+func CreateUsers(ctx context.Context, c *Client, tag string, n int) []Doc {
+	ginkgo.GinkgoHelper()
+	out := make([]Doc, n)
+	for i := range out {
+		out[i] = CreateUser(ctx, c, NewUser(tag))
+	}
+	return out
+}
+
+// Cleanup registers the deletion of a resource this run created at path
+// ("/Users/<id>"). It runs after the spec, even when the spec failed; a
+// resource that cannot be deleted is listed as an orphan in the report.
+func Cleanup(path string) {
+	ginkgo.DeferCleanup(func(ctx context.Context) {
+		c := NewClient()
+		resp := c.Do(ctx, Request{Method: http.MethodDelete, Path: path, Quiet: true})
+		switch {
+		case resp.Err != nil:
+			addOrphan(c.URL(path), resp.Err.Error())
+		case resp.Status >= 200 && resp.Status < 300, resp.Status == http.StatusNotFound:
+		default:
+			addOrphan(c.URL(path), fmt.Sprintf("DELETE answered %d", resp.Status))
+		}
+	}, ginkgo.NodeTimeout(time.Minute))
+}
+
+var (
+	orphanMu sync.Mutex
+	orphans  []string
+)
+
+func addOrphan(url, why string) {
+	orphanMu.Lock()
+	defer orphanMu.Unlock()
+	orphans = append(orphans, url+" ("+why+")")
+}
+
+// Orphans returns the resources the run created and could not remove.
+func Orphans() []string {
+	orphanMu.Lock()
+	defer orphanMu.Unlock()
+	return append([]string(nil), orphans...)
+}
+
+// PatchOp builds a PatchOp body from operations.
+func PatchOp(ops ...scim.PatchOperation) scim.PatchOp { return scim.NewPatchOp(ops...) }
+
+// Op returns one PATCH operation; path may be "" and value nil.
+func Op(op, path string, value any) scim.PatchOperation {
+	return scim.PatchOperation{Op: op, Path: path, Value: value}
+}
+
+// Get fetches path and expects 200 with a JSON object.
+func Get(ctx context.Context, c *Client, path string, query ...string) Doc {
+	ginkgo.GinkgoHelper()
+	resp := c.Get(ctx, path, query...)
+	gomega.Expect(resp).To(HaveStatus(http.StatusOK))
+	d := resp.Doc()
+	gomega.Expect(d).NotTo(gomega.BeNil(), "GET %s returns a JSON object", path)
+	return d
+}
+
+// List runs GET endpoint with query pairs and expects a ListResponse.
+func List(ctx context.Context, c *Client, endpoint string, query ...string) Doc {
+	ginkgo.GinkgoHelper()
+	resp := c.Get(ctx, endpoint, query...)
+	gomega.Expect(resp).To(BeListResponse())
+	return resp.Doc()
+}
+
+// Quote returns s as a SCIM filter string literal.
+func Quote(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+	return `"` + r.Replace(s) + `"`
+}
+
+// IDs returns the ids of resources.
+func IDs(docs []Doc) []string {
+	out := make([]string, len(docs))
+	for i, d := range docs {
+		out[i] = d.ID()
+	}
+	return out
+}
+
+// PatchOK sends a PATCH and expects success: 200 with the resource or 204
+// without a body (RFC 7644 §3.5.2 allows both). It returns the resource as a
+// GET returns it afterwards.
+func PatchOK(ctx context.Context, c *Client, path string, body any) Doc {
+	ginkgo.GinkgoHelper()
+	resp := c.Patch(ctx, path, body)
+	gomega.Expect(resp).To(HaveStatus(http.StatusOK, http.StatusNoContent))
+	return Get(ctx, c, path)
+}
+
+// PutOK sends a PUT, expects 200 and returns the resource as a GET returns
+// it afterwards.
+func PutOK(ctx context.Context, c *Client, path string, body any) Doc {
+	ginkgo.GinkgoHelper()
+	gomega.Expect(c.Put(ctx, path, body)).To(HaveStatus(http.StatusOK))
+	return Get(ctx, c, path)
+}
+
+// Path returns the relative path of a created resource ("/Users/<id>").
+func Path(endpoint string, d Doc) string { return endpoint + "/" + d.ID() }
+
+// UserPath returns "/Users/<id>".
+func UserPath(d Doc) string { return "/Users/" + d.ID() }
+
+// GroupPath returns "/Groups/<id>".
+func GroupPath(d Doc) string { return "/Groups/" + d.ID() }
+
+// Schemas fetches /Schemas and returns the schema resources by id; a target
+// without /Schemas yields an empty map.
+func Schemas(ctx context.Context, c *Client) map[string]Doc {
+	resp := c.Get(ctx, "/Schemas")
+	out := map[string]Doc{}
+	if resp.Status != http.StatusOK || resp.Doc() == nil {
+		return out
+	}
+	for _, s := range resp.Doc().Resources() {
+		out[s.Str("id")] = s
+	}
+	return out
+}

@@ -1,0 +1,250 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/scimlab/scimlab/reports"
+)
+
+// The suite-level nodes. They are registered when this package is imported,
+// and run only inside RunSpecs: the configuration is read in BeforeSuite,
+// never at package init (STYLE.md practice 10).
+var (
+	_ = ginkgo.BeforeSuite(func(ctx ginkgo.SpecContext) {
+		started = time.Now()
+		t, err := setup(ctx, current)
+		if err != nil {
+			setupErr = err
+			ginkgo.AbortSuite(err.Error())
+		}
+		target = t
+		ginkgo.GinkgoWriter.Printf("scimlab: target %s (run id %s, capabilities from %s)\n", t.BaseURL, t.RunID, t.Caps.Source)
+	}, ginkgo.NodeTimeout(2*time.Minute))
+
+	_ = ginkgo.AfterSuite(func() {
+		recording = false
+		if target != nil {
+			target.close()
+		}
+	})
+
+	_ = ginkgo.BeforeEach(func() {
+		recording = true
+		gate(ginkgo.CurrentSpecReport().Labels())
+	})
+
+	_ = ginkgo.ReportAfterSuite("scimlab report", func(r ginkgo.Report) {
+		run := BuildRun(r)
+		lastMu.Lock()
+		lastRun = run
+		lastMu.Unlock()
+		if current.ReportDir == "" {
+			return
+		}
+		paths, err := reports.WriteAll(current.ReportDir, run)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "scimlab: writing reports: %v\n", err)
+			return
+		}
+		for _, f := range []string{"json", "junit", "md", "html"} {
+			if p, ok := paths[f]; ok {
+				fmt.Fprintf(ginkgo.GinkgoWriter, "scimlab: wrote %s\n", p)
+			}
+		}
+	})
+)
+
+var (
+	lastMu  sync.Mutex
+	lastRun *reports.Run
+)
+
+// LastRun returns the report of the suite that ran in this process, or nil.
+func LastRun() *reports.Run {
+	lastMu.Lock()
+	defer lastMu.Unlock()
+	return lastRun
+}
+
+// Version is recorded in reports; the CLI may set it.
+var Version = "dev"
+
+// BuildRun converts a Ginkgo report into a reports.Run: one check per spec
+// that was selected, with the verdict mapped from the spec's state, the
+// first line of the failure as reason and the recorded exchanges as
+// evidence. The baseline, if configured, is applied.
+func BuildRun(r types.Report) *reports.Run {
+	run := &reports.Run{
+		SchemaVersion: reports.SchemaVersion,
+		Tool:          reports.Tool{Name: "scimlab", Version: Version},
+		Kind:          "test",
+		Command:       current.Command,
+		Started:       r.StartTime,
+		Duration:      r.RunTime,
+	}
+	if !started.IsZero() {
+		run.Started = started
+	}
+	if target != nil {
+		run.Target = target.BaseURL
+		run.Seed = target.Seed
+		if target.Local {
+			run.Profile = target.Profile
+			if target.Lenient {
+				run.Profile += "+lenient"
+			}
+			run.Notes = append(run.Notes, "target: the in-process reference server (profile "+run.Profile+")")
+		}
+		run.Notes = append(run.Notes, target.Caps.Notes...)
+		run.Notes = append(run.Notes, "run id "+target.RunID+": every resource created is named "+target.Prefix()+"…")
+	} else {
+		run.Target = current.Target
+	}
+	if setupErr != nil {
+		run.Notes = append(run.Notes, "suite setup failed: "+setupErr.Error())
+	}
+	if lf := r.SuiteConfig.LabelFilter; lf != "" {
+		run.Notes = append(run.Notes, "label filter: "+lf)
+	}
+	for _, s := range r.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			if s.State.Is(types.SpecStateFailureStates) && s.LeafNodeType != types.NodeTypeBeforeSuite {
+				run.Notes = append(run.Notes, fmt.Sprintf("%s failed: %s", s.LeafNodeType, firstLine(s.Failure.Message)))
+			}
+			continue
+		}
+		c, ok := checkFromSpec(s)
+		if ok {
+			run.Checks = append(run.Checks, c)
+		}
+	}
+	if target != nil {
+		run.Capabilities = capabilityTable(target.Caps, run.Checks)
+	}
+	run.Orphans = Orphans()
+	if current.BaselineFile != "" {
+		b, err := reports.LoadBaseline(current.BaselineFile)
+		if err != nil {
+			run.Notes = append(run.Notes, "baseline not applied: "+err.Error())
+		} else {
+			b.Apply(run, time.Now())
+		}
+	}
+	return run
+}
+
+// checkFromSpec maps one spec to a check; ok is false for a spec the label
+// filter or focus left out (skipped before it ran, with no message).
+func checkFromSpec(s types.SpecReport) (reports.Check, bool) {
+	ci, _ := InfoFromSpec(s)
+	c := reports.Check{
+		ID: ci.ID, Title: ci.Title, Area: ci.Area, RFC: ci.RFC, Level: ci.Level,
+		Duration: s.RunTime, Labels: ci.Labels, Capability: ci.Capability,
+	}
+	if c.ID == "" {
+		c.ID = "UNREGISTERED"
+	}
+	switch s.State {
+	case types.SpecStatePassed:
+		c.Verdict = reports.Pass
+		for _, e := range s.ReportEntries {
+			if e.Name == verdictEntry {
+				c.Verdict = reports.Verdict(e.StringRepresentation())
+				c.Reason = "declared unsupported in ServiceProviderConfig, yet it works"
+			}
+		}
+	case types.SpecStateSkipped:
+		if s.Failure.Message == "" {
+			if setupErr == nil {
+				return c, false
+			}
+			c.Verdict, c.Reason = reports.Error, "not run: suite setup failed"
+			break
+		}
+		c.Verdict, c.Reason = reports.Skipped, firstLine(s.Failure.Message)
+	case types.SpecStatePending:
+		c.Verdict, c.Reason = reports.Skipped, "pending: "+firstLine(s.Failure.Message)
+		if s.Failure.Message == "" {
+			c.Reason = "pending"
+		}
+	case types.SpecStateFailed:
+		c.Verdict, c.Reason = reports.Fail, firstLine(s.Failure.Message)
+	default: // panicked, interrupted, aborted, timedout
+		c.Verdict = reports.Error
+		c.Reason = fmt.Sprintf("%s: %s", s.State, firstLine(s.Failure.Message))
+	}
+	if c.Verdict != reports.Pass || current.Verbose {
+		for _, e := range s.ReportEntries {
+			if e.Name != evidenceEntry {
+				continue
+			}
+			if ev, ok := e.GetRawValue().(Evidence); ok {
+				c.Evidence = append(c.Evidence, ev.Exchange)
+			}
+		}
+	}
+	return c, true
+}
+
+// firstLine returns the first meaningful line of a failure message. Gomega
+// messages that start with a bare "Expected" are folded into one line.
+func firstLine(msg string) string {
+	msg = strings.TrimSpace(msg)
+	line, rest, _ := strings.Cut(msg, "\n")
+	line = strings.TrimSpace(line)
+	next, _, _ := strings.Cut(rest, "\n")
+	next = strings.TrimSpace(next)
+	switch {
+	case line == "Expected" || line == "":
+		line = strings.Join(strings.Fields(msg), " ")
+	case matcherLine.MatchString(next):
+		// a description given to Expect, then one of our matchers' summaries
+		line += ": " + next
+	}
+	if len(line) > 300 {
+		line = line[:300] + "…"
+	}
+	return line
+}
+
+// matcherLine is the first line of a failure from the framework's matchers.
+var matcherLine = regexp.MustCompile(`^[A-Z]+ \S+: (want |HTTP |the |schemas |totalResults |Resources |Content-Type )`)
+
+// WriteRunJSON writes run as JSON to path (used by child processes).
+func WriteRunJSON(path string, run *reports.Run) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := reports.WriteJSON(f, run); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Setup resolves cfg into a target outside Ginkgo: it validates the
+// configuration and checks reachability, then releases what it started.
+// The CLI calls it before RunSpecs so that a bad configuration or an
+// unreachable target is an error, not a report full of failures.
+func Setup(ctx context.Context, cfg Config) error {
+	t, err := setup(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	t.close()
+	return nil
+}

@@ -1,0 +1,98 @@
+// Package search holds the checks of POST /.search (RFC 7644 §3.4.3).
+package search
+
+import (
+	"net/http"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/suites/framework"
+	"github.com/scimlab/scimlab/suites/framework/lbl"
+)
+
+func request(filter string) scim.SearchRequest {
+	return scim.SearchRequest{Schemas: []string{scim.SearchRequestSchema}, Filter: filter}
+}
+
+var _ = Describe("Search", lbl.Of(lbl.Search), func() {
+	var c *framework.Client
+	BeforeEach(func() { c = framework.NewClient() })
+
+	framework.It("SRC-001", "POST /Users/.search with a filter returns the matching users", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		users := framework.CreateUsers(ctx, c, "src", 2)
+		f := "userName eq " + framework.Quote(users[0].Str("userName"))
+		resp := c.Post(ctx, "/Users/.search", request(f))
+		Expect(resp).To(framework.BeListResponse())
+		Expect(framework.IDs(resp.Doc().Resources())).To(ConsistOf(users[0].ID()))
+		framework.ExpectAllMatch(f, resp.Doc().Resources(), "User")
+	})
+
+	framework.It("SRC-002", "POST /Groups/.search with a filter returns the matching groups", lbl.SHOULD, lbl.NeedsGroups, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		g := framework.CreateGroup(ctx, c, framework.NewGroup("src"))
+		resp := c.Post(ctx, "/Groups/.search", request("displayName eq "+framework.Quote(g.Str("displayName"))))
+		Expect(resp).To(framework.BeListResponse())
+		Expect(framework.IDs(resp.Doc().Resources())).To(ConsistOf(g.ID()))
+	})
+
+	framework.It("SRC-003", "POST /.search at the root searches every resource type", lbl.MAY, lbl.NeedsGroups, lbl.RFC("7644:3.4.3"), lbl.RFC("7644:3.4.2.1"), func(ctx SpecContext) {
+		u := framework.CreateUser(ctx, c, framework.NewUser("src"))
+		g := framework.CreateGroup(ctx, c, framework.NewGroup("src"))
+		f := "id eq " + framework.Quote(u.ID()) + " or id eq " + framework.Quote(g.ID())
+		resp := c.Post(ctx, "/.search", request(f))
+		Expect(resp).To(framework.BeListResponse())
+		Expect(framework.IDs(resp.Doc().Resources())).To(ConsistOf(u.ID(), g.ID()))
+	})
+
+	framework.It("SRC-004", "attributes in the SearchRequest limits the returned attributes", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		u := framework.CreateUser(ctx, c, framework.NewUser("src"))
+		r := request("id eq " + framework.Quote(u.ID()))
+		r.Attributes = []string{"userName"}
+		resp := c.Post(ctx, "/Users/.search", r)
+		Expect(resp).To(framework.BeListResponse())
+		Expect(resp.Doc().Resources()).To(HaveLen(1))
+		Expect(resp.Doc().Resources()[0].Has("displayName")).To(BeFalse())
+		Expect(resp.Doc().Resources()[0].Str("userName")).To(Equal(u.Str("userName")))
+	})
+
+	framework.It("SRC-005", "excludedAttributes in the SearchRequest leaves attributes out", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		u := framework.CreateUser(ctx, c, framework.NewUser("src"))
+		r := request("id eq " + framework.Quote(u.ID()))
+		r.ExcludedAttributes = []string{"emails"}
+		resp := c.Post(ctx, "/Users/.search", r)
+		Expect(resp).To(framework.BeListResponse())
+		Expect(resp.Doc().Resources()).To(HaveLen(1))
+		Expect(resp.Doc().Resources()[0].Has("emails")).To(BeFalse())
+	})
+
+	framework.It("SRC-006", "an invalid filter in the SearchRequest is 400 invalidFilter", lbl.MUST, lbl.RFC("7644:3.4.3"), lbl.RFC("7644:3.12"), func(ctx SpecContext) {
+		Expect(c.Post(ctx, "/Users/.search", request(`userName eq`))).To(framework.BeSCIMError(http.StatusBadRequest, string(scim.InvalidFilter)))
+	})
+
+	framework.It("SRC-007", "a search that matches nothing answers 200 with totalResults 0", lbl.MUST, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		resp := c.Post(ctx, "/Users/.search", request("userName eq "+framework.Quote(framework.Current().Prefix()+"nobody")))
+		Expect(resp).To(framework.BeListResponse())
+		Expect(resp.Doc().Total()).To(Equal(0))
+	})
+
+	framework.It("SRC-008", "GET on /.search is refused, not taken as a query", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		resp := c.Get(ctx, "/Users/.search")
+		Expect(resp).To(framework.HaveStatus(http.StatusMethodNotAllowed, http.StatusNotFound, http.StatusNotImplemented))
+	})
+
+	framework.It("SRC-009", "the search answer is a ListResponse with the ListResponse schema and the SCIM media type", lbl.MUST, lbl.RFC("7644:3.4.3"), lbl.RFC("7644:3.4.2"), func(ctx SpecContext) {
+		resp := c.Post(ctx, "/Users/.search", request("userName sw "+framework.Quote(framework.Current().Prefix())))
+		Expect(resp).To(framework.BeListResponse())
+		Expect(resp).To(framework.HaveContentType(scim.MediaType))
+	})
+
+	framework.It("SRC-010", "a search without a filter lists resources", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		framework.CreateUser(ctx, c, framework.NewUser("src"))
+		count := 2
+		resp := c.Post(ctx, "/Users/.search", scim.SearchRequest{Schemas: []string{scim.SearchRequestSchema}, Count: &count})
+		Expect(resp).To(framework.BeListResponse())
+		Expect(resp.Doc().Total()).To(BeNumerically(">=", 1))
+		Expect(len(resp.Doc().Resources())).To(BeNumerically("<=", 2))
+	})
+})
