@@ -162,15 +162,3 @@ func firstLine(s string) string {
 	}
 	return s
 }
-
-// notBuilt answers for a subcommand whose issue has not landed yet.
-func notBuilt(name, summary string) command {
-	return command{name: name, summary: summary + " (not built yet)", run: func(ctx context.Context, e *env, args []string) ExitCode {
-		fs := newFlags(name, "", e)
-		if code, stop := parse(fs, args, e); stop {
-			return code
-		}
-		fmt.Fprintf(e.stderr, "scimlab %s: not built yet\n", name)
-		return ExitUsage
-	}}
-}

@@ -75,3 +75,14 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		})
 	}
 }
+
+func TestListenAddressMustBeLoopback(t *testing.T) {
+	for addr, ok := range map[string]bool{"127.0.0.1:9000": true, "localhost:9000": true, "[::1]:9000": true, "0.0.0.0:9000": false, "192.0.2.1:9000": false, "nonsense": false} {
+		if err := checkLoopback(addr, false); (err == nil) != ok {
+			t.Errorf("%s: err = %v, want ok=%v", addr, err, ok)
+		}
+	}
+	if err := checkLoopback("0.0.0.0:9000", true); err != nil {
+		t.Errorf("--public should allow any address: %v", err)
+	}
+}

@@ -34,7 +34,7 @@ func runRecord(ctx context.Context, e *env, args []string) ExitCode {
 	if *upstream == "" {
 		return fail(e, "record", usagef("--upstream is required"), ExitUsage)
 	}
-	if err := recorder.CheckLoopbackOrExplicit(*listen, *public); err != nil {
+	if err := checkLoopback(*listen, *public); err != nil {
 		return fail(e, "record", err, ExitUsage)
 	}
 	f, err := os.Create(*out)

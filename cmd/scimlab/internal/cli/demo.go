@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator"
+	"github.com/scimlab/scimlab/suites/all"
+)
+
+func init() {
+	register(command{name: "demo", summary: "run the main job against an in-process reference server", run: runDemo})
+}
+
+// demoPart is one run of the demo and where its reports went.
+type demoPart struct {
+	name string
+	run  *reports.Run
+	html string
+}
+
+func runDemo(ctx context.Context, e *env, args []string) ExitCode {
+	fs := newFlags("demo", "[--profile NAME] [--lenient=false] [--out DIR] [--users N --groups M]", e)
+	profileName := fs.String("profile", "rfc", "target profile the in-process reference server emulates")
+	lenient := fs.Bool("lenient", true, "the reference server accepts IdP dialects (--lenient=false shows where they depart from the RFC)")
+	outDir := fs.String("out", "scimlab-reports", "reports go to OUT/<timestamp>/")
+	users := fs.Int("users", 25, "users in each simulated IdP directory")
+	groups := fs.Int("groups", 5, "groups in each simulated IdP directory")
+	if code, stop := parse(fs, args, e); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(e, "demo", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
+	}
+	sf := serveFlags{profile: *profileName, lenient: *lenient}
+	if _, err := sf.resolve(); err != nil {
+		return fail(e, "demo", err, ExitUsage)
+	}
+	stamp := time.Now().UTC().Format("20060102-150405")
+	dir, err := filepath.Abs(filepath.Join(*outDir, stamp))
+	if err != nil {
+		return fail(e, "demo", err, ExitUsage)
+	}
+	started := time.Now()
+	l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
+	if err != nil {
+		return fail(e, "demo", err, ExitUsage)
+	}
+	defer l.Close()
+	v, c := Version()
+	tool := reports.Tool{Name: "scimlab", Version: v, Commit: c}
+	fmt.Fprintf(e.stdout, "scimlab demo: reference server (profile %s, lenient %v) at %s\n", sf.profile, sf.lenient, l.BaseURL)
+
+	var parts []demoPart
+	fmt.Fprintln(e.stdout, "• conformance suites …")
+	suite, err := all.Run(ctx, all.Config{Target: l.BaseURL, Token: l.Token, Out: io.Discard, Profile: sf.profile, Lenient: sf.lenient, Command: "scimlab demo (suites)"})
+	if code, bad := suiteError(e, "demo", err); bad {
+		return code
+	}
+	parts = append(parts, demoPart{name: "suites", run: suite})
+	// Separate seeds: the second IdP must not find and adopt the first one's
+	// users and groups (they would share userNames with the same seed).
+	for i, name := range []string{"okta-oin", "entra"} {
+		fmt.Fprintf(e.stdout, "• %s provisioning simulation …\n", name)
+		run, err := simulator.Run(ctx, simulator.Config{IdP: name, Target: l.BaseURL, Token: l.Token, Users: *users, Groups: *groups, Seed: int64(101 + i)})
+		if code, bad := simulateError(e, err, run); bad {
+			return code
+		}
+		run.Command = "scimlab demo (" + name + ")"
+		parts = append(parts, demoPart{name: name, run: run})
+	}
+
+	failed := false
+	fmt.Fprintln(e.stdout)
+	for i := range parts {
+		p := &parts[i]
+		p.run.Tool = tool
+		paths, err := reports.WriteAll(filepath.Join(dir, p.name), p.run)
+		if err != nil {
+			return fail(e, "demo", fmt.Errorf("writing reports: %w", err), ExitUsage)
+		}
+		p.html = paths["html"]
+		sum := p.run.Summary()
+		fmt.Fprintf(e.stdout, "%-9s %d checks: %d pass, %d fail, %d error, %d skipped\n", p.name, sum.Total(), sum.Of(reports.Pass)+sum.Of(reports.UnsupportedButWorks), sum.Of(reports.Fail), sum.Of(reports.Error), sum.Of(reports.Skipped))
+		for _, line := range p.run.Readiness() {
+			fmt.Fprintf(e.stdout, "          %s\n", line)
+		}
+		failed = failed || p.run.Failed()
+	}
+	fmt.Fprintf(e.stdout, "\nreports (JSON, JUnit, HTML, Markdown) in %s  [%s]\n", dir, time.Since(started).Round(100*time.Millisecond))
+	for _, p := range parts {
+		fmt.Fprintf(e.stdout, "  %-9s %s\n", p.name, p.html)
+	}
+	if failed {
+		return ExitFailures
+	}
+	return ExitOK
+}

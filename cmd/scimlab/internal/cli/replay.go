@@ -1,0 +1,148 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"time"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/simulator/replayer"
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+func init() {
+	register(command{name: "replay", summary: "replay a recorded transcript against a target", run: runReplay})
+}
+
+var checkIDRE = regexp.MustCompile(`^RPL-\d+$`)
+
+// minimizeFlag is --minimize [CHECK_ID]: alone it means the first failure.
+type minimizeFlag struct {
+	set   bool
+	check string
+}
+
+func (m *minimizeFlag) String() string   { return m.check }
+func (m *minimizeFlag) IsBoolFlag() bool { return true }
+func (m *minimizeFlag) Set(v string) error {
+	m.set = true
+	switch {
+	case v == "true" || v == "first" || v == "":
+		m.check = ""
+	case v == "false":
+		m.set = false
+	case checkIDRE.MatchString(v):
+		m.check = v
+	default:
+		return fmt.Errorf("want a replay check ID such as RPL-0042, or first")
+	}
+	return nil
+}
+
+// joinMinimize turns "--minimize RPL-0042" into "--minimize=RPL-0042".
+func joinMinimize(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if (a == "--minimize" || a == "-minimize") && i+1 < len(args) && (checkIDRE.MatchString(args[i+1]) || args[i+1] == "first") {
+			out = append(out, a+"="+args[i+1])
+			i++
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func runReplay(ctx context.Context, e *env, args []string) ExitCode {
+	fs := newFlags("replay", "FILE [--target URL --token T] [--minimize [CHECK_ID]] [--report-dir DIR]", e)
+	target := fs.String("target", "", "SCIM base URL to replay against (default: a fresh in-process reference server)")
+	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token for --target (env SCIM_TOKEN)")
+	headers := headerFlag{}
+	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
+	reportDir := fs.String("report-dir", "", "write JSON, JUnit, HTML and Markdown reports here")
+	var minimize minimizeFlag
+	fs.Var(&minimize, "minimize", "shrink the transcript to the fewest exchanges that still show the failure of CHECK_ID (alone: the first failure)")
+	out := fs.String("out", "", "with --minimize: where to write the minimal transcript (default FILE.min.jsonl)")
+	resetCmd := fs.String("reset-cmd", "", "with --minimize and --target: shell command that resets the target before each attempt")
+	profile := fs.String("profile", "rfc", "profile of the in-process reference server when --target is not given")
+	lenient := fs.Bool("lenient", true, "in-process reference server accepts IdP dialects (string booleans, dotted keys, …)")
+	pos, code, stop := parseInterspersed(fs, joinMinimize(args), e)
+	if stop {
+		return code
+	}
+	if len(pos) != 1 {
+		return fail(e, "replay", usagef("want exactly one transcript file, got %d arguments", len(pos)), ExitUsage)
+	}
+	xs, err := transcript.Load(pos[0])
+	if err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
+	if len(xs) == 0 {
+		return fail(e, "replay", fmt.Errorf("%s holds no exchanges", pos[0]), ExitUsage)
+	}
+
+	fresh := func(ctx context.Context) (replayer.Target, func(), error) {
+		if *target != "" {
+			if *resetCmd != "" {
+				c := exec.CommandContext(ctx, "sh", "-c", *resetCmd)
+				c.Stdout, c.Stderr = e.stderr, e.stderr
+				if err := c.Run(); err != nil {
+					return replayer.Target{}, nil, fmt.Errorf("--reset-cmd: %w", err)
+				}
+			}
+			return replayer.Target{BaseURL: *target, Token: *token, Headers: headers}, func() {}, nil
+		}
+		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: *profile, Lenient: *lenient})
+		if err != nil {
+			return replayer.Target{}, nil, err
+		}
+		return replayer.Target{BaseURL: l.BaseURL, Token: l.Token}, func() { l.Close() }, nil
+	}
+
+	if minimize.set {
+		min, id, err := replayer.Minimize(ctx, fresh, xs, minimize.check)
+		switch {
+		case errors.Is(err, replayer.ErrUnreachable):
+			return fail(e, "replay", err, ExitUnreachable)
+		case errors.Is(err, replayer.ErrNoFailure):
+			return fail(e, "replay", err, ExitUsage)
+		case err != nil:
+			return fail(e, "replay", err, ExitUsage)
+		}
+		dst := *out
+		if dst == "" {
+			dst = strings.TrimSuffix(pos[0], ".jsonl") + ".min.jsonl"
+		}
+		if err := transcript.Save(dst, min); err != nil {
+			return fail(e, "replay", err, ExitUsage)
+		}
+		fmt.Fprintf(e.stdout, "%s: %d of %d exchanges still show the failure of %s; written to %s\n", pos[0], len(min), len(xs), id, dst)
+		for _, x := range min {
+			fmt.Fprintf(e.stdout, "  %s %s\n", replayer.CheckID(x.Seq), x.Title())
+		}
+		return ExitOK
+	}
+
+	started := time.Now()
+	tgt, release, err := fresh(ctx)
+	if err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
+	defer release()
+	results, err := replayer.Replay(ctx, tgt, xs)
+	if errors.Is(err, replayer.ErrUnreachable) {
+		return fail(e, "replay", err, ExitUnreachable)
+	}
+	if err != nil && len(results) == 0 {
+		return fail(e, "replay", err, ExitUsage)
+	}
+	run := replayer.ToRun(tgt.BaseURL, transcript.IdP(xs), results, started)
+	run.Command = "scimlab replay " + strings.Join(args, " ")
+	return finishRun(e, "replay", run, *reportDir)
+}

@@ -1,0 +1,96 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"strings"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reference-server/profile"
+	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+)
+
+func init() {
+	register(command{name: "serve", summary: "run the SCIM 2.0 reference server", run: runServe})
+}
+
+// serveFlags are the flags shared by serve and demo that pick the server's behaviour.
+type serveFlags struct {
+	profile string
+	lenient bool
+}
+
+func (sf *serveFlags) register(fs *flags) {
+	fs.StringVar(&sf.profile, "profile", "rfc", "target profile: "+strings.Join(profile.Names(), ", "))
+	fs.BoolVar(&sf.lenient, "lenient", false, "accept IdP dialects (string booleans, dotted keys, Entra member removal, …) on top of the profile")
+}
+
+func (sf *serveFlags) resolve() (*profile.Profile, error) {
+	p, err := profile.Get(sf.profile)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	if sf.lenient {
+		p = p.WithLenient()
+	}
+	return p, nil
+}
+
+func runServe(ctx context.Context, e *env, args []string) ExitCode {
+	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--data scimlab.db|:memory:] [--profile NAME] [--lenient]", e)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback unless --public)")
+	data := fs.String("data", "scimlab.db", "SQLite database file, or :memory: for a throwaway store")
+	public := fs.Bool("public", false, "allow a non-loopback --addr")
+	baseURL := fs.String("base-url", "", "absolute SCIM base URL used in meta.location when behind a proxy")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	var sf serveFlags
+	sf.register(fs)
+	if code, stop := parse(fs, args, e); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(e, "serve", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
+	}
+	if err := checkLoopback(*addr, *public); err != nil {
+		return fail(e, "serve", err, ExitUsage)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fail(e, "serve", usagef("--log-level %q: want debug, info, warn or error", *logLevel), ExitUsage)
+	}
+	prof, err := sf.resolve()
+	if err != nil {
+		return fail(e, "serve", err, ExitUsage)
+	}
+	st, err := sqlite.Open(*data)
+	if err != nil {
+		return fail(e, "serve", err, ExitUsage)
+	}
+	defer st.Close()
+	// Token commands default to the profile the store was last served with.
+	if err := st.PutSetting(ctx, "server/profile", prof.Name); err != nil {
+		return fail(e, "serve", err, ExitUsage)
+	}
+	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	cfg := server.Config{Store: st, Profile: prof, Logger: logger, BaseURL: *baseURL}
+	if err := server.Serve(ctx, *addr, cfg); err != nil {
+		return fail(e, "serve", err, ExitUsage)
+	}
+	return ExitOK
+}
+
+// checkLoopback refuses a non-loopback listen address unless allowed.
+func checkLoopback(addr string, allowPublic bool) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("listen address %q: %v", addr, err)
+	}
+	if allowPublic || host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return usagef("listen address %s is not loopback; pass --public to listen on it", addr)
+}

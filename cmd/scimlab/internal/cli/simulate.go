@@ -1,0 +1,89 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator"
+	"github.com/scimlab/scimlab/simulator/idp"
+)
+
+func init() {
+	register(command{name: "simulate", summary: "replay Okta- or Entra-style provisioning against a target", run: runSimulate})
+}
+
+func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
+	fs := newFlags("simulate", "--idp okta-oin|okta-aiw|entra|entra-aadoptscim062020 --target URL --token T [--users N --groups M --seed S] [--report-dir DIR]", e)
+	idpName := fs.String("idp", "okta-oin", "IdP profile: "+strings.Join(idp.Names(), ", "))
+	idpFile := fs.String("idp-file", "", "an IdP profile YAML of your own instead of --idp")
+	target := fs.String("target", os.Getenv("SCIM_BASE_URL"), "SCIM base URL (env SCIM_BASE_URL); empty: an in-process reference server")
+	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token (env SCIM_TOKEN)")
+	users := fs.Int("users", 100, "users in the IdP's directory")
+	groups := fs.Int("groups", 10, "groups in the IdP's directory")
+	seed := fs.Int64("seed", 42, "seed of the directory (same seed, same users and groups)")
+	scenario := fs.String("scenario", "lifecycle", "scenario: "+strings.Join(simulator.Scenarios(), ", ")+", or a YAML file")
+	concurrency := fs.Int("concurrency", 0, "requests in flight at once (0: the IdP profile's)")
+	rate := fs.Float64("rate", 0, "cap on requests per second (0: none)")
+	timeScale := fs.Float64("time-scale", 1, "multiplies the IdP's waits after a 429 (0.001 runs Okta's 5 minutes in 300 ms)")
+	reportDir := fs.String("report-dir", "", "write JSON, JUnit, HTML and Markdown reports here")
+	insecure := fs.Bool("insecure", false, "skip TLS certificate verification")
+	headers := headerFlag{}
+	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
+	var sf serveFlags
+	sf.register(fs)
+	if code, stop := parse(fs, args, e); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(e, "simulate", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
+	}
+	if *users < 0 || *groups < 0 || *concurrency < 0 || *rate < 0 || *timeScale < 0 {
+		return fail(e, "simulate", usagef("--users, --groups, --concurrency, --rate and --time-scale cannot be negative"), ExitUsage)
+	}
+	if *target == "" {
+		if _, err := sf.resolve(); err != nil {
+			return fail(e, "simulate", err, ExitUsage)
+		}
+		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
+		if err != nil {
+			return fail(e, "simulate", err, ExitUsage)
+		}
+		defer l.Close()
+		*target, *token = l.BaseURL, l.Token
+		fmt.Fprintf(e.stderr, "scimlab simulate: no --target; simulating against an in-process reference server (profile %s, lenient %v)\n", sf.profile, sf.lenient)
+	}
+	run, err := simulator.Run(ctx, simulator.Config{
+		IdP: *idpName, IdPFile: *idpFile, Target: *target, Token: *token,
+		Users: *users, Groups: *groups, Seed: *seed, Scenario: *scenario,
+		Concurrency: *concurrency, Rate: *rate, TimeScale: *timeScale,
+		Progress: e.stderr, TTY: reports.IsTerminal(e.stderr), Insecure: *insecure, Headers: headers,
+	})
+	if code, bad := simulateError(e, err, run); bad {
+		return code
+	}
+	run.Command = "scimlab simulate " + strings.Join(args, " ")
+	return finishRun(e, "simulate", run, *reportDir)
+}
+
+// simulateError maps a simulator error to an exit code; a cancelled run
+// still has its partial report written.
+func simulateError(e *env, err error, run *reports.Run) (ExitCode, bool) {
+	switch {
+	case err == nil:
+		return ExitOK, false
+	case errors.Is(err, simulator.ErrUnreachable):
+		return fail(e, "simulate", err, ExitUnreachable), true
+	case errors.Is(err, simulator.ErrConfig):
+		return fail(e, "simulate", err, ExitUsage), true
+	case errors.Is(err, context.Canceled) && run != nil:
+		fmt.Fprintln(e.stderr, "scimlab simulate: interrupted; writing the partial report")
+		return ExitOK, false
+	default:
+		return fail(e, "simulate", err, ExitUsage), true
+	}
+}

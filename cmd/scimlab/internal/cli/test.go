@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/bugpack"
+	"github.com/scimlab/scimlab/simulator/replayer"
+	"github.com/scimlab/scimlab/suites/all"
+)
+
+func init() {
+	register(command{name: "test", summary: "run the conformance suites against a SCIM server", run: runTest})
+}
+
+func runTest(ctx context.Context, e *env, args []string) ExitCode {
+	fs := newFlags("test", "--target URL --token T [--label-filter EXPR] [--report-dir DIR] [--baseline FILE] [--bug-pack]", e)
+	target := fs.String("target", os.Getenv("SCIM_BASE_URL"), "SCIM base URL (env SCIM_BASE_URL); empty: an in-process reference server")
+	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token (env SCIM_TOKEN)")
+	basic := fs.String("basic", os.Getenv("SCIM_BASIC"), "basic credentials user:password instead of a token (env SCIM_BASIC)")
+	headers := headerFlag{}
+	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
+	insecure := fs.Bool("insecure", false, "skip TLS certificate verification")
+	labels := fs.String("label-filter", "", "select checks with a label expression, e.g. 'MUST && !bulk'")
+	reportDir := fs.String("report-dir", "", "write JSON, JUnit, HTML and Markdown reports here")
+	capsFile := fs.String("capabilities", "", "a JSON ServiceProviderConfig to use instead of the target's")
+	limitsFile := fs.String("limits", "", "YAML or JSON map of attribute path to maximum length, for the limits checks")
+	baselineFile := fs.String("baseline", "", "YAML file of accepted failures (waivers)")
+	expired := fs.String("expired-token", "", "an expired token, for the token-expiry check")
+	destructive := fs.Bool("allow-destructive", false, "let checks touch data the run did not create")
+	bugPack := fs.Bool("bug-pack", false, "also replay the known-bug pack (fixtures/bugs) as IdP-tolerance checks")
+	verbose := fs.Bool("verbose", false, "stream every spec and keep evidence of passing checks")
+	seed := fs.Int64("seed", 0, "seed for fake data and the run id (0: from the clock)")
+	var sf serveFlags
+	sf.register(fs)
+	if code, stop := parse(fs, args, e); stop {
+		return code
+	}
+	if fs.NArg() > 0 {
+		return fail(e, "test", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
+	}
+	if *target == "" {
+		// No target: the reference server in-process, so that the suites and
+		// the bug pack see the same server.
+		if _, err := sf.resolve(); err != nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
+		if err != nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+		defer l.Close()
+		*target, *token, *basic = l.BaseURL, l.Token, ""
+		fmt.Fprintf(e.stderr, "scimlab test: no --target; testing an in-process reference server (profile %s) at %s\n", sf.profile, l.BaseURL)
+	}
+	out := io.Discard
+	if *verbose {
+		out = e.stdout
+	}
+	started := time.Now()
+	run, err := all.Run(ctx, all.Config{
+		Target: *target, Token: *token, Basic: *basic, Headers: headers, Insecure: *insecure,
+		LabelFilter: *labels, CapabilitiesFile: *capsFile, LimitsFile: *limitsFile,
+		ExpiredToken: *expired, AllowDestructive: *destructive, Verbose: *verbose, Out: out, Seed: *seed,
+		Profile: sf.profile, Lenient: sf.lenient, Command: "scimlab test " + strings.Join(args, " "),
+	})
+	if code, bad := suiteError(e, "test", err); bad {
+		return code
+	}
+	if *bugPack {
+		bugs, err := bugpack.Run(ctx, replayer.Target{BaseURL: *target, Token: *token, Headers: headers})
+		if errors.Is(err, replayer.ErrUnreachable) {
+			return fail(e, "test", err, ExitUnreachable)
+		}
+		if err != nil && bugs == nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+		run.Checks = append(run.Checks, bugs.Checks...)
+		run.Orphans = append(run.Orphans, bugs.Orphans...)
+	}
+	if *baselineFile != "" {
+		b, err := reports.LoadBaseline(*baselineFile)
+		if err != nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+		b.Apply(run, time.Now())
+	}
+	run.Duration = time.Since(started)
+	return finishRun(e, "test", run, *reportDir)
+}
+
+// suiteError maps an error from the suites to an exit code.
+func suiteError(e *env, name string, err error) (ExitCode, bool) {
+	switch {
+	case err == nil:
+		return ExitOK, false
+	case errors.Is(err, all.ErrUnreachable):
+		return fail(e, name, err, ExitUnreachable), true
+	default:
+		return fail(e, name, err, ExitUsage), true
+	}
+}

@@ -1,0 +1,232 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/scimlab/scimlab/reference-server/auth"
+	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+)
+
+var tokenLine = regexp.MustCompile(`^scimlab_[A-Za-z0-9_-]{43}\n$`)
+
+func tokenDBPath(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "scimlab.db")
+}
+
+// create prints the token alone on stdout, so that TOKEN=$(…) works.
+func TestTokenCreatePrintsOnlyTheToken(t *testing.T) {
+	db := tokenDBPath(t)
+	code, out, errs := runCLI(t, "token", "create", "--data", db, "--ttl", "90d", "--name", "ci")
+	if code != ExitOK || !tokenLine.MatchString(out) {
+		t.Fatalf("code %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if strings.Contains(errs, strings.TrimSpace(out)) || !strings.Contains(errs, "shown only this once") {
+		t.Errorf("stderr = %q", errs)
+	}
+	code, out, _ = runCLI(t, "token", "create", "--data", db, "--ttl", "720h")
+	if code != ExitOK || !tokenLine.MatchString(out) {
+		t.Fatalf("--ttl 720h: %d %q", code, out)
+	}
+	st, err := sqlite.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tok, err := st.TokenByHash(context.Background(), auth.Hash(strings.TrimSpace(out)))
+	if err != nil || tok.Name != "scim" || tok.Expires.Sub(tok.Created).Hours() != 720 {
+		t.Errorf("stored token: %+v, %v", tok, err)
+	}
+}
+
+func TestTokenListNeverShowsTheSecret(t *testing.T) {
+	db := tokenDBPath(t)
+	var secrets []string
+	for _, args := range [][]string{{"--name", "ci", "--ttl", "90d"}, {"--name", "soon", "--ttl", "10d", "--account", "svc-okta", "--email-domains", "example.com"}} {
+		code, out, errs := runCLI(t, append([]string{"token", "create", "--data", db}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("create: %s", errs)
+		}
+		secrets = append(secrets, strings.TrimSpace(out))
+	}
+	for _, extra := range [][]string{nil, {"--json"}} {
+		code, out, errs := runCLI(t, append([]string{"token", "list", "--data", db}, extra...)...)
+		if code != ExitOK {
+			t.Fatalf("list %v: %d %s", extra, code, errs)
+		}
+		for _, s := range secrets {
+			if strings.Contains(out, s[len(auth.TokenPrefix):len(auth.TokenPrefix)+12]) || strings.Contains(out, auth.Hash(s)) {
+				t.Fatalf("list %v shows a secret or its hash:\n%s", extra, out)
+			}
+		}
+		for _, want := range []string{"ci", "soon", "svc-okta", "expiring", "active"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("list %v lacks %q:\n%s", extra, want, out)
+			}
+		}
+		if extra == nil {
+			if !strings.Contains(out, "LAST USED") || !strings.Contains(out, "! expires in 9d") {
+				t.Errorf("the table does not mark the token inside the notice window:\n%s", out)
+			}
+		} else if !strings.Contains(out, `"noticeDue": true`) {
+			t.Errorf("JSON lacks noticeDue:\n%s", out)
+		}
+	}
+}
+
+func TestTokenRevokeByNameAndID(t *testing.T) {
+	db := tokenDBPath(t)
+	for _, n := range []string{"ci", "okta", "entra"} {
+		if code, _, errs := runCLI(t, "token", "create", "--data", db, "--name", n); code != ExitOK {
+			t.Fatal(errs)
+		}
+	}
+	if code, _, errs := runCLI(t, "token", "revoke", "--data", db, "ci"); code != ExitOK || !strings.Contains(errs, "revoked ci") {
+		t.Fatalf("revoke by name: %d %s", code, errs)
+	}
+	_, out, _ := runCLI(t, "token", "list", "--data", db, "--json")
+	ids := regexp.MustCompile(`"id": "([0-9a-f]{32})",\s*"name": "(okta|entra)"`).FindAllStringSubmatch(out, -1)
+	if len(ids) != 2 {
+		t.Fatalf("ids in %s", out)
+	}
+	// Flags may follow the argument; a full id and a short one both work.
+	if code, _, errs := runCLI(t, "token", "revoke", ids[0][1], "--data", db); code != ExitOK {
+		t.Fatalf("revoke by id: %s", errs)
+	}
+	if code, _, errs := runCLI(t, "token", "revoke", "--data", db, ids[1][1][:8]); code != ExitOK {
+		t.Fatalf("revoke by short id: %s", errs)
+	}
+	_, out, _ = runCLI(t, "token", "list", "--data", db)
+	if strings.Count(out, "revoked") != 3 {
+		t.Errorf("want three revoked tokens:\n%s", out)
+	}
+	code, _, errs := runCLI(t, "token", "revoke", "--data", db, "ci")
+	if code != ExitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no token has the id or name") {
+		t.Errorf("revoking a revoked name: %d %q", code, errs)
+	}
+	code, _, errs = runCLI(t, "token", "revoke", "--data", db, ids[0][1])
+	if code != ExitUsage || !strings.Contains(errs, "already revoked") {
+		t.Errorf("revoking twice by id: %d %q", code, errs)
+	}
+}
+
+func TestTokenProfiles(t *testing.T) {
+	db := tokenDBPath(t)
+	// AWS: one year, at most two.
+	for range 2 {
+		if code, _, errs := runCLI(t, "token", "create", "--data", db, "--profile", "aws"); code != ExitOK {
+			t.Fatal(errs)
+		}
+	}
+	code, out, errs := runCLI(t, "token", "create", "--data", db, "--profile", "aws")
+	if code != ExitUsage || out != "" || !strings.Contains(errs, "at most 2 active tokens") || !strings.Contains(errs, "revoke one first: scim (id ") {
+		t.Errorf("third aws token: %d %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "token", "create", "--data", db, "--profile", "aws", "--ttl", "90d")
+	if code != ExitUsage || !strings.Contains(errs, "365d (1 year)") {
+		t.Errorf("aws with 90d: %d %q", code, errs)
+	}
+	// The profile the database was last served with applies by default.
+	db2 := tokenDBPath(t)
+	st, err := sqlite.Open(db2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.PutSetting(context.Background(), auth.ProfileSettingKey, "resolver"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	code, _, errs = runCLI(t, "token", "create", "--data", db2)
+	if code != ExitUsage || !strings.Contains(errs, "profile resolver") || !strings.Contains(errs, "service account") {
+		t.Errorf("resolver without account: %d %q", code, errs)
+	}
+	if code, _, errs = runCLI(t, "token", "create", "--data", db2, "--account", "svc", "--email-domains", "example.com"); code != ExitOK {
+		t.Fatalf("resolver with account: %s", errs)
+	}
+	if code, _, errs = runCLI(t, "token", "account", "deactivate", "--data", db2, "svc"); code != ExitOK || !strings.Contains(errs, "1 unrevoked") {
+		t.Fatalf("deactivate: %d %s", code, errs)
+	}
+	_, out, _ = runCLI(t, "token", "list", "--data", db2)
+	if !strings.Contains(out, "account-inactive") {
+		t.Errorf("list after deactivation:\n%s", out)
+	}
+	if code, _, errs = runCLI(t, "token", "create", "--data", db, "--profile", "nope"); code != ExitUsage || !strings.Contains(errs, "no token policy for profile") {
+		t.Errorf("unknown profile: %d %q", code, errs)
+	}
+}
+
+func TestTokenBasicAndAdmin(t *testing.T) {
+	db := tokenDBPath(t)
+	dir := t.TempDir()
+	write := func(name, pw string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(pw+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	weak, strong := write("weak", "password1!"), write("strong", "Abcdefgh12345678!")
+	code, _, errs := runCLI(t, "token", "basic", "set", "--data", db, "--profile", "alation", "--username", "svc", "--password-file", weak)
+	if code != ExitUsage || !strings.Contains(errs, "at least 17 characters") {
+		t.Errorf("weak password: %d %q", code, errs)
+	}
+	code, out, errs := runCLI(t, "token", "basic", "set", "--data", db, "--profile", "alation", "--username", "svc", "--password-file", strong)
+	if code != ExitOK || out != "" || strings.Contains(errs, "Abcdefgh") {
+		t.Errorf("strong password: %d %q %q", code, out, errs)
+	}
+	code, _, errs = runCLI(t, "token", "basic", "set", "--data", db, "--username", "svc", "--password-file", strong)
+	if code != ExitUsage || !strings.Contains(errs, "not allowed by this profile") {
+		t.Errorf("basic under rfc: %d %q", code, errs)
+	}
+	if code, _, errs := runCLI(t, "token", "basic", "clear", "--data", db); code != ExitOK {
+		t.Errorf("clear: %s", errs)
+	}
+	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", db, "--password-file", strong); code != ExitOK {
+		t.Errorf("admin set: %s", errs)
+	}
+	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", db, "--password-file", filepath.Join(dir, "missing")); code != ExitUsage || strings.Count(errs, "\n") != 1 {
+		t.Errorf("missing password file: %d %q", code, errs)
+	}
+}
+
+func TestTokenUsageErrors(t *testing.T) {
+	db := tokenDBPath(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"token", "create", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"token", "list", "--bogus"}, "flag provided but not defined"},
+		{[]string{"token", "revoke", "--bogus"}, "flag provided but not defined"},
+		{[]string{"token", "basic", "set", "--bogus"}, "flag provided but not defined"},
+		{[]string{"token", "admin", "set", "--bogus"}, "flag provided but not defined"},
+		{[]string{"token", "account", "deactivate", "--bogus"}, "flag provided but not defined"},
+		{[]string{"token", "frobnicate"}, `unknown subcommand "frobnicate"`},
+		{[]string{"token", "create"}, "--data is required"},
+		{[]string{"token", "create", "--data", ":memory:"}, "in-memory database"},
+		{[]string{"token", "create", "--data", "postgres://x/y"}, "SQLite files only"},
+		{[]string{"token", "create", "--data", db, "--ttl", "soon"}, "invalid lifespan"},
+		{[]string{"token", "create", "--data", db, "extra"}, `unexpected argument "extra"`},
+		{[]string{"token", "list", "--data", filepath.Join(t.TempDir(), "none.db")}, "no database at"},
+		{[]string{"token", "revoke", "--data", db}, "want one token name or id"},
+		{[]string{"token", "basic", "set", "--data", db}, "--username and --password-file are required"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args[1:], " "), func(t *testing.T) {
+			code, out, errs := runCLI(t, tc.args...)
+			if code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tc.want) {
+				t.Errorf("code %d, stdout %q, stderr %q; want 2, nothing, one line with %q", code, out, errs, tc.want)
+			}
+		})
+	}
+	for _, args := range [][]string{{"token", "create", "--help"}, {"token", "list", "--help"}, {"token", "revoke", "-h"}, {"token", "basic", "--help"}, {"token", "basic", "set", "--help"}, {"token", "admin", "--help"}, {"token", "account", "--help"}} {
+		code, out, _ := runCLI(t, args...)
+		if code != ExitOK || !strings.Contains(out, "Usage: scimlab token") {
+			t.Errorf("%v: %d %q", args, code, out)
+		}
+	}
+}
