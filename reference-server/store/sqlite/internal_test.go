@@ -332,3 +332,42 @@ func TestTouchCoalesced(t *testing.T) {
 		t.Fatalf("pending touches after flush: %v", s.touches)
 	}
 }
+
+// More first-time List calls than the read pool has connections, at once:
+// each holds a connection for its read transaction, so a statement prepared
+// on the pool would wait for a connection none of them gives back.
+func TestConcurrentFirstListsDoNotDeadlock(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for i := 0; i < 20; i++ {
+		r := &store.Resource{Type: "User", ID: fmt.Sprintf("u%d", i), Key: fmt.Sprintf("user%d", i), Doc: map[string]any{"userName": fmt.Sprintf("user%d", i)}}
+		if err := s.Create(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := 0; i < 32; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			_, total, err := s.List(ctx, store.Query{Type: "User", Offset: i % 5, Limit: 3 + i%4})
+			if err == nil && total != 20 {
+				err = fmt.Errorf("total %d, want 20", total)
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

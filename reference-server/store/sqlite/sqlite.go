@@ -199,6 +199,18 @@ func (s *Store) rstmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // query runs a cached read statement on the pool, or inside tx when set.
 func (s *Store) query(ctx context.Context, tx *sql.Tx, q string, args ...any) (*sql.Rows, error) {
+	if tx != nil {
+		if _, ok := s.rstmts.Load(q); !ok {
+			// Preparing on the pool would need a second connection while
+			// this transaction holds one; with every pooled connection held
+			// by a transaction doing the same, all would wait for ever. Run
+			// it on the transaction's own connection, and prepare it for
+			// later callers once a connection is free.
+			go func() { _, _ = s.rstmt(context.Background(), q) }()
+			rows, err := tx.QueryContext(ctx, q, args...)
+			return rows, s.readErr(err)
+		}
+	}
 	st, err := s.rstmt(ctx, q)
 	if err != nil {
 		return nil, err
