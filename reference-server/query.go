@@ -108,12 +108,12 @@ func (s *Server) finishParams(p *listParams, sortOrder string, start, count *int
 		if !s.prof.Filter {
 			return scim.New(http.StatusBadRequest, scim.InvalidFilter, "this server does not support filtering (ServiceProviderConfig filter.supported is false)")
 		}
-		e, err := filter.Parse(p.filterText)
-		if err != nil && s.prof.Lenient.Any() {
-			if re, ok := rewriteValuePathSub(p.filterText); ok {
-				e, err = re, nil
-			}
+		parse := filter.Parse
+		if s.prof.Lenient.Any() {
+			// Entra's `emails[type eq "work"].value eq "x"` (idp-traffic.md §1.2).
+			parse = filter.ParseDialect
 		}
+		e, err := parse(p.filterText)
 		if err != nil {
 			var pe *filter.ParseError
 			if errors.As(err, &pe) {
@@ -126,34 +126,6 @@ func (s *Server) finishParams(p *listParams, sortOrder string, start, count *int
 		p.expr = e
 	}
 	return nil
-}
-
-// rewriteValuePathSub reads Entra's user-matching filter
-// `emails[type eq "work"].value eq "x"`, a value path followed by a
-// sub-attribute, which the filter grammar of RFC 7644 §3.4.2.2 does not
-// allow (only PATCH paths may have it), as
-// `emails[(type eq "work") and value eq "x"]`. Lenient profiles only.
-func rewriteValuePathSub(f string) (filter.Expr, bool) {
-	f = strings.TrimSpace(f)
-	i := strings.Index(f, "].")
-	if i < 0 {
-		return nil, false
-	}
-	j := i + 2
-	for j < len(f) && f[j] != ' ' {
-		j++
-	}
-	path, err := filter.ParsePath(f[:j])
-	if err != nil || path.Filter == nil || path.Sub == "" {
-		return nil, false
-	}
-	attr := path.Attr
-	attr.Sub = ""
-	e, err := filter.Parse(attr.String() + "[(" + path.Filter.String() + ") and " + path.Sub + f[j:] + "]")
-	if err != nil {
-		return nil, false
-	}
-	return e, true
 }
 
 // list serves GET /Users and GET /Groups (RFC 7644 §3.4.2).
