@@ -29,7 +29,6 @@ type gap struct {
 	compat fault
 }
 
-
 func startRef(t *testing.T) *server.Local {
 	t.Helper()
 	l, err := server.StartLocal(context.Background(), server.LocalOptions{Profile: "rfc", Lenient: true})
