@@ -41,7 +41,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
-	@if git grep -nE '\b(FIt|FDescribe|FContext|FEntry|FWhen|FDescribeTable)\(|Focus\b' -- '*.go'; then echo "focused Ginkgo specs are committed"; exit 1; fi
+	@if git grep -nE '\b(FIt|FDescribe|FContext|FEntry|FWhen|FDescribeTable|FSpecify)\(|[(,] *Focus\b' -- '*.go'; then echo "focused Ginkgo specs are committed"; exit 1; fi
 
 clean:
 	rm -rf bin scimlab-reports

@@ -330,7 +330,7 @@ func (s *Server) runBulkOp(c *call, op *bulkOp, byBulkID map[string]*bulkOp) {
 	}
 	rec := newRecorder()
 	sub := &call{w: rec, r: r, id: id, base: c.base, token: c.token, inBulk: true}
-	if err := h(s, sub); err != nil {
+	if err := s.run(sub, rt, h); err != nil {
 		s.fail(sub, err)
 	}
 	status := rec.status

@@ -50,6 +50,7 @@ func (s *Server) spc(base string) scim.ServiceProviderConfig {
 	if !cfg.Bulk.Supported {
 		cfg.Bulk.MaxOperations, cfg.Bulk.MaxPayloadSize = 0, 0
 	}
+	s.amendSPC(&cfg)
 	return cfg
 }
 

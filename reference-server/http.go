@@ -160,9 +160,11 @@ func (s *Server) buildHandler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.metrics.write(w)
 	}))
-	scimHandler := http.HandlerFunc(s.serveSCIM)
+	scimHandler := s.withProfile(http.HandlerFunc(s.serveSCIM))
 	mux.Handle(BasePath+"/", scimHandler)
 	mux.Handle(BasePath, scimHandler)
+	mux.Handle("/admin", s.admin)
+	mux.Handle("/admin/", s.admin)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "", "no endpoint at %s; SCIM is served under %s", truncate(r.URL.Path, 200), BasePath))
 	})
@@ -264,7 +266,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		s.fail(c, err)
 		return
 	}
-	if err := h(s, c); err != nil {
+	if err := s.run(c, rt, h); err != nil {
 		s.fail(c, err)
 	}
 }
@@ -292,8 +294,7 @@ func (s *Server) fail(c *call, err error) {
 }
 
 func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrUnknown) && !errors.Is(err, auth.ErrExpired) &&
-		!errors.Is(err, auth.ErrRevoked) && !errors.Is(err, auth.ErrMalformed) && !errors.Is(err, auth.ErrQueryToken) {
+	if !auth.IsFailure(err) {
 		s.log.Error("authentication error", "path", r.URL.Path, "err", err.Error())
 		writeError(w, scim.New(http.StatusInternalServerError, "", "internal server error"))
 		return

@@ -160,6 +160,12 @@ func (s *Server) serveListener(ctx context.Context, ln net.Listener) error {
 		base = s.baseURL
 	}
 	s.log.Info("serving SCIM", "baseURL", base, "profile", s.prof.Name)
+	// The expiry notifier runs while the server does and stops before the
+	// caller closes the store.
+	nctx, stopNotifier := context.WithCancel(ctx)
+	notifierDone := make(chan struct{})
+	go func() { defer close(notifierDone); s.runNotifier(nctx) }()
+	defer func() { stopNotifier(); <-notifierDone }()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	select {

@@ -80,6 +80,8 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 			doc, changed, err = patch.Apply(r.Doc, req.Operations, k.rt, opts)
 			if err != nil {
 				err = asClientError(err, scim.InvalidValue)
+			} else if changed {
+				err = s.checkScope(c, k, doc)
 			}
 		}
 		if err != nil {
@@ -92,6 +94,9 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 		}
 		if !changed {
 			return store.ErrUnchanged
+		}
+		if doc, err = s.shape(k, doc); err != nil {
+			return err
 		}
 		stripServerAttrs(doc)
 		r.Doc = doc

@@ -43,9 +43,8 @@ func etag(version int64) string {
 
 const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
-// keyOf returns the unique Key of a document: the userName of a User,
-// lower-cased unless the profile makes it case-exact, or the lower-cased
-// displayName of a Group.
+// keyOf returns the unique Key of a document: the userName of a User or the
+// displayName of a Group, lower-cased unless the profile makes it case-exact.
 func (s *Server) keyOf(k *resourceKind, doc map[string]any) string {
 	switch k {
 	case s.users:
@@ -56,6 +55,9 @@ func (s *Server) keyOf(k *resourceKind, doc map[string]any) string {
 		return strings.ToLower(v)
 	case s.groups:
 		v, _ := doc["displayName"].(string)
+		if s.prof.GroupDisplayNameCaseExact {
+			return v
+		}
 		return strings.ToLower(v)
 	}
 	return ""
@@ -63,7 +65,7 @@ func (s *Server) keyOf(k *resourceKind, doc map[string]any) string {
 
 // keyValue normalises a filter value compared with the Key attribute.
 func (s *Server) keyValue(k *resourceKind, v string) string {
-	if k == s.users && s.prof.UserNameCaseExact {
+	if (k == s.users && s.prof.UserNameCaseExact) || (k == s.groups && s.prof.GroupDisplayNameCaseExact) {
 		return v
 	}
 	return strings.ToLower(v)
@@ -98,7 +100,7 @@ func (s *Server) validate(k *resourceKind, doc map[string]any, mode schema.Mode)
 	if err != nil {
 		return nil, asClientError(err, scim.InvalidValue)
 	}
-	return out, nil
+	return s.shape(k, out)
 }
 
 // dropUnknownSchemas removes from doc["schemas"] the URIs that are neither
@@ -309,7 +311,7 @@ func membersFromDoc(doc map[string]any) []store.Member {
 
 // renderBody renders a resource for a view.
 func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef, v view) ([]byte, error) {
-	return marshal(s.project(k, s.render(k, r, base, members, groups), v))
+	return marshal(s.project(k, s.render(k, r, base, s.memberView(members), groups), v))
 }
 
 // writeResource writes one resource with its ETag (and Location on 201).
@@ -364,6 +366,9 @@ func (s *Server) create(c *call) error {
 	v := parseView(c.r.URL.Query())
 	doc, err = s.validate(k, doc, schema.Create)
 	if err != nil {
+		return err
+	}
+	if err := s.checkScope(c, k, doc); err != nil {
 		return err
 	}
 	var members []store.Member
@@ -608,6 +613,9 @@ func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
 	v := parseView(c.r.URL.Query())
 	doc, err = s.validate(k, doc, schema.Replace)
 	if err != nil {
+		return err
+	}
+	if err := s.checkScope(c, k, doc); err != nil {
 		return err
 	}
 	rawMembers, _ := doc["members"].([]any)

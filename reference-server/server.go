@@ -67,6 +67,14 @@ type Config struct {
 	// looked up again (0: 2s; negative: no cache). A revocation made by
 	// another process takes effect within this time.
 	TokenCacheTTL time.Duration
+	// AdminPassword is the admin page's password (scimlab serve
+	// --admin-password-file); when empty the bcrypt hash stored by
+	// `scimlab token admin set` is used.
+	AdminPassword string
+	// NotifyWebhook receives each token expiry notice as a JSON POST ("" = none).
+	NotifyWebhook string
+	// NotifyInterval is the time between expiry-notice checks (0: one minute).
+	NotifyInterval time.Duration
 	// DisableReadCache turns off the in-memory read cache of resources and
 	// users' groups. The cache is on by default for the SQLite and memory
 	// backends, where this server is the only writer of resources; it is
@@ -93,6 +101,12 @@ type Server struct {
 	kinds  []*resourceKind
 
 	metrics *metrics
+	admin   http.Handler // the admin page (authwire.go)
+	notify  struct {
+		webhook  string
+		interval time.Duration
+	}
+	rules   *profileRules // the profile's attribute rules (limits.go)
 	handler http.Handler
 	cache   *readCache // nil: no caching
 }
@@ -146,7 +160,7 @@ func New(cfg Config) (*Server, error) {
 		now:     now,
 		maxBody: maxBody,
 		baseURL: strings.TrimRight(cfg.BaseURL, "/"),
-		auth:    &auth.Authenticator{Tokens: cfg.Store, Now: now},
+		auth:    &auth.Authenticator{Tokens: cfg.Store, Settings: cfg.Store, Now: now, AllowBasic: p.Tokens.Basic != nil},
 		touched: map[string]time.Time{},
 		metrics: newMetrics(),
 	}
@@ -167,6 +181,13 @@ func New(cfg Config) (*Server, error) {
 		k.schemas = []any{k.rt.Schema.ID}
 	}
 	s.kinds = []*resourceKind{s.users, s.groups}
+	rules, err := compileRules(p, s.users.rt, s.groups.rt)
+	if err != nil {
+		return nil, err
+	}
+	s.rules = rules
+	s.notify.webhook, s.notify.interval = cfg.NotifyWebhook, cfg.NotifyInterval
+	s.admin = s.newAdmin(cfg.AdminPassword)
 	s.handler = s.buildHandler()
 	log.Debug("server configured", "profile", p.Name, "maxBodyBytes", maxBody)
 	return s, nil

@@ -4,9 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"net"
+	"net/url"
+	"os"
 	"strings"
 
 	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
@@ -27,12 +30,9 @@ func (sf *serveFlags) register(fs *flags) {
 }
 
 func (sf *serveFlags) resolve() (*profile.Profile, error) {
-	p, err := profile.Get(sf.profile)
+	p, err := profile.Resolve(sf.profile, "", sf.lenient, profile.FaultFlags{})
 	if err != nil {
 		return nil, usagef("%v", err)
-	}
-	if sf.lenient {
-		p = p.WithLenient()
 	}
 	return p, nil
 }
@@ -44,6 +44,16 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 	public := fs.Bool("public", false, "allow a non-loopback --addr")
 	baseURL := fs.String("base-url", "", "absolute SCIM base URL used in meta.location when behind a proxy")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	profileFile := fs.String("profile-file", "", "a profile YAML of your own (extends --profile, rfc by default)")
+	var faults profile.FaultFlags
+	fs.StringVar(&faults.ErrorRate, "fault-rate", "", "answer this share of requests with a 5xx (\"0.05\" or \"5%\")")
+	fs.StringVar(&faults.RateLimit, "rate-limit", "", "token-bucket rate limit answering 429 with Retry-After (\"600/m:180\"; \"off\" removes the profile's)")
+	fs.StringVar(&faults.Latency, "latency", "", "added latency per request (\"200ms\")")
+	fs.StringVar(&faults.Timeout, "timeout", "", "answer 503 when a request takes longer than this (\"2s\")")
+	fs.StringVar(&faults.Seed, "fault-seed", "", "seed of the fault injection (same seed, same faults)")
+	adminPW := fs.String("admin-password-file", "", "file holding the /admin password (or set it with 'scimlab token admin set')")
+	hook := fs.String("notify-webhook", "", "URL that receives token expiry notices as JSON POSTs")
+	offset := fs.Duration("clock-offset", 0, "move the server's clock (e.g. 2160h) to demonstrate token expiry and notices")
 	var sf serveFlags
 	sf.register(fs)
 	if code, stop := parse(fs, args, e); stop {
@@ -52,6 +62,19 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 	if fs.NArg() > 0 {
 		return fail(e, "serve", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
 	}
+	if *hook != "" {
+		if u, err := url.Parse(*hook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fail(e, "serve", usagef("--notify-webhook %q is not an http(s) URL", *hook), ExitUsage)
+		}
+	}
+	var adminPassword string
+	if *adminPW != "" {
+		b, err := os.ReadFile(*adminPW)
+		if err != nil {
+			return fail(e, "serve", usagef("--admin-password-file: %v", err), ExitUsage)
+		}
+		adminPassword = strings.TrimRight(string(b), "\r\n")
+	}
 	if err := checkLoopback(*addr, *public); err != nil {
 		return fail(e, "serve", err, ExitUsage)
 	}
@@ -59,9 +82,9 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fail(e, "serve", usagef("--log-level %q: want debug, info, warn or error", *logLevel), ExitUsage)
 	}
-	prof, err := sf.resolve()
+	prof, err := profile.Resolve(sf.profile, *profileFile, sf.lenient, faults)
 	if err != nil {
-		return fail(e, "serve", err, ExitUsage)
+		return fail(e, "serve", usagef("%v", err), ExitUsage)
 	}
 	st, err := sqlite.Open(*data)
 	if err != nil {
@@ -73,7 +96,10 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "serve", err, ExitUsage)
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
-	cfg := server.Config{Store: st, Profile: prof, Logger: logger, BaseURL: *baseURL}
+	cfg := server.Config{Store: st, Profile: prof, Logger: logger, BaseURL: *baseURL, AdminPassword: adminPassword, NotifyWebhook: *hook}
+	if *offset != 0 {
+		cfg.Now = auth.OffsetClock{Offset: *offset}.Now
+	}
 	if err := server.Serve(ctx, *addr, cfg); err != nil {
 		return fail(e, "serve", err, ExitUsage)
 	}

@@ -21,7 +21,7 @@ func init() {
 }
 
 const tokenUsage = `Usage: scimlab token create --data FILE [--ttl 90d] [--name NAME] [--account NAME] [--email-domains a.com,b.com] [--profile NAME]
-       scimlab token list   --data FILE [--profile NAME] [--json]
+       scimlab token list   --data FILE [--profile NAME] [--json] [--clock-offset 2160h]
        scimlab token revoke --data FILE NAME|ID
        scimlab token basic set   --data FILE --username NAME --password-file FILE [--profile NAME]
        scimlab token basic clear --data FILE
@@ -114,26 +114,26 @@ func (d tokenDB) open(ctx context.Context, mustExist bool) (*auth.Manager, func(
 	if prof == "" {
 		prof = "rfc"
 	}
-	pol, err := tokenPolicy(prof)
+	pol, name, err := tokenPolicy(prof)
 	if err != nil {
 		closeFn()
 		return nil, nil, usagef("%v", err)
 	}
-	return &auth.Manager{Store: st, Policy: pol, Profile: prof}, closeFn, nil
+	return &auth.Manager{Store: st, Policy: pol, Profile: name}, closeFn, nil
 }
 
-// tokenPolicy returns the token policy of a profile: the built-in one for
-// the profiles auth knows (rfc, alation, aws, resolver, atlassian), the
-// default one for any other profile the profile package knows.
-func tokenPolicy(name string) (auth.Policy, error) {
-	p, err := auth.BuiltinPolicy(name)
+// tokenPolicy returns the token policy of a profile and its canonical name:
+// the profile's own (profiles are data, fixtures/profiles), else auth's
+// built-in policy of that name.
+func tokenPolicy(name string) (auth.Policy, string, error) {
+	p, err := profile.Get(name)
 	if err == nil {
-		return p, nil
+		return p.Tokens, p.Name, nil
 	}
-	if _, perr := profile.Get(name); perr == nil {
-		return auth.DefaultPolicy(), nil
+	if pol, berr := auth.BuiltinPolicy(name); berr == nil {
+		return pol, name, nil
 	}
-	return auth.Policy{}, err
+	return auth.Policy{}, "", err
 }
 
 func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
@@ -184,9 +184,10 @@ func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenList(ctx context.Context, e *env, args []string) ExitCode {
 	const name = "token list"
-	fs := newFlags(name, "--data FILE [--profile NAME] [--json]", e)
+	fs := newFlags(name, "--data FILE [--profile NAME] [--json] [--clock-offset 2160h]", e)
 	db := dbFlags(fs, true)
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	offset := fs.Duration("clock-offset", 0, "show states as a server started with this --clock-offset sees them")
 	if code, stop := parse(fs, args, e); stop {
 		return code
 	}
@@ -198,6 +199,8 @@ func runTokenList(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, name, err, ExitUsage)
 	}
 	defer closeFn()
+	clock := auth.OffsetClock{Offset: *offset}
+	m.Now = clock.Now
 	ts, err := m.List(ctx)
 	if err != nil {
 		return fail(e, name, err, ExitUsage)
@@ -209,7 +212,7 @@ func runTokenList(ctx context.Context, e *env, args []string) ExitCode {
 		fmt.Fprintf(e.stderr, "scimlab token: no tokens in %s\n", *db.data)
 		return ExitOK
 	}
-	now := time.Now()
+	now := clock.Now()
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tACCOUNT\tCREATED (UTC)\tEXPIRES (UTC)\tLAST USED\tSTATE\tID\tNOTICE")
 	for _, t := range ts {

@@ -76,6 +76,11 @@ func TestTokenListNeverShowsTheSecret(t *testing.T) {
 			t.Errorf("JSON lacks noticeDue:\n%s", out)
 		}
 	}
+	// With the clock a server would run with, the short token has expired.
+	_, out, _ := runCLI(t, "token", "list", "--data", db, "--clock-offset", "240h")
+	if !strings.Contains(out, "expired") || !strings.Contains(out, "! expired, not replaced") {
+		t.Errorf("--clock-offset 240h:\n%s", out)
+	}
 }
 
 func TestTokenRevokeByNameAndID(t *testing.T) {
@@ -154,7 +159,7 @@ func TestTokenProfiles(t *testing.T) {
 	if !strings.Contains(out, "account-inactive") {
 		t.Errorf("list after deactivation:\n%s", out)
 	}
-	if code, _, errs = runCLI(t, "token", "create", "--data", db, "--profile", "nope"); code != ExitUsage || !strings.Contains(errs, "no token policy for profile") {
+	if code, _, errs = runCLI(t, "token", "create", "--data", db, "--profile", "nope"); code != ExitUsage || !strings.Contains(errs, `unknown profile "nope"`) {
 		t.Errorf("unknown profile: %d %q", code, errs)
 	}
 }
