@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"sort"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -25,18 +24,7 @@ type Scenario struct {
 
 // Scenarios lists the built-in scenario names, sorted.
 func Scenarios() []string {
-	entries, err := fs.ReadDir(fixtures.IdPs, "scenarios")
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
-			out = append(out, n)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return fixtures.YAMLNames(fixtures.IdPs, "scenarios")
 }
 
 // LoadScenario returns the built-in scenario with this name, or reads one

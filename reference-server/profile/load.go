@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -32,18 +31,7 @@ const dir = "profiles"
 
 // Names lists the shipped profile names, sorted.
 func Names() []string {
-	entries, err := fs.ReadDir(fixtures.Profiles, dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
-			out = append(out, n)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return fixtures.YAMLNames(fixtures.Profiles, dir)
 }
 
 // ErrUnknown is returned (wrapped) by Get for a name no shipped profile has.

@@ -18,7 +18,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"sort"
 	"strings"
 	"time"
 
@@ -247,18 +246,7 @@ const dir = "idps"
 
 // Names lists the built-in IdP profile names, sorted.
 func Names() []string {
-	entries, err := fs.ReadDir(fixtures.IdPs, dir)
-	if err != nil {
-		return nil
-	}
-	var out []string
-	for _, e := range entries {
-		if n, ok := strings.CutSuffix(e.Name(), ".yaml"); ok {
-			out = append(out, n)
-		}
-	}
-	sort.Strings(out)
-	return out
+	return fixtures.YAMLNames(fixtures.IdPs, dir)
 }
 
 // ErrUnknown is returned (wrapped) by LoadIdP for a name no profile has.
