@@ -46,8 +46,9 @@ const (
 	MUST   Label = "MUST"   // an RFC MUST / SHALL / REQUIRED
 	SHOULD Label = "SHOULD" // an RFC SHOULD / RECOMMENDED
 	MAY    Label = "MAY"    // an RFC MAY / OPTIONAL behaviour, or a choice the RFC leaves open
-	Okta   Label = "idp:okta"
-	Entra  Label = "idp:entra"
+	Okta     Label = "idp:okta"
+	Entra    Label = "idp:entra"
+	OneLogin Label = "idp:onelogin"
 )
 
 // Markers.
@@ -91,7 +92,7 @@ const (
 
 var (
 	areas   = []Label{Discovery, Auth, Users, Groups, Filter, Paging, Sort, Projection, Patch, Search, ETag, Bulk, Me, Errors, Limits, Nested, IdP, BugPack}
-	levels  = []Label{MUST, SHOULD, MAY, Okta, Entra}
+	levels  = []Label{MUST, SHOULD, MAY, Okta, Entra, OneLogin}
 	markers = []Label{Tolerance, Probe, Destructive, Slow, ProbesPatch, ProbesBulk, ProbesSort, ProbesETag, ProbesChangePassword}
 	gates   = []Label{NeedsPatch, NeedsBulk, NeedsFilter, NeedsSort, NeedsETag, NeedsChangePassword, NeedsGroups, NeedsEnterprise, NeedsLimits}
 )
