@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -34,8 +35,10 @@ func (s *Server) spc(base string) scim.ServiceProviderConfig {
 			MaxOperations:  p.Bulk.MaxOperations,
 			MaxPayloadSize: int(p.Bulk.MaxPayloadSize),
 		},
-		Filter:         scim.FilterConfig{Supported: p.Filter, MaxResults: p.MaxResults},
-		ChangePassword: scim.Supported{Supported: false},
+		Filter: scim.FilterConfig{Supported: p.Filter, MaxResults: p.MaxResults},
+		// PATCH and PUT write the writeOnly password (RFC 7643 §4.1.1) unless
+		// the profile drops it, so changePassword says so (RFC 7643 §5).
+		ChangePassword: scim.Supported{Supported: !slices.ContainsFunc(p.Users.Unsupported, func(a string) bool { return strings.EqualFold(a, "password") })},
 		Sort:           scim.Supported{Supported: p.Sort},
 		ETag:           scim.Supported{Supported: p.ETag},
 		AuthenticationSchemes: []scim.AuthScheme{{

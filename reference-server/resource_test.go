@@ -697,7 +697,7 @@ func TestDiscovery(t *testing.T) {
 	e := newEnv(t, func(p *profile.Profile, _ *Config) { p.MaxResults, p.DefaultCount = 50, 50; p.Bulk.MaxOperations = 7 })
 	spc := e.must(200, "GET", "/ServiceProviderConfig", nil).obj()
 	if spc["filter"].(map[string]any)["maxResults"] != 50.0 || spc["bulk"].(map[string]any)["maxOperations"] != 7.0 ||
-		spc["changePassword"].(map[string]any)["supported"] != false || spc["etag"].(map[string]any)["supported"] != true {
+		spc["changePassword"].(map[string]any)["supported"] != true || spc["etag"].(map[string]any)["supported"] != true {
 		t.Errorf("SPC %v", spc)
 	}
 	schemes := spc["authenticationSchemes"].([]any)
