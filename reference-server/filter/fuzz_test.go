@@ -103,3 +103,27 @@ func FuzzParsePath(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseDialect: the Entra dialect parser never panics, its errors carry
+// an offset inside the input, and what it accepts prints as a filter the
+// strict parser reads back.
+func FuzzParseDialect(f *testing.F) {
+	f.Add(`emails[type eq "work"].value eq "a@x"`)
+	f.Add(`emails[type eq "work"].value pr`)
+	f.Add(`userName eq "x" and emails[type eq "work"].value co "@x"`)
+	f.Fuzz(func(t *testing.T, in string) {
+		e, err := ParseDialect(in)
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || pe.Offset < 0 || pe.Offset > len(in) {
+				t.Fatalf("ParseDialect(%q) error %#v", in, err)
+			}
+			return
+		}
+		if s := e.String(); len(s) <= MaxLength {
+			if _, err := Parse(s); err != nil {
+				t.Fatalf("ParseDialect(%q).String() = %q, which Parse refuses: %v", in, s, err)
+			}
+		}
+	})
+}
