@@ -18,6 +18,7 @@ import (
 	"github.com/onsi/gomega"
 
 	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/suites/framework"
 
@@ -172,7 +173,21 @@ func LocalStarter(ctx context.Context, profile string, lenient bool) (*framework
 	if err != nil {
 		return nil, err
 	}
-	return &framework.LocalServer{BaseURL: l.BaseURL, Token: l.Token, Close: l.Close}, nil
+	return &framework.LocalServer{BaseURL: l.BaseURL, Token: l.Token, Close: l.Close, Limits: ProfileLimits(l.Server.Profile())}, nil
+}
+
+// ProfileLimits returns a profile's attribute length limits in the form the
+// limits checks read (--limits): user paths as they are, group paths
+// prefixed "Group.".
+func ProfileLimits(p *profile.Profile) map[string]int {
+	out := map[string]int{}
+	for path, n := range p.Users.Limits {
+		out[path] = n
+	}
+	for path, n := range p.Groups.Limits {
+		out["Group."+path] = n
+	}
+	return out
 }
 
 // Checks lists every check of the suite (without running any) with its ID,

@@ -43,9 +43,9 @@ const (
 
 // Levels: how binding a check is (exactly one per check).
 const (
-	MUST   Label = "MUST"   // an RFC MUST / SHALL / REQUIRED
-	SHOULD Label = "SHOULD" // an RFC SHOULD / RECOMMENDED
-	MAY    Label = "MAY"    // an RFC MAY / OPTIONAL behaviour, or a choice the RFC leaves open
+	MUST     Label = "MUST"   // an RFC MUST / SHALL / REQUIRED
+	SHOULD   Label = "SHOULD" // an RFC SHOULD / RECOMMENDED
+	MAY      Label = "MAY"    // an RFC MAY / OPTIONAL behaviour, or a choice the RFC leaves open
 	Okta     Label = "idp:okta"
 	Entra    Label = "idp:entra"
 	OneLogin Label = "idp:onelogin"
