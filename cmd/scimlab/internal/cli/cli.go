@@ -162,3 +162,19 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// groupHelp answers a command group (token, report, …) called without a
+// subcommand (usage on stderr, exit 2) or with -h/--help (usage on stdout,
+// exit 0); done is false when a subcommand follows.
+func groupHelp(e *env, args []string, usage string) (code ExitCode, done bool) {
+	if len(args) == 0 {
+		fmt.Fprint(e.stderr, usage)
+		return ExitUsage, true
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(e.stdout, usage)
+		return ExitOK, true
+	}
+	return ExitOK, false
+}

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -16,13 +15,10 @@ func init() {
 }
 
 func runReport(ctx context.Context, e *env, args []string) ExitCode {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintln(e.stdout, "Usage: scimlab report render RUN.json [--format html|junit|md|json|text] [-o FILE]")
-		fmt.Fprintln(e.stdout, "       scimlab report diff OLD.json NEW.json [--format text|md]   (exit 1 when a passing check now fails)")
-		if len(args) == 0 {
-			return ExitUsage
-		}
-		return ExitOK
+	const usage = "Usage: scimlab report render RUN.json [--format html|junit|md|json|text] [-o FILE]\n" +
+		"       scimlab report diff OLD.json NEW.json [--format text|md]   (exit 1 when a passing check now fails)\n"
+	if code, done := groupHelp(e, args, usage); done {
+		return code
 	}
 	switch args[0] {
 	case "render":

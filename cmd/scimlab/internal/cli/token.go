@@ -35,14 +35,10 @@ stdout, once: TOKEN=$(scimlab token create --data scimlab.db --ttl 90d)
 `
 
 func runToken(ctx context.Context, e *env, args []string) ExitCode {
-	if len(args) == 0 {
-		fmt.Fprint(e.stderr, tokenUsage)
-		return ExitUsage
+	if code, done := groupHelp(e, args, tokenUsage); done {
+		return code
 	}
 	switch args[0] {
-	case "-h", "-help", "--help", "help":
-		fmt.Fprint(e.stdout, tokenUsage)
-		return ExitOK
 	case "create":
 		return runTokenCreate(ctx, e, args[1:])
 	case "list":
@@ -315,13 +311,8 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenBasic(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab token basic set --data FILE --username NAME --password-file FILE [--profile NAME]\n       scimlab token basic clear --data FILE\n"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) == 0 {
-			fmt.Fprint(e.stderr, usage)
-			return ExitUsage
-		}
-		fmt.Fprint(e.stdout, usage)
-		return ExitOK
+	if code, done := groupHelp(e, args, usage); done {
+		return code
 	}
 	switch args[0] {
 	case "set":
@@ -379,13 +370,8 @@ func runTokenBasic(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenAdmin(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab token admin set --data FILE --password-file FILE\n"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) == 0 {
-			fmt.Fprint(e.stderr, usage)
-			return ExitUsage
-		}
-		fmt.Fprint(e.stdout, usage)
-		return ExitOK
+	if code, done := groupHelp(e, args, usage); done {
+		return code
 	}
 	if args[0] != "set" {
 		return fail(e, "token admin", usagef("unknown subcommand %q; want set", args[0]), ExitUsage)
@@ -421,13 +407,8 @@ func runTokenAdmin(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenAccount(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab token account deactivate|activate --data FILE NAME\n"
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		if len(args) == 0 {
-			fmt.Fprint(e.stderr, usage)
-			return ExitUsage
-		}
-		fmt.Fprint(e.stdout, usage)
-		return ExitOK
+	if code, done := groupHelp(e, args, usage); done {
+		return code
 	}
 	action := args[0]
 	if action != "deactivate" && action != "activate" {
