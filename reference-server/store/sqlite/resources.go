@@ -26,19 +26,23 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 	}
 	var saved store.Resource
 	err = s.do(ctx, func(w *wtx) error {
-		if err := w.keyTaken(r.Type, r.Key, r.ID); err != nil {
-			return err
-		}
-		if ok, err := w.Exists(r.Type, r.ID); err != nil || ok {
-			if err == nil {
-				err = fmt.Errorf("%w: %s id %q already exists", store.ErrConflict, r.Type, r.ID)
-			}
-			return err
-		}
+		// The unique indexes on (id, type) and on (type, key) where key <> ''
+		// make the INSERT fail exactly when the id or the key is taken, so
+		// the checks that name the conflict run only when it failed (a failed
+		// statement changes nothing).
 		now := doc.Now()
 		res, err := s.exec("INSERT INTO resources (type, id, key, external_id, doc, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
 			r.Type, r.ID, r.Key, r.ExternalID, d, micros(now), micros(now))
 		if err != nil {
+			if kerr := w.keyTaken(r.Type, r.Key, r.ID); kerr != nil {
+				return kerr
+			}
+			if ok, xerr := w.Exists(r.Type, r.ID); xerr != nil || ok {
+				if xerr == nil {
+					xerr = fmt.Errorf("%w: %s id %q already exists", store.ErrConflict, r.Type, r.ID)
+				}
+				return xerr
+			}
 			return err
 		}
 		seq, err := res.LastInsertId()

@@ -120,6 +120,14 @@ func Encode(d map[string]any) ([]byte, error) {
 	if d == nil {
 		return []byte("{}"), nil
 	}
+	if b, ok := encodeFast(make([]byte, 0, 512), d, 0); ok {
+		return b, nil
+	}
+	return encodeJSON(d)
+}
+
+// encodeJSON is Encode through encoding/json.
+func encodeJSON(d map[string]any) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -131,6 +139,9 @@ func Encode(d map[string]any) ([]byte, error) {
 
 // Decode parses a stored document.
 func Decode(b []byte) (map[string]any, error) {
+	if d, ok := decodeFast(b); ok {
+		return d, nil
+	}
 	var d map[string]any
 	if err := json.Unmarshal(b, &d); err != nil {
 		return nil, fmt.Errorf("store: decode stored document: %w", err)
