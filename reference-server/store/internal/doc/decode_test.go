@@ -2,6 +2,7 @@ package doc
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -61,7 +62,7 @@ func BenchmarkDecode(b *testing.B) {
 }
 
 var encodeCases = []map[string]any{
-	{}, {"a": 1.0}, {"b": "x", "a": []any{1.5, -0.0, 1e21, 1e-7, 123456789.0, 1e20, 0.000001, true, false, nil}},
+	{}, {"a": 1.0}, {"b": "x", "a": []any{1.5, math.Copysign(0, -1), 1e21, 1e-7, 123456789.0, 1e20, 0.000001, true, false, nil}},
 	{"a": map[string]any{"z": map[string]any{}, "y": []any{}}}, {"a": "é"}, {"a": "x\"y"}, {"a": "<&>"}, {"a\n": 1.0},
 	{"a": 1}, {"a": []string{"x"}}, {"a": map[string]any(nil)}, {"a": []any(nil)}, {"a": 5e-324}, {"a": 1.7976931348623157e308},
 	{"userName": "bench@example.test", "name": map[string]any{"givenName": "Bench"}, "emails": []any{map[string]any{"value": "b@example.test", "primary": true}}},
