@@ -1,7 +1,9 @@
 package doc
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -116,4 +118,16 @@ func BenchmarkEncodeJSON(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// encodeJSON is Encode through encoding/json: the reference the tests
+// compare Encode with.
+func encodeJSON(d map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(d); err != nil {
+		return nil, fmt.Errorf("store: encode document: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
 }

@@ -4,10 +4,10 @@
 package doc
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"math"
 	"time"
 
@@ -120,21 +120,11 @@ func Encode(d map[string]any) ([]byte, error) {
 	if d == nil {
 		return []byte("{}"), nil
 	}
-	if b, ok := encodeFast(make([]byte, 0, 512), d, 0); ok {
-		return b, nil
-	}
-	return encodeJSON(d)
-}
-
-// encodeJSON is Encode through encoding/json.
-func encodeJSON(d map[string]any) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(d); err != nil {
+	b, err := jsondoc.Append(make([]byte, 0, 512), d)
+	if err != nil {
 		return nil, fmt.Errorf("store: encode document: %w", err)
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+	return b, nil
 }
 
 // Decode parses a stored document.

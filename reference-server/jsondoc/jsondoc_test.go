@@ -1,4 +1,4 @@
-package server
+package jsondoc
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ func stdEncode(v any) string {
 	return string(bytes.TrimRight(buf.Bytes(), "\n"))
 }
 
-func FuzzAppendJSON(f *testing.F) {
+func FuzzAppend(f *testing.F) {
 	for _, s := range []string{`{"a":[1,2.5,-3e-9,1e21,true,null,"x\u2028<&>\u0001\"\\"],"b":{"c":{}},"":[]}`, `"\xff\xfeok"`, `[0.000001,123456789012345678901234]`} {
 		f.Add(s)
 	}
@@ -24,12 +24,25 @@ func FuzzAppendJSON(f *testing.F) {
 			// Raw strings with invalid UTF-8 still have to encode like encoding/json.
 			v = map[string]any{"s": in, in: []any{in}}
 		}
-		got, err := marshal(v)
+		got, err := Marshal(v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := stdEncode(v); string(got) != want {
-			t.Fatalf("marshal(%q)\n got %s\nwant %s", in, got, want)
+			t.Fatalf("Marshal(%q)\n got %s\nwant %s", in, got, want)
 		}
 	})
+}
+
+// Nil maps and slices are null, as encoding/json writes them.
+func TestNilIsNull(t *testing.T) {
+	for _, v := range []any{map[string]any{"a": map[string]any(nil), "b": []any(nil), "c": []string(nil)}, map[string]any(nil), []any(nil)} {
+		got, err := Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := stdEncode(v); string(got) != want {
+			t.Errorf("Marshal(%#v) = %s, want %s", v, got, want)
+		}
+	}
 }
