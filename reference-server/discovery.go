@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
@@ -113,8 +114,12 @@ func (s *Server) allSchemas() []*schema.Schema {
 		}
 	}
 	for _, k := range s.kinds {
+		var unsupported []profile.Ref
+		if r := s.rules.of(s, k); r != nil {
+			unsupported = r.unsupported
+		}
 		for _, sc := range k.rt.Schemas() {
-			add(sc)
+			add(withoutUnsupported(sc, k.rt.Schema.ID, unsupported))
 		}
 	}
 	add(schema.ServiceProviderConfig())
@@ -174,4 +179,38 @@ func writeDiscoveryList(c *call, docs []any) error {
 	}
 	writeJSON(c.w, http.StatusOK, buf.Bytes())
 	return nil
+}
+
+// withoutUnsupported returns sc without the attributes the profile does not
+// store, so that /Schemas describes exactly what the server keeps (RFC 7643
+// §7); sc itself when none of them belongs to it. core is the URN of the
+// resource type's core schema (a Ref's Schema is "" for core attributes).
+func withoutUnsupported(sc *schema.Schema, core string, unsupported []profile.Ref) *schema.Schema {
+	var out *schema.Schema
+	for _, ref := range unsupported {
+		owner := ref.Schema
+		if owner == "" {
+			owner = core
+		}
+		if owner != sc.ID {
+			continue
+		}
+		if out == nil {
+			out = schema.Clone(sc)
+		}
+		drop := func(attrs []*schema.Attribute, name string) []*schema.Attribute {
+			return slices.DeleteFunc(attrs, func(a *schema.Attribute) bool { return strings.EqualFold(a.Name, name) })
+		}
+		if ref.Sub == "" {
+			out.Attributes = drop(out.Attributes, ref.Attr)
+			continue
+		}
+		if parent := out.Attr(ref.Attr); parent != nil {
+			parent.SubAttributes = drop(parent.SubAttributes, ref.Sub)
+		}
+	}
+	if out == nil {
+		return sc
+	}
+	return out
 }

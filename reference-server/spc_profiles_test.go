@@ -175,3 +175,30 @@ users: {params: {sortBy: reject}}
 		})
 	}
 }
+
+// /Schemas describes what the server keeps: an attribute the profile does
+// not store (Alation has no title, AWS no password or ims) is not listed,
+// while rfc lists it.
+func TestSchemasOmitUnsupportedAttributes(t *testing.T) {
+	attrs := func(e *env) map[string]bool {
+		got := map[string]bool{}
+		doc := e.must(200, "GET", "/Schemas/"+scim.UserSchema, nil).obj()
+		for _, a := range doc["attributes"].([]any) {
+			got[a.(map[string]any)["name"].(string)] = true
+		}
+		return got
+	}
+	rfc := attrs(newEnvOn(t, memory.New()))
+	for _, name := range []string{"title", "password", "ims"} {
+		if !rfc[name] {
+			t.Errorf("rfc /Schemas lacks %s", name)
+		}
+	}
+	if attrs(newEnvOn(t, memory.New(), withProfile(mustProfile(t, "alation"))))["title"] {
+		t.Error("alation stores no title, yet /Schemas lists it")
+	}
+	aws := attrs(newEnvOn(t, memory.New(), withProfile(mustProfile(t, "aws-identity-center"))))
+	if aws["password"] || aws["ims"] || !aws["userName"] {
+		t.Errorf("aws-identity-center /Schemas: password %v ims %v userName %v", aws["password"], aws["ims"], aws["userName"])
+	}
+}
