@@ -352,23 +352,33 @@ func (s *Server) kindOf(c *call) *resourceKind {
 	return s.users
 }
 
-// create serves POST /Users and POST /Groups (RFC 7644 §3.3).
-func (s *Server) create(c *call) error {
-	k := s.kindOf(c)
+// readDocument reads the request body of a POST or PUT as a resource of kind
+// k: decoded, validated for mode, and inside the token's scope; with the
+// response view the query asks for.
+func (s *Server) readDocument(c *call, k *resourceKind, mode schema.Mode) (map[string]any, view, error) {
+	v := parseView(c.r.URL.Query())
 	body, err := readBody(c.r, s.maxBody)
 	if err != nil {
-		return err
+		return nil, v, err
 	}
 	doc, err := decodeObject(body)
 	if err != nil {
-		return err
+		return nil, v, err
 	}
-	v := parseView(c.r.URL.Query())
-	doc, err = s.validate(k, doc, schema.Create)
-	if err != nil {
-		return err
+	if doc, err = s.validate(k, doc, mode); err != nil {
+		return nil, v, err
 	}
 	if err := s.checkScope(c, k, doc); err != nil {
+		return nil, v, err
+	}
+	return doc, v, nil
+}
+
+// create serves POST /Users and POST /Groups (RFC 7644 §3.3).
+func (s *Server) create(c *call) error {
+	k := s.kindOf(c)
+	doc, v, err := s.readDocument(c, k, schema.Create)
+	if err != nil {
 		return err
 	}
 	var members []store.Member
@@ -602,20 +612,8 @@ func (s *Server) replace(c *call) error {
 
 func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
 	ctx := c.r.Context()
-	body, err := readBody(c.r, s.maxBody)
+	doc, v, err := s.readDocument(c, k, schema.Replace)
 	if err != nil {
-		return err
-	}
-	doc, err := decodeObject(body)
-	if err != nil {
-		return err
-	}
-	v := parseView(c.r.URL.Query())
-	doc, err = s.validate(k, doc, schema.Replace)
-	if err != nil {
-		return err
-	}
-	if err := s.checkScope(c, k, doc); err != nil {
 		return err
 	}
 	rawMembers, _ := doc["members"].([]any)
