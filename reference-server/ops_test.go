@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -242,4 +243,26 @@ func FuzzHandler(f *testing.F) {
 			t.Fatalf("%s %s?%s %q: %d %s", method, path, query, body, w.Code, w.Body)
 		}
 	})
+}
+
+func TestNewIDIsTimeOrderedUUIDv7(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	prev := ""
+	for i := range 50 {
+		id := formatUUID(uuidV7(t0.Add(time.Duration(i) * 300 * time.Microsecond)))
+		if !re.MatchString(id) {
+			t.Fatalf("%q is not a version 7 UUID", id)
+		}
+		if id <= prev {
+			t.Fatalf("ids made later must sort later: %q after %q", id, prev)
+		}
+		prev = id
+	}
+	if got, want := formatUUID(uuidV7(t0))[:13], "01a202b2-c500"; got != want {
+		t.Errorf("timestamp prefix %q, want %q (Unix ms of %s)", got, want, t0)
+	}
+	if newID() == newID() {
+		t.Error("two ids in a row are equal")
+	}
 }

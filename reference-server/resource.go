@@ -9,20 +9,40 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
 )
 
-// newID returns a random (version 4) UUID.
+// newID returns a new resource id: a version 7 UUID (time-ordered).
 func newID() string {
+	return formatUUID(uuidV7(time.Now()))
+}
+
+// uuidV7 returns an RFC 9562 version 7 UUID for t: 48 bits of Unix
+// milliseconds, then (§6.2, method 3) 12 bits of sub-millisecond time, then
+// 62 random bits. Ids made close in time sort close together, so each new
+// resource lands on the same few pages of the store's id index instead of a
+// random one (fewer pages written per commit); the random bits keep ids
+// unguessable enough for an identifier that is not a secret.
+func uuidV7(t time.Time) [16]byte {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	if _, err := rand.Read(b[8:]); err != nil {
 		panic("server: crypto/rand failed: " + err.Error())
 	}
-	b[6] = b[6]&0x0f | 0x40
+	ms := uint64(t.UnixMilli())
+	sub := uint64(t.Nanosecond()%1e6) * 4096 / 1e6
+	b[0], b[1], b[2], b[3], b[4], b[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	b[6] = 0x70 | byte(sub>>8)
+	b[7] = byte(sub)
 	b[8] = b[8]&0x3f | 0x80
+	return b
+}
+
+// formatUUID writes b in the 8-4-4-4-12 hex form.
+func formatUUID(b [16]byte) string {
 	var out [36]byte
 	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'
@@ -32,7 +52,7 @@ func newID() string {
 	out[18] = '-'
 	hex.Encode(out[19:23], b[8:10])
 	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
+	hex.Encode(out[24:36], b[10:16])
 	return string(out[:])
 }
 
