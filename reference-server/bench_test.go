@@ -1,6 +1,8 @@
 package server
 
 import (
+	"io"
+	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -9,8 +11,123 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/scimlab/scimlab/reference-server/profile"
+	"github.com/scimlab/scimlab/reference-server/store/memory"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
+
+// infoLogs logs at info level, as `scimlab serve` does by default, instead
+// of the test env's debug log of every request: the handler benchmarks on
+// the memory store measure what the real server spends per request.
+func infoLogs(_ *profile.Profile, cfg *Config) {
+	cfg.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// userJSON is a ~300-byte POST /Users body, as an IdP's create sends.
+func userJSON(i string) string {
+	return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bench-` + i + `@example.test","name":{"givenName":"Bench","familyName":"User ` + i + `"},"emails":[{"value":"bench-` + i + `@example.test","type":"work","primary":true}],"active":true,"externalId":"ext-` + i + `"}`
+}
+
+// BenchmarkCreateUser measures the handler's own cost of POST /Users on the
+// in-memory store: go test -run '^$' -bench 'CreateUser$' -benchmem ./reference-server
+func BenchmarkCreateUser(b *testing.B) {
+	e := newEnvOn(b, memory.New(), infoLogs)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest("POST", BasePath+"/Users", strings.NewReader(userJSON(strconv.Itoa(i))))
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 201 {
+			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkPatchUserMem is BenchmarkPatchUser (replace active) on the
+// in-memory store, without its debug log.
+func BenchmarkPatchUserMem(b *testing.B) {
+	e := newEnvOn(b, memory.New(), infoLogs)
+	id := e.createUser("bench@example.test")["id"].(string)
+	bodies := [2]string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}`,
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		req := httptest.NewRequest("PATCH", BasePath+"/Users/"+id, strings.NewReader(bodies[i%2]))
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkPatchGroupMem measures PATCH /Groups/{id}?excludedAttributes=members
+// adding one member (then removing it), as an IdP's group push does, on the
+// in-memory store.
+func BenchmarkPatchGroupMem(b *testing.B) {
+	e := newEnvOn(b, memory.New(), infoLogs)
+	uid := e.createUser("bench@example.test")["id"].(string)
+	gid := e.createGroup("bench")["id"].(string)
+	bodies := [2]string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + uid + `"}]}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"` + uid + `\"]"}]}`,
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		req := httptest.NewRequest("PATCH", BasePath+"/Groups/"+gid+"?excludedAttributes=members", strings.NewReader(bodies[i%2]))
+		i++
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// BenchmarkGetUserMem and BenchmarkLookupMem are BenchmarkGetUser and
+// BenchmarkLookup on the in-memory store, without the debug log.
+func BenchmarkGetUserMem(b *testing.B) {
+	e := newEnvOn(b, memory.New(), infoLogs)
+	id := e.createUser("bench@example.test")["id"].(string)
+	req := httptest.NewRequest("GET", BasePath+"/Users/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
+
+func BenchmarkLookupMem(b *testing.B) {
+	e := newEnvOn(b, memory.New(), infoLogs)
+	e.createUser("bench@example.test")
+	req := httptest.NewRequest("GET", BasePath+"/Users?filter="+url.QueryEscape(`userName eq "bench@example.test"`), nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatal(w.Code)
+		}
+	}
+}
 
 // BenchmarkGetUser measures the server's own cost of GET /Users/{id}
 // (no network): go test -bench GetUser -benchmem ./reference-server
@@ -126,8 +243,7 @@ func BenchmarkCreateUserParallel(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := strconv.FormatInt(n.Add(1), 10)
-			body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bench-` + i + `@example.test","name":{"givenName":"Bench","familyName":"User ` + i + `"},"emails":[{"value":"bench-` + i + `@example.test","type":"work","primary":true}],"active":true,"externalId":"ext-` + i + `"}`
-			req := httptest.NewRequest("POST", BasePath+"/Users", strings.NewReader(body))
+			req := httptest.NewRequest("POST", BasePath+"/Users", strings.NewReader(userJSON(i)))
 			req.Header.Set("Authorization", "Bearer "+e.token)
 			w := httptest.NewRecorder()
 			e.h.ServeHTTP(w, req)
