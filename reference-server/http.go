@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/auth"
+	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
 )
@@ -366,8 +367,8 @@ func decodeObject(b []byte) (map[string]any, error) {
 	if len(b) == 0 {
 		return nil, scim.New(http.StatusBadRequest, scim.InvalidSyntax, "the request body is empty; expected a JSON object")
 	}
-	var doc map[string]any
-	if err := json.Unmarshal(b, &doc); err != nil {
+	doc, err := jsondoc.DecodeObject(b)
+	if err != nil {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not a valid JSON object: %s", jsonErrText(err))
 	}
 	if doc == nil {
