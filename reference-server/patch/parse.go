@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
 
@@ -29,6 +30,117 @@ func Parse(body []byte) (scim.PatchOp, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return scim.PatchOp{}, scim.New(400, scim.InvalidSyntax, "the request body is empty; a PATCH body is a PatchOp message (RFC 7644 §3.5.2)")
 	}
+	if m, err := jsondoc.DecodeObject(body); err == nil && m != nil {
+		if out, err := parseDecoded(m); err != errAmbiguous {
+			return out, err
+		}
+	}
+	return parseRaw(body)
+}
+
+// errAmbiguous is parseDecoded's answer when two member names of the
+// message or of an operation match the same field ("op" and "Op"):
+// encoding/json then takes the later one, an order the decoded map does not
+// keep, so parseRaw decides.
+var errAmbiguous = errors.New("patch: two members match one field")
+
+// parseDecoded is Parse for a body that decodes to a JSON object: it reads
+// the decoded document once instead of decoding each member again, and
+// returns what parseRaw returns, or errAmbiguous.
+func parseDecoded(m map[string]any) (out scim.PatchOp, err error) {
+	var fields [2]any
+	if !lookupFields(m, []string{"schemas", "Operations"}, fields[:]) {
+		return scim.PatchOp{}, errAmbiguous
+	}
+	schemas, ops := fields[0], fields[1]
+	if schemas == nil {
+		return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "\"schemas\" is missing; it must contain %q (RFC 7644 §3.5.2)", scim.PatchOpSchema)
+	}
+	list, isList := schemas.([]any)
+	if !isList {
+		return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "\"schemas\" must be an array of strings containing %q", scim.PatchOpSchema)
+	}
+	out.Schemas = make([]string, len(list))
+	for i, v := range list {
+		switch v := v.(type) {
+		case string:
+			out.Schemas[i] = v
+		case nil: // encoding/json leaves a string alone for null
+		default:
+			return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "\"schemas\" must be an array of strings containing %q", scim.PatchOpSchema)
+		}
+	}
+	if !containsFold(out.Schemas, scim.PatchOpSchema) {
+		return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "\"schemas\" %q does not contain %q (RFC 7644 §3.5.2)", out.Schemas, scim.PatchOpSchema)
+	}
+	if ops == nil {
+		return scim.PatchOp{}, scim.New(400, scim.InvalidSyntax, "\"Operations\" is missing; a PATCH body carries one or more operations (RFC 7644 §3.5.2)")
+	}
+	raws, isList := ops.([]any)
+	if !isList {
+		return scim.PatchOp{}, scim.New(400, scim.InvalidSyntax, "\"Operations\" must be an array of operation objects")
+	}
+	if len(raws) == 0 {
+		return scim.PatchOp{}, scim.New(400, scim.InvalidValue, "\"Operations\" is empty; RFC 7644 §3.5.2 requires one or more operations")
+	}
+	out.Operations = make([]scim.PatchOperation, 0, len(raws))
+	for i, raw := range raws {
+		var o [3]any
+		switch raw := raw.(type) {
+		case nil: // decodes as an operation with no members
+		case map[string]any:
+			if !lookupFields(raw, []string{"op", "path", "value"}, o[:]) {
+				return scim.PatchOp{}, errAmbiguous
+			}
+		default:
+			return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "Operations[%d] is not an operation object", i)
+		}
+		var op scim.PatchOperation
+		var isString bool
+		if op.Op, isString = o[0].(string); !isString {
+			return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "Operations[%d].op must be \"add\", \"remove\" or \"replace\"", i)
+		}
+		k, known := kindOf(op.Op)
+		if !known {
+			return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "Operations[%d].op %q is not \"add\", \"remove\" or \"replace\" (RFC 7644 §3.5.2)", i, op.Op)
+		}
+		if o[1] != nil {
+			if op.Path, isString = o[1].(string); !isString {
+				return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "Operations[%d].path must be a string", i)
+			}
+		}
+		op.Value = o[2]
+		if k != opRemove && op.Value == nil {
+			return scim.PatchOp{}, scim.Errorf(400, scim.InvalidValue, "Operations[%d] (%s) has no \"value\"; RFC 7644 §3.5.2.%d requires one", i, op.Op, section(k))
+		}
+		out.Operations = append(out.Operations, op)
+	}
+	return out, nil
+}
+
+// lookupFields sets vals[i] to the value of the member of obj whose name
+// matches names[i] as encoding/json matches a struct field's name (exactly
+// or under Unicode case folding); absent and null both leave nil. It
+// reports false when two members match one name.
+func lookupFields(obj map[string]any, names []string, vals []any) bool {
+	var seen [3]bool
+	for key, v := range obj {
+		for i, name := range names {
+			if strings.EqualFold(key, name) {
+				if seen[i] {
+					return false
+				}
+				seen[i], vals[i] = true, v
+			}
+		}
+	}
+	return true
+}
+
+// parseRaw is Parse through encoding/json's struct decoding, one member at
+// a time: the definition of what Parse accepts, run for the bodies
+// parseDecoded leaves to it (malformed JSON among them).
+func parseRaw(body []byte) (scim.PatchOp, error) {
 	var msg struct {
 		Schemas    json.RawMessage `json:"schemas"`
 		Operations json.RawMessage `json:"Operations"`
