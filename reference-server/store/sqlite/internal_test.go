@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -103,40 +104,25 @@ func TestIndexedQueries(t *testing.T) {
 	}
 }
 
-// TestBatch queues requests behind a blocked writer so that they run as one
-// batch, and checks that each gets its own outcome: a failing request rolls
-// back to its savepoint only, a cancelled one is skipped, a panic reaches
-// its caller, and the others commit.
+// TestBatch holds a commit in its sync so that the next requests run into
+// one open transaction, and checks that each gets its own outcome: a failing
+// request rolls back to its savepoint only, a panic reaches its caller, the
+// others commit together, and a caller whose context ended before its
+// request ran writes nothing.
 func TestBatch(t *testing.T) {
 	s := openT(t, filepath.Join(t.TempDir(), "b.db"))
 	ctx := context.Background()
 	release := make(chan struct{})
-	started := make(chan struct{})
-	go func() {
-		_ = s.Write(ctx, func(store.Tx) error { close(started); <-release; return nil })
-	}()
-	<-started
-
-	boom := errors.New("boom")
-	cctx, cancel := context.WithCancel(ctx)
-	type result struct {
-		name string
-		err  error
-		pnc  any
-	}
-	results := make(chan result, 5)
-	queue := 0
-	submit := func(name string, ctx context.Context, fn func(w *wtx) error) {
-		queue++
-		go func() {
-			defer func() {
-				if p := recover(); p != nil {
-					results <- result{name: name, pnc: p}
-				}
-			}()
-			results <- result{name: name, err: s.do(ctx, fn)}
-		}()
-		for len(s.reqs) < queue {
+	var hold sync.Once
+	s.beforeSync = func() { hold.Do(func() { <-release }) }
+	waitFor := func(what string, cond func() bool) {
+		for {
+			s.mu.Lock()
+			ok := cond()
+			s.mu.Unlock()
+			if ok {
+				return
+			}
 			time.Sleep(time.Millisecond)
 		}
 	}
@@ -146,28 +132,58 @@ func TestBatch(t *testing.T) {
 			return err
 		}
 	}
-	submit("a", ctx, insert("a"))
-	submit("fails", ctx, func(w *wtx) error {
+	first := make(chan error, 1)
+	go func() { first <- s.do(ctx, insert("first")) }()
+	waitFor("the first commit to be syncing", func() bool { return s.inflight })
+	commits := s.Stats().Commits
+
+	boom := errors.New("boom")
+	type result struct {
+		name string
+		err  error
+		pnc  any
+	}
+	results := make(chan result, 4)
+	queued := 0
+	submit := func(name string, fn func(w *wtx) error) {
+		queued++
+		go func() {
+			defer func() {
+				if p := recover(); p != nil {
+					results <- result{name: name, pnc: p}
+				}
+			}()
+			results <- result{name: name, err: s.do(ctx, fn)}
+		}()
+		waitFor(name+" to run", func() bool { return s.cur != nil && len(s.cur.reqs) == queued })
+	}
+	submit("a", insert("a"))
+	submit("fails", func(w *wtx) error {
 		if err := insert("f")(w); err != nil {
 			return err
 		}
 		return boom
 	})
-	submit("cancelled", cctx, insert("c"))
-	submit("panics", ctx, func(w *wtx) error {
+	submit("panics", func(w *wtx) error {
 		_ = insert("p")(w)
 		panic("kaboom")
 	})
-	submit("b", ctx, insert("b"))
+	submit("b", insert("b"))
+	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	// The cancelled caller returns at once.
-	if r := <-results; r.name != "cancelled" || !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("first result %+v, want the cancelled request", r)
+	if err := s.do(cctx, insert("c")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a request whose context had ended: %v, want context.Canceled", err)
 	}
-	if n := len(s.reqs); n != 5 {
-		t.Fatalf("%d requests queued, want 5", n)
+	select {
+	case r := <-results:
+		t.Fatalf("%s answered before the commit before it was durable: %+v", r.name, r)
+	default:
 	}
+
 	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
 	got := map[string]result{}
 	for range 4 {
 		r := <-results
@@ -182,12 +198,15 @@ func TestBatch(t *testing.T) {
 	if got["panics"].pnc != "kaboom" {
 		t.Fatalf("panics: %+v", got["panics"])
 	}
+	if n := s.Stats().Commits - commits; n != 1 {
+		t.Errorf("the four requests took %d commits, want 1", n)
+	}
 	m, err := s.SettingsWithPrefix(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(m) != 2 || m["a"] == "" || m["b"] == "" {
-		t.Fatalf("committed settings %v, want a and b only", m)
+	if len(m) != 3 || m["first"] == "" || m["a"] == "" || m["b"] == "" {
+		t.Fatalf("committed settings %v, want first, a and b only", m)
 	}
 }
 
@@ -369,5 +388,162 @@ func TestConcurrentFirstListsDoNotDeadlock(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// holdFirstSync makes the store's next sync wait until the returned
+// function is called, and starts a write that becomes that sync's leader, so
+// that the requests submitted next share one open transaction.
+func holdFirstSync(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	gate := make(chan struct{})
+	var hold sync.Once
+	s.beforeSync = func() { hold.Do(func() { <-gate }) }
+	done := make(chan error, 1)
+	go func() {
+		done <- s.do(t.Context(), func(w *wtx) error {
+			_, err := w.exec("INSERT INTO settings (key, value) VALUES ('leader', 'x')")
+			return err
+		})
+	}()
+	for !s.locked(func() bool { return s.inflight }) {
+		time.Sleep(time.Millisecond)
+	}
+	return func() {
+		close(gate)
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// locked runs f with the write lock held.
+func (s *Store) locked(f func() bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f()
+}
+
+// TestSingleWriteNeedsNoSavepoint: a create whose INSERT fails on the unique
+// key runs without a savepoint and leaves its batch-mates intact.
+func TestSingleWriteNeedsNoSavepoint(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "s.db"))
+	release := holdFirstSync(t, s)
+	errs := make(chan error, 3)
+	for i, key := range []string{"alice", "alice", "bob"} {
+		go func() {
+			errs <- s.Create(t.Context(), &store.Resource{Type: "User", ID: fmt.Sprint("u", i), Key: key, Doc: map[string]any{}}, nil)
+		}()
+		for !s.locked(func() bool { return s.cur != nil && len(s.cur.reqs) == i+1 }) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	release()
+	var conflicts int
+	for range 3 {
+		if err := <-errs; errors.Is(err, store.ErrConflict) {
+			conflicts++
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if conflicts != 1 {
+		t.Fatalf("%d conflicts, want 1", conflicts)
+	}
+	for _, id := range []string{"u0", "u2"} {
+		if _, err := s.Get(t.Context(), "User", id, false); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}
+
+// TestFailureAfterLastWriteAbortsBatch: a request that fails after a write
+// it declared its last cannot be undone alone, so its whole batch fails and
+// nothing of it is committed.
+func TestFailureAfterLastWriteAbortsBatch(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "a.db"))
+	release := holdFirstSync(t, s)
+	errs := make(chan error, 2)
+	go func() {
+		errs <- s.do(t.Context(), func(w *wtx) error {
+			_, err := w.exec("INSERT INTO settings (key, value) VALUES ('mate', 'x')")
+			return err
+		})
+	}()
+	for !s.locked(func() bool { return s.cur != nil && len(s.cur.reqs) == 1 }) {
+		time.Sleep(time.Millisecond)
+	}
+	go func() {
+		errs <- s.do(t.Context(), func(w *wtx) error {
+			if _, err := w.write(true, "INSERT INTO settings (key, value) VALUES ('bad', 'x')"); err != nil {
+				return err
+			}
+			return errors.New("fails after its last write")
+		})
+	}()
+	for range 2 {
+		if err := <-errs; err == nil {
+			t.Error("a request of the aborted batch succeeded")
+		}
+	}
+	release()
+	m, err := s.SettingsWithPrefix(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 1 || m["leader"] == "" {
+		t.Fatalf("settings %v, want only the leader's", m)
+	}
+}
+
+// TestCommitsAreSynced: every commit of a file store is followed by a sync
+// of the WAL before its callers are answered; ":memory:" never syncs.
+func TestCommitsAreSynced(t *testing.T) {
+	for _, dsn := range []string{filepath.Join(t.TempDir(), "c.db"), ":memory:"} {
+		s := openT(t, dsn)
+		before := s.Stats()
+		for i := range 20 {
+			if err := s.PutSetting(t.Context(), fmt.Sprint("k", i), "v"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st := s.Stats()
+		commits, syncs := st.Commits-before.Commits, st.Syncs-before.Syncs
+		want := commits
+		if dsn == ":memory:" {
+			want = 0
+		}
+		if commits != 20 || syncs != want {
+			t.Errorf("%s: %d commits, %d syncs; want 20 and %d", dsn, commits, syncs, want)
+		}
+	}
+}
+
+// TestCheckpointsOffTheWriter: the write connection never checkpoints; the
+// checkpointer does, every ckptEvery commits, and the WAL is folded into the
+// database in the end.
+func TestCheckpointsOffTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k.db")
+	s := openT(t, path)
+	var auto int
+	s.mu.Lock()
+	err := s.wc.QueryRowContext(t.Context(), "PRAGMA wal_autocheckpoint").Scan(&auto)
+	s.mu.Unlock()
+	if err != nil || auto != 0 {
+		t.Fatalf("wal_autocheckpoint %d, %v; want 0", auto, err)
+	}
+	for i := range ckptEvery {
+		if err := s.PutSetting(t.Context(), fmt.Sprint("k", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for s.Stats().Checkpoints == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path + "-wal"); err == nil && fi.Size() > 0 {
+		t.Errorf("the WAL holds %d bytes after Close", fi.Size())
 	}
 }

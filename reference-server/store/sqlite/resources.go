@@ -31,7 +31,7 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 		// the checks that name the conflict run only when it failed (a failed
 		// statement changes nothing).
 		now := doc.Now()
-		res, err := s.exec("INSERT INTO resources (type, id, key, external_id, doc, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+		res, err := w.write(len(ms) == 0, "INSERT INTO resources (type, id, key, external_id, doc, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
 			r.Type, r.ID, r.Key, r.ExternalID, d, micros(now), micros(now))
 		if err != nil {
 			if kerr := w.keyTaken(r.Type, r.Key, r.ID); kerr != nil {
@@ -137,7 +137,8 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 			}
 		}
 		now := doc.Now()
-		if _, err := w.exec("UPDATE resources SET key = ?, external_id = ?, doc = ?, modified = ?, version = ? WHERE seq = ?",
+		// The last write, unless fn changed members (which wrote already).
+		if _, err := w.write(true, "UPDATE resources SET key = ?, external_id = ?, doc = ?, modified = ?, version = ? WHERE seq = ?",
 			r.Key, r.ExternalID, d, micros(now), orig.Version+1, orig.Seq); err != nil {
 			return err
 		}

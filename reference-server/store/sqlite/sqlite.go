@@ -1,13 +1,12 @@
 // Package sqlite is the embedded store.Store: SQLite through the pure-Go
 // driver modernc.org/sqlite.
 //
-// Writes go through one writer goroutine that owns the only write
-// connection. It takes whatever requests are queued (up to maxBatch), runs
-// them in one transaction with a SAVEPOINT each (a request that fails rolls
-// back to its savepoint and gets its own error), commits once (one fsync for
-// the batch: group commit) and then answers every caller. A returned write is
-// therefore durable (WAL, synchronous=FULL), and read-modify-write happens
-// inside the writer, so concurrent updates of one resource never lose data.
+// Writes run on their callers' goroutines, one at a time, in one open
+// transaction with a savepoint each where needed; a leader commits the batch,
+// syncs the write-ahead log (one fdatasync for the batch: group commit) and
+// answers it, while the next batch already runs (writer.go, walsync.go). A
+// returned write is therefore durable, and read-modify-write happens under
+// the write lock, so concurrent updates of one resource never lose data.
 // Reads use a pool of query-only connections, which WAL lets run alongside
 // the writer.
 //
@@ -34,8 +33,6 @@ import (
 )
 
 const (
-	// maxBatch caps the requests the writer commits together.
-	maxBatch = 128
 	// touchEvery is how often coalesced TouchToken calls are written.
 	touchEvery = time.Second
 	// busyTimeoutMS is how long a connection waits for a lock held by
@@ -50,18 +47,29 @@ type Store struct {
 
 	wdb    *sql.DB
 	wc     *sql.Conn
-	wstmts map[string]*sql.Stmt // used by the writer goroutine only
+	wstmts map[string]*sql.Stmt // statements on wc; guarded by mu
 
 	rdb    *sql.DB
 	rstmts sync.Map // query → *sql.Stmt on rdb
 
-	closeMu sync.RWMutex // guards closed against sends on reqs
+	closeMu sync.RWMutex // held for reading by every write until it is answered
 	closed  atomic.Bool
-	reqs    chan *request
-	flush   chan chan struct{} // asks the writer to write token touches now
-	done    chan struct{}      // closed when the writer has stopped
+	shut    chan struct{} // closed when Close has finished
 
-	requests, commits, touchFlushes atomic.Int64
+	mu       sync.Mutex // the write connection, wstmts, cur and inflight
+	cur      *batch     // the open write transaction; nil when there is none
+	inflight bool       // a committed batch is being synced
+	wal      *walSync   // nil: commits need no sync of their own (":memory:", or FULL)
+
+	beforeSync func() // tests: called before each sync of the WAL
+
+	ckpt    chan struct{} // asks the checkpointer to run (checkpoint.go)
+	ckptDB  *sql.DB       // the checkpointer's own connection; nil: SQLite checkpoints on commit
+	ckptEnd chan struct{} // closed when the checkpointer has stopped
+
+	touchStop, touchEnd chan struct{} // stop the token-touch writer; closed when it has stopped
+
+	requests, commits, syncs, checkpoints, touchFlushes atomic.Int64
 
 	touchMu sync.Mutex
 	touches map[string]time.Time // token id → last use not yet written
@@ -83,7 +91,7 @@ func Open(dsn string) (*Store, error) {
 	// starve it (seen as a stalled okta-aiw sync). Durability is not wanted
 	// for it, so it commits without fsync.
 	tempDir := ""
-	syncMode := "FULL"
+	syncMode := "NORMAL" // made durable by walSync after each commit
 	if dsn == ":memory:" {
 		dir, err := os.MkdirTemp("", "scimlab-mem-")
 		if err != nil {
@@ -98,13 +106,15 @@ func Open(dsn string) (*Store, error) {
 		wdsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + syncMode + ")&_pragma=journal_size_limit(67108864)"
 	}
 	s := &Store{
-		tempDir: tempDir,
-		name:    dsn,
-		wstmts:  map[string]*sql.Stmt{},
-		reqs:    make(chan *request, maxBatch),
-		flush:   make(chan chan struct{}),
-		done:    make(chan struct{}),
-		touches: map[string]time.Time{},
+		tempDir:   tempDir,
+		name:      dsn,
+		wstmts:    map[string]*sql.Stmt{},
+		shut:      make(chan struct{}),
+		ckpt:      make(chan struct{}, 1),
+		ckptEnd:   make(chan struct{}),
+		touchStop: make(chan struct{}),
+		touchEnd:  make(chan struct{}),
+		touches:   map[string]time.Time{},
 	}
 	ctx := context.Background()
 	fail := func(err error) (*Store, error) {
@@ -116,6 +126,10 @@ func Open(dsn string) (*Store, error) {
 		}
 		if s.rdb != nil {
 			_ = s.rdb.Close()
+		}
+		_ = s.wal.close()
+		if s.ckptDB != nil {
+			_ = s.ckptDB.Close()
 		}
 		if tempDir != "" {
 			_ = os.RemoveAll(tempDir)
@@ -145,6 +159,15 @@ func Open(dsn string) (*Store, error) {
 	if err := migrate(ctx, s.wc); err != nil {
 		return fail(err)
 	}
+	if !mem && syncMode == "NORMAL" {
+		if s.wal, err = openWALSync(ctx, s.wc); err != nil {
+			// Without a handle on the WAL, let SQLite sync every commit.
+			s.wal = nil
+			if _, err := s.wc.ExecContext(ctx, "PRAGMA synchronous=FULL"); err != nil {
+				return fail(err)
+			}
+		}
+	}
 
 	if s.rdb, err = sql.Open("sqlite", base+"_pragma=busy_timeout("+fmt.Sprint(busyTimeoutMS)+")&_pragma=query_only(1)"); err != nil {
 		return fail(err)
@@ -157,7 +180,14 @@ func Open(dsn string) (*Store, error) {
 	if err := s.rdb.PingContext(ctx); err != nil {
 		return fail(err)
 	}
-	go s.run()
+	if !mem {
+		if err := s.startCheckpointer(ctx, wdsn); err != nil {
+			return fail(err)
+		}
+	} else {
+		close(s.ckptEnd)
+	}
+	go s.touchLoop()
 	return s, nil
 }
 
@@ -239,20 +269,25 @@ func (s *Store) readErr(err error) error {
 	return err
 }
 
-// Close implements store.Store: it stops taking requests, lets the writer
-// finish what is queued, writes pending token touches and closes the
-// database.
+// Close implements store.Store: it stops taking writes, waits for those in
+// flight, writes pending token touches and closes the database.
 func (s *Store) Close() error {
-	s.closeMu.Lock()
+	s.closeMu.Lock() // every write in flight has been answered
 	if s.closed.Load() {
 		s.closeMu.Unlock()
-		<-s.done
+		<-s.shut
 		return nil
 	}
 	s.closed.Store(true)
-	close(s.reqs)
 	s.closeMu.Unlock()
-	<-s.done
+	defer close(s.shut)
+	close(s.touchStop)
+	<-s.touchEnd
+	s.flushTouchesAtClose()
+	if s.ckptDB != nil {
+		close(s.ckpt)
+		<-s.ckptEnd
+	}
 
 	var errs []error
 	s.rstmts.Range(func(_, v any) bool {
@@ -266,7 +301,10 @@ func (s *Store) Close() error {
 	ctx := context.Background()
 	// Fold the WAL back into the database so that the file stands alone.
 	_, _ = s.wc.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
-	errs = append(errs, s.wc.Close(), s.wdb.Close())
+	errs = append(errs, s.wc.Close(), s.wdb.Close(), s.wal.close())
+	if s.ckptDB != nil {
+		errs = append(errs, s.ckptDB.Close())
+	}
 	if s.tempDir != "" {
 		errs = append(errs, os.RemoveAll(s.tempDir))
 	}

@@ -8,10 +8,15 @@ import (
 	"github.com/scimlab/scimlab/reference-server/store/internal/doc"
 )
 
-// wtx is the store.Tx of one write request; it runs on the writer goroutine.
+// wtx is the store.Tx of one write request; it runs with the write lock held.
 type wtx struct {
 	s       *Store
 	changed map[string]struct{} // groups whose members changed
+
+	// The request's savepoint is opened lazily (see write).
+	guarded   bool // the savepoint "req" is open
+	wrote     bool // a write statement succeeded
+	unguarded bool // one succeeded before any savepoint: it cannot be undone alone
 }
 
 var _ store.Tx = (*wtx)(nil)
@@ -68,12 +73,35 @@ func (w *wtx) query(q string, args ...any) (*sql.Rows, error) {
 	return st.Query(args...)
 }
 
+// exec runs a write statement that may be followed by others.
 func (w *wtx) exec(q string, args ...any) (int64, error) {
-	res, err := w.s.exec(q, args...)
+	res, err := w.write(false, q, args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
+}
+
+// write runs a statement that changes data. A request's changes must be
+// undoable on their own when it fails (the rest of its batch commits), which
+// a savepoint gives; but a savepoint costs two statements on the writer, and
+// most requests write once: a failed single statement changes nothing
+// (SQLite undoes it), so a request whose only write is its last (final)
+// needs none. The savepoint is therefore opened just before the first write
+// that is not known to be the last.
+func (w *wtx) write(final bool, q string, args ...any) (sql.Result, error) {
+	if !w.guarded && !(final && !w.wrote) {
+		if _, err := w.s.exec("SAVEPOINT req"); err != nil {
+			return nil, err
+		}
+		w.guarded = true
+	}
+	res, err := w.s.exec(q, args...)
+	if err == nil {
+		w.wrote = true
+		w.unguarded = w.unguarded || !w.guarded
+	}
+	return res, err
 }
 
 // exists runs a query that yields at most one row and reports whether it did.
