@@ -108,6 +108,18 @@ func (v *validator) extPrefix(s *Schema) string {
 	return p
 }
 
+// schemaSet is a set of a resource type's extensions. There are a handful
+// at most, so a slice (left nil when there are none) beats a map.
+type schemaSet []*Schema
+
+func (s schemaSet) has(x *Schema) bool { return slices.Contains(s, x) }
+
+func (s *schemaSet) add(x *Schema) {
+	if !s.has(x) {
+		*s = append(*s, x)
+	}
+}
+
 // slot gathers what a body says about one top-level attribute, from however
 // many keys: a whole value and/or sub-attribute values from dotted keys.
 type slot struct {
@@ -124,24 +136,32 @@ type subValue struct {
 }
 
 func (v *validator) document(doc map[string]any) (map[string]any, error) {
+	// Each attribute in an extension's object takes a slot too.
+	n := len(doc)
+	for _, e := range v.rt.Extensions {
+		if obj, ok := doc[e.Schema.ID].(map[string]any); ok {
+			n += len(obj)
+		}
+	}
 	var (
 		schemas     any
 		schemasKey  string
-		slots       = make([]slot, 0, len(doc))
-		byAttr      = make(map[*Attribute]int, len(doc)) // index in slots
-		extsPresent = make(map[*Schema]bool)
+		slots       = make([]slot, 0, n)
+		extsPresent schemaSet
 	)
 	add := func(r ref, key string, val any) error {
 		if r.attr.Mutability == ReadOnly || (r.sub != nil && r.sub.Mutability == ReadOnly) {
 			return nil // RFC 7644 §3.3: SHALL be ignored
 		}
 		if r.ext {
-			extsPresent[r.schema] = true
+			extsPresent.add(r.schema)
 		}
-		i, ok := byAttr[r.attr]
-		if !ok {
-			i = len(slots)
-			byAttr[r.attr] = i
+		// A slot per schema attribute at most, so a scan is short.
+		i := 0
+		for i < len(slots) && slots[i].r.attr != r.attr {
+			i++
+		}
+		if i == len(slots) {
 			slots = append(slots, slot{r: ref{schema: r.schema, ext: r.ext, attr: r.attr}})
 		}
 		s := &slots[i]
@@ -181,7 +201,7 @@ func (v *validator) document(doc map[string]any) (map[string]any, error) {
 				return nil, scim.Errorf(400, scim.InvalidValue,
 					"%q must be a JSON object of the extension's attributes, got %s", r.schema.ID, kind(val))
 			}
-			extsPresent[r.schema] = true
+			extsPresent.add(r.schema)
 			var ebuf [16]string
 			for _, k := range keysFor(ebuf[:0], obj, r.schema.Attributes) {
 				if obj[k] == nil {
@@ -254,7 +274,7 @@ func (v *validator) document(doc map[string]any) (map[string]any, error) {
 	}
 	list := []any{v.rt.Schema.ID}
 	for _, e := range v.rt.Extensions {
-		used := declared[e.Schema] || extsPresent[e.Schema]
+		used := declared.has(e.Schema) || extsPresent.has(e.Schema)
 		if e.Required && !used {
 			return nil, scim.Errorf(400, scim.InvalidValue,
 				"schema extension %s is required for resource type %s (RFC 7643 §6)", e.Schema.ID, v.rt.Name)
@@ -274,7 +294,7 @@ func (v *validator) document(doc map[string]any) (map[string]any, error) {
 
 // schemas checks the schemas attribute (RFC 7643 §3) and returns the
 // extensions it declares.
-func (v *validator) schemas(val any) (map[*Schema]bool, error) {
+func (v *validator) schemas(val any) (schemaSet, error) {
 	core := v.rt.Schema.ID
 	if val == nil {
 		return nil, scim.Errorf(400, scim.InvalidValue, "attribute 'schemas' is required and must list %s (RFC 7643 §3)", core)
@@ -283,7 +303,7 @@ func (v *validator) schemas(val any) (map[*Schema]bool, error) {
 	if !ok {
 		return nil, scim.Errorf(400, scim.InvalidValue, "attribute 'schemas' must be an array of schema URIs, got %s", kind(val))
 	}
-	declared := make(map[*Schema]bool)
+	var declared schemaSet
 	coreSeen := false
 	for _, e := range arr {
 		u, ok := e.(string)
@@ -295,7 +315,7 @@ func (v *validator) schemas(val any) (map[*Schema]bool, error) {
 			continue
 		}
 		if ext := v.rt.Extension(u); ext != nil {
-			declared[ext] = true
+			declared.add(ext)
 			continue
 		}
 		return nil, scim.Errorf(400, scim.InvalidValue,
