@@ -27,20 +27,43 @@ type readCache struct {
 	mu      sync.Mutex
 	gen     uint64
 	ggen    uint64                      // bumped by every Group write: users' bodies show their groups
-	entries map[string]*cacheEntry      // type "/" id
-	keys    map[string]string           // type "/" key → id (checked against the entry on use)
+	entries map[typeAnd]*cacheEntry     // type and id
+	keys    map[typeAnd]string          // type and key → id (checked against the entry on use)
 	groups  map[string][]store.GroupRef // user id → groups
 	max     int                         // entries kept at most
 	bytes   int                         // rendered bytes held
 	maxB    int                         // rendered bytes kept at most
 }
 
+// typeAnd names a resource by its type and its id or Key.
+type typeAnd struct{ typ, name string }
+
+// maxViews is how many renderings of one resource the cache keeps.
+const maxViews = 8
+
 type cacheEntry struct {
 	id      string
 	key     string
 	version int64
-	ggen    uint64            // c.ggen when a User's bodies were rendered
-	bodies  map[string][]byte // view key + "\x00" + base → rendered resource
+	ggen    uint64         // c.ggen when a User's bodies were rendered
+	bodies  []renderedView // at most maxViews, each view once
+}
+
+// renderedView is one rendering of a resource: view is the view key +
+// "\x00" + base.
+type renderedView struct {
+	view string
+	body []byte
+}
+
+// body returns the rendering for view.
+func (e *cacheEntry) body(view string) ([]byte, bool) {
+	for _, b := range e.bodies {
+		if b.view == view {
+			return b.body, true
+		}
+	}
+	return nil, false
 }
 
 // valid reports whether e's bodies are current (c.mu held).
@@ -49,14 +72,14 @@ func (c *readCache) valid(typ string, e *cacheEntry) bool {
 }
 
 func newReadCache(max, maxBytes int) *readCache {
-	return &readCache{entries: map[string]*cacheEntry{}, keys: map[string]string{}, groups: map[string][]store.GroupRef{}, max: max, maxB: maxBytes}
+	return &readCache{entries: map[typeAnd]*cacheEntry{}, keys: map[typeAnd]string{}, groups: map[string][]store.GroupRef{}, max: max, maxB: maxBytes}
 }
 
 // dropEntry forgets an entry and the bytes it held (c.mu held).
-func (c *readCache) dropEntry(k string) {
+func (c *readCache) dropEntry(k typeAnd) {
 	if e, ok := c.entries[k]; ok {
 		for _, b := range e.bodies {
-			c.bytes -= len(b)
+			c.bytes -= len(b.body)
 		}
 		delete(c.entries, k)
 	}
@@ -78,11 +101,11 @@ func (c *readCache) body(typ, id, view string) ([]byte, int64, bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.entries[typ+"/"+id]
+	e, ok := c.entries[typeAnd{typ, id}]
 	if !ok || !c.valid(typ, e) {
 		return nil, 0, false
 	}
-	b, ok := e.bodies[view]
+	b, ok := e.body(view)
 	return b, e.version, ok
 }
 
@@ -93,15 +116,15 @@ func (c *readCache) bodyByKey(typ, key, view string) (id string, body []byte, ve
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id, ok = c.keys[typ+"/"+key]
+	id, ok = c.keys[typeAnd{typ, key}]
 	if !ok {
 		return "", nil, 0, false
 	}
-	e, ok := c.entries[typ+"/"+id]
+	e, ok := c.entries[typeAnd{typ, id}]
 	if !ok || e.key != key || !c.valid(typ, e) {
 		return "", nil, 0, false
 	}
-	body, ok = e.bodies[view]
+	body, ok = e.body(view)
 	return id, body, e.version, ok
 }
 
@@ -115,7 +138,7 @@ func (c *readCache) putBody(gen uint64, r *store.Resource, view string, body []b
 	if c.gen != gen {
 		return
 	}
-	k := r.Type + "/" + r.ID
+	k := typeAnd{r.Type, r.ID}
 	e := c.entries[k]
 	if c.bytes+len(body) > c.maxB || (e == nil && len(c.entries) >= c.max) {
 		clear(c.entries)
@@ -125,18 +148,23 @@ func (c *readCache) putBody(gen uint64, r *store.Resource, view string, body []b
 	}
 	if e == nil || e.version != r.Version || e.key != r.Key || !c.valid(r.Type, e) {
 		c.dropEntry(k)
-		e = &cacheEntry{id: r.ID, key: r.Key, version: r.Version, ggen: c.ggen, bodies: map[string][]byte{}}
+		e = &cacheEntry{id: r.ID, key: r.Key, version: r.Version, ggen: c.ggen}
 		c.entries[k] = e
 		if r.Key != "" {
-			c.keys[r.Type+"/"+r.Key] = r.ID
+			c.keys[typeAnd{r.Type, r.Key}] = r.ID
 		}
 	}
-	if old, ok := e.bodies[view]; ok {
-		c.bytes -= len(old)
-	} else if len(e.bodies) >= 8 {
+	for i := range e.bodies {
+		if e.bodies[i].view == view {
+			c.bytes += len(body) - len(e.bodies[i].body)
+			e.bodies[i].body = body
+			return
+		}
+	}
+	if len(e.bodies) >= maxViews {
 		return
 	}
-	e.bodies[view] = body
+	e.bodies = append(e.bodies, renderedView{view, body})
 	c.bytes += len(body)
 }
 
@@ -180,7 +208,7 @@ func (c *readCache) forget(typ, id string, deleted bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	c.dropEntry(typ + "/" + id)
+	c.dropEntry(typeAnd{typ, id})
 	switch typ {
 	case "Group":
 		c.ggen++

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net/url"
+	"strconv"
 	"testing"
 
 	"github.com/scimlab/scimlab/reference-server/store"
@@ -99,5 +100,34 @@ func TestReadCacheBoundsAndGenerations(t *testing.T) {
 	nilCache.invalidate("User", "x")
 	if _, _, ok := nilCache.body("User", "x", "v"); ok {
 		t.Error("nil cache hit")
+	}
+}
+
+// A resource keeps one rendering per view, at most maxViews of them, and
+// the byte count follows what is kept.
+func TestReadCacheViews(t *testing.T) {
+	c := newReadCache(10, 1000)
+	r := &store.Resource{Type: "User", ID: "a", Key: "ka", Version: 1}
+	g := c.snapshot()
+	c.putBody(g, r, "v", []byte("12345"))
+	c.putBody(g, r, "v", []byte("123"))
+	if b, _, _ := c.body("User", "a", "v"); string(b) != "123" || c.bytes != 3 {
+		t.Errorf("after replacing a view: %q, %d bytes", b, c.bytes)
+	}
+	for i := range maxViews {
+		c.putBody(g, r, "w"+strconv.Itoa(i), []byte("x"))
+	}
+	if c.bytes != 3+maxViews-1 {
+		t.Errorf("%d bytes for %d views", c.bytes, maxViews)
+	}
+	if _, _, ok := c.body("User", "a", "w"+strconv.Itoa(maxViews-1)); ok {
+		t.Errorf("view %d of a resource kept", maxViews+1)
+	}
+	if _, _, ok := c.body("User", "a", "w0"); !ok {
+		t.Error("view w0 not kept")
+	}
+	c.invalidate("User", "a")
+	if c.bytes != 0 {
+		t.Errorf("%d bytes after invalidation", c.bytes)
 	}
 }
