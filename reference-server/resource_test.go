@@ -745,7 +745,7 @@ func TestMe(t *testing.T) {
 	if err := e.st.PutToken(t.Context(), tok); err != nil {
 		t.Fatal(err)
 	}
-	e.srv.tokCache.m = map[string]tokenEntry{}
+	e.srv.tokCache.clear()
 	r := e.must(200, "GET", "/Me", nil)
 	if r.obj()["id"] != uid {
 		t.Errorf("/Me: %s", r.Body)

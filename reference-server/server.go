@@ -26,6 +26,7 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -171,7 +172,7 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.tokCache.ttl = ttl
-	s.tokCache.m = map[string]tokenEntry{}
+	s.tokCache.m = map[[sha256.Size]byte]tokenEntry{}
 	s.users = &resourceKind{rt: schema.UserResourceType(), name: "User", endpoint: "Users"}
 	s.groups = &resourceKind{rt: schema.GroupResourceType(), name: "Group", endpoint: "Groups"}
 	for _, k := range []*resourceKind{s.users, s.groups} {
@@ -200,11 +201,12 @@ func (s *Server) Profile() *profile.Profile { return s.prof }
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // tokenCache remembers verified tokens for a short time so that each request
-// does not cost a store lookup.
+// does not cost a store lookup. It is keyed by the SHA-256 of the secret
+// (auth.Hash without the hex), never by the secret itself.
 type tokenCache struct {
 	mu  sync.Mutex
 	ttl time.Duration
-	m   map[string]tokenEntry
+	m   map[[sha256.Size]byte]tokenEntry
 }
 
 type tokenEntry struct {
@@ -212,7 +214,7 @@ type tokenEntry struct {
 	fetched time.Time
 }
 
-func (c *tokenCache) get(hash string, now time.Time) (store.Token, bool) {
+func (c *tokenCache) get(hash [sha256.Size]byte, now time.Time) (store.Token, bool) {
 	if c.ttl < 0 {
 		return store.Token{}, false
 	}
@@ -225,7 +227,7 @@ func (c *tokenCache) get(hash string, now time.Time) (store.Token, bool) {
 	return e.tok, true
 }
 
-func (c *tokenCache) put(hash string, tok store.Token, now time.Time) {
+func (c *tokenCache) put(hash [sha256.Size]byte, tok store.Token, now time.Time) {
 	if c.ttl < 0 {
 		return
 	}
@@ -244,7 +246,7 @@ func (s *Server) authenticate(r *http.Request) (store.Token, error) {
 	secret = strings.TrimSpace(secret)
 	now := s.now()
 	if h != "" && strings.EqualFold(scheme, "Bearer") && secret != "" && !strings.Contains(r.URL.RawQuery, "access_token") {
-		hash := auth.Hash(secret)
+		hash := sha256.Sum256([]byte(secret))
 		if tok, ok := s.tokCache.get(hash, now); ok {
 			if !tok.Expires.IsZero() && !now.Before(tok.Expires) {
 				return store.Token{}, auth.ErrExpired
