@@ -329,8 +329,9 @@ func checkContentType(r *http.Request) error {
 		return nil
 	}
 	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return nil
+	switch ct {
+	case "", scim.MediaType, "application/json":
+		return nil // what clients send, without parsing it
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
@@ -394,9 +395,34 @@ func jsonErrText(err error) string {
 
 // writeJSON writes a SCIM JSON response.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	writeJSONWith(w, status, body, "", "")
+}
+
+// Canonical names of the headers writeJSONWith assigns directly.
+var (
+	hdrContentType   = http.CanonicalHeaderKey("Content-Type")
+	hdrContentLength = http.CanonicalHeaderKey("Content-Length")
+	hdrETag          = http.CanonicalHeaderKey("ETag")
+	hdrLocation      = http.CanonicalHeaderKey("Location")
+)
+
+// writeJSONWith writes a SCIM JSON response with an ETag and a Location
+// header when they are not empty. It sets the headers as Header.Set does,
+// but with the values sharing one slice rather than allocating one each;
+// each header's slice is capped at its one value, so an Add elsewhere
+// copies instead of overwriting the next header.
+func writeJSONWith(w http.ResponseWriter, status int, body []byte, etag, location string) {
+	vals := [...]string{scim.MediaType, strconv.Itoa(len(body)), etag, location}
+	shared := vals[:] // one allocation for all four
 	h := w.Header()
-	h.Set("Content-Type", scim.MediaType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h[hdrContentType] = shared[0:1:1]
+	h[hdrContentLength] = shared[1:2:2]
+	if etag != "" {
+		h[hdrETag] = shared[2:3:3]
+	}
+	if location != "" {
+		h[hdrLocation] = shared[3:4:4]
+	}
 	w.WriteHeader(status)
 	w.Write(body)
 }

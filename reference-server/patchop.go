@@ -61,7 +61,7 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	if err := s.checkOpCase(req.Operations); err != nil {
 		return err
 	}
-	v := parseView(c.r.URL.Query())
+	v := parseView(c.query())
 	status := s.prof.PatchStatus(k.name)
 	needMembers := status == http.StatusOK && k == s.groups && v.wants(k, "members")
 	pre := s.precondition(c)

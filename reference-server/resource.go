@@ -1,16 +1,21 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"net/http"
+	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
@@ -162,6 +167,15 @@ type view struct {
 
 func parseView(q map[string][]string) view {
 	return view{attrs: splitList(q["attributes"]), excluded: splitList(q["excludedAttributes"])}
+}
+
+// query returns the request's query parameters; most requests have none,
+// and then no map is made.
+func (c *call) query() url.Values {
+	if c.r.URL.RawQuery == "" {
+		return nil
+	}
+	return c.r.URL.Query()
 }
 
 func splitList(vs []string) []string {
@@ -329,9 +343,152 @@ func membersFromDoc(doc map[string]any) []store.Member {
 	return out
 }
 
-// renderBody renders a resource for a view.
+// renderBody renders a resource for a view. The full view, which nearly
+// every request asks for, is written straight from the stored document
+// (appendResource) without building render's map first.
 func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef, v view) ([]byte, error) {
-	return marshal(s.project(k, s.render(k, r, base, s.memberView(members), groups), v))
+	members = s.memberView(members)
+	if !v.empty() {
+		return marshal(s.project(k, s.render(k, r, base, members, groups), v))
+	}
+	buf := renderBufs.Get().(*[]byte)
+	defer renderBufs.Put(buf)
+	b, err := s.appendResource((*buf)[:0], k, r, base, members, groups)
+	if err != nil {
+		return nil, err
+	}
+	*buf = b
+	// The body outlives this request in the read cache: copy it out at its
+	// exact size and keep the grown buffer for the next rendering.
+	return bytes.Clone(b), nil
+}
+
+// renderBufs holds buffers for appendResource.
+var renderBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendResource appends the JSON of render(k, r, base, members, groups),
+// byte for byte what marshal writes for it: render's keys in sorted order,
+// the stored attributes encoded by jsondoc, and id, meta and the loaded
+// members or groups written directly.
+func (s *Server) appendResource(b []byte, k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef) ([]byte, error) {
+	var stack [32]string
+	keys := stack[:0]
+	for key := range r.Doc {
+		switch {
+		case key == "id" || key == "meta",
+			key == "members" && members != nil,
+			key == "groups" && groups != nil:
+			continue // render replaces them
+		}
+		keys = append(keys, key)
+	}
+	_, hasSchemas := r.Doc["schemas"]
+	if !hasSchemas {
+		keys = append(keys, "schemas")
+	}
+	keys = append(keys, "id", "meta")
+	if members != nil {
+		keys = append(keys, "members")
+	}
+	if groups != nil {
+		keys = append(keys, "groups")
+	}
+	slices.Sort(keys)
+	b = append(b, '{')
+	for i, key := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsondoc.AppendString(b, key)
+		b = append(b, ':')
+		var err error
+		switch {
+		case key == "id":
+			b = jsondoc.AppendString(b, r.ID)
+		case key == "meta":
+			b = s.appendMeta(b, k, r, base)
+		case key == "members" && members != nil:
+			b = s.appendMembers(b, members, base)
+		case key == "groups" && groups != nil:
+			b = appendGroups(b, groups, base)
+		case key == "schemas" && !hasSchemas:
+			b, err = jsondoc.Append(b, k.schemas)
+		default:
+			b, err = jsondoc.Append(b, r.Doc[key])
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendMeta appends render's meta object (its keys in sorted order).
+func (s *Server) appendMeta(b []byte, k *resourceKind, r *store.Resource, base string) []byte {
+	b = append(b, `{"created":"`...)
+	b = r.Created.UTC().AppendFormat(b, timeLayout)
+	b = append(b, `","lastModified":"`...)
+	b = r.Modified.UTC().AppendFormat(b, timeLayout)
+	b = append(b, `","location":`...)
+	b = jsondoc.AppendString(b, base+"/"+k.endpoint+"/"+r.ID)
+	b = append(b, `,"resourceType":`...)
+	b = jsondoc.AppendString(b, k.name)
+	if s.prof.ETag {
+		b = append(b, `,"version":"W/\"`...)
+		b = strconv.AppendInt(b, r.Version, 10)
+		b = append(b, `\""`...)
+	}
+	return append(b, '}')
+}
+
+// appendMembers appends the members as memberJSON renders them.
+func (s *Server) appendMembers(b []byte, members []store.Member, base string) []byte {
+	b = append(b, '[')
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		typ := m.Type
+		if typ == "" {
+			typ = "User"
+		}
+		ep := "Users"
+		if typ == "Group" {
+			ep = "Groups"
+		}
+		b = append(b, `{"$ref":`...)
+		b = jsondoc.AppendString(b, base+"/"+ep+"/"+m.Value)
+		if m.Display != "" {
+			b = append(b, `,"display":`...)
+			b = jsondoc.AppendString(b, m.Display)
+		}
+		b = append(b, `,"type":`...)
+		b = jsondoc.AppendString(b, typ)
+		b = append(b, `,"value":`...)
+		b = jsondoc.AppendString(b, m.Value)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+// appendGroups appends a user's groups as render writes them.
+func appendGroups(b []byte, groups []store.GroupRef, base string) []byte {
+	b = append(b, '[')
+	for i, g := range groups {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"$ref":`...)
+		b = jsondoc.AppendString(b, base+"/Groups/"+g.ID)
+		if g.Display != "" {
+			b = append(b, `,"display":`...)
+			b = jsondoc.AppendString(b, g.Display)
+		}
+		b = append(b, `,"type":"direct","value":`...)
+		b = jsondoc.AppendString(b, g.ID)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 // writeResource writes one resource with its ETag (and Location on 201).
@@ -346,14 +503,14 @@ func (s *Server) writeResource(c *call, status int, k *resourceKind, r *store.Re
 
 // writeBody writes a rendered resource with its ETag (and Location on 201).
 func (s *Server) writeBody(c *call, status int, k *resourceKind, id string, version int64, body []byte) {
-	h := c.w.Header()
+	var tag, loc string
 	if s.prof.ETag {
-		h.Set("ETag", etag(version))
+		tag = etag(version)
 	}
 	if status == http.StatusCreated {
-		h.Set("Location", c.base+"/"+k.endpoint+"/"+id)
+		loc = c.base + "/" + k.endpoint + "/" + id
 	}
-	writeJSON(c.w, status, body)
+	writeJSONWith(c.w, status, body, tag, loc)
 }
 
 // cacheKey names a view of a resource at a base URL in the read cache.
@@ -376,7 +533,7 @@ func (s *Server) kindOf(c *call) *resourceKind {
 // k: decoded, validated for mode, and inside the token's scope; with the
 // response view the query asks for.
 func (s *Server) readDocument(c *call, k *resourceKind, mode schema.Mode) (map[string]any, view, error) {
-	v := parseView(c.r.URL.Query())
+	v := parseView(c.query())
 	body, err := readBody(c.r, s.maxBody)
 	if err != nil {
 		return nil, v, err
@@ -467,7 +624,7 @@ func (s *Server) get(c *call) error {
 }
 
 func (s *Server) getResource(c *call, k *resourceKind, id string) error {
-	v := parseView(c.r.URL.Query())
+	v := parseView(c.query())
 	loadMembers := k == s.groups && v.wants(k, "members")
 	vk := v.cacheKey(c.base)
 	if !loadMembers {
