@@ -47,7 +47,7 @@ type Store struct {
 
 	wdb    *sql.DB
 	wc     *sql.Conn
-	wstmts map[string]*sql.Stmt // statements on wc; guarded by mu
+	wstmts map[string]*sql.Stmt // statements on wc; used by the combiner only
 
 	rdb    *sql.DB
 	rstmts sync.Map // query → *sql.Stmt on rdb
@@ -56,10 +56,12 @@ type Store struct {
 	closed  atomic.Bool
 	shut    chan struct{} // closed when Close has finished
 
-	mu       sync.Mutex // the write connection, wstmts, cur and inflight
-	cur      *batch     // the open write transaction; nil when there is none
-	inflight bool       // a committed batch is being synced
-	wal      *walSync   // nil: commits need no sync of their own (":memory:", or FULL)
+	mu        sync.Mutex // guards queue, combining, cur and inflight (writer.go)
+	queue     []*request // write requests waiting for the combiner
+	combining bool       // a caller holds the combiner's role
+	cur       *batch     // the open write transaction; nil when there is none
+	inflight  bool       // a committed batch is being synced
+	wal       *walSync   // nil: commits need no sync of their own (":memory:", or FULL)
 
 	beforeSync func() // tests: called before each sync of the WAL
 

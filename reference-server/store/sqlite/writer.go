@@ -9,26 +9,31 @@ import (
 	"github.com/scimlab/scimlab/reference-server/store"
 )
 
-// Writes: every write request runs on its caller's goroutine, under mu, in
-// the one open write transaction, with a savepoint of its own when it needs
-// one (wtx.write), so that a failing request undoes only its own changes.
-// The transaction is committed by a leader: the caller that finds no commit
-// being synced commits it, syncs the WAL (walSync) without holding mu, and
-// answers every request of the batch. Requests that arrive meanwhile run
-// into a new open transaction and wait; when the sync is done the leader
-// hands the next commit to one of them. Batches therefore grow with the load
-// and with the disk's latency (group commit), the disk wait never blocks the
-// next batch from running, and no dedicated writer goroutine has to win CPU
-// time from the request goroutines before work can go on.
+// Writes. Every write request is queued; one caller at a time, the
+// combiner, takes the queue and runs each request's function on the write
+// connection inside the one open transaction (with a savepoint where a
+// request needs one, wtx.write, so that a failing request undoes only its
+// own changes). When no commit is being synced, the combiner commits the
+// open transaction (synchronous=NORMAL), passes the combiner's role on to a
+// queued caller, syncs the WAL itself (walSync) and answers the batch; the
+// next batch keeps running meanwhile. When the sync is done and work is
+// waiting with nobody combining, a waiting caller is woken to combine.
+//
+// Batches therefore grow with the load and with the disk's latency (group
+// commit); the disk wait never holds up the next batch; and the work runs on
+// goroutines that are scheduled anyway, one after another without a hand-off
+// per request: a dedicated writer goroutine, or a mutex taken by every
+// request, would make each request wait for a goroutine switch under load.
 
 type request struct {
-	done chan outcome // buffered for a lead message and the outcome: senders never block
+	fn   func(w *wtx) error
+	done chan outcome // buffered for one combine message and the outcome: senders never block
 }
 
 type outcome struct {
-	err   error
-	panic any  // re-raised in the caller's goroutine
-	lead  bool // not an outcome: the request is asked to commit its batch
+	err     error
+	panic   any  // re-raised in the caller's goroutine
+	combine bool // not an outcome: the caller is asked to take the combiner's role
 }
 
 // batch is the open transaction and the requests run in it.
@@ -38,11 +43,11 @@ type batch struct {
 	wrote bool // a request succeeded: there is something to commit
 }
 
-// do runs fn inside the open write transaction and returns once the
-// transaction holding it is committed and durable (or fn failed and its
-// changes were undone). A caller whose context ends before fn runs gets the
-// context's error and nothing is written; once fn has run, the caller waits
-// for the outcome, so a context error always means the write did not happen.
+// do queues fn to run inside the open write transaction and returns once
+// the transaction holding it is committed and durable (or fn failed and its
+// changes were undone). A caller whose context has ended gets the context's
+// error and nothing is written; once queued, fn runs and the caller waits
+// for its outcome, so a context error always means the write did not happen.
 func (s *Store) do(ctx context.Context, fn func(w *wtx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -52,19 +57,19 @@ func (s *Store) do(ctx context.Context, fn func(w *wtx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	req := &request{done: make(chan outcome, 2)}
+	req := &request{fn: fn, done: make(chan outcome, 2)}
 	s.mu.Lock()
-	if err := ctx.Err(); err != nil {
-		s.mu.Unlock()
-		return err
+	s.queue = append(s.queue, req)
+	first := !s.combining
+	s.combining = true
+	s.mu.Unlock()
+	if first {
+		s.combine()
 	}
-	s.runInto(req, fn)
-	s.lead()
 	for {
 		o := <-req.done
-		if o.lead {
-			s.mu.Lock()
-			s.lead()
+		if o.combine {
+			s.combine()
 			continue
 		}
 		if o.panic != nil {
@@ -74,24 +79,52 @@ func (s *Store) do(ctx context.Context, fn func(w *wtx) error) error {
 	}
 }
 
-// lead is called with mu held and releases it. When no commit is being
-// synced and the open transaction has requests, the caller commits it, syncs
-// it, answers its requests and hands the next open transaction, if any, to
-// one of its requests.
-func (s *Store) lead() {
-	if s.inflight || s.cur == nil {
+// combine runs queued requests into the open transaction and commits it
+// when no commit is being synced. The caller holds the combiner's role and
+// gives it up before returning.
+func (s *Store) combine() {
+	for {
+		s.mu.Lock()
+		reqs := s.queue
+		s.queue = nil
+		if len(reqs) > 0 {
+			s.mu.Unlock()
+			for _, req := range reqs {
+				s.runInto(req)
+			}
+			continue
+		}
+		if s.cur == nil || s.inflight {
+			s.combining = false
+			s.mu.Unlock()
+			return
+		}
+		b := s.cur
+		s.cur = nil
+		s.inflight = true
 		s.mu.Unlock()
-		return
-	}
-	b := s.cur
-	s.cur = nil
-	if !s.commit(b) {
-		s.mu.Unlock()
-		return
-	}
-	s.inflight = true
-	s.mu.Unlock()
 
+		if !s.commit(b) { // answered already
+			s.mu.Lock()
+			s.inflight = false
+			s.mu.Unlock()
+			continue
+		}
+		s.mu.Lock()
+		if len(s.queue) > 0 {
+			s.queue[0].done <- outcome{combine: true}
+		} else {
+			s.combining = false
+		}
+		s.mu.Unlock()
+		s.syncAndAnswer(b)
+		return
+	}
+}
+
+// syncAndAnswer makes the committed batch b durable and answers it, then
+// wakes a waiting caller to combine if work is waiting and nobody is.
+func (s *Store) syncAndAnswer(b *batch) {
 	if s.beforeSync != nil {
 		s.beforeSync()
 	}
@@ -104,13 +137,24 @@ func (s *Store) lead() {
 
 	s.mu.Lock()
 	s.inflight = false
-	if s.cur != nil {
-		s.cur.reqs[0].done <- outcome{lead: true}
+	if !s.combining {
+		var next *request
+		switch {
+		case s.cur != nil:
+			next = s.cur.reqs[0]
+		case len(s.queue) > 0:
+			next = s.queue[0]
+		}
+		if next != nil {
+			s.combining = true
+			next.done <- outcome{combine: true}
+		}
 	}
 	s.mu.Unlock()
 }
 
-// exec runs a statement on the write connection, prepared once. mu must be held.
+// exec runs a statement on the write connection, prepared once. Only the
+// combiner (or Close, once no write is in flight) uses the connection.
 func (s *Store) exec(q string, args ...any) (sql.Result, error) {
 	st, err := s.wstmt(q)
 	if err != nil {
@@ -131,11 +175,11 @@ func (s *Store) wstmt(q string) (*sql.Stmt, error) {
 	return st, nil
 }
 
-// runInto runs fn for req inside the open transaction (beginning one when
-// there is none). mu must be held. When a statement of the store's own
-// fails, the whole transaction is abandoned and its requests (req among
-// them) are answered with the error.
-func (s *Store) runInto(req *request, fn func(w *wtx) error) {
+// runInto runs req's function inside the open transaction (beginning one
+// when there is none); only the combiner calls it. When a statement of the
+// store's own fails, the whole transaction is abandoned and its requests
+// (req among them) are answered with the error.
+func (s *Store) runInto(req *request) {
 	b := s.cur
 	if b == nil {
 		if _, err := s.exec("BEGIN IMMEDIATE"); err != nil {
@@ -143,12 +187,14 @@ func (s *Store) runInto(req *request, fn func(w *wtx) error) {
 			return
 		}
 		b = &batch{reqs: make([]*request, 0, 16), outs: make([]outcome, 0, 16)}
-		s.cur = b
 	}
 	w := &wtx{s: s}
-	o := s.call(w, fn)
+	o := s.call(w, req.fn)
 	s.requests.Add(1)
+	s.mu.Lock() // syncAndAnswer may look at cur
 	b.reqs, b.outs = append(b.reqs, req), append(b.outs, o)
+	s.cur = b
+	s.mu.Unlock()
 	failed := o.err != nil || o.panic != nil
 	switch {
 	case failed && w.unguarded:
@@ -172,10 +218,12 @@ func (s *Store) runInto(req *request, fn func(w *wtx) error) {
 }
 
 // abort rolls the open transaction back and answers every request in it
-// with err, except those that failed on their own. mu must be held.
+// with err, except those that failed on their own. Only the combiner calls it.
 func (s *Store) abort(err error) {
+	s.mu.Lock()
 	b := s.cur
 	s.cur = nil
+	s.mu.Unlock()
 	_, _ = s.wc.ExecContext(context.Background(), "ROLLBACK")
 	e := outcome{err: fmt.Errorf("store/sqlite: %s: %w", s.name, err)}
 	for i := range b.outs {
@@ -186,11 +234,11 @@ func (s *Store) abort(err error) {
 	answerAll(b, nil)
 }
 
-// commit ends the open transaction b (mu held). Every earlier batch is
-// durable by now (a commit happens only while none is being synced), so a
-// batch that wrote nothing, or a store that needs no sync of its own, is
-// answered at once and commit reports false; otherwise the caller must sync
-// and answer it.
+// commit ends the open transaction b, which the combiner has taken out of
+// cur. Every earlier batch is durable by now (a commit happens only while
+// none is being synced), so a batch that wrote nothing, or a store that needs
+// no sync of its own, is answered at once and commit reports false;
+// otherwise the caller must sync and answer it.
 func (s *Store) commit(b *batch) bool {
 	if !b.wrote {
 		_, _ = s.exec("ROLLBACK")
@@ -198,8 +246,14 @@ func (s *Store) commit(b *batch) bool {
 		return false
 	}
 	if _, err := s.exec("COMMIT"); err != nil {
-		s.cur = b
-		s.abort(err)
+		_, _ = s.wc.ExecContext(context.Background(), "ROLLBACK")
+		e := outcome{err: fmt.Errorf("store/sqlite: %s: %w", s.name, err)}
+		for i := range b.outs {
+			if b.outs[i].err == nil && b.outs[i].panic == nil {
+				b.outs[i] = e
+			}
+		}
+		answerAll(b, nil)
 		return false
 	}
 	s.committed()
@@ -279,8 +333,8 @@ func (s *Store) writeTouches(closing bool) {
 	}
 	var err error
 	if closing {
-		// No write can start any more; the checkpoint at Close makes it durable.
-		s.mu.Lock()
+		// No write is in flight or can start any more; the checkpoint at
+		// Close makes this one durable.
 		if _, err = s.exec("BEGIN IMMEDIATE"); err == nil {
 			if err = write(&wtx{s: s}); err == nil {
 				_, err = s.exec("COMMIT")
@@ -288,7 +342,6 @@ func (s *Store) writeTouches(closing bool) {
 				_, _ = s.exec("ROLLBACK")
 			}
 		}
-		s.mu.Unlock()
 	} else {
 		err = s.do(context.Background(), write)
 	}
