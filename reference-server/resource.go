@@ -348,12 +348,19 @@ func membersFromDoc(doc map[string]any) []store.Member {
 // (appendResource) without building render's map first.
 func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef, v view) ([]byte, error) {
 	members = s.memberView(members)
-	if !v.empty() {
-		return marshal(s.project(k, s.render(k, r, base, members, groups), v))
-	}
 	buf := renderBufs.Get().(*[]byte)
-	defer renderBufs.Put(buf)
-	b, err := s.appendResource((*buf)[:0], k, r, base, members, groups)
+	defer func() {
+		if cap(*buf) <= maxPooledRender {
+			renderBufs.Put(buf)
+		}
+	}()
+	var b []byte
+	var err error
+	if v.empty() {
+		b, err = s.appendResource((*buf)[:0], k, r, base, members, groups)
+	} else {
+		b, err = jsondoc.Append((*buf)[:0], s.project(k, s.render(k, r, base, members, groups), v))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -363,8 +370,11 @@ func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, mem
 	return bytes.Clone(b), nil
 }
 
-// renderBufs holds buffers for appendResource.
+// renderBufs holds buffers for renderBody; one that grew beyond
+// maxPooledRender (a large group's members) is left to the collector.
 var renderBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledRender = 64 << 10
 
 // appendResource appends the JSON of render(k, r, base, members, groups),
 // byte for byte what marshal writes for it: render's keys in sorted order,
