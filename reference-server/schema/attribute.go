@@ -104,7 +104,16 @@ type Attribute struct {
 }
 
 // Sub returns the sub-attribute called name (case-insensitive), or nil.
+//
+// Names are unique ignoring case (RFC 7643 §2.1), so the exact spelling,
+// which documents nearly always use, is looked for first: a string
+// comparison is much cheaper than strings.EqualFold.
 func (a *Attribute) Sub(name string) *Attribute {
+	for _, s := range a.SubAttributes {
+		if s.Name == name {
+			return s
+		}
+	}
 	for _, s := range a.SubAttributes {
 		if strings.EqualFold(s.Name, name) {
 			return s
@@ -121,8 +130,14 @@ type Schema struct {
 	Attributes  []*Attribute `json:"attributes"`
 }
 
-// Attr returns the top-level attribute called name (case-insensitive), or nil.
+// Attr returns the top-level attribute called name (case-insensitive), or
+// nil. As in Sub, the exact spelling is looked for first.
 func (s *Schema) Attr(name string) *Attribute {
+	for _, a := range s.Attributes {
+		if a.Name == name {
+			return a
+		}
+	}
 	for _, a := range s.Attributes {
 		if strings.EqualFold(a.Name, name) {
 			return a

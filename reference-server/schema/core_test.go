@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -326,4 +327,25 @@ func TestResourceTypeResource(t *testing.T) {
 	if g["endpoint"] != "/Groups" || g["schema"] != scim.GroupSchema || g["description"] != "Group" {
 		t.Errorf("Group resource type = %v", g)
 	}
+}
+
+// Attr and Sub look for the exact spelling before comparing ignoring case,
+// which finds the same attribute only while no two names of one level are
+// equal ignoring case (RFC 7643 §2.1 makes names case-insensitive).
+func TestNamesAreUniqueIgnoringCase(t *testing.T) {
+	var unique func(where string, as []*Attribute)
+	unique = func(where string, as []*Attribute) {
+		for i, a := range as {
+			for _, b := range as[i+1:] {
+				if strings.EqualFold(a.Name, b.Name) {
+					t.Errorf("%s: %q and %q are the same name", where, a.Name, b.Name)
+				}
+			}
+			unique(where+"."+a.Name, a.SubAttributes)
+		}
+	}
+	for id, s := range core {
+		unique(id, s.Attributes)
+	}
+	unique("common", []*Attribute{SchemasAttr, IDAttr, ExternalIDAttr, MetaAttr})
 }
