@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"sync"
 
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
 )
@@ -24,4 +25,20 @@ func encodeTo(buf *bytes.Buffer, v any) error {
 	}
 	buf.Write(b)
 	return nil
+}
+
+// bufs lends buffers for response bodies, which are copied out or written
+// before the buffer goes back.
+var bufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// maxPooledBuf is the largest buffer put back; one that grew beyond it (a
+// large page or group) is left to the collector.
+const maxPooledBuf = 64 << 10
+
+func getBuf() *[]byte { return bufs.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= maxPooledBuf {
+		bufs.Put(b)
+	}
 }

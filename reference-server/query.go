@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -206,28 +205,28 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	buf.Grow(256 + 1024*len(items))
-	buf.WriteString(`{"schemas":["` + scim.ListResponseSchema + `"],"totalResults":`)
-	buf.WriteString(strconv.Itoa(total))
-	buf.WriteString(`,"itemsPerPage":`)
-	buf.WriteString(strconv.Itoa(len(items)))
-	buf.WriteString(`,"startIndex":`)
-	buf.WriteString(strconv.Itoa(p.startIndex))
-	buf.WriteString(`,"Resources":[`)
+	buf := getBuf() // the page is written before it goes back
+	defer putBuf(buf)
+	b := append((*buf)[:0], `{"schemas":["`+scim.ListResponseSchema+`"],"totalResults":`...)
+	b = strconv.AppendInt(b, int64(total), 10)
+	b = append(b, `,"itemsPerPage":`...)
+	b = strconv.AppendInt(b, int64(len(items)), 10)
+	b = append(b, `,"startIndex":`...)
+	b = strconv.AppendInt(b, int64(p.startIndex), 10)
+	b = append(b, `,"Resources":[`...)
 	for i, it := range items {
 		if i > 0 {
-			buf.WriteByte(',')
+			b = append(b, ',')
 		}
 		if it.body != nil {
-			buf.Write(it.body)
+			b = append(b, it.body...)
 			continue
 		}
 		vk := p.view.cacheKey(c.base)
 		withMembers := it.k == s.groups && p.view.wants(it.k, "members")
 		if !withMembers {
 			if body, ver, ok := s.cache.body(it.k.name, it.r.ID, vk); ok && ver == it.r.Version {
-				buf.Write(body)
+				b = append(b, body...)
 				continue
 			}
 		}
@@ -249,10 +248,11 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 		if !withMembers {
 			s.cache.putBody(it.gen, it.r, vk, body)
 		}
-		buf.Write(body)
+		b = append(b, body...)
 	}
-	buf.WriteString("]}")
-	writeJSON(c.w, http.StatusOK, buf.Bytes())
+	b = append(b, "]}"...)
+	*buf = b
+	writeJSON(c.w, http.StatusOK, b)
 	return nil
 }
 

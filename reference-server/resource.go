@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
@@ -348,12 +347,8 @@ func membersFromDoc(doc map[string]any) []store.Member {
 // (appendResource) without building render's map first.
 func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef, v view) ([]byte, error) {
 	members = s.memberView(members)
-	buf := renderBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= maxPooledRender {
-			renderBufs.Put(buf)
-		}
-	}()
+	buf := getBuf()
+	defer putBuf(buf)
 	var b []byte
 	var err error
 	if v.empty() {
@@ -369,12 +364,6 @@ func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, mem
 	// exact size and keep the grown buffer for the next rendering.
 	return bytes.Clone(b), nil
 }
-
-// renderBufs holds buffers for renderBody; one that grew beyond
-// maxPooledRender (a large group's members) is left to the collector.
-var renderBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
-const maxPooledRender = 64 << 10
 
 // appendResource appends the JSON of render(k, r, base, members, groups),
 // byte for byte what marshal writes for it: render's keys in sorted order,
