@@ -31,6 +31,7 @@ import (
 
 	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
 
 // Config says what to measure.
@@ -71,6 +72,11 @@ type Workload struct {
 	Ratio float64
 	// Note explains a derived figure (paging: users per second).
 	Note string
+	// WritesPerCommit and SyncMean describe the in-process SQLite store's
+	// group commit during a workload that wrote: write requests per commit
+	// and the mean time of the fdatasync that made each commit durable.
+	WritesPerCommit float64
+	SyncMean        time.Duration
 }
 
 // Result is what Run measured.
@@ -116,6 +122,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	res := &Result{Concurrency: cfg.Concurrency, Users: cfg.Users, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 
 	base, token := cfg.BaseURL, cfg.Token
+	var storeStats func() sqlite.Stats // the in-process store's writer counters
 	if base == "" {
 		dir, err := os.MkdirTemp("", "scimlab-bench-")
 		if err != nil {
@@ -131,6 +138,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		defer l.Close()
+		if st, ok := l.Store.(interface{ Stats() sqlite.Stats }); ok {
+			storeStats = st.Stats
+		}
 		base, token = l.BaseURL, l.Token
 		res.InProcess = true
 		res.DataDSN = dsn
@@ -177,12 +187,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	// Each workload is compared with a trivial burst run just before it, so
 	// that a machine whose speed drifts (other work, thermal limits) still
 	// yields meaningful ratios.
+	var before sqlite.Stats // the store's counters as the next workload starts
 	calibrate := func() {
 		w := c.run(ctx, "trivial handler", min(cfg.Users, 3000), func(i int) (time.Duration, error) {
 			return c.do(ctx, "GET", trivURL, nil, 200, nil)
 		})
 		if w.OpsPerSec > 0 {
 			trivialRPS = w.OpsPerSec
+		}
+		if storeStats != nil {
+			before = storeStats()
 		}
 	}
 	add := func(w Workload) {
@@ -191,6 +205,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			w.Ratio = w.OpsPerSec / trivialRPS
 		}
 		res.Workloads = append(res.Workloads, w)
+	}
+	// addWrites adds a workload that writes, with what the store's group
+	// commit did meanwhile (reads leave it out: the server's own token-use
+	// writes would show there).
+	addWrites := func(w Workload) {
+		if storeStats != nil {
+			after := storeStats()
+			if commits := after.Commits - before.Commits; commits > 0 {
+				w.WritesPerCommit = float64(after.Requests-before.Requests) / float64(commits)
+			}
+			if syncs := after.Syncs - before.Syncs; syncs > 0 {
+				w.SyncMean = (after.SyncWait - before.SyncWait) / time.Duration(syncs)
+			}
+		}
+		add(w)
 	}
 
 	// Create N users.
@@ -202,7 +231,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		names[i] = fmt.Sprintf("bench-%s-%d@example.test", run, i)
 	}
 	calibrate()
-	add(c.run(ctx, "create user (POST /Users)", cfg.Users, func(i int) (time.Duration, error) {
+	addWrites(c.run(ctx, "create user (POST /Users)", cfg.Users, func(i int) (time.Duration, error) {
 		body := fmt.Sprintf(`{"schemas":["%s"],"userName":%q,"name":{"givenName":"Bench","familyName":"User %d"},"emails":[{"value":%q,"type":"work","primary":true}],"active":true,"externalId":"ext-%s-%d"}`,
 			scim.UserSchema, names[i], i, names[i], run, i)
 		var out struct {
@@ -265,7 +294,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		body := fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"replace","path":"active","value":%t}]}`, scim.PatchOpSchema, i%2 == 1)
 		return c.do(ctx, "PATCH", base+"/Users/"+ids[i], []byte(body), 200, nil)
 	})
-	add(patchW)
+	addWrites(patchW)
 
 	progress(fmt.Sprintf("fill one group to %d members", cfg.Users))
 	var g struct {
@@ -279,14 +308,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return []byte(fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"add","path":"members","value":[{"value":%q}]}]}`, scim.PatchOpSchema, id))
 	}
 	calibrate()
-	add(c.run(ctx, "add member (group growing to N)", cfg.Users, func(i int) (time.Duration, error) {
+	addWrites(c.run(ctx, "add member (group growing to N)", cfg.Users, func(i int) (time.Duration, error) {
 		return c.do(ctx, "PATCH", gURL, addBody(ids[i]), 200, nil)
 	}))
 
 	progress("single-member changes on the full group")
 	m := cfg.MemberOps
 	calibrate()
-	add(c.run(ctx, fmt.Sprintf("remove 1 member (%d-member group)", cfg.Users), m, func(i int) (time.Duration, error) {
+	addWrites(c.run(ctx, fmt.Sprintf("remove 1 member (%d-member group)", cfg.Users), m, func(i int) (time.Duration, error) {
 		path, _ := json.Marshal(`members[value eq "` + ids[i] + `"]`)
 		body := fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"remove","path":%s}]}`, scim.PatchOpSchema, path)
 		return c.do(ctx, "PATCH", gURL, []byte(body), 200, nil)
@@ -295,14 +324,14 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	addW := c.run(ctx, fmt.Sprintf("add 1 member (%d-member group)", cfg.Users), m, func(i int) (time.Duration, error) {
 		return c.do(ctx, "PATCH", gURL, addBody(ids[i]), 200, nil)
 	})
-	add(addW)
+	addWrites(addW)
 	progress("user PATCH for comparison")
 	calibrate()
 	cmpW := c.run(ctx, "PATCH user (comparison)", m, func(i int) (time.Duration, error) {
 		body := fmt.Sprintf(`{"schemas":["%s"],"Operations":[{"op":"replace","path":"active","value":%t}]}`, scim.PatchOpSchema, i%2 == 0)
 		return c.do(ctx, "PATCH", base+"/Users/"+ids[i], []byte(body), 200, nil)
 	})
-	add(cmpW)
+	addWrites(cmpW)
 	if addW.OpsPerSec > 0 {
 		res.MemberAddVsPatch = cmpW.OpsPerSec / addW.OpsPerSec
 	}
@@ -337,6 +366,15 @@ func Print(w io.Writer, r *Result) {
 	for _, x := range r.Workloads {
 		if x.Note != "" {
 			fmt.Fprintf(w, "%s: %s\n", x.Name, x.Note)
+		}
+	}
+	for _, x := range r.Workloads {
+		if x.WritesPerCommit > 0 {
+			fmt.Fprintf(w, "%s: %.1f writes per commit", x.Name, x.WritesPerCommit)
+			if x.SyncMean > 0 {
+				fmt.Fprintf(w, ", each commit's fdatasync %s", round(x.SyncMean))
+			}
+			fmt.Fprintln(w)
 		}
 	}
 	fmt.Fprintf(w, "one member added to the %d-member group costs %.2f× a user PATCH\n", r.Users, r.MemberAddVsPatch)

@@ -45,6 +45,14 @@ func TestRunSmall(t *testing.T) {
 		if w.Ops == 0 || w.Errors != 0 {
 			t.Errorf("%s: %d ops, %d errors", w.Name, w.Ops, w.Errors)
 		}
+		// Every workload but the reads wrote to the durable store.
+		writes := !strings.HasPrefix(w.Name, "get") && !strings.HasPrefix(w.Name, "lookup") && !strings.HasPrefix(w.Name, "page")
+		if writes != (w.WritesPerCommit >= 1) || writes != (w.SyncMean > 0) {
+			t.Errorf("%s: %.1f writes per commit, fdatasync %s", w.Name, w.WritesPerCommit, w.SyncMean)
+		}
+	}
+	if !strings.Contains(out.String(), "writes per commit, each commit's fdatasync") {
+		t.Errorf("no group-commit lines in:\n%s", out.String())
 	}
 	if !strings.Contains(out.String(), "× trivial") {
 		t.Errorf("table: %s", out.String())

@@ -128,7 +128,9 @@ func (s *Store) syncAndAnswer(b *batch) {
 	if s.beforeSync != nil {
 		s.beforeSync()
 	}
+	start := time.Now()
 	err := s.wal.sync()
+	s.syncWait.Add(int64(time.Since(start)))
 	s.syncs.Add(1)
 	if err != nil {
 		err = fmt.Errorf("store/sqlite: %s: %w", s.name, err)
@@ -363,14 +365,17 @@ func (s *Store) flushNow() { s.flushTouches() }
 
 // Stats counts the writer's work since Open, for metrics.
 type Stats struct {
-	Requests     int64 // write requests that ran (committed or failed on their own)
-	Commits      int64 // transactions committed for them (Requests/Commits is the mean batch)
-	Syncs        int64 // fdatasync calls on the WAL that made commits durable
+	Requests int64 // write requests that ran (committed or failed on their own)
+	Commits  int64 // transactions committed for them (Requests/Commits is the mean batch)
+	Syncs    int64 // fdatasync calls on the WAL that made commits durable
+	// SyncWait is the time those calls took, all told (divided by Syncs:
+	// the disk's flush latency as the writes saw it).
+	SyncWait     time.Duration
 	Checkpoints  int64 // WAL checkpoints run by the checkpointer
 	TouchFlushes int64 // write requests that wrote coalesced token touches
 }
 
 // Stats returns the writer's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), Commits: s.commits.Load(), Syncs: s.syncs.Load(), Checkpoints: s.checkpoints.Load(), TouchFlushes: s.touchFlushes.Load()}
+	return Stats{Requests: s.requests.Load(), Commits: s.commits.Load(), Syncs: s.syncs.Load(), SyncWait: time.Duration(s.syncWait.Load()), Checkpoints: s.checkpoints.Load(), TouchFlushes: s.touchFlushes.Load()}
 }
