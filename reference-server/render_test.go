@@ -32,25 +32,46 @@ var renderCases = []struct {
 	{nil, []store.GroupRef{{ID: "g1", Display: "Admins"}, {ID: "g2"}}},
 }
 
-// TestAppendResourceMatchesRender checks that the direct renderer writes
-// exactly what encoding render's map writes, with ETags on and off.
-func TestAppendResourceMatchesRender(t *testing.T) {
-	srvs := etagServers(t)
-	for _, d := range renderDocs {
-		checkAppendResource(t, srvs, []byte(d), "http://localhost/scim/v2")
-	}
-	checkAppendResource(t, srvs, []byte(renderDocs[1]), "https://h\u00e9st:8443/\"x\"\xff/scim/v2")
+// renderViews are attributes/excludedAttributes pairs: the full view, views
+// the direct path takes and views that need render's map.
+var renderViews = []view{
+	{},
+	{excluded: []string{"members"}},
+	{excluded: []string{"groups"}},
+	{excluded: []string{"emails.type", "NAME", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"}},
+	{excluded: []string{"id", "schemas", "nosuchattribute", "c"}},
+	{excluded: []string{"meta.version"}},
+	{excluded: []string{"Meta"}},
+	{excluded: []string{"urn:ietf:params:scim:schemas:core:2.0:User:meta.lastModified"}},
+	{attrs: []string{"userName"}},
+	{attrs: []string{"displayName"}, excluded: []string{"members"}},
 }
 
-// FuzzAppendResource compares the direct renderer with render and marshal
-// for any stored document and base URL.
-func FuzzAppendResource(f *testing.F) {
+// TestRenderBodyMatchesRender checks that renderBody writes exactly what
+// encoding the projection of render's map writes, for every view, with ETags
+// on and off.
+func TestRenderBodyMatchesRender(t *testing.T) {
+	srvs := etagServers(t)
 	for _, d := range renderDocs {
-		f.Add([]byte(d), "http://localhost/scim/v2")
+		for _, v := range renderViews {
+			checkRenderBody(t, srvs, []byte(d), "http://localhost/scim/v2", v)
+		}
+	}
+	checkRenderBody(t, srvs, []byte(renderDocs[1]), "https://h\u00e9st:8443/\"x\"\xff/scim/v2", view{})
+}
+
+// FuzzRenderBody compares renderBody with render, project and marshal for
+// any stored document, base URL and view.
+func FuzzRenderBody(f *testing.F) {
+	for _, d := range renderDocs {
+		f.Add([]byte(d), "http://localhost/scim/v2", "", "")
+		f.Add([]byte(d), "http://localhost/scim/v2", "", "members,emails.value")
+		f.Add([]byte(d), "http://localhost/scim/v2", "userName", "meta.created")
 	}
 	srvs := etagServers(f)
-	f.Fuzz(func(t *testing.T, doc []byte, base string) {
-		checkAppendResource(t, srvs, doc, base)
+	f.Fuzz(func(t *testing.T, doc []byte, base, attributes, excluded string) {
+		v := parseView(map[string][]string{"attributes": {attributes}, "excludedAttributes": {excluded}})
+		checkRenderBody(t, srvs, doc, base, v)
 	})
 }
 
@@ -72,7 +93,7 @@ func etagServers(t testing.TB) []*Server {
 	return out
 }
 
-func checkAppendResource(t *testing.T, srvs []*Server, raw []byte, base string) {
+func checkRenderBody(t *testing.T, srvs []*Server, raw []byte, base string, v view) {
 	t.Helper()
 	var doc map[string]any
 	if json.Unmarshal(raw, &doc) != nil {
@@ -84,12 +105,23 @@ func checkAppendResource(t *testing.T, srvs []*Server, raw []byte, base string) 
 				r := &store.Resource{Type: k.name, ID: "2819c223-7f76", Version: 12, Doc: doc,
 					Created:  time.Date(2026, 1, 2, 3, 4, 5, 6e6, time.FixedZone("x", 3600)),
 					Modified: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-				want, werr := marshal(srv.render(k, r, base, c.members, c.groups))
-				got, gerr := srv.appendResource(nil, k, r, base, c.members, c.groups)
+				want, werr := marshal(srv.project(k, srv.render(k, r, base, srv.memberView(c.members), c.groups), v))
+				got, gerr := srv.renderBody(k, r, base, c.members, c.groups, v)
 				if (werr != nil) != (gerr != nil) || !bytes.Equal(got, want) {
-					t.Fatalf("etag %v, %s, %+v:\n got %s %v\nwant %s %v", srv.prof.ETag, raw, c, got, gerr, want, werr)
+					t.Fatalf("etag %v, %s, %+v, view %+v:\n got %s %v\nwant %s %v", srv.prof.ETag, raw, c, v, got, gerr, want, werr)
 				}
 			}
+		}
+	}
+}
+
+// The direct path takes views that exclude no part of meta and list no
+// attributes to return.
+func TestLeavesServerAttrs(t *testing.T) {
+	srv := etagServers(t)[0]
+	for i, want := range []bool{true, true, true, true, true, false, false, false, false, false} {
+		if got := renderViews[i].leavesServerAttrs(srv.users); got != want {
+			t.Errorf("view %+v: leavesServerAttrs = %v, want %v", renderViews[i], got, want)
 		}
 	}
 }

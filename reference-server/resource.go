@@ -342,18 +342,27 @@ func membersFromDoc(doc map[string]any) []store.Member {
 	return out
 }
 
-// renderBody renders a resource for a view. The full view, which nearly
-// every request asks for, is written straight from the stored document
-// (appendResource) without building render's map first.
+// renderBody renders a resource for a view: the JSON of
+// project(render(…), v). The full view, which nearly every request asks for,
+// is written straight from the stored document (appendResource) without
+// building render's map first. So is a view that leaves what render adds
+// alone, such as the excludedAttributes=members an IdP sends with a group
+// PATCH: Project works attribute by attribute, so projecting the stored
+// attributes alone and adding id, schemas and meta gives the same document.
 func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, members []store.Member, groups []store.GroupRef, v view) ([]byte, error) {
 	members = s.memberView(members)
 	buf := getBuf()
 	defer putBuf(buf)
 	var b []byte
 	var err error
-	if v.empty() {
+	switch {
+	case v.empty():
 		b, err = s.appendResource((*buf)[:0], k, r, base, members, groups)
-	} else {
+	case members == nil && groups == nil && v.leavesServerAttrs(k) && !nullSchemas(r.Doc):
+		projected := *r
+		projected.Doc = k.rt.Project(r.Doc, v.attrs, v.excluded)
+		b, err = s.appendResource((*buf)[:0], k, &projected, base, nil, nil)
+	default:
 		b, err = jsondoc.Append((*buf)[:0], s.project(k, s.render(k, r, base, members, groups), v))
 	}
 	if err != nil {
@@ -363,6 +372,29 @@ func (s *Server) renderBody(k *resourceKind, r *store.Resource, base string, mem
 	// The body outlives this request in the read cache: copy it out at its
 	// exact size and keep the grown buffer for the next rendering.
 	return bytes.Clone(b), nil
+}
+
+// leavesServerAttrs reports whether projecting by v keeps id, schemas and
+// meta as render writes them: v lists no attributes to return, and excludes
+// nothing of meta (id and schemas are returned always, RFC 7643 §7).
+func (v view) leavesServerAttrs(k *resourceKind) bool {
+	if len(v.attrs) > 0 {
+		return false
+	}
+	for _, name := range v.excluded {
+		a, canonical, ext := schema.ResolveName(k.rt, name)
+		if ext == "" && (a == schema.MetaAttr || strings.HasPrefix(canonical, "meta.")) {
+			return false
+		}
+	}
+	return true
+}
+
+// nullSchemas reports whether doc holds "schemas": null, which render keeps
+// (and Project then drops) where appendResource would write the default.
+func nullSchemas(doc map[string]any) bool {
+	v, ok := doc["schemas"]
+	return ok && v == nil
 }
 
 // appendResource appends the JSON of render(k, r, base, members, groups),
