@@ -80,7 +80,8 @@ const (
 // decoders keeps decoders with their stacks between documents.
 var decoders = sync.Pool{New: func() any { return new(decoder) }}
 
-// release returns d to the pool, holding nothing of the document.
+// release returns d to the pool with its buffers and key cache, but no
+// reference to the input or to the values decoded from it.
 func (d *decoder) release() {
 	clear(d.members[:cap(d.members)])
 	clear(d.elems[:cap(d.elems)])
