@@ -4,6 +4,9 @@
 // "R&D" left readable, invalid UTF-8 replaced by U+FFFD, U+2028 and U+2029
 // escaped. Other values go through encoding/json. The reference server
 // writes responses with it and the store writes documents with it.
+//
+// DecodeObject goes the other way for request bodies: it returns what
+// json.Unmarshal into a map[string]any returns, in one pass.
 package jsondoc
 
 import (
