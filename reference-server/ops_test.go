@@ -262,7 +262,7 @@ func TestNewIDIsTimeOrderedUUIDv7(t *testing.T) {
 	if got, want := formatUUID(uuidV7(t0))[:13], "01a202b2-c500"; got != want {
 		t.Errorf("timestamp prefix %q, want %q (Unix ms of %s)", got, want, t0)
 	}
-	if newID() == newID() {
-		t.Error("two ids in a row are equal")
+	if a, b := newID(), newID(); a == b {
+		t.Errorf("two ids in a row are equal: %s", a)
 	}
 }

@@ -114,7 +114,8 @@ func TestBatch(t *testing.T) {
 	ctx := context.Background()
 	release := make(chan struct{})
 	var hold sync.Once
-	s.beforeSync = func() { hold.Do(func() { <-release }) }
+	holding := make(chan struct{})
+	s.beforeSync = func() { hold.Do(func() { close(holding); <-release }) }
 	waitFor := func(what string, cond func() bool) {
 		for {
 			s.mu.Lock()
@@ -134,7 +135,7 @@ func TestBatch(t *testing.T) {
 	}
 	first := make(chan error, 1)
 	go func() { first <- s.do(ctx, insert("first")) }()
-	waitFor("the first commit to be syncing", func() bool { return s.inflight })
+	<-holding // the first commit is done and its sync held
 	commits := s.Stats().Commits
 
 	boom := errors.New("boom")
@@ -398,7 +399,8 @@ func holdFirstSync(t *testing.T, s *Store) (release func()) {
 	t.Helper()
 	gate := make(chan struct{})
 	var hold sync.Once
-	s.beforeSync = func() { hold.Do(func() { <-gate }) }
+	holding := make(chan struct{})
+	s.beforeSync = func() { hold.Do(func() { close(holding); <-gate }) }
 	done := make(chan error, 1)
 	go func() {
 		done <- s.do(t.Context(), func(w *wtx) error {
@@ -406,9 +408,7 @@ func holdFirstSync(t *testing.T, s *Store) (release func()) {
 			return err
 		})
 	}()
-	for !s.locked(func() bool { return s.inflight }) {
-		time.Sleep(time.Millisecond)
-	}
+	<-holding
 	return func() {
 		close(gate)
 		if err := <-done; err != nil {
