@@ -48,9 +48,6 @@ func checkDecode(t *testing.T, b []byte) {
 	if werr == nil && !reflect.DeepEqual(got, want) {
 		t.Fatalf("%q: Decode = %#v, encoding/json = %#v", b, got, want)
 	}
-	if fast, ok := decodeFast(b); ok && !reflect.DeepEqual(fast, want) {
-		t.Fatalf("%q: decodeFast = %#v, encoding/json = %#v", b, fast, want)
-	}
 }
 
 func BenchmarkDecode(b *testing.B) {

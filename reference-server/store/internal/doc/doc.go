@@ -129,11 +129,8 @@ func Encode(d map[string]any) ([]byte, error) {
 
 // Decode parses a stored document.
 func Decode(b []byte) (map[string]any, error) {
-	if d, ok := decodeFast(b); ok {
-		return d, nil
-	}
-	var d map[string]any
-	if err := json.Unmarshal(b, &d); err != nil {
+	d, err := jsondoc.DecodeObject(b)
+	if err != nil {
 		return nil, fmt.Errorf("store: decode stored document: %w", err)
 	}
 	if d == nil {
