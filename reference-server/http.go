@@ -18,6 +18,7 @@ import (
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
 
 // call is one SCIM request being served.
@@ -160,6 +161,9 @@ func (s *Server) buildHandler() http.Handler {
 	mux.HandleFunc("/metrics", plain("GET", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.metrics.write(w)
+		if st, ok := s.st.(interface{ Stats() sqlite.Stats }); ok {
+			writeStoreMetrics(w, st.Stats())
+		}
 	}))
 	scimHandler := s.withProfile(http.HandlerFunc(s.serveSCIM))
 	mux.Handle(BasePath+"/", scimHandler)

@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
 
 func TestUserLifecycle(t *testing.T) {
@@ -781,8 +784,48 @@ func TestHealthAndMetrics(t *testing.T) {
 	if strings.Contains(body, id) {
 		t.Error("metrics contain a raw path")
 	}
+	if v := metricValue(t, body, "scimlab_store_writes_total"); v < 2 { // the token, the user
+		t.Errorf("scimlab_store_writes_total %v, want at least 2", v)
+	}
+	if v := metricValue(t, body, "scimlab_store_commits_total"); v < 1 {
+		t.Errorf("scimlab_store_commits_total %v, want at least 1", v)
+	}
 	wantError(t, e.do("POST", "/healthz", "x"), 405, "")
 	wantError(t, e.do("GET", "/scim/v1/Users", nil), 404, "")
+}
+
+// TestMetricsShowFlushes: on a durable file the store's metrics count the
+// WAL syncs that made writes durable, and the time they took.
+func TestMetricsShowFlushes(t *testing.T) {
+	st, err := sqlite.Open(filepath.Join(t.TempDir(), "m.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, st)
+	e.createUser("flush@example.test")
+	body := string(e.must(200, "GET", "/metrics", nil, "Authorization", "").Body)
+	if v := metricValue(t, body, "scimlab_store_wal_syncs_total"); v < 1 {
+		t.Errorf("scimlab_store_wal_syncs_total %v, want at least 1", v)
+	}
+	if v := metricValue(t, body, "scimlab_store_wal_sync_seconds_total"); v <= 0 {
+		t.Errorf("scimlab_store_wal_sync_seconds_total %v, want more than 0", v)
+	}
+}
+
+// metricValue returns the value of an unlabelled series in a Prometheus text body.
+func metricValue(t *testing.T, body, name string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in:\n%s", name, body)
+	return 0
 }
 
 func TestJSONIntegersAndEmptyResources(t *testing.T) {
