@@ -139,30 +139,14 @@ func BenchmarkGetUserMem(b *testing.B) {
 	e := newEnvOn(b, memory.New(), infoLogs)
 	id := e.createUser("bench@example.test")["id"].(string)
 	req := httptest.NewRequest("GET", BasePath+"/Users/"+id, nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
-	}
+	benchServe(b, e, req, 200)
 }
 
 func BenchmarkLookupMem(b *testing.B) {
 	e := newEnvOn(b, memory.New(), infoLogs)
 	e.createUser("bench@example.test")
 	req := httptest.NewRequest("GET", BasePath+"/Users?filter="+url.QueryEscape(`userName eq "bench@example.test"`), nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
-	}
+	benchServe(b, e, req, 200)
 }
 
 // BenchmarkGetUser measures the server's own cost of GET /Users/{id}
@@ -171,15 +155,7 @@ func BenchmarkGetUser(b *testing.B) {
 	e := newEnv(b)
 	id := e.createUser("bench@example.test")["id"].(string)
 	req := httptest.NewRequest("GET", BasePath+"/Users/"+id, nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
-	}
+	benchServe(b, e, req, 200)
 }
 
 // BenchmarkLookup measures GET /Users?filter=userName eq "…".
@@ -187,15 +163,7 @@ func BenchmarkLookup(b *testing.B) {
 	e := newEnv(b)
 	e.createUser("bench@example.test")
 	req := httptest.NewRequest("GET", BasePath+"/Users?filter="+url.QueryEscape(`userName eq "bench@example.test"`), nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
-	}
+	benchServe(b, e, req, 200)
 }
 
 // BenchmarkPage measures one page of 100 users.
@@ -205,15 +173,7 @@ func BenchmarkPage(b *testing.B) {
 		e.createUser(url.PathEscape(string(rune('a'+i%26))) + "-" + string(rune('0'+i/26)) + "@example.test")
 	}
 	req := httptest.NewRequest("GET", BasePath+"/Users?startIndex=51&count=100", nil)
-	req.Header.Set("Authorization", "Bearer "+e.token)
-	b.ReportAllocs()
-	for b.Loop() {
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code)
-		}
-	}
+	benchServe(b, e, req, 200)
 }
 
 // BenchmarkPatchUser measures PATCH /Users/{id} (replace active) on the
@@ -290,5 +250,20 @@ func BenchmarkCreateUserParallel(b *testing.B) {
 	})
 	if s := st.Stats(); s.Commits > 0 {
 		b.ReportMetric(float64(s.Requests)/float64(s.Commits), "requests/commit")
+	}
+}
+
+// benchServe serves the same bodiless request over and over, failing on any
+// status but want.
+func benchServe(b *testing.B, e *env, req *http.Request, want int) {
+	b.Helper()
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		if w.Code != want {
+			b.Fatal(w.Code, w.Body)
+		}
 	}
 }
