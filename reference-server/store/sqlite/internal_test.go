@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -571,5 +572,30 @@ func TestWALStaysBounded(t *testing.T) {
 	}
 	if limit := int64(walBackstop+512) * 4096; fi.Size() > limit {
 		t.Errorf("the WAL grew to %d bytes after writing about %d pages; want at most %d", fi.Size(), 2*walBackstop, limit)
+	}
+}
+
+// TestPanicInWritePathStopsTheProcess: a panic in the store's own write path
+// (injected here before a sync) ends the process with its message instead
+// of leaving every later write waiting for a combiner that is gone.
+func TestPanicInWritePathStopsTheProcess(t *testing.T) {
+	if os.Getenv("SCIMLAB_STORE_PANIC_CHILD") == "1" {
+		s, err := Open(filepath.Join(t.TempDir(), "p.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.beforeSync = func() { panic("injected") }
+		go func() {
+			defer func() { _ = recover() }() // as the server's HTTP middleware would
+			_ = s.PutSetting(context.Background(), "k", "v")
+		}()
+		time.Sleep(30 * time.Second) // only reached if the process survived
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestPanicInWritePathStopsTheProcess$")
+	cmd.Env = append(os.Environ(), "SCIMLAB_STORE_PANIC_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "the write path panicked and cannot go on: injected") {
+		t.Fatalf("the child ended with %v:\n%s", err, out)
 	}
 }

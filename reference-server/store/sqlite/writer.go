@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/store"
@@ -83,6 +84,7 @@ func (s *Store) do(ctx context.Context, fn func(w *wtx) error) error {
 // when no commit is being synced. The caller holds the combiner's role and
 // gives it up before returning.
 func (s *Store) combine() {
+	defer stopOnPanic()
 	for {
 		s.mu.Lock()
 		reqs := s.queue
@@ -119,6 +121,21 @@ func (s *Store) combine() {
 		s.mu.Unlock()
 		s.syncAndAnswer(b)
 		return
+	}
+}
+
+// stopOnPanic ends the process when the store's own write path panics (a
+// request's function cannot get here: call recovers it and re-raises it in
+// its caller). The combiner's role, the open transaction and the batch being
+// synced would be left in an unknown state, and every later write would wait
+// for ever; so the panic is raised again on a goroutine of its own, where no
+// HTTP middleware can catch it, and the process stops with its stack, as it
+// would for any unrecovered panic. The data acknowledged so far is on disk.
+func stopOnPanic() {
+	if p := recover(); p != nil {
+		stack := debug.Stack()
+		go panic(fmt.Sprintf("store/sqlite: the write path panicked and cannot go on: %v\n%s", p, stack))
+		select {}
 	}
 }
 
