@@ -599,3 +599,38 @@ func TestPanicInWritePathStopsTheProcess(t *testing.T) {
 		t.Fatalf("the child ended with %v:\n%s", err, out)
 	}
 }
+
+// TestCancelledWhileQueuedDoesNotRun: a write whose context ends while it
+// waits behind the combiner is answered with the context's error and never
+// runs.
+func TestCancelledWhileQueuedDoesNotRun(t *testing.T) {
+	s := openT(t, filepath.Join(t.TempDir(), "q.db"))
+	release, running := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		first <- s.do(t.Context(), func(w *wtx) error {
+			close(running)
+			<-release // holds the combiner
+			_, err := w.exec("INSERT INTO settings (key, value) VALUES ('first', 'x')")
+			return err
+		})
+	}()
+	<-running
+	ctx, cancel := context.WithCancel(t.Context())
+	queued := make(chan error, 1)
+	go func() { queued <- s.PutSetting(ctx, "queued", "x") }()
+	for !s.locked(func() bool { return len(s.queue) == 1 }) {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-queued; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the cancelled write: %v, want context.Canceled", err)
+	}
+	if _, ok, err := s.Setting(t.Context(), "queued"); ok || err != nil {
+		t.Fatalf("the cancelled write was stored (%v, %v)", ok, err)
+	}
+}

@@ -27,6 +27,7 @@ import (
 // request, would make each request wait for a goroutine switch under load.
 
 type request struct {
+	ctx  context.Context
 	fn   func(w *wtx) error
 	done chan outcome // buffered for one combine message and the outcome: senders never block
 }
@@ -46,8 +47,8 @@ type batch struct {
 
 // do queues fn to run inside the open write transaction and returns once
 // the transaction holding it is committed and durable (or fn failed and its
-// changes were undone). A caller whose context has ended gets the context's
-// error and nothing is written; once queued, fn runs and the caller waits
+// changes were undone). A caller whose context ends before fn runs gets the
+// context's error and nothing is written; once fn has run, the caller waits
 // for its outcome, so a context error always means the write did not happen.
 func (s *Store) do(ctx context.Context, fn func(w *wtx) error) error {
 	if err := ctx.Err(); err != nil {
@@ -58,7 +59,7 @@ func (s *Store) do(ctx context.Context, fn func(w *wtx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	req := &request{fn: fn, done: make(chan outcome, 2)}
+	req := &request{ctx: ctx, fn: fn, done: make(chan outcome, 2)}
 	s.mu.Lock()
 	s.queue = append(s.queue, req)
 	first := !s.combining
@@ -199,6 +200,10 @@ func (s *Store) wstmt(q string) (*sql.Stmt, error) {
 // store's own fails, the whole transaction is abandoned and its requests
 // (req among them) are answered with the error.
 func (s *Store) runInto(req *request) {
+	if err := req.ctx.Err(); err != nil {
+		req.done <- outcome{err: err} // ended while queued: not run
+		return
+	}
 	b := s.cur
 	if b == nil {
 		if _, err := s.exec("BEGIN IMMEDIATE"); err != nil {
