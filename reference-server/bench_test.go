@@ -34,19 +34,9 @@ func userJSON(i string) string {
 // in-memory store: go test -run '^$' -bench 'CreateUser$' -benchmem ./reference-server
 func BenchmarkCreateUser(b *testing.B) {
 	e := newEnvOn(b, memory.New(), infoLogs)
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		req := httptest.NewRequest("POST", BasePath+"/Users", strings.NewReader(userJSON(strconv.Itoa(i))))
-		req.Header.Set("Authorization", "Bearer "+e.token)
-		req.Header.Set("Content-Type", "application/scim+json")
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 201 {
-			b.Fatal(w.Code, w.Body)
-		}
-	}
+	benchWrites(b, e.h, e.token, "POST", 201, func(i int) (string, string) {
+		return BasePath + "/Users", userJSON(strconv.Itoa(i))
+	})
 }
 
 // BenchmarkTrivialHandler is what the handler benchmarks cost without the
@@ -68,43 +58,15 @@ func BenchmarkTrivialHandler(b *testing.B) {
 		w.WriteHeader(201)
 		w.Write(body)
 	})
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		req := httptest.NewRequest("POST", BasePath+"/Users", strings.NewReader(userJSON(strconv.Itoa(i))))
-		req.Header.Set("Authorization", "Bearer "+e.token)
-		req.Header.Set("Content-Type", "application/scim+json")
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, req)
-		if w.Code != 201 {
-			b.Fatal(w.Code, w.Body)
-		}
-	}
+	benchWrites(b, h, e.token, "POST", 201, func(i int) (string, string) {
+		return BasePath + "/Users", userJSON(strconv.Itoa(i))
+	})
 }
 
 // BenchmarkPatchUserMem is BenchmarkPatchUser (replace active) on the
 // in-memory store, without its debug log.
 func BenchmarkPatchUserMem(b *testing.B) {
-	e := newEnvOn(b, memory.New(), infoLogs)
-	id := e.createUser("bench@example.test")["id"].(string)
-	bodies := [2]string{
-		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`,
-		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}`,
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		req := httptest.NewRequest("PATCH", BasePath+"/Users/"+id, strings.NewReader(bodies[i%2]))
-		req.Header.Set("Authorization", "Bearer "+e.token)
-		req.Header.Set("Content-Type", "application/scim+json")
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code, w.Body)
-		}
-	}
+	benchPatchActive(b, newEnvOn(b, memory.New(), infoLogs))
 }
 
 // BenchmarkPatchGroupMem measures PATCH /Groups/{id}?excludedAttributes=members
@@ -118,19 +80,9 @@ func BenchmarkPatchGroupMem(b *testing.B) {
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"add","path":"members","value":[{"value":"` + uid + `"}]}]}`,
 		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"remove","path":"members[value eq \"` + uid + `\"]"}]}`,
 	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		req := httptest.NewRequest("PATCH", BasePath+"/Groups/"+gid+"?excludedAttributes=members", strings.NewReader(bodies[i%2]))
-		i++
-		req.Header.Set("Authorization", "Bearer "+e.token)
-		req.Header.Set("Content-Type", "application/scim+json")
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code, w.Body)
-		}
-	}
+	benchWrites(b, e.h, e.token, "PATCH", 200, func(i int) (string, string) {
+		return BasePath + "/Groups/" + gid + "?excludedAttributes=members", bodies[i%2]
+	})
 }
 
 // BenchmarkGetUserMem and BenchmarkLookupMem are BenchmarkGetUser and
@@ -179,24 +131,7 @@ func BenchmarkPage(b *testing.B) {
 // BenchmarkPatchUser measures PATCH /Users/{id} (replace active) on the
 // in-memory SQLite store.
 func BenchmarkPatchUser(b *testing.B) {
-	e := newEnv(b)
-	id := e.createUser("bench@example.test")["id"].(string)
-	bodies := [2]string{
-		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`,
-		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}`,
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		i++
-		req := httptest.NewRequest("PATCH", BasePath+"/Users/"+id, strings.NewReader(bodies[i%2]))
-		req.Header.Set("Authorization", "Bearer "+e.token)
-		w := httptest.NewRecorder()
-		e.h.ServeHTTP(w, req)
-		if w.Code != 200 {
-			b.Fatal(w.Code, w.Body)
-		}
-	}
+	benchPatchActive(b, newEnv(b))
 }
 
 // BenchmarkPatchUserParallel runs PATCHes on many users from parallel
@@ -266,4 +201,37 @@ func benchServe(b *testing.B, e *env, req *http.Request, want int) {
 			b.Fatal(w.Code, w.Body)
 		}
 	}
+}
+
+// benchWrites sends the request next(i) describes, i = 0, 1, …, to h over
+// and over, failing on any status but want.
+func benchWrites(b *testing.B, h http.Handler, token, method string, want int, next func(i int) (path, body string)) {
+	b.Helper()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		path, body := next(i)
+		i++
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, req)
+		if w.Code != want {
+			b.Fatal(w.Code, w.Body)
+		}
+	}
+}
+
+// benchPatchActive PATCHes one user's active to false and true in turn.
+func benchPatchActive(b *testing.B, e *env) {
+	b.Helper()
+	id := e.createUser("bench@example.test")["id"].(string)
+	bodies := [2]string{
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":false}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"active","value":true}]}`,
+	}
+	benchWrites(b, e.h, e.token, "PATCH", 200, func(i int) (string, string) {
+		return BasePath + "/Users/" + id, bodies[i%2]
+	})
 }
