@@ -37,10 +37,7 @@ func (s *Store) startCheckpointer(ctx context.Context, dsn string) error {
 	if err != nil {
 		return err
 	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
+	keepConns(db, 1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return err

@@ -142,10 +142,7 @@ func Open(dsn string) (*Store, error) {
 	if s.wdb, err = sql.Open("sqlite", wdsn); err != nil {
 		return fail(err)
 	}
-	s.wdb.SetMaxOpenConns(1)
-	s.wdb.SetMaxIdleConns(1)
-	s.wdb.SetConnMaxLifetime(0)
-	s.wdb.SetConnMaxIdleTime(0)
+	keepConns(s.wdb, 1)
 	if s.wc, err = s.wdb.Conn(ctx); err != nil {
 		return fail(err)
 	}
@@ -175,10 +172,7 @@ func Open(dsn string) (*Store, error) {
 		return fail(err)
 	}
 	n := max(4, runtime.GOMAXPROCS(0))
-	s.rdb.SetMaxOpenConns(n)
-	s.rdb.SetMaxIdleConns(n)
-	s.rdb.SetConnMaxLifetime(0)
-	s.rdb.SetConnMaxIdleTime(0)
+	keepConns(s.rdb, n)
 	if err := s.rdb.PingContext(ctx); err != nil {
 		return fail(err)
 	}
@@ -328,4 +322,13 @@ func fromMicros(n int64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(n).UTC()
+}
+
+// keepConns sizes db's pool to n connections that are never closed for age
+// or idleness (each holds its prepared statements and page cache).
+func keepConns(db *sql.DB, n int) {
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
 }
