@@ -20,7 +20,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +57,10 @@ type Config struct {
 	MemberOps int
 	// Progress, when set, receives a line as each workload starts.
 	Progress func(string)
+	// CPUProfileDir, when set, receives one CPU profile per measured workload
+	// (NN-name.pprof, for `go tool pprof`). With the in-process server it
+	// shows the server and the load generator together.
+	CPUProfileDir string
 }
 
 // Workload is one measured workload.
@@ -164,8 +170,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			IdleConnTimeout:     time.Minute,
 			DisableCompression:  true,
 		}, Timeout: 60 * time.Second},
-		token: token,
-		conc:  cfg.Concurrency,
+		token:      token,
+		conc:       cfg.Concurrency,
+		profileDir: cfg.CPUProfileDir,
 	}
 	defer c.http.CloseIdleConnections()
 
@@ -471,6 +478,49 @@ type client struct {
 	errors atomic.Int64
 	errMu  sync.Mutex
 	first  string
+	// profileDir receives a CPU profile of each workload but the trivial
+	// handler's; profiled counts them.
+	profileDir string
+	profiled   int
+}
+
+// fail counts an error and keeps the first.
+func (c *client) fail(err error) {
+	c.errors.Add(1)
+	c.errMu.Lock()
+	if c.first == "" {
+		c.first = err.Error()
+	}
+	c.errMu.Unlock()
+}
+
+// startProfile starts the CPU profile of the named workload.
+func (c *client) startProfile(name string) (stop func(), err error) {
+	c.profiled++
+	slug := strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r + 'a' - 'A'
+		}
+		return '-'
+	}, name), "-")
+	for strings.Contains(slug, "--") {
+		slug = strings.ReplaceAll(slug, "--", "-")
+	}
+	f, err := os.Create(filepath.Join(c.profileDir, fmt.Sprintf("%02d-%s.pprof", c.profiled, slug)))
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: CPU profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("loadtest: CPU profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 func (c *client) firstErr() string {
@@ -529,6 +579,14 @@ func (c *client) run(ctx context.Context, name string, n int, fn func(i int) (ti
 	lat := make([][]time.Duration, c.conc)
 	var errs atomic.Int64
 	var wg sync.WaitGroup
+	if c.profileDir != "" && name != "trivial handler" {
+		stop, err := c.startProfile(name)
+		if err != nil {
+			c.fail(err)
+		} else {
+			defer stop()
+		}
+	}
 	start := time.Now()
 	for w := range c.conc {
 		wg.Add(1)
@@ -543,12 +601,7 @@ func (c *client) run(ctx context.Context, name string, n int, fn func(i int) (ti
 				d, err := fn(i)
 				if err != nil {
 					errs.Add(1)
-					c.errors.Add(1)
-					c.errMu.Lock()
-					if c.first == "" {
-						c.first = err.Error()
-					}
-					c.errMu.Unlock()
+					c.fail(err)
 					if errors.Is(err, context.Canceled) {
 						break
 					}

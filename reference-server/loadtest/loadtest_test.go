@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"runtime/pprof"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	pprofile "github.com/google/pprof/profile"
 )
 
 func TestRunSmall(t *testing.T) {
@@ -20,15 +22,8 @@ func TestRunSmall(t *testing.T) {
 	if v := os.Getenv("SCIMLAB_BENCH_CONCURRENCY"); v != "" {
 		conc, _ = strconv.Atoi(v)
 	}
-	if f := os.Getenv("SCIMLAB_BENCH_CPUPROFILE"); f != "" {
-		out, err := os.Create(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pprof.StartCPUProfile(out)
-		defer pprof.StopCPUProfile()
-	}
-	res, err := Run(context.Background(), Config{Users: n, Concurrency: conc, DataDSN: os.Getenv("SCIMLAB_BENCH_DSN")})
+	profiles := t.TempDir()
+	res, err := Run(context.Background(), Config{Users: n, Concurrency: conc, DataDSN: os.Getenv("SCIMLAB_BENCH_DSN"), CPUProfileDir: profiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +48,20 @@ func TestRunSmall(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "writes per commit, each commit's fdatasync") {
 		t.Errorf("no group-commit lines in:\n%s", out.String())
+	}
+	// One CPU profile per workload, the trivial handler's runs left out.
+	files, err := filepath.Glob(filepath.Join(profiles, "*.pprof"))
+	if err != nil || len(files) != len(res.Workloads) {
+		t.Errorf("%d CPU profiles for %d workloads (%v)", len(files), len(res.Workloads), err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if _, perr := pprofile.ParseData(b); err != nil || perr != nil {
+			t.Errorf("%s: not a CPU profile (%v, %v)", f, err, perr)
+		}
+	}
+	if len(files) > 0 && filepath.Base(files[0]) != "01-create-user-post-users.pprof" {
+		t.Errorf("first profile named %s", filepath.Base(files[0]))
 	}
 	if !strings.Contains(out.String(), "× trivial") {
 		t.Errorf("table: %s", out.String())
