@@ -303,14 +303,27 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		err   error
 		total int
 	)
+	// A type's full listing counts from type_stats and pages from a
+	// position mark (marks.go); any other listing counts its matches.
+	whole := !stream && q.Type != "" && q.ExternalID == "" && q.MemberOf == "" && q.HasMember == ""
+	var removed int64 // type_stats.removed in this snapshot (whole only)
 	if stream {
 		rows, err = s.query(ctx, tx, "SELECT "+resourceCols+" FROM resources"+w+" ORDER BY seq", args...)
 	} else {
-		if rows, err = s.query(ctx, tx, "SELECT COUNT(*) FROM resources"+w, args...); err != nil {
+		if whole {
+			rows, err = s.query(ctx, tx, "SELECT live, removed FROM type_stats WHERE type = ?", q.Type)
+		} else {
+			rows, err = s.query(ctx, tx, "SELECT COUNT(*) FROM resources"+w, args...)
+		}
+		if err != nil {
 			return nil, 0, err
 		}
 		if rows.Next() {
-			err = rows.Scan(&total)
+			if whole {
+				err = rows.Scan(&total, &removed)
+			} else {
+				err = rows.Scan(&total)
+			}
 		}
 		if cerr := rows.Close(); err == nil {
 			err = cerr
@@ -321,8 +334,13 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		if q.Limit == 0 || offset >= total {
 			return []*store.Resource{}, total, nil
 		}
-		rows, err = s.query(ctx, tx, "SELECT "+resourceCols+" FROM resources"+w+" ORDER BY seq LIMIT ? OFFSET ?",
-			append(args, q.Limit, offset)...)
+		if pos, after, ok := s.marks.find(q.Type, removed, offset); whole && ok {
+			rows, err = s.query(ctx, tx, "SELECT "+resourceCols+" FROM resources WHERE type = ? AND seq > ? ORDER BY seq LIMIT ? OFFSET ?",
+				q.Type, after, q.Limit, offset-pos)
+		} else {
+			rows, err = s.query(ctx, tx, "SELECT "+resourceCols+" FROM resources"+w+" ORDER BY seq LIMIT ? OFFSET ?",
+				append(args, q.Limit, offset)...)
+		}
 	}
 	if err != nil {
 		return nil, 0, err
@@ -357,6 +375,10 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 	}
 	if stream {
 		total = n
+	}
+	if whole && len(page) > 0 {
+		s.marks.record(q.Type, removed, offset, page[0].Seq-1)
+		s.marks.record(q.Type, removed, offset+len(page), page[len(page)-1].Seq)
 	}
 	return page, total, nil
 }

@@ -64,10 +64,36 @@ CREATE TABLE settings (
 	value TEXT NOT NULL
 ) WITHOUT ROWID;
 `,
+	// 2: per-type row counts, kept by triggers, so that a page of a type's
+	// full listing needs no COUNT(*) over the type (O(n) per page), and a
+	// counter of rows that left each type, which tells the List position
+	// marks (marks.go) whether positions may have moved.
+	`
+CREATE TABLE type_stats (
+	type    TEXT    PRIMARY KEY,
+	live    INTEGER NOT NULL, -- rows of the type
+	removed INTEGER NOT NULL  -- rows that ever left it (deleted or retyped)
+) WITHOUT ROWID;
+INSERT INTO type_stats (type, live, removed) SELECT type, COUNT(*), 0 FROM resources GROUP BY type;
+CREATE TRIGGER resources_counted AFTER INSERT ON resources BEGIN
+	INSERT INTO type_stats (type, live, removed) VALUES (NEW.type, 1, 0)
+		ON CONFLICT (type) DO UPDATE SET live = live + 1;
+END;
+CREATE TRIGGER resources_uncounted AFTER DELETE ON resources BEGIN
+	UPDATE type_stats SET live = live - 1, removed = removed + 1 WHERE type = OLD.type;
+END;
+-- The store never changes a row's type; should anything, both types'
+-- positions move (the row joins the other type in the middle of its order).
+CREATE TRIGGER resources_retyped AFTER UPDATE OF type ON resources WHEN OLD.type <> NEW.type BEGIN
+	UPDATE type_stats SET live = live - 1, removed = removed + 1 WHERE type = OLD.type;
+	INSERT INTO type_stats (type, live, removed) VALUES (NEW.type, 1, 1)
+		ON CONFLICT (type) DO UPDATE SET live = live + 1, removed = removed + 1;
+END;
+`,
 }
 
 // SchemaVersion is the schema version this package writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrate brings the database to SchemaVersion in one immediate transaction,
 // so that two processes opening a new file at once do not both migrate.

@@ -50,7 +50,8 @@ type Store struct {
 	wstmts map[string]*sql.Stmt // statements on wc; used by the combiner only
 
 	rdb    *sql.DB
-	rstmts sync.Map // query → *sql.Stmt on rdb
+	rstmts sync.Map  // query → *sql.Stmt on rdb
+	marks  pageMarks // where pages of types' full listings start
 
 	closeMu sync.RWMutex // held for reading by every write until it is answered
 	closed  atomic.Bool

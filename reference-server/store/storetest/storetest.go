@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"NotFound", testNotFound},
 		{"Delete", testDelete},
 		{"List", testList},
+		{"Paging", testPaging},
 		{"ListMembers", testListMembers},
 		{"Members", testMembers},
 		{"SetMembers", testSetMembers},
@@ -615,6 +616,69 @@ func testList(t *testing.T, s store.Store) {
 	all := append(append(slices.Clone(want[:6]), "g1"), want[6:]...)
 	check(store.Query{Limit: -1}, all, 13)
 	check(store.Query{ID: "g1", Limit: -1}, []string{"g1"}, 1)
+}
+
+// testPaging walks a type's full listing page by page, as an IdP importing
+// every user does, while resources of the type are deleted and created
+// between passes: every page must match the same slice of a full listing,
+// and totals must follow (a store that remembers where pages start must
+// notice deletions; creations only add at the end).
+func testPaging(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	n := 0
+	add := func(k int) {
+		for range k {
+			mustCreate(t, s, user(fmt.Sprintf("p%03d", n), fmt.Sprintf("pager%03d", n)))
+			n++
+		}
+	}
+	add(40)
+	mustCreate(t, s, group("pg", "Pagers"))
+	// pass reads every page; backwards, each page comes before the ones
+	// that would tell the store where it starts.
+	pass := func(step, limit int, backwards bool) {
+		t.Helper()
+		all, total, err := s.List(ctx, store.Query{Type: "User", Limit: -1})
+		noErr(t, "List all", err)
+		if total != len(all) {
+			t.Fatalf("List all: total %d for %d resources", total, len(all))
+		}
+		want := ids(all)
+		var offsets []int
+		for off := 0; off < len(want)+limit; off += step {
+			offsets = append(offsets, off)
+		}
+		if backwards {
+			slices.Reverse(offsets)
+		}
+		for _, off := range offsets {
+			page, total, err := s.List(ctx, store.Query{Type: "User", Offset: off, Limit: limit})
+			noErr(t, "List page", err)
+			if total != len(want) {
+				t.Fatalf("page at %d: total %d, want %d", off, total, len(want))
+			}
+			equalStrings(t, fmt.Sprintf("page at %d (limit %d)", off, limit), ids(page), want[min(off, len(want)):min(off+limit, len(want))])
+		}
+	}
+	pass(7, 7, false)
+	pass(7, 7, false) // again, from what the first pass learned
+	pass(5, 9, false) // overlapping pages
+	for _, id := range []string{"p003", "p010", "p011", "p030"} {
+		noErr(t, "Delete "+id, s.Delete(ctx, "User", id, 0))
+	}
+	pass(7, 7, true)
+	add(6)
+	pass(7, 7, true)
+	pass(3, 4, false)
+	noErr(t, "Delete p000", s.Delete(ctx, "User", "p000", 0))
+	noErr(t, "Delete pg", s.Delete(ctx, "Group", "pg", 0))
+	pass(7, 7, true)
+	if _, total, err := s.List(ctx, store.Query{Type: "Group", Limit: 1}); err != nil || total != 0 {
+		t.Fatalf("Groups after the only one was deleted: total %d, %v", total, err)
+	}
+	if _, total, err := s.List(ctx, store.Query{Type: "User", Limit: 0}); err != nil || total != n-5 {
+		t.Fatalf("count=0: total %d, %v; want %d", total, err, n-5)
+	}
 }
 
 func testListMembers(t *testing.T, s store.Store) {
