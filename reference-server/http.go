@@ -164,6 +164,7 @@ func (s *Server) buildHandler() http.Handler {
 		if st, ok := s.st.(interface{ Stats() sqlite.Stats }); ok {
 			writeStoreMetrics(w, st.Stats())
 		}
+		writeProcessMetrics(w)
 	}))
 	scimHandler := s.withProfile(http.HandlerFunc(s.serveSCIM))
 	mux.Handle(BasePath+"/", scimHandler)

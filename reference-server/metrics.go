@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -107,6 +108,45 @@ func labels(k seriesKey) string {
 
 func escapeLabel(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
+}
+
+// writeProcessMetrics writes the process's resident memory, now and at its
+// peak (Linux: VmRSS and VmHWM of /proc/self/status; elsewhere nothing). The
+// peak is what `scimlab bench` reports as the server's memory.
+func writeProcessMetrics(w io.Writer) {
+	rss, peak, ok := residentMemory()
+	if !ok {
+		return
+	}
+	fmt.Fprintf(w, "# HELP process_resident_memory_bytes Resident memory size in bytes.\n# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %d\n", rss)
+	fmt.Fprintf(w, "# HELP scimlab_process_resident_memory_peak_bytes Largest resident memory size since the process started (VmHWM).\n# TYPE scimlab_process_resident_memory_peak_bytes gauge\nscimlab_process_resident_memory_peak_bytes %d\n", peak)
+}
+
+// residentMemory reads VmRSS and VmHWM from /proc/self/status.
+func residentMemory() (rss, peak int64, ok bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, false
+	}
+	rss, peak = -1, -1
+	for _, line := range strings.Split(string(b), "\n") {
+		name, value, _ := strings.Cut(line, ":")
+		f := strings.Fields(value)
+		if len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		n, err := strconv.ParseInt(f[0], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "VmRSS":
+			rss = n << 10
+		case "VmHWM":
+			peak = n << 10
+		}
+	}
+	return rss, peak, rss >= 0 && peak >= 0
 }
 
 // writeStoreMetrics writes the SQLite store's group-commit counters: writes

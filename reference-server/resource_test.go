@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -789,6 +790,13 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	if v := metricValue(t, body, "scimlab_store_commits_total"); v < 1 {
 		t.Errorf("scimlab_store_commits_total %v, want at least 1", v)
+	}
+	if runtime.GOOS == "linux" {
+		// This test process's resident memory: some MiB, and a peak at least as large.
+		rss, peak := metricValue(t, body, "process_resident_memory_bytes"), metricValue(t, body, "scimlab_process_resident_memory_peak_bytes")
+		if rss < 1<<20 || peak < rss {
+			t.Errorf("resident memory %v bytes, peak %v", rss, peak)
+		}
 	}
 	wantError(t, e.do("POST", "/healthz", "x"), 405, "")
 	wantError(t, e.do("GET", "/scim/v1/Users", nil), 404, "")

@@ -105,6 +105,11 @@ type Result struct {
 	// sampled during the run (in-process only; the load generator shares
 	// the process, so they include its memory too).
 	PeakHeapInuse, PeakSys uint64
+	// PeakRSS is the server process's peak resident memory, from its
+	// /metrics (scimlab_process_resident_memory_peak_bytes); 0 when the
+	// target does not publish it. In-process it is this process's, load
+	// generator included.
+	PeakRSS int64
 	// FirstError is the first unexpected response, if any.
 	FirstError string
 }
@@ -346,7 +351,37 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if stopSampling != nil {
 		stopSampling()
 	}
+	res.PeakRSS = c.peakRSS(ctx, base)
 	return res, nil
+}
+
+// peakRSS reads the server's peak resident memory from /metrics at the
+// root of its base URL; 0 when it has none.
+func (c *client) peakRSS(ctx context.Context, base string) int64 {
+	u, err := url.Parse(base)
+	if err != nil {
+		return 0
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", u.Scheme+"://"+u.Host+"/metrics", nil)
+	if err != nil {
+		return 0
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	if err != nil || res.StatusCode != http.StatusOK {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "scimlab_process_resident_memory_peak_bytes "); ok {
+			n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			return int64(n)
+		}
+	}
+	return 0
 }
 
 // Print writes the result as a table.
@@ -385,9 +420,13 @@ func Print(w io.Writer, r *Result) {
 		}
 	}
 	fmt.Fprintf(w, "one member added to the %d-member group costs %.2f× a user PATCH\n", r.Users, r.MemberAddVsPatch)
-	if r.InProcess {
-		fmt.Fprintf(w, "peak heap in use %.1f MiB, peak Sys %.1f MiB (server and load generator share the process)\n",
-			float64(r.PeakHeapInuse)/(1<<20), float64(r.PeakSys)/(1<<20))
+	const mib = 1 << 20
+	switch {
+	case r.InProcess:
+		fmt.Fprintf(w, "peak resident memory %.1f MiB, peak heap in use %.1f MiB, peak Sys %.1f MiB (server, load generator and trivial handler share the process; `scimlab serve` alone: run it and pass --target)\n",
+			float64(r.PeakRSS)/mib, float64(r.PeakHeapInuse)/mib, float64(r.PeakSys)/mib)
+	case r.PeakRSS > 0:
+		fmt.Fprintf(w, "server peak resident memory %.1f MiB (its /metrics)\n", float64(r.PeakRSS)/mib)
 	}
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.FirstError)

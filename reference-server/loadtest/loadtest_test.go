@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -35,6 +36,9 @@ func TestRunSmall(t *testing.T) {
 	}
 	if !res.InProcess || len(res.Workloads) != 9 || res.Trivial.OpsPerSec <= 0 || res.PagingUsersPerTrivial <= 0 || res.MemberAddVsPatch <= 0 || res.PeakHeapInuse == 0 {
 		t.Errorf("incomplete result: %+v", res)
+	}
+	if runtime.GOOS == "linux" && (res.PeakRSS < 1<<20 || !strings.Contains(out.String(), "peak resident memory")) {
+		t.Errorf("peak resident memory %d bytes from the server's /metrics", res.PeakRSS)
 	}
 	for _, w := range res.Workloads {
 		if w.Ops == 0 || w.Errors != 0 {

@@ -35,6 +35,9 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 			return fail(e, "bench", usagef("--cpuprofile: %v", err), ExitUsage)
 		}
 	}
+	if *target == "" {
+		tuneServerGC() // the in-process server runs as `scimlab serve` would
+	}
 	res, err := loadtest.Run(ctx, loadtest.Config{
 		BaseURL: *target, Token: *token, Profile: *profile, DataDSN: *data,
 		Concurrency: *concurrency, Users: *users, CPUProfileDir: *cpuprofile,

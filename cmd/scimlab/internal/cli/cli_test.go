@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"os"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -84,5 +86,22 @@ func TestListenAddressMustBeLoopback(t *testing.T) {
 	}
 	if err := checkLoopback("0.0.0.0:9000", true); err != nil {
 		t.Errorf("--public should allow any address: %v", err)
+	}
+}
+
+// TestServerGC: serve and an in-process bench collect at serverGCPercent,
+// unless GOGC says otherwise.
+func TestServerGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	tuneServerGC()
+	if got := debug.SetGCPercent(100); got != serverGCPercent {
+		t.Errorf("GC percent %d without GOGC, want %d", got, serverGCPercent)
+	}
+	t.Setenv("GOGC", "200")
+	tuneServerGC()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d with GOGC set, want it left alone", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	server "github.com/scimlab/scimlab/reference-server"
@@ -91,6 +92,7 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "serve", err, ExitUsage)
 	}
 	defer st.Close()
+	tuneServerGC()
 	// Token commands default to the profile the store was last served with.
 	if err := st.PutSetting(ctx, "server/profile", prof.Name); err != nil {
 		return fail(e, "serve", err, ExitUsage)
@@ -104,6 +106,24 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "serve", err, ExitUsage)
 	}
 	return ExitOK
+}
+
+// serverGCPercent is the garbage collector's target (GOGC) for a process
+// that serves, unless GOGC is set. The read cache keeps each resource as
+// rendered (about 1 KiB for a user), most of a serving heap's live data, and
+// at Go's default of 100 the heap grows to twice that before a collection:
+// about 8 MiB more peak resident memory at 10,000 users (VmHWM of `scimlab
+// serve` through `scimlab bench`: 67 MiB at 100, 57 MiB at 50). The cached
+// bodies hold no pointers, so a collection marks little, and the bench
+// ratios did not move measurably.
+const serverGCPercent = 50
+
+// tuneServerGC applies serverGCPercent unless the GOGC environment variable
+// says otherwise.
+func tuneServerGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
 
 // checkLoopback refuses a non-loopback listen address unless allowed.
