@@ -161,6 +161,7 @@ func writeStoreMetrics(w io.Writer, st sqlite.Stats) {
 	counter("scimlab_store_commits_total", "Transactions the store committed for them (writes_total/commits_total: writes per commit).", strconv.FormatInt(st.Commits, 10))
 	counter("scimlab_store_wal_syncs_total", "fdatasync calls on the write-ahead log that made commits durable.", strconv.FormatInt(st.Syncs, 10))
 	counter("scimlab_store_wal_sync_seconds_total", "Time those calls took, all told.", strconv.FormatFloat(st.SyncWait.Seconds(), 'g', -1, 64))
+	counter("scimlab_store_writer_busy_seconds_total", "Time the single write connection spent running writes and committing them (its rate near 1: writes are bound by it).", strconv.FormatFloat(st.Busy.Seconds(), 'g', -1, 64))
 	counter("scimlab_store_checkpoints_total", "WAL checkpoints run in the background.", strconv.FormatInt(st.Checkpoints, 10))
 	io.WriteString(w, b.String())
 }

@@ -818,6 +818,9 @@ func TestMetricsShowFlushes(t *testing.T) {
 	if v := metricValue(t, body, "scimlab_store_wal_sync_seconds_total"); v <= 0 {
 		t.Errorf("scimlab_store_wal_sync_seconds_total %v, want more than 0", v)
 	}
+	if v := metricValue(t, body, "scimlab_store_writer_busy_seconds_total"); v <= 0 {
+		t.Errorf("scimlab_store_writer_busy_seconds_total %v, want more than 0", v)
+	}
 }
 
 // metricValue returns the value of an unlabelled series in a Prometheus text body.

@@ -83,6 +83,10 @@ type Workload struct {
 	// and the mean time of the fdatasync that made each commit durable.
 	WritesPerCommit float64
 	SyncMean        time.Duration
+	// WriterBusy is the share of the workload's time the store's single
+	// write connection was running writes or committing them (near 1: the
+	// writes are bound by it, not by the disk or the CPU).
+	WriterBusy float64
 }
 
 // Result is what Run measured.
@@ -229,6 +233,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			}
 			if syncs := after.Syncs - before.Syncs; syncs > 0 {
 				w.SyncMean = (after.SyncWait - before.SyncWait) / time.Duration(syncs)
+			}
+			if w.Elapsed > 0 {
+				w.WriterBusy = float64(after.Busy-before.Busy) / float64(w.Elapsed)
 			}
 		}
 		add(w)
@@ -415,6 +422,9 @@ func Print(w io.Writer, r *Result) {
 			fmt.Fprintf(w, "%s: %.1f writes per commit", x.Name, x.WritesPerCommit)
 			if x.SyncMean > 0 {
 				fmt.Fprintf(w, ", each commit's fdatasync %s", round(x.SyncMean))
+			}
+			if x.WriterBusy > 0 {
+				fmt.Fprintf(w, ", writer busy %.0f%% of the time", 100*x.WriterBusy)
 			}
 			fmt.Fprintln(w)
 		}

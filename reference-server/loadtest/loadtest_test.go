@@ -46,11 +46,11 @@ func TestRunSmall(t *testing.T) {
 		}
 		// Every workload but the reads wrote to the durable store.
 		writes := !strings.HasPrefix(w.Name, "get") && !strings.HasPrefix(w.Name, "lookup") && !strings.HasPrefix(w.Name, "page")
-		if writes != (w.WritesPerCommit >= 1) || writes != (w.SyncMean > 0) {
+		if writes != (w.WritesPerCommit >= 1) || writes != (w.SyncMean > 0) || writes != (w.WriterBusy > 0) {
 			t.Errorf("%s: %.1f writes per commit, fdatasync %s", w.Name, w.WritesPerCommit, w.SyncMean)
 		}
 	}
-	if !strings.Contains(out.String(), "writes per commit, each commit's fdatasync") {
+	if !strings.Contains(out.String(), "writes per commit, each commit's fdatasync") || !strings.Contains(out.String(), "writer busy") {
 		t.Errorf("no group-commit lines in:\n%s", out.String())
 	}
 	// One CPU profile per workload, the trivial handler's runs left out.

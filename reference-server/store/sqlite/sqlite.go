@@ -72,7 +72,7 @@ type Store struct {
 
 	touchStop, touchEnd chan struct{} // stop the token-touch writer; closed when it has stopped
 
-	requests, commits, syncs, syncWait, checkpoints, touchFlushes atomic.Int64
+	requests, commits, syncs, syncWait, busy, checkpoints, touchFlushes atomic.Int64
 
 	touchMu sync.Mutex
 	touches map[string]time.Time // token id → last use not yet written

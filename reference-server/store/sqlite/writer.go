@@ -92,9 +92,11 @@ func (s *Store) combine() {
 		s.queue = nil
 		if len(reqs) > 0 {
 			s.mu.Unlock()
+			start := time.Now()
 			for _, req := range reqs {
 				s.runInto(req)
 			}
+			s.busy.Add(int64(time.Since(start)))
 			continue
 		}
 		if s.cur == nil || s.inflight {
@@ -107,7 +109,10 @@ func (s *Store) combine() {
 		s.inflight = true
 		s.mu.Unlock()
 
-		if !s.commit(b) { // answered already
+		start := time.Now()
+		synced := s.commit(b)
+		s.busy.Add(int64(time.Since(start)))
+		if !synced { // answered already
 			s.mu.Lock()
 			s.inflight = false
 			s.mu.Unlock()
@@ -392,12 +397,16 @@ type Stats struct {
 	Syncs    int64 // fdatasync calls on the WAL that made commits durable
 	// SyncWait is the time those calls took, all told (divided by Syncs:
 	// the disk's flush latency as the writes saw it).
-	SyncWait     time.Duration
+	SyncWait time.Duration
+	// Busy is the time the write connection spent running write requests
+	// and committing them: the one serial part of a write. Busy divided by
+	// the time elapsed near 1 means writes are bound by it.
+	Busy         time.Duration
 	Checkpoints  int64 // WAL checkpoints run by the checkpointer
 	TouchFlushes int64 // write requests that wrote coalesced token touches
 }
 
 // Stats returns the writer's counters.
 func (s *Store) Stats() Stats {
-	return Stats{Requests: s.requests.Load(), Commits: s.commits.Load(), Syncs: s.syncs.Load(), SyncWait: time.Duration(s.syncWait.Load()), Checkpoints: s.checkpoints.Load(), TouchFlushes: s.touchFlushes.Load()}
+	return Stats{Requests: s.requests.Load(), Commits: s.commits.Load(), Syncs: s.syncs.Load(), SyncWait: time.Duration(s.syncWait.Load()), Busy: time.Duration(s.busy.Load()), Checkpoints: s.checkpoints.Load(), TouchFlushes: s.touchFlushes.Load()}
 }
