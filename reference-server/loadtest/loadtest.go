@@ -57,6 +57,12 @@ type Config struct {
 	MemberOps int
 	// Progress, when set, receives a line as each workload starts.
 	Progress func(string)
+	// TrivialURL, when set, names a trivial handler already running on
+	// loopback (TrivialHandler, served by another process) to measure
+	// instead of one in this process. A server in another process should be
+	// compared with a handler in another process: one that shares the load
+	// generator's process is spared the switches between processes.
+	TrivialURL string
 	// CPUProfileDir, when set, receives one CPU profile per measured workload
 	// (NN-name.pprof, for `go tool pprof`). With the in-process server it
 	// shows the server and the load generator together.
@@ -93,6 +99,8 @@ type Workload struct {
 type Result struct {
 	Target      string
 	InProcess   bool
+	// TrivialElsewhere: the trivial handler ran in another process (Config.TrivialURL).
+	TrivialElsewhere bool
 	DataDSN     string // in-process only
 	Concurrency int
 	Users       int
@@ -187,12 +195,18 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 
 	// The trivial handler: a fixed small JSON body.
 	progress("trivial handler")
-	triv, err := startTrivial()
-	if err != nil {
+	trivURL := cfg.TrivialURL
+	res.TrivialElsewhere = trivURL != ""
+	if trivURL == "" {
+		triv, err := startTrivial()
+		if err != nil {
+			return nil, err
+		}
+		defer triv.Close()
+		trivURL = "http://" + triv.Addr().String() + "/"
+	} else if err := checkLoopback(trivURL); err != nil {
 		return nil, err
 	}
-	defer triv.Close()
-	trivURL := "http://" + triv.Addr().String() + "/"
 	res.Trivial = c.run(ctx, "trivial handler", cfg.Users, func(i int) (time.Duration, error) {
 		return c.do(ctx, "GET", trivURL, nil, 200, nil)
 	})
@@ -397,7 +411,11 @@ func Print(w io.Writer, r *Result) {
 	if r.InProcess {
 		where = "in-process server, SQLite " + r.DataDSN
 	}
-	fmt.Fprintf(w, "scimlab bench: %s (%s), %d users, %d concurrent keep-alive clients, GOMAXPROCS=%d\n\n", r.Target, where, r.Users, r.Concurrency, r.GOMAXPROCS)
+	triv := "in this process"
+	if r.TrivialElsewhere {
+		triv = "in a process of its own"
+	}
+	fmt.Fprintf(w, "scimlab bench: %s (%s), %d users, %d concurrent keep-alive clients, GOMAXPROCS=%d, trivial handler %s\n\n", r.Target, where, r.Users, r.Concurrency, r.GOMAXPROCS, triv)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "workload\tops\terrors\tops/s\tp50\tp99\ttrivial ops/s\t× trivial\t")
 	row := func(x Workload) {
@@ -470,20 +488,25 @@ func checkLoopback(base string) error {
 	return nil
 }
 
-// startTrivial serves a fixed small JSON body on loopback.
+// startTrivial serves TrivialHandler on loopback.
 func startTrivial() (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
+	go TrivialServer().Serve(ln)
+	return ln, nil
+}
+
+// TrivialServer serves the trivial handler every ratio is measured
+// against: a fixed small JSON body (an empty SCIM ListResponse).
+func TrivialServer() *http.Server {
 	body := []byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`)
-	hs := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", scim.MediaType)
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.Write(body)
 	}), ReadHeaderTimeout: 10 * time.Second}
-	go hs.Serve(ln)
-	return ln, nil
 }
 
 // sampleMemory records peak MemStats until the returned function is called.

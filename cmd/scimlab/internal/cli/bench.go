@@ -1,9 +1,15 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"os"
+	"os/exec"
+	"strings"
+	"time"
 
 	"github.com/scimlab/scimlab/reference-server/loadtest"
 )
@@ -13,6 +19,9 @@ func init() {
 }
 
 func runBench(ctx context.Context, e *env, args []string) ExitCode {
+	if os.Getenv(trivialChildEnv) != "" {
+		return serveTrivialChild(e)
+	}
 	fs := newFlags("bench", "[--users 10000] [--concurrency 16] [--target URL --token T] [--data DSN] [--cpuprofile DIR]", e)
 	target := fs.String("target", "", "a running server's SCIM base URL on loopback (empty: start one in-process)")
 	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token for --target (env SCIM_TOKEN)")
@@ -35,11 +44,22 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 			return fail(e, "bench", usagef("--cpuprofile: %v", err), ExitUsage)
 		}
 	}
+	trivialURL := ""
 	if *target == "" {
 		tuneServerGC() // the in-process server runs as `scimlab serve` would
+	} else {
+		// The server runs in a process of its own: so does the handler it
+		// is compared with.
+		url, stop, err := startTrivialChild(ctx)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "scimlab bench: the trivial handler runs in this process instead: %v\n", err)
+		} else {
+			defer stop()
+			trivialURL = url
+		}
 	}
 	res, err := loadtest.Run(ctx, loadtest.Config{
-		BaseURL: *target, Token: *token, Profile: *profile, DataDSN: *data,
+		BaseURL: *target, Token: *token, TrivialURL: trivialURL, Profile: *profile, DataDSN: *data,
 		Concurrency: *concurrency, Users: *users, CPUProfileDir: *cpuprofile,
 		Progress: func(s string) { fmt.Fprintln(e.stderr, s) },
 	})
@@ -48,4 +68,65 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 	}
 	loadtest.Print(e.stdout, res)
 	return ExitOK
+}
+
+// trivialChildEnv set in its environment makes `scimlab bench` serve only
+// the trivial handler, on a free loopback port: it prints the handler's URL
+// on a line of its own and serves until its standard input closes (its
+// parent, a bench run against --target, has finished or died).
+const trivialChildEnv = "SCIMLAB_BENCH_TRIVIAL_CHILD"
+
+func serveTrivialChild(e *env) ExitCode {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fail(e, "bench", err, ExitUsage)
+	}
+	go loadtest.TrivialServer().Serve(ln)
+	fmt.Fprintf(e.stdout, "http://%s/\n", ln.Addr())
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	return ExitOK
+}
+
+// startTrivialChild starts this executable as a trivial-handler child and
+// returns its URL and a function that stops it.
+func startTrivialChild(ctx context.Context) (string, func(), error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench")
+	cmd.Env = append(os.Environ(), trivialChildEnv+"=1")
+	cmd.WaitDelay = 5 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	}
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(stdout).ReadString('\n')
+		line <- strings.TrimSpace(l)
+	}()
+	select {
+	case l := <-line:
+		if strings.HasPrefix(l, "http://127.0.0.1:") {
+			return l, stop, nil
+		}
+		err = fmt.Errorf("its child process said %q", l)
+	case <-time.After(10 * time.Second):
+		err = fmt.Errorf("its child process did not start in 10s")
+	}
+	_ = cmd.Process.Kill()
+	stop()
+	return "", nil, err
 }
