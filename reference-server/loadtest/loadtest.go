@@ -97,16 +97,16 @@ type Workload struct {
 
 // Result is what Run measured.
 type Result struct {
-	Target      string
-	InProcess   bool
+	Target    string
+	InProcess bool
 	// TrivialElsewhere: the trivial handler ran in another process (Config.TrivialURL).
 	TrivialElsewhere bool
-	DataDSN     string // in-process only
-	Concurrency int
-	Users       int
-	GOMAXPROCS  int
-	Trivial     Workload
-	Workloads   []Workload
+	DataDSN          string // in-process only
+	Concurrency      int
+	Users            int
+	GOMAXPROCS       int
+	Trivial          Workload
+	Workloads        []Workload
 	// PagingUsersPerTrivial is users returned per second while paging with
 	// count=100, divided by the trivial handler's requests per second.
 	PagingUsersPerTrivial float64
