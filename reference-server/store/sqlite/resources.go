@@ -334,7 +334,13 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		if q.Limit == 0 || offset >= total {
 			return []*store.Resource{}, total, nil
 		}
-		if pos, after, ok := s.marks.find(q.Type, removed, offset); whole && ok {
+		var pos int
+		var after int64
+		var marked bool
+		if whole {
+			pos, after, marked = s.marks.find(q.Type, removed, offset)
+		}
+		if marked {
 			rows, err = s.query(ctx, tx, "SELECT "+resourceCols+" FROM resources WHERE type = ? AND seq > ? ORDER BY seq LIMIT ? OFFSET ?",
 				q.Type, after, q.Limit, offset-pos)
 		} else {

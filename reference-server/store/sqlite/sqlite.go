@@ -82,10 +82,11 @@ var _ store.Store = (*Store)(nil)
 
 var memSeq atomic.Int64
 
-// Page caches, per connection (SQLite's cache_size). They live outside the
-// Go heap, and the allocator rounds each page's slot up, so a cache costs
-// about twice its nominal size in resident memory; pages not cached are read
-// from the operating system's page cache. The defaults (2 MiB each) made the
+// Page caches, per connection (SQLite's cache_size; in this build they add
+// up to one pool shared by every connection, see releasePages). They live
+// outside the Go heap and cost about twice their nominal size in resident
+// memory (measured); pages not cached are read from the operating system's
+// page cache. The defaults (2 MiB each) made the
 // six connections' caches about 22 MiB of a 10,000-user server's resident
 // memory; these sizes make them about 5 MiB (scimlab bench, then VmHWM of
 // `scimlab serve`).
