@@ -58,7 +58,7 @@ type Config struct {
 	// Progress, when set, receives a line as each workload starts.
 	Progress func(string)
 	// TrivialURL, when set, names a trivial handler already running on
-	// loopback (TrivialHandler, served by another process) to measure
+	// loopback (TrivialServer, run by another process) to measure
 	// instead of one in this process. A server in another process should be
 	// compared with a handler in another process: one that shares the load
 	// generator's process is spared the switches between processes.
@@ -451,8 +451,11 @@ func Print(w io.Writer, r *Result) {
 	const mib = 1 << 20
 	switch {
 	case r.InProcess:
-		fmt.Fprintf(w, "peak resident memory %.1f MiB, peak heap in use %.1f MiB, peak Sys %.1f MiB (server, load generator and trivial handler share the process; `scimlab serve` alone: run it and pass --target)\n",
-			float64(r.PeakRSS)/mib, float64(r.PeakHeapInuse)/mib, float64(r.PeakSys)/mib)
+		if r.PeakRSS > 0 {
+			fmt.Fprintf(w, "peak resident memory %.1f MiB, ", float64(r.PeakRSS)/mib)
+		}
+		fmt.Fprintf(w, "peak heap in use %.1f MiB, peak Sys %.1f MiB (server, load generator and trivial handler share the process; `scimlab serve` alone: run it and pass --target)\n",
+			float64(r.PeakHeapInuse)/mib, float64(r.PeakSys)/mib)
 	case r.PeakRSS > 0:
 		fmt.Fprintf(w, "server peak resident memory %.1f MiB (its /metrics)\n", float64(r.PeakRSS)/mib)
 	}
@@ -488,7 +491,7 @@ func checkLoopback(base string) error {
 	return nil
 }
 
-// startTrivial serves TrivialHandler on loopback.
+// startTrivial runs TrivialServer on loopback.
 func startTrivial() (net.Listener, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
