@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
 
@@ -370,28 +371,14 @@ func substituteRefs(v any, ids map[string]string) any {
 	if len(ids) == 0 {
 		return v
 	}
-	switch v := v.(type) {
-	case string:
-		if strings.HasPrefix(v, bulkIDPrefix) {
-			if id, ok := ids[v[len(bulkIDPrefix):]]; ok {
+	return jsondoc.MapStrings(v, func(s string) string {
+		if strings.HasPrefix(s, bulkIDPrefix) {
+			if id, ok := ids[s[len(bulkIDPrefix):]]; ok {
 				return id
 			}
 		}
-		return v
-	case []any:
-		out := make([]any, len(v))
-		for i, x := range v {
-			out[i] = substituteRefs(x, ids)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, x := range v {
-			out[k] = substituteRefs(x, ids)
-		}
-		return out
-	}
-	return v
+		return s
+	})
 }
 
 // recorder is a minimal in-memory http.ResponseWriter for bulk operations.

@@ -183,3 +183,26 @@ func AppendString(b []byte, s string) []byte {
 	b = append(b, s[start:]...)
 	return append(b, '"')
 }
+
+// MapStrings returns a copy of the document v (maps, slices and scalars as
+// encoding/json decodes them) with every string value replaced by fn(s).
+// Object keys and other values are kept; v itself is not changed.
+func MapStrings(v any, fn func(string) string) any {
+	switch v := v.(type) {
+	case string:
+		return fn(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, x := range v {
+			out[i] = MapStrings(x, fn)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, x := range v {
+			out[k] = MapStrings(x, fn)
+		}
+		return out
+	}
+	return v
+}

@@ -3,6 +3,7 @@ package jsondoc
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -44,5 +45,23 @@ func TestNilIsNull(t *testing.T) {
 		if want := stdEncode(v); string(got) != want {
 			t.Errorf("Marshal(%#v) = %s, want %s", v, got, want)
 		}
+	}
+}
+
+func TestMapStrings(t *testing.T) {
+	in := map[string]any{
+		"a": "x", "n": 1.5, "b": true, "z": nil,
+		"list": []any{"x", map[string]any{"x": "x"}, []any{"y"}},
+	}
+	got := MapStrings(in, func(s string) string { return s + "!" })
+	want := map[string]any{
+		"a": "x!", "n": 1.5, "b": true, "z": nil,
+		"list": []any{"x!", map[string]any{"x": "x!"}, []any{"y!"}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("MapStrings = %#v", got)
+	}
+	if in["a"] != "x" || in["list"].([]any)[0] != "x" {
+		t.Fatalf("MapStrings changed its input: %#v", in)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/fixtures"
+	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/replayer"
 	"github.com/scimlab/scimlab/simulator/transcript"
@@ -272,7 +273,7 @@ func (b Bug) namespaced(tag string) []transcript.Exchange {
 			if e.Attributes != nil {
 				e.Attributes = make(map[string]any, len(x.Expect.Attributes))
 				for k, v := range x.Expect.Attributes {
-					e.Attributes[k] = rewriteValue(v, rw)
+					e.Attributes[k] = jsondoc.MapStrings(v, rw)
 				}
 			}
 			x.Expect = &e
@@ -280,26 +281,6 @@ func (b Bug) namespaced(tag string) []transcript.Exchange {
 		out[i] = x
 	}
 	return out
-}
-
-func rewriteValue(v any, rw func(string) string) any {
-	switch t := v.(type) {
-	case string:
-		return rw(t)
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = rewriteValue(e, rw)
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = rewriteValue(e, rw)
-		}
-		return out
-	}
-	return v
 }
 
 // newTag returns a short random lower-case tag for one run.
