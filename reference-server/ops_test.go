@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimlab/scimlab/internal/syncbuf"
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -150,7 +151,7 @@ func TestStartLocalAndServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	srv, err := New(Config{Store: memory.New(), Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	if err != nil {
 		t.Fatal(err)

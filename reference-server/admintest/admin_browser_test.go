@@ -17,13 +17,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 
+	"github.com/scimlab/scimlab/internal/syncbuf"
 	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
@@ -44,7 +44,7 @@ type env struct {
 	st    store.Store
 	clock *auth.ManualClock
 	mgr   *auth.Manager
-	logs  *syncBuffer
+	logs  *syncbuf.Buffer
 }
 
 // newEnv serves the named profile with its token policy; the token cache
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, name string, edit ...func(*server.Config)) *env {
 		t.Fatal(err)
 	}
 	clk := auth.NewManualClock(t0)
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	cfg := server.Config{
 		Store: st, Profile: p, Now: clk.Now, AdminPassword: adminPassword, TokenCacheTTL: time.Hour,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -122,23 +122,6 @@ func (e *env) do(method, path, authz string, body any) resp {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return resp{res.StatusCode, res.Header, b}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // The admin page in a real browser against the real server: log in,

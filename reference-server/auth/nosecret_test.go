@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/scimlab/scimlab/internal/syncbuf"
 )
 
 // No secret in the logs: one slog handler captures a whole create, use,
@@ -15,7 +17,7 @@ import (
 // appears in it.
 func TestNoSecretInLogs(t *testing.T) {
 	ctx := context.Background()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	log := newJSONLogger(&logs)
 	m, clk := newManager(t, "alation")
 	m.Logger = log

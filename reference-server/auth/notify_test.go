@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimlab/scimlab/internal/syncbuf"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
 
@@ -38,7 +39,7 @@ func TestNoticesOncePerThresholdAcrossRestarts(t *testing.T) {
 	if _, err := m.Revoke(ctx, "gone"); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	newNotifier := func(st *sqlite.Store) *Notifier {
 		return &Notifier{Store: st, Policy: DefaultPolicy(), Now: clk.Now, Logger: newJSONLogger(&logs)}
 	}
@@ -165,7 +166,7 @@ func TestWebhookRetries(t *testing.T) {
 
 	m, clk := newManager(t, "rfc")
 	secret, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 10 * Day})
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Logger: newJSONLogger(&logs), Webhook: hook.URL, Backoff: time.Millisecond, Attempts: 4}
 	if _, err := n.Check(context.Background()); err != nil {
 		t.Fatal(err)

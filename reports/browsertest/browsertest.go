@@ -3,7 +3,6 @@
 package browsertest
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/scimlab/scimlab/internal/syncbuf"
 )
 
 // RequireEnv names the environment variable that, set to "1", turns a
@@ -56,7 +57,7 @@ func Context(t testing.TB) (context.Context, context.CancelFunc) {
 		t.Skip(msg)
 	}
 	profile := t.TempDir()
-	output := &lockedBuffer{}
+	output := &syncbuf.Buffer{} // chromedp writes it from another goroutine
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.Headless,
@@ -110,32 +111,4 @@ func Context(t testing.TB) (context.Context, context.CancelFunc) {
 		cancelTimeout()
 		cancel()
 	}
-}
-
-// lockedBuffer collects the browser's output, which chromedp writes from
-// another goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-// Write appends p.
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// Len returns the number of bytes written.
-func (b *lockedBuffer) Len() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Len()
-}
-
-// String returns what was written.
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
