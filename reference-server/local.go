@@ -14,7 +14,7 @@ import (
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/store"
-	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+	"github.com/scimlab/scimlab/reference-server/store/backend"
 )
 
 // LocalOptions configures StartLocal.
@@ -61,9 +61,9 @@ func StartLocal(ctx context.Context, opt LocalOptions) (*Local, error) {
 	if dsn == "" {
 		dsn = ":memory:"
 	}
-	st, err := sqlite.Open(dsn)
+	st, err := backend.Open(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("server: opening store %s: %w", dsn, err)
+		return nil, fmt.Errorf("server: opening store %s: %w", backend.Redact(dsn), err)
 	}
 	l, err := startLocal(ctx, st, p, opt.Logger)
 	if err != nil {

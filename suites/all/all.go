@@ -169,7 +169,12 @@ func (c Config) framework() framework.Config {
 
 // LocalStarter starts the in-process reference server (in-memory SQLite).
 func LocalStarter(ctx context.Context, profile string, lenient bool) (*framework.LocalServer, error) {
-	l, err := server.StartLocal(ctx, server.LocalOptions{Profile: profile, Lenient: lenient})
+	return startLocal(ctx, server.LocalOptions{Profile: profile, Lenient: lenient})
+}
+
+// startLocal starts an in-process reference server with opt.
+func startLocal(ctx context.Context, opt server.LocalOptions) (*framework.LocalServer, error) {
+	l, err := server.StartLocal(ctx, opt)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package all
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
@@ -14,6 +15,8 @@ import (
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
 
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reference-server/store/postgres/pgtest"
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/suites/framework"
 )
@@ -115,12 +118,19 @@ func TestConformance(t *testing.T) {
 	case "cli":
 		runCLI(t, cfg)
 		return
+	case "postgres":
+		dsn := pgtest.DSN(t)
+		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
+		cfg.Local = func(ctx context.Context, profile string, lenient bool) (*framework.LocalServer, error) {
+			return startLocal(ctx, server.LocalOptions{Profile: profile, Lenient: lenient, DataDSN: dsn})
+		}
+		sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 	case "":
 		if cfg.Target == "" {
 			sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 		}
 	default:
-		t.Fatalf("%s=%q: want lenient, broken, caps or cli", envChild, os.Getenv(envChild))
+		t.Fatalf("%s=%q: want lenient, broken, caps, cli or postgres", envChild, os.Getenv(envChild))
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -176,6 +186,33 @@ func tail(s string, lines int) string {
 		l = l[len(l)-lines:]
 	}
 	return strings.Join(l, "\n")
+}
+
+// TestConformanceOnPostgres runs every check against the in-process
+// reference server on the PostgreSQL store (SCIMLAB_TEST_POSTGRES; skipped
+// without it), as TestConformance does on SQLite: the backend for several
+// replicas must answer exactly as the embedded default does.
+func TestConformanceOnPostgres(t *testing.T) {
+	if os.Getenv(envChild) != "" {
+		t.Skip("child process")
+	}
+	if testConfig(t).Target != "" {
+		t.Skip("an external target is under test, not the reference server")
+	}
+	pgtest.DSN(t) // skips (or fails, when required) without a database
+	run, out, err := runChild(t, "postgres")
+	if len(run.Checks) == 0 {
+		t.Fatalf("the PostgreSQL pass ran no checks; output:\n%s", tail(out, 60))
+	}
+	for _, c := range run.Checks {
+		if c.Verdict.Failing() {
+			t.Errorf("%s %s [%s]: %s", c.Verdict, c.ID, c.Level, c.Reason)
+		}
+	}
+	if err != nil && !t.Failed() {
+		t.Fatalf("the PostgreSQL pass failed: %v; output:\n%s", err, tail(out, 60))
+	}
+	t.Logf("%d checks on the PostgreSQL store", len(run.Checks))
 }
 
 // TestTolerance runs the tolerance checks (request shapes real IdPs send

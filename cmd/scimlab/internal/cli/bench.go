@@ -27,7 +27,7 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token for --target (env SCIM_TOKEN)")
 	users := fs.Int("users", 10000, "users to create (and members to add to one group)")
 	concurrency := fs.Int("concurrency", 16, "keep-alive clients")
-	data := fs.String("data", "", "in-process server's SQLite database (empty: a durable file in a temp dir; :memory: skips fsync)")
+	data := fs.String("data", "", "in-process server's store: an SQLite file (empty: a durable file in a temp dir), :memory: (skips fsync), or a postgres:// URL")
 	profile := fs.String("profile", "rfc", "in-process server's profile")
 	cpuprofile := fs.String("cpuprofile", "", "write one CPU profile per workload into this directory (for go tool pprof)")
 	if code, stop := parse(fs, args, e); stop {

@@ -12,7 +12,7 @@ import (
 	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
-	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+	"github.com/scimlab/scimlab/reference-server/store/backend"
 )
 
 func init() {
@@ -39,9 +39,9 @@ func (sf *serveFlags) resolve() (*profile.Profile, error) {
 }
 
 func runServe(ctx context.Context, e *env, args []string) ExitCode {
-	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--data scimlab.db|:memory:] [--profile NAME] [--lenient]", e)
+	fs := newFlags("serve", "[--addr 127.0.0.1:8080] [--data scimlab.db|:memory:|postgres://…] [--profile NAME] [--lenient]", e)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (loopback unless --public)")
-	data := fs.String("data", "scimlab.db", "SQLite database file, or :memory: for a throwaway store")
+	data := fs.String("data", "scimlab.db", "SQLite database file, :memory: for a throwaway store, or a postgres:// URL shared by several replicas")
 	public := fs.Bool("public", false, "allow a non-loopback --addr")
 	baseURL := fs.String("base-url", "", "absolute SCIM base URL used in meta.location when behind a proxy")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
@@ -87,7 +87,7 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 	if err != nil {
 		return fail(e, "serve", usagef("%v", err), ExitUsage)
 	}
-	st, err := sqlite.Open(*data)
+	st, err := backend.Open(*data)
 	if err != nil {
 		return fail(e, "serve", err, ExitUsage)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
-	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+	"github.com/scimlab/scimlab/reference-server/store/backend"
 )
 
 func init() {
@@ -28,8 +28,8 @@ const tokenUsage = `Usage: scimlab token create --data FILE [--ttl 90d] [--name 
        scimlab token admin set   --data FILE --password-file FILE
        scimlab token account deactivate|activate --data FILE NAME
 
-FILE is the SQLite database scimlab serve uses. The token policy (lifespans,
-rotation, notices, basic auth) follows --profile, by default the profile the
+FILE is the SQLite database scimlab serve uses, or its postgres:// URL. The
+token policy (lifespans, rotation, notices, basic auth) follows --profile, by default the profile the
 database was last served with, else rfc. 'create' prints the token alone on
 stdout, once: TOKEN=$(scimlab token create --data scimlab.db --ttl 90d)
 `
@@ -64,7 +64,7 @@ type tokenDB struct {
 }
 
 func dbFlags(fs *flags, withProfile bool) tokenDB {
-	d := tokenDB{data: fs.String("data", "", "the reference server's SQLite database file (required)")}
+	d := tokenDB{data: fs.String("data", "", "the reference server's SQLite database file, or its postgres:// URL (required)")}
 	if withProfile {
 		d.profile = fs.String("profile", "", "profile whose token policy applies (default: the one the database was last served with, else rfc)")
 	}
@@ -80,15 +80,15 @@ func (d tokenDB) open(ctx context.Context, mustExist bool) (*auth.Manager, func(
 		return nil, nil, usagef("--data is required: the SQLite file scimlab serve uses")
 	case path == ":memory:" || strings.Contains(path, "mode=memory") || strings.Contains(path, "vfs=memdb"):
 		return nil, nil, usagef("--data %s is an in-memory database that vanishes when this command exits; give the SQLite file scimlab serve uses", path)
-	case strings.Contains(path, "://"):
-		return nil, nil, usagef("--data %s: the token command works on SQLite files only", path)
+	case strings.Contains(path, "://") && !backend.IsPostgres(path):
+		return nil, nil, usagef("--data %s: want an SQLite file or a postgres:// URL", backend.Redact(path))
 	}
-	if mustExist && !strings.HasPrefix(path, "file:") {
+	if mustExist && !strings.HasPrefix(path, "file:") && !backend.IsPostgres(path) {
 		if _, err := os.Stat(path); err != nil {
 			return nil, nil, usagef("no database at %s (create a token first, or run scimlab serve --data %s)", path, path)
 		}
 	}
-	st, err := sqlite.Open(path)
+	st, err := backend.Open(path)
 	if err != nil {
 		return nil, nil, err
 	}

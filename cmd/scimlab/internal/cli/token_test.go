@@ -213,7 +213,7 @@ func TestTokenUsageErrors(t *testing.T) {
 		{[]string{"token", "frobnicate"}, `unknown subcommand "frobnicate"`},
 		{[]string{"token", "create"}, "--data is required"},
 		{[]string{"token", "create", "--data", ":memory:"}, "in-memory database"},
-		{[]string{"token", "create", "--data", "postgres://x/y"}, "SQLite files only"},
+		{[]string{"token", "create", "--data", "mysql://x/y"}, "want an SQLite file or a postgres:// URL"},
 		{[]string{"token", "create", "--data", db, "--ttl", "soon"}, "invalid lifespan"},
 		{[]string{"token", "create", "--data", db, "extra"}, `unexpected argument "extra"`},
 		{[]string{"token", "list", "--data", filepath.Join(t.TempDir(), "none.db")}, "no database at"},

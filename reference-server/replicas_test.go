@@ -1,0 +1,91 @@
+package server
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/postgres"
+	"github.com/scimlab/scimlab/reference-server/store/postgres/pgtest"
+)
+
+// TestReplicasShareOnePostgres runs two servers on one PostgreSQL database,
+// as replicas behind a load balancer do: a token made through one is
+// accepted by the other; what one writes the other reads at once (neither
+// serves from a read cache, which is only right for a sole writer); a
+// userName taken through one is a 409 through the other; and member adds to
+// one group sent through both at once all land (idp-traffic.md B19: lost
+// concurrent group PATCHes).
+func TestReplicasShareOnePostgres(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	open := func() store.Store {
+		st, err := postgres.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	a := newEnvOn(t, open(), infoLogs)
+	b := newEnvOn(t, open(), infoLogs)
+	if a.srv.cache != nil || b.srv.cache != nil {
+		t.Fatal("a server on PostgreSQL keeps a read cache; replicas would serve stale resources")
+	}
+	bWithA := *b
+	bWithA.token = a.token // a token created through replica a, used on replica b
+
+	u := a.createUser("replica@example.test")
+	id := u["id"].(string)
+	got := bWithA.must(200, "GET", "/Users/"+id, nil).obj()
+	if got["userName"] != "replica@example.test" {
+		t.Fatalf("replica b read %v", got)
+	}
+	// Warm any per-server state on a, then change the user through b.
+	a.must(200, "GET", "/Users/"+id, nil)
+	b.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "active", false)))
+	if got := a.must(200, "GET", "/Users/"+id, nil).obj(); got["active"] != false {
+		t.Fatalf("replica a still reads active=%v after replica b's PATCH", got["active"])
+	}
+	if r := a.must(200, "GET", "/Users/"+id, nil); r.Header.Get("ETag") != b.must(200, "GET", "/Users/"+id, nil).Header.Get("ETag") {
+		t.Fatal("the replicas disagree on the ETag")
+	}
+	wantError(t, b.do("POST", "/Users", userBody("REPLICA@example.test")), 409, scim.Uniqueness)
+
+	const n = 24
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = a.createUser(fmt.Sprintf("member-%d@example.test", i))["id"].(string)
+	}
+	gid := b.createGroup("replicated")["id"].(string)
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := a
+			if i%2 == 1 {
+				e = b
+			}
+			statuses[i] = e.do("PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": ids[i]}}))).Status
+		}()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 200 && s != 204 {
+			t.Errorf("member add %d through replica %c: status %d", i, "ab"[i%2], s)
+		}
+	}
+	g := a.must(200, "GET", "/Groups/"+gid, nil).obj()
+	if ms, _ := g["members"].([]any); len(ms) != n {
+		t.Fatalf("the group has %d members after %d concurrent adds through two replicas, want %d", len(ms), n, n)
+	}
+
+	a.must(204, "DELETE", "/Users/"+ids[0], nil)
+	wantError(t, b.do("GET", "/Users/"+ids[0], nil), 404, "")
+	g = b.must(200, "GET", "/Groups/"+gid, nil).obj()
+	if ms, _ := g["members"].([]any); len(ms) != n-1 {
+		t.Fatalf("after deleting a member through replica a, replica b sees %d members, want %d", len(ms), n-1)
+	}
+}
