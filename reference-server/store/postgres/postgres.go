@@ -82,6 +82,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/internal/touches"
 )
 
 const (
@@ -117,8 +118,7 @@ type Store struct {
 
 	touchStop, touchEnd chan struct{} // stop the token-touch writer; closed when it has stopped
 
-	touchMu sync.Mutex
-	touches map[string]time.Time // token id → last use not yet written
+	touches touches.Pending // token uses not yet written
 }
 
 var _ store.Store = (*Store)(nil)
@@ -170,7 +170,6 @@ func Open(dsn string) (*Store, error) {
 		shut:      make(chan struct{}),
 		touchStop: make(chan struct{}),
 		touchEnd:  make(chan struct{}),
-		touches:   map[string]time.Time{},
 	}
 	go s.touchLoop()
 	return s, nil

@@ -72,13 +72,7 @@ func (s *Store) scanTokens(rows pgx.Rows) ([]store.Token, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	s.touchMu.Lock()
-	for i := range out {
-		if at, ok := s.touches[out[i].ID]; ok && at.After(out[i].LastUsed) {
-			out[i].LastUsed = at
-		}
-	}
-	s.touchMu.Unlock()
+	s.touches.Apply(out)
 	return out, nil
 }
 
@@ -141,13 +135,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	}
 	defer release()
 	at = doc.Time(at)
-	s.touchMu.Lock()
-	prev, pending := s.touches[id]
-	if pending && at.After(prev) {
-		s.touches[id] = at
-	}
-	s.touchMu.Unlock()
-	if pending {
+	if s.touches.NoteIfPending(id, at) {
 		return nil
 	}
 	var found bool
@@ -157,11 +145,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	if !found {
 		return fmt.Errorf("%w: token %q", store.ErrNotFound, id)
 	}
-	s.touchMu.Lock()
-	if at.After(s.touches[id]) {
-		s.touches[id] = at
-	}
-	s.touchMu.Unlock()
+	s.touches.Note(id, at)
 	return nil
 }
 
@@ -187,30 +171,22 @@ func (s *Store) touchLoop() {
 // never moves back: GREATEST keeps a later use another replica wrote (and
 // ignores a NULL, never used).
 func (s *Store) flushTouches(ctx context.Context) error {
-	s.touchMu.Lock()
-	if len(s.touches) == 0 {
-		s.touchMu.Unlock()
+	batch := s.touches.Take()
+	if batch == nil {
 		return nil
 	}
-	ids := make([]string, 0, len(s.touches))
-	ats := make([]time.Time, 0, len(s.touches))
-	for id, at := range s.touches {
+	ids := make([]string, 0, len(batch))
+	ats := make([]time.Time, 0, len(batch))
+	for id, at := range batch {
 		ids = append(ids, id)
 		ats = append(ats, at)
 	}
-	s.touchMu.Unlock()
 
 	if _, err := s.pool.Exec(ctx, `UPDATE tokens SET last_used = GREATEST(tokens.last_used, u.at)
 FROM unnest($1::text[], $2::timestamptz[]) AS u(id, at) WHERE tokens.id = u.id`, ids, ats); err != nil {
 		return dbErr(ctx, "write token uses", err)
 	}
-	s.touchMu.Lock()
-	for i, id := range ids {
-		if s.touches[id].Equal(ats[i]) {
-			delete(s.touches, id)
-		}
-	}
-	s.touchMu.Unlock()
+	s.touches.Written(batch)
 	return nil
 }
 

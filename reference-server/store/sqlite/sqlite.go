@@ -30,6 +30,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/internal/touches"
 )
 
 const (
@@ -74,8 +75,7 @@ type Store struct {
 
 	requests, commits, syncs, syncWait, busy, checkpoints, touchFlushes atomic.Int64
 
-	touchMu sync.Mutex
-	touches map[string]time.Time // token id → last use not yet written
+	touches touches.Pending // token uses not yet written
 }
 
 var _ store.Store = (*Store)(nil)
@@ -141,7 +141,6 @@ func Open(dsn string) (*Store, error) {
 		ckptEnd:   make(chan struct{}),
 		touchStop: make(chan struct{}),
 		touchEnd:  make(chan struct{}),
-		touches:   map[string]time.Time{},
 	}
 	ctx := context.Background()
 	fail := func(err error) (*Store, error) {

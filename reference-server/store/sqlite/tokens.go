@@ -84,13 +84,7 @@ func (s *Store) scanTokens(rows *sql.Rows, err error) ([]store.Token, error) {
 		return nil, s.readErr(err)
 	}
 	// Uses not yet written count already.
-	s.touchMu.Lock()
-	for i := range out {
-		if at, ok := s.touches[out[i].ID]; ok && at.After(out[i].LastUsed) {
-			out[i].LastUsed = at
-		}
-	}
-	s.touchMu.Unlock()
+	s.touches.Apply(out)
 	return out, nil
 }
 
@@ -136,12 +130,7 @@ func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
 	if !found {
 		return fmt.Errorf("%w: token %q", store.ErrNotFound, id)
 	}
-	at = doc.Time(at)
-	s.touchMu.Lock()
-	if at.After(s.touches[id]) {
-		s.touches[id] = at
-	}
-	s.touchMu.Unlock()
+	s.touches.Note(id, doc.Time(at))
 	return nil
 }
 

@@ -341,16 +341,10 @@ func (s *Store) flushTouches() { s.writeTouches(false) }
 func (s *Store) flushTouchesAtClose() { s.writeTouches(true) }
 
 func (s *Store) writeTouches(closing bool) {
-	s.touchMu.Lock()
-	if len(s.touches) == 0 {
-		s.touchMu.Unlock()
+	batch := s.touches.Take()
+	if batch == nil {
 		return
 	}
-	batch := make(map[string]time.Time, len(s.touches))
-	for id, at := range s.touches {
-		batch[id] = at
-	}
-	s.touchMu.Unlock()
 
 	write := func(w *wtx) error {
 		for id, at := range batch {
@@ -378,13 +372,7 @@ func (s *Store) writeTouches(closing bool) {
 		return // keep them pending; the next tick retries
 	}
 	s.touchFlushes.Add(1)
-	s.touchMu.Lock()
-	for id, at := range batch {
-		if s.touches[id].Equal(at) {
-			delete(s.touches, id)
-		}
-	}
-	s.touchMu.Unlock()
+	s.touches.Written(batch)
 }
 
 // flushNow writes pending token touches now.
