@@ -214,6 +214,10 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 	b = append(b, `,"startIndex":`...)
 	b = strconv.AppendInt(b, int64(p.startIndex), 10)
 	b = append(b, `,"Resources":[`...)
+	pageGroups, err := s.pageGroups(ctx, items, p.view)
+	if err != nil {
+		return err
+	}
 	for i, it := range items {
 		if i > 0 {
 			b = append(b, ',')
@@ -237,9 +241,11 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 		if it.k == s.groups {
 			it.r.Doc = withoutKey(it.r.Doc, "members")
 		}
-		_, groups, err := s.loadExtras(ctx, it.k, it.r, p.view)
-		if err != nil {
-			return err
+		groups, ok := pageGroups[it.r.ID]
+		if !ok {
+			if _, groups, err = s.loadExtras(ctx, it.k, it.r, p.view); err != nil {
+				return err
+			}
 		}
 		body, err := s.renderBody(it.k, it.r, c.base, members, groups, p.view)
 		if err != nil {
@@ -254,6 +260,43 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 	*buf = b
 	writeJSON(c.w, http.StatusOK, b)
 	return nil
+}
+
+// pageGroups fetches the groups of every user on a page in one store call,
+// where the store offers one (store.GroupsOfMany: a database across a
+// network, where one query per user would cost a round trip each) and the
+// read cache does not hold them; nil otherwise, and each user's groups are
+// loaded as it is rendered.
+func (s *Server) pageGroups(ctx context.Context, items []item, v view) (map[string][]store.GroupRef, error) {
+	many, ok := s.st.(store.GroupsOfMany)
+	if !ok || !v.wants(s.users, "groups") {
+		return nil, nil
+	}
+	var ids []string
+	for _, it := range items {
+		if it.k != s.users || it.body != nil {
+			continue
+		}
+		if _, cached := s.cache.getGroups(it.r.ID); !cached {
+			ids = append(ids, it.r.ID)
+		}
+	}
+	if len(ids) < 2 {
+		return nil, nil
+	}
+	got, err := many.GroupsOfMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]store.GroupRef, len(ids))
+	for _, id := range ids {
+		g := got[id]
+		if g == nil {
+			g = []store.GroupRef{}
+		}
+		out[id] = g
+	}
+	return out, nil
 }
 
 // item is one query result with its kind; body is set when the read cache

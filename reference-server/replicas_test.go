@@ -82,6 +82,24 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		t.Fatalf("the group has %d members after %d concurrent adds through two replicas, want %d", len(ms), n, n)
 	}
 
+	// A page of users shows each one's groups (fetched for the whole page at
+	// once on PostgreSQL, store.GroupsOfMany).
+	inGroup := 0
+	page := b.must(200, "GET", "/Users?count=100", nil).obj()
+	for _, r := range page["Resources"].([]any) {
+		u := r.(map[string]any)
+		gs, _ := u["groups"].([]any)
+		switch {
+		case len(gs) == 1 && gs[0].(map[string]any)["value"] == gid && gs[0].(map[string]any)["display"] == "replicated":
+			inGroup++
+		case len(gs) != 0:
+			t.Errorf("user %v: groups %v", u["userName"], gs)
+		}
+	}
+	if inGroup != n {
+		t.Errorf("%d users on the page show the group, want %d", inGroup, n)
+	}
+
 	a.must(204, "DELETE", "/Users/"+ids[0], nil)
 	wantError(t, b.do("GET", "/Users/"+ids[0], nil), 404, "")
 	g = b.must(200, "GET", "/Groups/"+gid, nil).obj()

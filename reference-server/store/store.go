@@ -152,6 +152,15 @@ type Store interface {
 	Close() error
 }
 
+// GroupsOfMany is implemented by backends for which one query for many
+// resources' groups is much cheaper than one per resource (a database
+// across a network): the server asks it for a page of users at once. The
+// map holds each id's groups as GroupsOf returns them (ids in no group may
+// be absent).
+type GroupsOfMany interface {
+	GroupsOfMany(ctx context.Context, ids []string) (map[string][]GroupRef, error)
+}
+
 // ErrUnchanged may be returned by an Update function to say nothing changed:
 // the resource keeps its Version and Modified time.
 var ErrUnchanged = errors.New("store: unchanged")

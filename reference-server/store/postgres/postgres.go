@@ -121,7 +121,10 @@ type Store struct {
 	touches touches.Pending // token uses not yet written
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.GroupsOfMany = (*Store)(nil)
+)
 
 // Open connects to the database at dsn, a postgres:// or postgresql:// URL
 // (pgx's connection string: sslmode=…, search_path=…, pool_max_conns=…),

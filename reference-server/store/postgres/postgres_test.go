@@ -459,3 +459,40 @@ func BenchmarkAddMemberLargeGroup(b *testing.B) {
 	storetest.BenchAddMemberLargeGroup(b, openB(b))
 }
 func BenchmarkUpdateUser(b *testing.B) { storetest.BenchUpdateUser(b, openB(b)) }
+
+// TestGroupsOfMany: one query answers GroupsOf for many ids alike, in the
+// same order, with ids in no group absent.
+func TestGroupsOfMany(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2", "u3"} {
+		if err := s.Create(ctx, user(id, id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, group("g1", "Admins"), []store.Member{{Value: "u1"}, {Value: "u2"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, group("g2", "Staff"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GroupsOfMany(ctx, []string{"u1", "u2", "u3", "nobody"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"u1", "u2", "u3"} {
+		one, err := s.GroupsOf(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got[id]) != fmt.Sprint(one) && !(len(one) == 0 && got[id] == nil) {
+			t.Errorf("%s: GroupsOfMany %v, GroupsOf %v", id, got[id], one)
+		}
+	}
+	if want := "[{g1 Admins} {g2 Staff}]"; fmt.Sprint(got["u1"]) != want {
+		t.Errorf("u1: %v, want %s", got["u1"], want)
+	}
+	if _, ok := got["u3"]; ok {
+		t.Errorf("u3 is in no group but has an entry: %v", got["u3"])
+	}
+}

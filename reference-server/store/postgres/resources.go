@@ -503,36 +503,67 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 // group's document here rather than in SQL: documents are bytes, not jsonb
 // (see migrations).
 func (s *Store) GroupsOf(ctx context.Context, id string) ([]store.GroupRef, error) {
+	m, err := s.GroupsOfMany(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if g := m[id]; g != nil {
+		return g, nil
+	}
+	return []store.GroupRef{}, nil
+}
+
+// GroupsOfMany implements store.GroupsOfMany: the groups of every id in one
+// query, so that a page of users costs one round trip for their groups,
+// not one per user. Each group's document is decoded once.
+func (s *Store) GroupsOfMany(ctx context.Context, ids []string) (map[string][]store.GroupRef, error) {
 	release, err := s.enter(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	rows, err := s.pool.Query(ctx, `SELECT r.id, r.type, r.doc FROM members m JOIN resources r ON r.id = m.group_id
-		WHERE m.value = $1 ORDER BY r.seq`, id)
+	what := func() string {
+		if len(ids) == 1 {
+			return fmt.Sprintf("groups of %q", ids[0])
+		}
+		return fmt.Sprintf("groups of %d resources", len(ids))
+	}
+	const q = `SELECT m.value, r.id, r.type, r.doc FROM members m JOIN resources r ON r.id = m.group_id WHERE `
+	var rows pgx.Rows
+	if len(ids) == 1 { // GroupsOf: a plain equality, the cheapest plan
+		rows, err = s.pool.Query(ctx, q+`m.value = $1 ORDER BY r.seq`, ids[0])
+	} else {
+		rows, err = s.pool.Query(ctx, q+`m.value = ANY($1) ORDER BY r.seq`, ids)
+	}
 	if err != nil {
-		return nil, dbErr(ctx, fmt.Sprintf("groups of %q", id), err)
+		return nil, dbErr(ctx, what(), err)
 	}
 	defer rows.Close()
-	out := []store.GroupRef{}
+	out := make(map[string][]store.GroupRef, len(ids))
+	display := map[string]string{} // group id → displayName, decoded once
 	for rows.Next() {
 		var (
-			g   store.GroupRef
-			typ string
-			d   []byte
+			member, typ string
+			g           store.GroupRef
+			d           []byte
 		)
-		if err := rows.Scan(&g.ID, &typ, &d); err != nil {
-			return nil, dbErr(ctx, fmt.Sprintf("groups of %q", id), err)
+		if err := rows.Scan(&member, &g.ID, &typ, &d); err != nil {
+			return nil, dbErr(ctx, what(), err)
 		}
-		m, err := doc.Decode(d)
-		if err != nil {
-			return nil, fmt.Errorf("store/postgres: groups of %q: %s %q: %w", id, typ, g.ID, err)
+		name, ok := display[g.ID]
+		if !ok {
+			m, err := doc.Decode(d)
+			if err != nil {
+				return nil, fmt.Errorf("store/postgres: %s: %s %q: %w", what(), typ, g.ID, err)
+			}
+			name, _ = m["displayName"].(string)
+			display[g.ID] = name
 		}
-		g.Display, _ = m["displayName"].(string)
-		out = append(out, g)
+		g.Display = name
+		out[member] = append(out[member], g)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, dbErr(ctx, fmt.Sprintf("groups of %q", id), err)
+		return nil, dbErr(ctx, what(), err)
 	}
 	return out, nil
 }
