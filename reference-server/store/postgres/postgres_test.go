@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,6 +55,32 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+// onBoth runs n calls of fn at once, call i on store a when i is even and
+// on b when it is odd (two replicas), and returns their errors.
+func onBoth(n int, a, b *postgres.Store, fn func(i int, s *postgres.Store) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() { errs[i] = fn(i, s) })
+	}
+	wg.Wait()
+	return errs
+}
+
+// noErrs fails the test on the first error.
+func noErrs(t *testing.T, errs []error) {
+	t.Helper()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func user(id, name string) *store.Resource {
 	return &store.Resource{Type: "User", ID: id, Key: name, Doc: map[string]any{"userName": name}}
 }
@@ -98,28 +125,13 @@ func TestReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 		const n = 40
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			wg.Go(func() {
-				_, err := s.Update(ctx, "Group", "g1", 0, func(tx store.Tx, r *store.Resource) error {
-					_, err := tx.AddMembers("g1", []store.Member{{Value: fmt.Sprintf("m%02d", i)}})
-					return err
-				})
-				errs <- err
+		noErrs(t, onBoth(n, a, b, func(i int, s *postgres.Store) error {
+			_, err := s.Update(ctx, "Group", "g1", 0, func(tx store.Tx, r *store.Resource) error {
+				_, err := tx.AddMembers("g1", []store.Member{{Value: fmt.Sprintf("m%02d", i)}})
+				return err
 			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+			return err
+		}))
 		g, err := b.Get(ctx, "Group", "g1", true)
 		if err != nil {
 			t.Fatal(err)
@@ -131,29 +143,14 @@ func TestReplicas(t *testing.T) {
 
 	t.Run("ConcurrentDocUpdates", func(t *testing.T) {
 		const n = 30
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			s := a
-			if i%2 == 1 {
-				s = b
-			}
-			wg.Go(func() {
-				_, err := s.Update(ctx, "User", "u1", 0, func(tx store.Tx, r *store.Resource) error {
-					tags, _ := r.Doc["tags"].([]any)
-					r.Doc["tags"] = append(tags, fmt.Sprint(i))
-					return nil
-				})
-				errs <- err
+		noErrs(t, onBoth(n, a, b, func(i int, s *postgres.Store) error {
+			_, err := s.Update(ctx, "User", "u1", 0, func(tx store.Tx, r *store.Resource) error {
+				tags, _ := r.Doc["tags"].([]any)
+				r.Doc["tags"] = append(tags, fmt.Sprint(i))
+				return nil
 			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+			return err
+		}))
 		got, err := a.Get(ctx, "User", "u1", false)
 		if err != nil {
 			t.Fatal(err)
@@ -172,31 +169,20 @@ func TestReplicas(t *testing.T) {
 			}
 		}
 		const n = 20
-		var wg sync.WaitGroup
-		errs := make(chan error, n)
-		for i := range n {
-			s, self, other := a, "x1", "x2"
+		noErrs(t, onBoth(n, a, b, func(i int, s *postgres.Store) error {
+			self, other := "x1", "x2"
 			if i%2 == 1 {
-				s, self, other = b, "x2", "x1"
+				self, other = "x2", "x1"
 			}
-			wg.Go(func() {
-				_, err := s.Update(ctx, "Group", self, 0, func(tx store.Tx, r *store.Resource) error {
-					if _, err := tx.AddMembers(self, []store.Member{{Value: fmt.Sprintf("s%02d", i)}}); err != nil {
-						return err
-					}
-					_, err := tx.AddMembers(other, []store.Member{{Value: fmt.Sprintf("o%02d", i)}})
+			_, err := s.Update(ctx, "Group", self, 0, func(tx store.Tx, r *store.Resource) error {
+				if _, err := tx.AddMembers(self, []store.Member{{Value: fmt.Sprintf("s%02d", i)}}); err != nil {
 					return err
-				})
-				errs <- err
+				}
+				_, err := tx.AddMembers(other, []store.Member{{Value: fmt.Sprintf("o%02d", i)}})
+				return err
 			})
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
+			return err
+		}))
 		for _, id := range []string{"x1", "x2"} {
 			g, err := a.Get(ctx, "Group", id, true)
 			if err != nil {
@@ -226,27 +212,16 @@ func TestReplicas(t *testing.T) {
 
 	t.Run("SettingOnce", func(t *testing.T) {
 		const n = 20
-		var wg sync.WaitGroup
-		won := make(chan int, n)
-		for i := range n {
-			s := a
-			if i%2 == 1 {
-				s = b
+		var won atomic.Int32
+		noErrs(t, onBoth(n, a, b, func(i int, s *postgres.Store) error {
+			ok, err := s.PutSettingIfAbsent(ctx, "notice/x", fmt.Sprint(i))
+			if ok {
+				won.Add(1)
 			}
-			wg.Go(func() {
-				ok, err := s.PutSettingIfAbsent(ctx, "notice/x", fmt.Sprint(i))
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					won <- i
-				}
-			})
-		}
-		wg.Wait()
-		close(won)
-		if len(won) != 1 {
-			t.Fatalf("%d stores stored the setting, want 1", len(won))
+			return err
+		}))
+		if won.Load() != 1 {
+			t.Fatalf("%d stores stored the setting, want 1", won.Load())
 		}
 	})
 
@@ -321,19 +296,11 @@ func TestReplicaConflicts(t *testing.T) {
 	}
 
 	const n = 20
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for i := range n {
-		s := a
-		if i%2 == 1 {
-			s = b
-		}
-		wg.Go(func() { errs <- s.Create(ctx, user(fmt.Sprintf("s%d", i), "same"), nil) })
-	}
-	wg.Wait()
-	close(errs)
+	errs := onBoth(n, a, b, func(i int, s *postgres.Store) error {
+		return s.Create(ctx, user(fmt.Sprintf("s%d", i), "same"), nil)
+	})
 	ok := 0
-	for err := range errs {
+	for _, err := range errs {
 		switch {
 		case err == nil:
 			ok++
