@@ -3,8 +3,10 @@
 // members), not O(group size)), bearer-token records and small settings.
 //
 // Backends: SQLite through modernc.org/sqlite (the embedded default, durable:
-// a returned Create/Update means the data is on disk) and an in-memory store.
-// Every backend passes the conformance tests in storetest.
+// a returned Create/Update means the data is on disk), PostgreSQL through pgx
+// (one database shared by several server replicas) and an in-memory store;
+// package backend opens the one a --data value names. Every backend passes
+// the conformance tests in storetest.
 //
 // Times are kept in UTC to the microsecond. Documents are kept as JSON: what
 // comes back is what encoding/json decodes (string, float64, bool, nil, []any,
