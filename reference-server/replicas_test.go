@@ -82,6 +82,12 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		t.Fatalf("the group has %d members after %d concurrent adds through two replicas, want %d", len(ms), n, n)
 	}
 
+	// A user read by id shows its group (read with it in one statement on
+	// PostgreSQL, store.GetWithGroups).
+	if gs, _ := b.must(200, "GET", "/Users/"+ids[1], nil).obj()["groups"].([]any); len(gs) != 1 || gs[0].(map[string]any)["value"] != gid {
+		t.Errorf("GET of a member through replica b: groups %v, want the one group", gs)
+	}
+
 	// A page of users shows each one's groups (fetched for the whole page at
 	// once on PostgreSQL, store.GroupsOfMany).
 	inGroup := 0

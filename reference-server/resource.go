@@ -668,7 +668,20 @@ func (s *Server) getResource(c *call, k *resourceKind, id string) error {
 		}
 	}
 	gen := s.cache.snapshot()
-	r, err := s.st.Get(c.r.Context(), k.name, id, loadMembers)
+	var (
+		r      *store.Resource
+		groups []store.GroupRef
+		err    error
+	)
+	// A user's groups come with it in one round trip where the store can
+	// (PostgreSQL); otherwise from the cache or a second store call.
+	withGroups, oneTrip := s.st.(store.GetWithGroups)
+	oneTrip = oneTrip && k == s.users && v.wants(k, "groups")
+	if oneTrip {
+		r, groups, err = withGroups.GetWithGroups(c.r.Context(), k.name, id)
+	} else {
+		r, err = s.st.Get(c.r.Context(), k.name, id, loadMembers)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return s.notFound(k, id)
 	}
@@ -683,9 +696,10 @@ func (s *Server) getResource(c *call, k *resourceKind, id string) error {
 		members = membersFromDoc(r.Doc)
 		r.Doc = withoutKey(r.Doc, "members")
 	}
-	_, groups, err := s.loadExtras(c.r.Context(), k, r, v)
-	if err != nil {
-		return err
+	if !oneTrip {
+		if _, groups, err = s.loadExtras(c.r.Context(), k, r, v); err != nil {
+			return err
+		}
 	}
 	body, err := s.renderBody(k, r, c.base, members, groups, v)
 	if err != nil {

@@ -163,6 +163,14 @@ type GroupsOfMany interface {
 	GroupsOfMany(ctx context.Context, ids []string) (map[string][]GroupRef, error)
 }
 
+// GetWithGroups is implemented by backends that read a resource and the
+// groups it belongs to (as GroupsOf lists them) in one round trip; the server
+// uses it to answer GET of a User, whose "groups" attribute needs both. The
+// groups are never nil.
+type GetWithGroups interface {
+	GetWithGroups(ctx context.Context, typ, id string) (*Resource, []GroupRef, error)
+}
+
 // ErrUnchanged may be returned by an Update function to say nothing changed:
 // the resource keeps its Version and Modified time.
 var ErrUnchanged = errors.New("store: unchanged")

@@ -123,7 +123,8 @@ type Store struct {
 
 var (
 	_ store.Store        = (*Store)(nil)
-	_ store.GroupsOfMany = (*Store)(nil)
+	_ store.GroupsOfMany  = (*Store)(nil)
+	_ store.GetWithGroups = (*Store)(nil)
 )
 
 // Open connects to the database at dsn, a postgres:// or postgresql:// URL

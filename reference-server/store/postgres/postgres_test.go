@@ -463,3 +463,49 @@ func TestGroupsOfMany(t *testing.T) {
 		t.Errorf("u3 is in no group but has an entry: %v", got["u3"])
 	}
 }
+
+// TestGetWithGroups: one statement returns what Get and GroupsOf return.
+func TestGetWithGroups(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2"} {
+		if err := s.Create(ctx, user(id, id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, group("g2", "Staff"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, group("g1", "Admins"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"u1", "u2"} {
+		r, groups, err := s.GetWithGroups(ctx, "User", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.Get(ctx, "User", id, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantGroups, err := s.GroupsOf(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(*r) != fmt.Sprint(*want) {
+			t.Errorf("%s: GetWithGroups %+v, Get %+v", id, *r, *want)
+		}
+		if groups == nil || fmt.Sprint(groups) != fmt.Sprint(wantGroups) {
+			t.Errorf("%s: groups %#v, GroupsOf %#v", id, groups, wantGroups)
+		}
+	}
+	if _, g, _ := s.GetWithGroups(ctx, "User", "u1"); fmt.Sprint(g) != "[{g2 Staff} {g1 Admins}]" {
+		t.Errorf("u1's groups %v, want them in creation order", g)
+	}
+	if _, _, err := s.GetWithGroups(ctx, "User", "nobody"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown id: %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.GetWithGroups(ctx, "Group", "u1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a User's id as a Group: %v, want ErrNotFound", err)
+	}
+}

@@ -175,6 +175,59 @@ func (s *Store) Get(ctx context.Context, typ, id string, members bool) (*store.R
 	return r, nil
 }
 
+// GetWithGroups implements store.GetWithGroups: the resource and the groups
+// it belongs to (as GroupsOf lists them) in one statement, so one round
+// trip and one snapshot.
+func (s *Store) GetWithGroups(ctx context.Context, typ, id string) (*store.Resource, []store.GroupRef, error) {
+	release, err := s.enter(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	what := func() string { return fmt.Sprintf("get %s %q with its groups", typ, id) }
+	rows, err := s.pool.Query(ctx, "SELECT "+resourceCols+`, gs.ids, gs.docs FROM resources r
+		LEFT JOIN LATERAL (SELECT array_agg(g.id ORDER BY g.seq) AS ids, array_agg(g.doc ORDER BY g.seq) AS docs
+			FROM members m JOIN resources g ON g.id = m.group_id WHERE m.value = r.id) AS gs ON true
+		WHERE r.id = $1 AND r.type = $2`, id, typ)
+	if err != nil {
+		return nil, nil, dbErr(ctx, what(), err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, nil, dbErr(ctx, what(), err)
+		}
+		return nil, nil, notFound(typ, id)
+	}
+	var (
+		r                 store.Resource
+		d                 []byte
+		created, modified time.Time
+		gids              []string
+		gdocs             [][]byte
+	)
+	if err := rows.Scan(&r.Seq, &r.Type, &r.ID, &r.Key, &r.ExternalID, &d, &created, &modified, &r.Version, &gids, &gdocs); err != nil {
+		return nil, nil, dbErr(ctx, what(), err)
+	}
+	if r.Doc, err = doc.Decode(d); err != nil {
+		return nil, nil, fmt.Errorf("store/postgres: %s: %w", what(), err)
+	}
+	r.Created, r.Modified = doc.Time(created), doc.Time(modified)
+	if len(gdocs) != len(gids) {
+		return nil, nil, fmt.Errorf("store/postgres: %s: group columns of different lengths", what())
+	}
+	groups := make([]store.GroupRef, len(gids))
+	for i, gid := range gids {
+		m, err := doc.Decode(gdocs[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("store/postgres: %s: group %q: %w", what(), gid, err)
+		}
+		groups[i].ID = gid
+		groups[i].Display, _ = m["displayName"].(string)
+	}
+	return &r, groups, rows.Err()
+}
+
 // Update implements store.Store. BEGIN and the locking read of the resource
 // go in one round trip. The read takes every row with the id FOR NO KEY
 // UPDATE (normally one), so that concurrent updates of the resource, from
