@@ -122,7 +122,7 @@ type Store struct {
 }
 
 var (
-	_ store.Store        = (*Store)(nil)
+	_ store.Store         = (*Store)(nil)
 	_ store.GroupsOfMany  = (*Store)(nil)
 	_ store.GetWithGroups = (*Store)(nil)
 )
