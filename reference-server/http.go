@@ -18,6 +18,7 @@ import (
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/postgres"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
 
@@ -161,8 +162,11 @@ func (s *Server) buildHandler() http.Handler {
 	mux.HandleFunc("/metrics", plain("GET", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.metrics.write(w)
-		if st, ok := s.st.(interface{ Stats() sqlite.Stats }); ok {
+		switch st := s.st.(type) {
+		case interface{ Stats() sqlite.Stats }:
 			writeStoreMetrics(w, st.Stats())
+		case interface{ Stats() postgres.Stats }:
+			writePoolMetrics(w, st.Stats())
 		}
 		writeProcessMetrics(w)
 	}))

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimlab/scimlab/reference-server/store/postgres"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 )
 
@@ -163,5 +164,22 @@ func writeStoreMetrics(w io.Writer, st sqlite.Stats) {
 	counter("scimlab_store_wal_sync_seconds_total", "Time those calls took, all told.", strconv.FormatFloat(st.SyncWait.Seconds(), 'g', -1, 64))
 	counter("scimlab_store_writer_busy_seconds_total", "Time the single write connection spent running writes and committing them (its rate near 1: writes are bound by it).", strconv.FormatFloat(st.Busy.Seconds(), 'g', -1, 64))
 	counter("scimlab_store_checkpoints_total", "WAL checkpoints run in the background.", strconv.FormatInt(st.Checkpoints, 10))
+	io.WriteString(w, b.String())
+}
+
+// writePoolMetrics writes the PostgreSQL store's connection-pool state: a
+// replica whose calls often wait for a connection needs a larger
+// pool_max_conns (or the database is the bottleneck).
+func writePoolMetrics(w io.Writer, st postgres.Stats) {
+	var b strings.Builder
+	metric := func(kind, name, help, v string) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %s\n", name, help, name, kind, name, v)
+	}
+	metric("gauge", "scimlab_store_pool_max_connections", "The PostgreSQL connection pool's size (pool_max_conns).", strconv.Itoa(int(st.MaxConns)))
+	fmt.Fprintf(&b, "# HELP scimlab_store_pool_connections PostgreSQL connections open now, by state.\n# TYPE scimlab_store_pool_connections gauge\n")
+	fmt.Fprintf(&b, "scimlab_store_pool_connections{state=\"acquired\"} %d\nscimlab_store_pool_connections{state=\"idle\"} %d\n", st.AcquiredConns, st.IdleConns)
+	metric("counter", "scimlab_store_pool_acquires_total", "Times a call took a connection from the pool.", strconv.FormatInt(st.Acquires, 10))
+	metric("counter", "scimlab_store_pool_empty_acquires_total", "Of those, times no connection was free and the call waited for one (or opened one).", strconv.FormatInt(st.EmptyAcquires, 10))
+	metric("counter", "scimlab_store_pool_acquire_seconds_total", "Time calls spent getting a connection, all told.", strconv.FormatFloat(st.AcquireWait.Seconds(), 'g', -1, 64))
 	io.WriteString(w, b.String())
 }

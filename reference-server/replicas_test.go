@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -104,6 +105,21 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	}
 	if inGroup != n {
 		t.Errorf("%d users on the page show the group, want %d", inGroup, n)
+	}
+
+	// Each replica's /metrics shows its PostgreSQL connection pool.
+	m := string(a.must(200, "GET", "/metrics", nil).Body)
+	for _, want := range []string{"scimlab_store_pool_max_connections ", `scimlab_store_pool_connections{state="idle"} `, "scimlab_store_pool_empty_acquires_total "} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+	// Replica a created n users among its requests: a store call each at least.
+	if got := metricValue(t, m, "scimlab_store_pool_acquires_total"); got < n {
+		t.Errorf("scimlab_store_pool_acquires_total = %v after replica a created %d users", got, n)
+	}
+	if strings.Contains(m, "scimlab_store_wal_syncs_total") {
+		t.Error("/metrics on PostgreSQL shows the SQLite writer's series")
 	}
 
 	a.must(204, "DELETE", "/Users/"+ids[0], nil)

@@ -127,6 +127,27 @@ var (
 	_ store.GetWithGroups = (*Store)(nil)
 )
 
+// Stats is the connection pool's state and counters, for metrics.
+type Stats struct {
+	MaxConns      int32 // the pool's size (pool_max_conns)
+	AcquiredConns int32 // connections in use now
+	IdleConns     int32 // open connections not in use now
+	// Acquires counts every time a call took a connection from the pool;
+	// EmptyAcquires those that found none free and waited (or opened one):
+	// a rate close to Acquires' means the pool is too small for the load.
+	Acquires, EmptyAcquires int64
+	AcquireWait             time.Duration // time calls spent getting a connection, all told
+}
+
+// Stats returns the pool's state and counters.
+func (s *Store) Stats() Stats {
+	st := s.pool.Stat()
+	return Stats{
+		MaxConns: st.MaxConns(), AcquiredConns: st.AcquiredConns(), IdleConns: st.IdleConns(),
+		Acquires: st.AcquireCount(), EmptyAcquires: st.EmptyAcquireCount(), AcquireWait: st.AcquireDuration(),
+	}
+}
+
 // Open connects to the database at dsn, a postgres:// or postgresql:// URL
 // (pgx's connection string: sslmode=…, search_path=…, pool_max_conns=…),
 // creates or migrates the schema, and returns the store. Errors name what
