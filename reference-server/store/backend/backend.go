@@ -27,9 +27,13 @@ func Open(dsn string) (store.Store, error) {
 	return sqlite.Open(dsn)
 }
 
-// Redact returns dsn with the password of a URL replaced by "xxxxx", for
-// logs and error messages.
+// Redact returns dsn with the passwords of a URL replaced by "xxxxx", for
+// logs and error messages (a PostgreSQL URL's as the store masks them, in
+// the query too).
 func Redact(dsn string) string {
+	if IsPostgres(dsn) {
+		return postgres.Redact(strings.TrimSpace(dsn))
+	}
 	u, err := url.Parse(strings.TrimSpace(dsn))
 	if err != nil || u.User == nil {
 		return dsn

@@ -26,6 +26,16 @@ func TestRedact(t *testing.T) {
 	if got := Redact("postgres://scimlab:s3cret@127.0.0.1:5432/db?sslmode=disable"); strings.Contains(got, "s3cret") || !strings.Contains(got, "127.0.0.1:5432/db") {
 		t.Errorf("Redact kept the password or lost the address: %s", got)
 	}
+	for _, dsn := range []string{
+		"postgres://h/db?password=s3cret",
+		"postgresql://u:s3cret@h1:5432,h2:5432/db",
+		"POSTGRES://u:s3cret@h/db",
+		"mysql://u:s3cret@h/db",
+	} {
+		if got := Redact(dsn); strings.Contains(got, "s3cret") {
+			t.Errorf("Redact(%q) = %q keeps the password", dsn, got)
+		}
+	}
 	for _, dsn := range []string{"scimlab.db", "postgres://scimlab@h/db", ":memory:"} {
 		if got := Redact(dsn); got != dsn {
 			t.Errorf("Redact(%q) = %q, want it unchanged", dsn, got)

@@ -200,6 +200,16 @@ func Open(dsn string) (*Store, error) {
 	return s, nil
 }
 
+// Redact returns dsn, a postgres:// or postgresql:// URL, with its
+// passwords masked, for messages; "a PostgreSQL URL" when it is none.
+func Redact(dsn string) string {
+	r, err := redact(dsn)
+	if err != nil {
+		return "a PostgreSQL URL"
+	}
+	return r
+}
+
 // redact returns dsn with its password masked (in the user information and
 // in password/sslpassword query parameters), or an error, itself free of
 // the DSN, when dsn is not a PostgreSQL URL.
