@@ -63,7 +63,7 @@ func StartLocal(ctx context.Context, opt LocalOptions) (*Local, error) {
 	}
 	st, err := backend.Open(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("server: opening store %s: %w", backend.Redact(dsn), err)
+		return nil, fmt.Errorf("server: opening the store: %w", err) // err names it
 	}
 	l, err := startLocal(ctx, st, p, opt.Logger)
 	if err != nil {
