@@ -293,6 +293,9 @@ func (s *Server) fail(c *call, err error) {
 			se = scim.New(http.StatusConflict, scim.Uniqueness, "a resource with that unique name already exists")
 		case errors.Is(err, store.ErrVersionMismatch):
 			se = scim.New(http.StatusPreconditionFailed, "", "the resource has changed: If-Match does not match its current version")
+		case errors.Is(err, store.ErrUnavailable):
+			s.unavailable(c.w, c.r, err)
+			return
 		default:
 			s.log.Error("unexpected error", "method", c.r.Method, "path", c.r.URL.Path, "err", err.Error())
 			se = scim.New(http.StatusInternalServerError, "", "internal server error")
@@ -303,7 +306,27 @@ func (s *Server) fail(c *call, err error) {
 	writeError(c.w, se)
 }
 
+// unavailableRetryAfter is the Retry-After, in seconds, of a 503 for a
+// store that cannot be reached. An integer: Okta honours integer seconds
+// exactly and waits 5 minutes for any other form (idp-traffic.md §1,
+// "Rate limiting and retries").
+const unavailableRetryAfter = "5"
+
+// unavailable answers a request the store could not serve because it cannot
+// be reached for now (store.ErrUnavailable: a database restarting or failing
+// over): 503 with Retry-After, so that the IdP retries instead of recording
+// a failure, where a 500 would say the server is broken.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("store unavailable", "method", r.Method, "path", r.URL.Path, "err", err.Error())
+	w.Header().Set("Retry-After", unavailableRetryAfter)
+	writeError(w, scim.New(http.StatusServiceUnavailable, "", "the data store is unavailable for now; retry later"))
+}
+
 func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.unavailable(w, r, err)
+		return
+	}
 	if !auth.IsFailure(err) {
 		s.log.Error("authentication error", "path", r.URL.Path, "err", err.Error())
 		writeError(w, scim.New(http.StatusInternalServerError, "", "internal server error"))

@@ -29,6 +29,10 @@ var (
 	ErrVersionMismatch = errors.New("store: version mismatch")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("store: closed")
+	// ErrUnavailable: the backend cannot be reached or refuses connections
+	// for now (a database restarting, failing over or out of connections);
+	// the same call may succeed later. Backends add it to the error chain.
+	ErrUnavailable = errors.New("store: unavailable for now")
 )
 
 // Resource is one stored SCIM resource. Doc holds its attributes without id,

@@ -3,10 +3,16 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/scimlab/scimlab/reference-server/store"
 	"github.com/scimlab/scimlab/reference-server/store/postgres/pgtest"
@@ -148,5 +154,96 @@ func TestIndexedQueries(t *testing.T) {
 		if strings.Contains(plan, "Seq Scan") {
 			t.Errorf("%s\nscans a table:\n%s", q.sql, plan)
 		}
+	}
+}
+
+// TestUnavailable: connection failures and server shutdowns are
+// store.ErrUnavailable (a 503 to retry); a statement the database refused
+// is not.
+func TestUnavailable(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&pgconn.PgError{Code: "57P01"}, true}, // admin shutdown
+		{&pgconn.PgError{Code: "57P03"}, true}, // cannot connect now (starting up)
+		{&pgconn.PgError{Code: "08006"}, true}, // connection failure
+		{&pgconn.PgError{Code: "53300"}, true}, // too many connections
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+		{io.ErrUnexpectedEOF, true},
+		{&pgconn.PgError{Code: codeUniqueViolation}, false},
+		{&pgconn.PgError{Code: "42P01"}, false}, // undefined table
+		{errors.New("some other failure"), false},
+	} {
+		err := dbErr(ctx, "get", fmt.Errorf("wrapped: %w", tc.err))
+		if got := errors.Is(err, store.ErrUnavailable); got != tc.want {
+			t.Errorf("%v: unavailable %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := dbErr(cctx, "get", io.ErrUnexpectedEOF); errors.Is(err, store.ErrUnavailable) || !errors.Is(err, context.Canceled) {
+		t.Errorf("a call whose context ended: %v; want context.Canceled, not unavailable", err)
+	}
+}
+
+// TestUnreachableDatabase: when the database goes away under an open store
+// (here, the TCP proxy it connects through closes), calls fail with
+// store.ErrUnavailable, not a generic error.
+func TestUnreachableDatabase(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal("bad DSN")
+	}
+	upstream := u.Host
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", upstream)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, up)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(up, c); up.Close() }()
+			go func() { _, _ = io.Copy(c, up); c.Close() }()
+		}
+	}()
+	u.Host = ln.Addr().String()
+	s, err := Open(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if err := s.Create(ctx, &store.Resource{Type: "User", ID: "u1", Key: "u1", Doc: map[string]any{}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ln.Close()
+	mu.Lock()
+	for _, c := range conns {
+		c.Close()
+	}
+	mu.Unlock()
+	if _, err := s.Get(ctx, "User", "u1", false); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Get with the database gone: %v, want store.ErrUnavailable", err)
+	}
+	if _, err := s.TokenByHash(ctx, "h"); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("TokenByHash with the database gone: %v, want store.ErrUnavailable", err)
 	}
 }

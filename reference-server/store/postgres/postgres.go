@@ -71,7 +71,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -326,7 +328,29 @@ func dbErr(ctx context.Context, what string, err error) error {
 	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
 		return fmt.Errorf("store/postgres: %s: %w (%w)", what, cerr, err)
 	}
+	if ctx.Err() == nil && unavailable(err) {
+		return fmt.Errorf("store/postgres: %s: %w: %w", what, store.ErrUnavailable, err)
+	}
 	return fmt.Errorf("store/postgres: %s: %w", what, err)
+}
+
+// unavailable reports whether err says the database could not be reached or
+// dropped the connection, rather than refusing the statement: a connection
+// that could not be made, broke (EOF, a network error) or was ended by the
+// server (SQLSTATE class 08, admin or crash shutdown, not accepting
+// connections yet, too many connections). The server answers those with a
+// 503 that asks the client to retry.
+func unavailable(err error) bool {
+	if code, _ := pgCode(err); code != "" {
+		switch {
+		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03", code == "53300":
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
 }
 
 // pgCode returns the SQLSTATE of a PostgreSQL error in err's chain, and the
