@@ -29,9 +29,10 @@ const tokenUsage = `Usage: scimlab token create --data FILE [--ttl 90d] [--name 
        scimlab token account deactivate|activate --data FILE NAME
 
 FILE is the SQLite database scimlab serve uses, or its postgres:// URL. The
-token policy (lifespans, rotation, notices, basic auth) follows --profile, by default the profile the
-database was last served with, else rfc. 'create' prints the token alone on
-stdout, once: TOKEN=$(scimlab token create --data scimlab.db --ttl 90d)
+token policy (lifespans, rotation, notices, basic auth) follows --profile, by
+default the profile the database was last served with, else rfc. 'create'
+prints the token alone on stdout, once:
+TOKEN=$(scimlab token create --data scimlab.db --ttl 90d)
 `
 
 func runToken(ctx context.Context, e *env, args []string) ExitCode {
