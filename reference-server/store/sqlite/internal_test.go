@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -695,5 +696,45 @@ func TestWriterKeepsItsCacheAfterReads(t *testing.T) {
 	}
 	if per := float64(reads()-before) / updates; per > 3 {
 		t.Errorf("%.1f read system calls per update after reads: the writer's cache is not kept", per)
+	}
+}
+
+// TestLockHeldElsewhereIsUnavailable: when another process holds the
+// database's write lock past the busy timeout, a write fails with
+// store.ErrUnavailable (the server's 503 with Retry-After, not a 500), and
+// the store writes again once the lock is released.
+func TestLockHeldElsewhereIsUnavailable(t *testing.T) {
+	defer func(ms int) { busyTimeoutMS = ms }(busyTimeoutMS)
+	busyTimeoutMS = 50
+	path := filepath.Join(t.TempDir(), "busy.db")
+	s := openT(t, path)
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	err = s.PutSetting(t.Context(), "k", "held")
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("a write under another process's lock: %v, want store.ErrUnavailable", err)
+	}
+	if !strings.Contains(err.Error(), "busy.db") {
+		t.Errorf("the error does not name the database: %v", err)
+	}
+	if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutSetting(t.Context(), "k", "free"); err != nil {
+		t.Fatalf("a write after the lock is released: %v", err)
+	}
+	if v, ok, err := s.Setting(t.Context(), "k"); err != nil || !ok || v != "free" {
+		t.Fatalf("the setting reads back as %q (%v, %v)", v, ok, err)
 	}
 }

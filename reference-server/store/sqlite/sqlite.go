@@ -36,10 +36,11 @@ import (
 const (
 	// touchEvery is how often coalesced TouchToken calls are written.
 	touchEvery = time.Second
-	// busyTimeoutMS is how long a connection waits for a lock held by
-	// another connection or process before giving up.
-	busyTimeoutMS = 10000
 )
+
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// connection or process before giving up (a variable for tests).
+var busyTimeoutMS = 10000
 
 // Store is the SQLite backend. Create it with Open.
 type Store struct {
@@ -281,12 +282,36 @@ func (s *Store) readTx(ctx context.Context) (*sql.Tx, error) {
 	return tx, s.readErr(err)
 }
 
-// readErr reports errors after Close as ErrClosed.
+// SQLite's primary result codes for a lock another connection holds.
+const (
+	sqliteBusy   = 5 // SQLITE_BUSY
+	sqliteLocked = 6 // SQLITE_LOCKED
+)
+
+// storeErr names the store in err. A lock that another connection or
+// process held past the busy timeout (say a second scimlab on the same
+// file) is marked store.ErrUnavailable: it passes, so the server answers
+// 503 with Retry-After rather than a 500.
+func (s *Store) storeErr(err error) error {
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		if c := se.Code() & 0xff; c == sqliteBusy || c == sqliteLocked {
+			return fmt.Errorf("store/sqlite: %s: %w: %w", s.name, store.ErrUnavailable, err)
+		}
+	}
+	return fmt.Errorf("store/sqlite: %s: %w", s.name, err)
+}
+
+// readErr reports errors after Close as ErrClosed, and a lock held past
+// the busy timeout as storeErr does.
 func (s *Store) readErr(err error) error {
-	if err != nil && s.closed.Load() {
+	switch {
+	case err == nil:
+		return nil
+	case s.closed.Load():
 		return store.ErrClosed
 	}
-	return err
+	return s.storeErr(err)
 }
 
 // Close implements store.Store: it stops taking writes, waits for those in

@@ -156,7 +156,7 @@ func (s *Store) syncAndAnswer(b *batch) {
 	s.syncWait.Add(int64(time.Since(start)))
 	s.syncs.Add(1)
 	if err != nil {
-		err = fmt.Errorf("store/sqlite: %s: %w", s.name, err)
+		err = s.storeErr(err)
 	}
 	answerAll(b, err)
 
@@ -212,7 +212,7 @@ func (s *Store) runInto(req *request) {
 	b := s.cur
 	if b == nil {
 		if _, err := s.exec("BEGIN IMMEDIATE"); err != nil {
-			req.done <- outcome{err: fmt.Errorf("store/sqlite: %s: %w", s.name, err)}
+			req.done <- outcome{err: s.storeErr(err)}
 			return
 		}
 		b = &batch{reqs: make([]*request, 0, 16), outs: make([]outcome, 0, 16)}
@@ -254,7 +254,7 @@ func (s *Store) abort(err error) {
 	s.cur = nil
 	s.mu.Unlock()
 	_, _ = s.wc.ExecContext(context.Background(), "ROLLBACK")
-	e := outcome{err: fmt.Errorf("store/sqlite: %s: %w", s.name, err)}
+	e := outcome{err: s.storeErr(err)}
 	for i := range b.outs {
 		if b.outs[i].err == nil && b.outs[i].panic == nil {
 			b.outs[i] = e
@@ -276,7 +276,7 @@ func (s *Store) commit(b *batch) bool {
 	}
 	if _, err := s.exec("COMMIT"); err != nil {
 		_, _ = s.wc.ExecContext(context.Background(), "ROLLBACK")
-		e := outcome{err: fmt.Errorf("store/sqlite: %s: %w", s.name, err)}
+		e := outcome{err: s.storeErr(err)}
 		for i := range b.outs {
 			if b.outs[i].err == nil && b.outs[i].panic == nil {
 				b.outs[i] = e
