@@ -738,3 +738,30 @@ func TestLockHeldElsewhereIsUnavailable(t *testing.T) {
 		t.Fatalf("the setting reads back as %q (%v, %v)", v, ok, err)
 	}
 }
+
+// TestServeAlone: one claim per database file at a time, dropped by Close;
+// ":memory:" stores are private and never conflict.
+func TestServeAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "served.db")
+	a, b := openT(t, path), openT(t, path)
+	if err := a.ServeAlone(); err != nil {
+		t.Fatal(err)
+	}
+	err := b.ServeAlone()
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("(pid %d)", os.Getpid())) {
+		t.Fatalf("a second claim: %v, want an error naming pid %d", err, os.Getpid())
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ServeAlone(); err != nil {
+		t.Fatalf("a claim after the holder closed: %v", err)
+	}
+	m1, m2 := openT(t, ":memory:"), openT(t, ":memory:")
+	if err := m1.ServeAlone(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m2.ServeAlone(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -65,6 +65,8 @@ type Store struct {
 	cur       *batch     // the open write transaction; nil when there is none
 	inflight  bool       // a committed batch is being synced
 	wal       *walSync   // nil: commits need no sync of their own (":memory:", or FULL)
+	file      string     // the database file's path; "" for ":memory:"
+	serveLock *os.File   // held by ServeAlone until Close
 
 	beforeSync func() // tests: called before each sync of the WAL
 
@@ -182,6 +184,13 @@ func Open(dsn string) (*Store, error) {
 	}
 	if err := migrate(ctx, s.wc); err != nil {
 		return fail(err)
+	}
+	if !mem && tempDir == "" {
+		var seq int
+		var name string
+		if err := s.wc.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &s.file); err != nil {
+			return fail(err)
+		}
 	}
 	if !mem && syncMode == "NORMAL" {
 		if s.wal, err = openWALSync(ctx, s.wc); err != nil {
@@ -347,6 +356,9 @@ func (s *Store) Close() error {
 	// Fold the WAL back into the database so that the file stands alone.
 	_, _ = s.wc.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	errs = append(errs, s.wc.Close(), s.wdb.Close(), s.wal.close())
+	if s.serveLock != nil {
+		errs = append(errs, s.serveLock.Close()) // drops the claim
+	}
 	if s.ckptDB != nil {
 		errs = append(errs, s.ckptDB.Close())
 	}

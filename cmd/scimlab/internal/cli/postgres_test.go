@@ -3,11 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/scimlab/scimlab/reference-server/store/postgres/pgtest"
 )
@@ -26,36 +24,12 @@ func TestServeAndTokensOnPostgres(t *testing.T) {
 		t.Fatalf("token list: exit %d: %s %s", code, out, errs)
 	}
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := startServe(t, "--data", dsn)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users?count=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan ExitCode, 1)
-	go func() {
-		code, _, _ := runCLIContext(ctx, "serve", "--addr", addr, "--data", dsn, "--log-level", "error")
-		done <- code
-	}()
-	defer func() {
-		cancel()
-		if code := <-done; code != ExitOK {
-			t.Errorf("serve exited %d", code)
-		}
-	}()
-	var res *http.Response
-	for i := 0; ; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users?count=1", nil)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		res, err = http.DefaultClient.Do(req)
-		if err == nil {
-			break
-		}
-		if i == 200 {
-			t.Fatalf("serve on PostgreSQL never answered: %v", err)
-		}
-		time.Sleep(25 * time.Millisecond)
 	}
 	res.Body.Close()
 	if res.StatusCode != 200 {

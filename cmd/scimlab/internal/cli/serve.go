@@ -92,6 +92,12 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "serve", err, ExitUsage)
 	}
 	defer st.Close()
+	// One server per SQLite file: it caches what it reads as the only writer.
+	if sa, ok := st.(interface{ ServeAlone() error }); ok {
+		if err := sa.ServeAlone(); err != nil {
+			return fail(e, "serve", err, ExitUsage)
+		}
+	}
 	tuneServerGC()
 	// Token commands default to the profile the store was last served with.
 	if err := st.PutSetting(ctx, "server/profile", prof.Name); err != nil {

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs `scimlab serve --addr A args…` on a free loopback port
+// until the test ends and waits until it answers /healthz. It returns the
+// address; the server must exit 0 when stopped.
+func startServe(t *testing.T, args ...string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan ExitCode, 1)
+	var errs string
+	go func() {
+		var code ExitCode
+		code, _, errs = runCLIContext(ctx, append([]string{"serve", "--addr", addr, "--log-level", "error"}, args...)...)
+		done <- code
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != ExitOK {
+			t.Errorf("serve exited %d: %s", code, errs)
+		}
+	})
+	for i := 0; ; i++ {
+		res, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			return addr
+		}
+		select {
+		case code := <-done:
+			done <- code
+			t.Fatalf("serve exited %d before answering: %s", code, errs)
+		default:
+		}
+		if i == 400 {
+			t.Fatalf("serve never answered: %v", err)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// TestOneServerPerSQLiteFile: a second serve on a database file another
+// serve is using is a one-line configuration error (exit 2) that names the
+// holder, while token commands still work on that file, and the file can be
+// served again once the first server has stopped.
+func TestOneServerPerSQLiteFile(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "one.db")
+	first := t.Run("first", func(t *testing.T) {
+		startServe(t, "--data", db)
+		code, out, errs := runCLI(t, "serve", "--addr", "127.0.0.1:0", "--data", db)
+		if code != ExitUsage {
+			t.Fatalf("a second serve on the same file: exit %d, want %d (%s%s)", code, ExitUsage, out, errs)
+		}
+		if !strings.Contains(errs, "another scimlab serve (pid ") || strings.Count(strings.TrimSpace(errs), "\n") > 0 {
+			t.Errorf("want one line naming the other server, got %q", errs)
+		}
+		if code, _, errs := runCLI(t, "token", "create", "--data", db, "--ttl", "1h"); code != ExitOK {
+			t.Errorf("token create while the file is served: exit %d: %s", code, errs)
+		}
+	})
+	if !first {
+		return
+	}
+	startServe(t, "--data", db) // the first server's claim ended with it
+}
