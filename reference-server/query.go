@@ -241,7 +241,10 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 		if it.k == s.groups {
 			it.r.Doc = withoutKey(it.r.Doc, "members")
 		}
-		groups, ok := pageGroups[it.r.ID]
+		groups, ok := it.r.Groups, it.r.Groups != nil // read with the page (store.Query.WithGroups)
+		if !ok {
+			groups, ok = pageGroups[it.r.ID]
+		}
 		if !ok {
 			if _, groups, err = s.loadExtras(ctx, it.k, it.r, p.view); err != nil {
 				return err
@@ -274,7 +277,7 @@ func (s *Server) pageGroups(ctx context.Context, items []item, v view) (map[stri
 	}
 	var ids []string
 	for _, it := range items {
-		if it.k != s.users || it.body != nil {
+		if it.k != s.users || it.body != nil || it.r.Groups != nil {
 			continue
 		}
 		if _, cached := s.cache.getGroups(it.r.ID); !cached {
@@ -328,6 +331,7 @@ func (s *Server) query(ctx context.Context, kinds []*resourceKind, p listParams,
 		if k == s.groups && p.view.wants(k, "members") {
 			q.LoadMembers = true
 		}
+		q.WithGroups = k == s.users && p.view.wants(k, "groups")
 		plans = append(plans, plan{k, q, post})
 	}
 	offset := p.startIndex - 1

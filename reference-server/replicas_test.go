@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -89,22 +90,29 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		t.Errorf("GET of a member through replica b: groups %v, want the one group", gs)
 	}
 
-	// A page of users shows each one's groups (fetched for the whole page at
-	// once on PostgreSQL, store.GroupsOfMany).
-	inGroup := 0
-	page := b.must(200, "GET", "/Users?count=100", nil).obj()
-	for _, r := range page["Resources"].([]any) {
-		u := r.(map[string]any)
-		gs, _ := u["groups"].([]any)
-		switch {
-		case len(gs) == 1 && gs[0].(map[string]any)["value"] == gid && gs[0].(map[string]any)["display"] == "replicated":
-			inGroup++
-		case len(gs) != 0:
-			t.Errorf("user %v: groups %v", u["userName"], gs)
-		}
+	// A lookup, a page and a filtered page of users show each one's groups:
+	// read in the listing's own statement on PostgreSQL
+	// (store.Query.WithGroups), or for a filtered page with one more
+	// statement for the whole page (store.GroupsOfMany).
+	if gs, _ := b.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "member-1@example.test"`), nil).obj()["Resources"].([]any)[0].(map[string]any)["groups"].([]any); len(gs) != 1 || gs[0].(map[string]any)["value"] != gid {
+		t.Errorf("a userName eq lookup through replica b: groups %v, want the one group", gs)
 	}
-	if inGroup != n {
-		t.Errorf("%d users on the page show the group, want %d", inGroup, n)
+	for _, q := range []string{"/Users?count=100", "/Users?count=100&filter=" + url.QueryEscape(`userName sw "member-"`)} {
+		inGroup := 0
+		page := b.must(200, "GET", q, nil).obj()
+		for _, r := range page["Resources"].([]any) {
+			u := r.(map[string]any)
+			gs, _ := u["groups"].([]any)
+			switch {
+			case len(gs) == 1 && gs[0].(map[string]any)["value"] == gid && gs[0].(map[string]any)["display"] == "replicated":
+				inGroup++
+			case len(gs) != 0:
+				t.Errorf("%s: user %v: groups %v", q, u["userName"], gs)
+			}
+		}
+		if inGroup != n {
+			t.Errorf("%s: %d users on the page show the group, want %d", q, inGroup, n)
+		}
 	}
 
 	// Each replica's /metrics shows its PostgreSQL connection pool.

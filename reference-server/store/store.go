@@ -56,6 +56,10 @@ type Resource struct {
 	// Seq orders resources by creation, stably, for paging; it is unique
 	// across types and never reused.
 	Seq int64
+	// Groups, when not nil, are the groups the resource is a direct member
+	// of, as GroupsOf lists them: List sets it for Query.WithGroups where
+	// the backend reads them in the same query. Writes ignore it.
+	Groups []GroupRef
 }
 
 // Member is one group member.
@@ -90,6 +94,11 @@ type Query struct {
 	// Doc["members"] first when LoadMembers is set.
 	Match       func(r *Resource) bool
 	LoadMembers bool
+	// WithGroups asks for each User's groups in Resource.Groups, which a
+	// backend may honour where reading them in the same query saves a
+	// round trip (a database across a network); callers must fall back to
+	// GroupsOf where Groups is nil.
+	WithGroups bool
 	// Offset and Limit page the matched results (Limit < 0: no limit;
 	// Limit 0: an empty page, only the total, as for SCIM count=0).
 	Offset int

@@ -117,7 +117,8 @@ func TestIndexedQueries(t *testing.T) {
 		{ID: "x"},
 	} {
 		w, args := where(query)
-		qs = append(qs, q{selectFrom(true) + w + " ORDER BY r.seq", args})
+		qs = append(qs, q{selectFrom(withMembers|withGroups) + w + " ORDER BY r.seq", args})
+		qs = append(qs, q{pageSQL(w, len(args), withMembers|withGroups), append(args, 10, 20)})
 		qs = append(qs, q{"SELECT count(*) FROM resources r" + w, args})
 	}
 	qs = append(qs,
@@ -245,5 +246,44 @@ func TestUnreachableDatabase(t *testing.T) {
 	}
 	if _, err := s.TokenByHash(ctx, "h"); !errors.Is(err, store.ErrUnavailable) {
 		t.Fatalf("TokenByHash with the database gone: %v, want store.ErrUnavailable", err)
+	}
+}
+
+// TestPageReadsExtrasForItsRowsOnly: a page deep into a listing reads
+// members and groups for the rows on the page, not for every row its
+// OFFSET skips (which would make page k cost O(k)).
+func TestPageReadsExtrasForItsRowsOnly(t *testing.T) {
+	s, err := Open(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := t.Context()
+	for i := range 30 {
+		id := fmt.Sprintf("u%02d", i)
+		if err := s.Create(ctx, &store.Resource{Type: "User", ID: id, Key: id, Doc: map[string]any{"userName": id}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, args := where(store.Query{Type: "User"})
+	rows, err := s.pool.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) "+pageSQL(w, len(args), withMembers|withGroups), append(args, 5, 20)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	aggregates := 0
+	for _, l := range lines {
+		if strings.Contains(l, "Aggregate") {
+			aggregates++
+			if !strings.Contains(l, "loops=5)") {
+				t.Errorf("an extra is read more often than the page has rows (5):\n%s", strings.Join(lines, "\n"))
+			}
+		}
+	}
+	if aggregates != 2 {
+		t.Errorf("want two per-row aggregates (members, groups), got %d:\n%s", aggregates, strings.Join(lines, "\n"))
 	}
 }

@@ -509,3 +509,58 @@ func TestGetWithGroups(t *testing.T) {
 		t.Errorf("a User's id as a Group: %v, want ErrNotFound", err)
 	}
 }
+
+// TestListWithGroups: Query.WithGroups fills each User's Groups in the
+// listing's own statement, for a lookup and for a page alike, the same as
+// GroupsOf; a Match query and a Group listing leave Groups nil (the caller
+// falls back to GroupsOf).
+func TestListWithGroups(t *testing.T) {
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2"} {
+		if err := s.Create(ctx, user(id, id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, group("g2", "Staff"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, group("g1", "Admins"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"u1": "[{g2 Staff} {g1 Admins}]", "u2": "[]"}
+	for name, q := range map[string]store.Query{
+		"lookup u1": {Type: "User", Key: "u1", Limit: -1, WithGroups: true},
+		"lookup u2": {Type: "User", Key: "u2", Limit: -1, WithGroups: true},
+		"page":      {Type: "User", Limit: 10, WithGroups: true},
+		"page 2":    {Type: "User", Offset: 1, Limit: 1, WithGroups: true},
+	} {
+		page, _, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if len(page) == 0 {
+			t.Fatalf("%s: an empty page", name)
+		}
+		for _, r := range page {
+			if r.Groups == nil || fmt.Sprint(r.Groups) != want[r.ID] {
+				t.Errorf("%s: %s's groups %#v, want %s", name, r.ID, r.Groups, want[r.ID])
+			}
+		}
+	}
+	for name, q := range map[string]store.Query{
+		"match":     {Type: "User", Limit: -1, WithGroups: true, Match: func(*store.Resource) bool { return true }},
+		"not asked": {Type: "User", Limit: -1},
+		"groups":    {Type: "Group", Limit: -1, WithGroups: true},
+	} {
+		page, _, err := s.List(ctx, q)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for _, r := range page {
+			if r.Groups != nil {
+				t.Errorf("%s: %s has Groups %v, want nil", name, r.ID, r.Groups)
+			}
+		}
+	}
+}

@@ -18,36 +18,71 @@ import (
 // resourceCols are the columns scanResource reads, from resources AS r.
 const resourceCols = "r.seq, r.type, r.id, r.key, r.external_id, r.doc, r.created, r.modified, r.version"
 
-// membersJoin and memberCols add each resource's members, in order, as
-// three arrays (NULL when it has none), in the statement that reads the
-// resource: one round trip and one snapshot for a resource and its members,
-// or for a whole page of them.
+// The columns a read of resources may add to resourceCols, each from a
+// LEFT JOIN LATERAL in the same statement: one round trip and one snapshot
+// for a resource with its members or its groups, or for a whole page of them.
+type extras uint8
+
+const (
+	// withMembers adds a group's members, in order, as three arrays (NULL
+	// when it has none).
+	withMembers extras = 1 << iota
+	// withGroups adds the groups the resource is a direct member of, in
+	// creation order, as two arrays of ids and documents (NULL when none).
+	withGroups
+)
+
 const (
 	membersJoin = ` LEFT JOIN LATERAL (SELECT array_agg(m.value ORDER BY m.pos) AS v, array_agg(m.type ORDER BY m.pos) AS t,
 	array_agg(m.display ORDER BY m.pos) AS d FROM members m WHERE m.group_id = r.id) AS ms ON true`
 	memberCols = ", ms.v, ms.t, ms.d"
+	groupsJoin = ` LEFT JOIN LATERAL (SELECT array_agg(g.id ORDER BY g.seq) AS ids, array_agg(g.doc ORDER BY g.seq) AS docs
+	FROM members m JOIN resources g ON g.id = m.group_id WHERE m.value = r.id) AS gs ON true`
+	groupCols = ", gs.ids, gs.docs"
 )
 
-// selectFrom returns the SELECT … FROM of resources, with members or not.
-func selectFrom(members bool) string {
+// membersIf returns withMembers when members is set.
+func membersIf(members bool) extras {
 	if members {
-		return "SELECT " + resourceCols + memberCols + " FROM resources r" + membersJoin
+		return withMembers
 	}
-	return "SELECT " + resourceCols + " FROM resources r"
+	return 0
 }
 
-// scanResource reads one row of resourceCols (and memberCols when members
-// is set) and returns the resource and its stored document bytes.
-func scanResource(row pgx.Row, members bool) (*store.Resource, []byte, error) {
+// selectFrom returns the SELECT … FROM of resources with the extras x.
+func selectFrom(x extras) string { return selectOver("resources", x) }
+
+// selectOver is selectFrom over src, a table or a parenthesised subquery
+// of resources' rows. A page is a subquery, so that the extras are read for
+// the rows on the page only, not for those an OFFSET skips.
+func selectOver(src string, x extras) string {
+	cols, from := resourceCols, " FROM "+src+" r"
+	if x&withMembers != 0 {
+		cols, from = cols+memberCols, from+membersJoin
+	}
+	if x&withGroups != 0 {
+		cols, from = cols+groupCols, from+groupsJoin
+	}
+	return "SELECT " + cols + from
+}
+
+// scanResource reads one row of selectFrom(x) and returns the resource and
+// its stored document bytes. With withGroups, r.Groups is set (never nil).
+func scanResource(row pgx.Row, x extras) (*store.Resource, []byte, error) {
 	var (
 		r                 store.Resource
 		d                 []byte
 		created, modified time.Time
 		mv, mt, md        []string
+		gids              []string
+		gdocs             [][]byte
 	)
 	dest := []any{&r.Seq, &r.Type, &r.ID, &r.Key, &r.ExternalID, &d, &created, &modified, &r.Version}
-	if members {
+	if x&withMembers != 0 {
 		dest = append(dest, &mv, &mt, &md)
+	}
+	if x&withGroups != 0 {
+		dest = append(dest, &gids, &gdocs)
 	}
 	if err := row.Scan(dest...); err != nil {
 		return nil, nil, err
@@ -67,11 +102,25 @@ func scanResource(row pgx.Row, members bool) (*store.Resource, []byte, error) {
 		}
 		r.Doc[doc.MembersAttr] = doc.Members(ms)
 	}
+	if x&withGroups != 0 {
+		if len(gdocs) != len(gids) {
+			return nil, nil, fmt.Errorf("%s %q: group columns of different lengths", r.Type, r.ID)
+		}
+		r.Groups = make([]store.GroupRef, len(gids))
+		for i, gid := range gids {
+			m, err := doc.Decode(gdocs[i])
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s %q: group %q: %w", r.Type, r.ID, gid, err)
+			}
+			r.Groups[i].ID = gid
+			r.Groups[i].Display, _ = m["displayName"].(string)
+		}
+	}
 	return &r, d, nil
 }
 
 // one returns the first resource rows yields, or nil when there is none.
-func one(rows pgx.Rows, err error, members bool) (*store.Resource, error) {
+func one(rows pgx.Rows, err error, x extras) (*store.Resource, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +128,7 @@ func one(rows pgx.Rows, err error, members bool) (*store.Resource, error) {
 	if !rows.Next() {
 		return nil, rows.Err()
 	}
-	r, _, err := scanResource(rows, members)
+	r, _, err := scanResource(rows, x)
 	return r, err
 }
 
@@ -164,8 +213,8 @@ func (s *Store) Get(ctx context.Context, typ, id string, members bool) (*store.R
 		return nil, err
 	}
 	defer release()
-	rows, err := s.pool.Query(ctx, selectFrom(members)+" WHERE r.id = $1 AND r.type = $2", id, typ)
-	r, err := one(rows, err, members)
+	rows, err := s.pool.Query(ctx, selectFrom(membersIf(members))+" WHERE r.id = $1 AND r.type = $2", id, typ)
+	r, err := one(rows, err, membersIf(members))
 	if err != nil {
 		return nil, dbErr(ctx, fmt.Sprintf("get %s %q", typ, id), err)
 	}
@@ -184,48 +233,17 @@ func (s *Store) GetWithGroups(ctx context.Context, typ, id string) (*store.Resou
 		return nil, nil, err
 	}
 	defer release()
-	what := func() string { return fmt.Sprintf("get %s %q with its groups", typ, id) }
-	rows, err := s.pool.Query(ctx, "SELECT "+resourceCols+`, gs.ids, gs.docs FROM resources r
-		LEFT JOIN LATERAL (SELECT array_agg(g.id ORDER BY g.seq) AS ids, array_agg(g.doc ORDER BY g.seq) AS docs
-			FROM members m JOIN resources g ON g.id = m.group_id WHERE m.value = r.id) AS gs ON true
-		WHERE r.id = $1 AND r.type = $2`, id, typ)
+	rows, err := s.pool.Query(ctx, selectFrom(withGroups)+" WHERE r.id = $1 AND r.type = $2", id, typ)
+	r, err := one(rows, err, withGroups)
 	if err != nil {
-		return nil, nil, dbErr(ctx, what(), err)
+		return nil, nil, dbErr(ctx, fmt.Sprintf("get %s %q with its groups", typ, id), err)
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, nil, dbErr(ctx, what(), err)
-		}
+	if r == nil {
 		return nil, nil, notFound(typ, id)
 	}
-	var (
-		r                 store.Resource
-		d                 []byte
-		created, modified time.Time
-		gids              []string
-		gdocs             [][]byte
-	)
-	if err := rows.Scan(&r.Seq, &r.Type, &r.ID, &r.Key, &r.ExternalID, &d, &created, &modified, &r.Version, &gids, &gdocs); err != nil {
-		return nil, nil, dbErr(ctx, what(), err)
-	}
-	if r.Doc, err = doc.Decode(d); err != nil {
-		return nil, nil, fmt.Errorf("store/postgres: %s: %w", what(), err)
-	}
-	r.Created, r.Modified = doc.Time(created), doc.Time(modified)
-	if len(gdocs) != len(gids) {
-		return nil, nil, fmt.Errorf("store/postgres: %s: group columns of different lengths", what())
-	}
-	groups := make([]store.GroupRef, len(gids))
-	for i, gid := range gids {
-		m, err := doc.Decode(gdocs[i])
-		if err != nil {
-			return nil, nil, fmt.Errorf("store/postgres: %s: group %q: %w", what(), gid, err)
-		}
-		groups[i].ID = gid
-		groups[i].Display, _ = m["displayName"].(string)
-	}
-	return &r, groups, rows.Err()
+	groups := r.Groups
+	r.Groups = nil
+	return r, groups, nil
 }
 
 // Update implements store.Store. BEGIN and the locking read of the resource
@@ -253,7 +271,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		if len(learned) > 0 {
 			b.Queue(lockFirst, slices.Concat(learned, []string{id}))
 		}
-		b.Queue(selectFrom(false)+" WHERE r.id = $1 FOR NO KEY UPDATE", id)
+		b.Queue(selectFrom(0)+" WHERE r.id = $1 FOR NO KEY UPDATE", id)
 		br := s.pool.SendBatch(ctx, b)
 		tx := br.Tx()
 		defer rollback(tx)
@@ -271,7 +289,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 			var rows pgx.Rows
 			if rows, err = br.Query(); err == nil {
 				for rows.Next() {
-					r, d, serr := scanResource(rows, false)
+					r, d, serr := scanResource(rows, 0)
 					if serr != nil {
 						err = serr
 						break
@@ -455,6 +473,12 @@ func where(q store.Query) (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
+// pageSQL reads a page of the resources where w holds (w's n arguments,
+// then LIMIT and OFFSET) with the extras x, read for the page's rows only.
+func pageSQL(w string, n int, x extras) string {
+	return selectOver("(SELECT * FROM resources r"+w+" ORDER BY r.seq LIMIT $"+strconv.Itoa(n+1)+" OFFSET $"+strconv.Itoa(n+2)+")", x) + " ORDER BY r.seq"
+}
+
 // List implements store.Store. With Match, or when ID or Key make the
 // result a row or two at most, it streams the candidates in Seq order from
 // one statement (one snapshot), members first when LoadMembers is set, and
@@ -468,11 +492,15 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 	}
 	defer release()
 	w, args := where(q)
+	x := membersIf(q.LoadMembers)
+	if q.WithGroups && q.Type == "User" && q.Match == nil {
+		x |= withGroups // not with Match: it would look up every candidate's groups
+	}
 	offset := max(q.Offset, 0)
 	onPage := func(n, got int) bool { return n >= offset && (q.Limit < 0 || got < q.Limit) }
 	page := []*store.Resource{}
 	if q.Match != nil || q.ID != "" || q.Key != "" {
-		rows, err := s.pool.Query(ctx, selectFrom(q.LoadMembers)+w+" ORDER BY r.seq", args...)
+		rows, err := s.pool.Query(ctx, selectFrom(x)+w+" ORDER BY r.seq", args...)
 		if err != nil {
 			return nil, 0, dbErr(ctx, "list", err)
 		}
@@ -483,7 +511,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 				n++ // counted, not on the page: no need to decode it
 				continue
 			}
-			r, _, err := scanResource(rows, q.LoadMembers)
+			r, _, err := scanResource(rows, x)
 			if err != nil {
 				return nil, 0, dbErr(ctx, "list", err)
 			}
@@ -510,7 +538,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 			limit = int64(q.Limit)
 		}
 		n := len(args)
-		b.Queue(selectFrom(q.LoadMembers)+w+" ORDER BY r.seq LIMIT $"+strconv.Itoa(n+1)+" OFFSET $"+strconv.Itoa(n+2),
+		b.Queue(pageSQL(w, n, x),
 			append(args, limit, int64(offset))...)
 	}
 	b.Queue("COMMIT")
@@ -527,7 +555,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		var rows pgx.Rows
 		if rows, err = br.Query(); err == nil {
 			for rows.Next() {
-				r, _, serr := scanResource(rows, q.LoadMembers)
+				r, _, serr := scanResource(rows, x)
 				if serr != nil {
 					err = serr
 					break

@@ -84,7 +84,7 @@ func (w *wtx) Get(typ, id string) (*store.Resource, error) {
 		return nil, w.conflict
 	}
 	rows, err := w.tx.Query(w.ctx, "SELECT "+resourceCols+" FROM resources r WHERE r.id = $1 AND r.type = $2 FOR KEY SHARE", id, typ)
-	r, err := one(rows, err, false)
+	r, err := one(rows, err, 0)
 	if err != nil {
 		return nil, w.err(fmt.Sprintf("get %s %q", typ, id), err)
 	}
