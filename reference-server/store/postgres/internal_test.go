@@ -96,11 +96,7 @@ func TestWhere(t *testing.T) {
 // ExternalID or member has an index to use: with sequential scans priced
 // out, no plan may contain one.
 func TestIndexedQueries(t *testing.T) {
-	s, err := Open(pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openInternal(t)
 	ctx := t.Context()
 	type q struct {
 		sql  string
@@ -253,11 +249,7 @@ func TestUnreachableDatabase(t *testing.T) {
 // members and groups for the rows on the page, not for every row its
 // OFFSET skips (which would make page k cost O(k)).
 func TestPageReadsExtrasForItsRowsOnly(t *testing.T) {
-	s, err := Open(pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := openInternal(t)
 	ctx := t.Context()
 	for i := range 30 {
 		id := fmt.Sprintf("u%02d", i)
@@ -286,4 +278,16 @@ func TestPageReadsExtrasForItsRowsOnly(t *testing.T) {
 	if aggregates != 2 {
 		t.Errorf("want two per-row aggregates (members, groups), got %d:\n%s", aggregates, strings.Join(lines, "\n"))
 	}
+}
+
+// openInternal opens a store on a fresh schema for a test of the package's
+// internals.
+func openInternal(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }

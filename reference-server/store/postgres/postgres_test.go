@@ -466,19 +466,8 @@ func TestGroupsOfMany(t *testing.T) {
 
 // TestGetWithGroups: one statement returns what Get and GroupsOf return.
 func TestGetWithGroups(t *testing.T) {
-	s := open(t, pgtest.DSN(t))
+	s := twoUsersOneInTwoGroups(t)
 	ctx := context.Background()
-	for _, id := range []string{"u1", "u2"} {
-		if err := s.Create(ctx, user(id, id), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Create(ctx, group("g2", "Staff"), []store.Member{{Value: "u1"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Create(ctx, group("g1", "Admins"), []store.Member{{Value: "u1"}}); err != nil {
-		t.Fatal(err)
-	}
 	for _, id := range []string{"u1", "u2"} {
 		r, groups, err := s.GetWithGroups(ctx, "User", id)
 		if err != nil {
@@ -515,19 +504,8 @@ func TestGetWithGroups(t *testing.T) {
 // GroupsOf; a Match query and a Group listing leave Groups nil (the caller
 // falls back to GroupsOf).
 func TestListWithGroups(t *testing.T) {
-	s := open(t, pgtest.DSN(t))
+	s := twoUsersOneInTwoGroups(t)
 	ctx := context.Background()
-	for _, id := range []string{"u1", "u2"} {
-		if err := s.Create(ctx, user(id, id), nil); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.Create(ctx, group("g2", "Staff"), []store.Member{{Value: "u1"}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Create(ctx, group("g1", "Admins"), []store.Member{{Value: "u1"}}); err != nil {
-		t.Fatal(err)
-	}
 	want := map[string]string{"u1": "[{g2 Staff} {g1 Admins}]", "u2": "[]"}
 	for name, q := range map[string]store.Query{
 		"lookup u1": {Type: "User", Key: "u1", Limit: -1, WithGroups: true},
@@ -563,4 +541,24 @@ func TestListWithGroups(t *testing.T) {
 			}
 		}
 	}
+}
+
+// twoUsersOneInTwoGroups opens a store holding users u1 and u2 and groups
+// g2 "Staff" and g1 "Admins" (created in that order), both with u1 alone.
+func twoUsersOneInTwoGroups(t *testing.T) *postgres.Store {
+	t.Helper()
+	s := open(t, pgtest.DSN(t))
+	ctx := context.Background()
+	for _, id := range []string{"u1", "u2"} {
+		if err := s.Create(ctx, user(id, id), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Create(ctx, group("g2", "Staff"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Create(ctx, group("g1", "Admins"), []store.Member{{Value: "u1"}}); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
