@@ -333,7 +333,16 @@ func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, err error) {
 		return
 	}
 	s.log.Info("authentication failed", "method", r.Method, "path", r.URL.Path, "reason", auth.Describe(err), "remote", r.RemoteAddr)
-	w.Header().Set("WWW-Authenticate", auth.Challenge(err))
+	ch := auth.Challenge(err)
+	w.Header().Set("WWW-Authenticate", ch)
+	if s.auth.AllowBasic {
+		// Both schemes are accepted, so both are offered (RFC 7235 §4.1).
+		if ch == auth.BasicChallenge {
+			w.Header().Add("WWW-Authenticate", auth.Challenge(auth.ErrNoCredentials))
+		} else {
+			w.Header().Add("WWW-Authenticate", auth.BasicChallenge)
+		}
+	}
 	writeError(w, scim.New(auth.Status(err), "", auth.Describe(err)))
 }
 

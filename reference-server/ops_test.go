@@ -43,13 +43,14 @@ func TestAuthChallenges(t *testing.T) {
 		status            int
 		challenge         string
 	}{
-		{"none", "", "/Users", 401, `Bearer realm="scimlab"`},
-		{"basic", "Basic dXNlcjpwYXNz", "/Users", 401, `Bearer realm="scimlab"`},
+		{"none", "", "/Users", 401, `error="invalid_token", error_description="no bearer token was sent"`},
+		{"basic", "Basic dXNlcjpwYXNz", "/Users", 401, `error="invalid_token", error_description="no bearer token was sent"`},
 		{"unknown", "Bearer scimlab_AAAA", "/Users", 401, `error="invalid_token", error_description="the token is not known to this server"`},
 		{"expired", "Bearer " + expired, "/Users", 401, `error_description="the token has expired"`},
 		{"revoked", "bearer " + revoked, "/Users", 401, `error_description="the token has been revoked"`},
-		{"empty", "Bearer ", "/Users", 400, `error="invalid_request"`},
-		{"query", "", "/Users?access_token=" + url.QueryEscape(e.token), 400, `error="invalid_request"`},
+		{"empty", "Bearer ", "/Users", 401, `error="invalid_token", error_description="the bearer token is empty"`},
+		{"query", "", "/Users?access_token=" + url.QueryEscape(e.token), 401, `error="invalid_token"`},
+		{"query with header", "Bearer " + e.token, "/Users?access_token=" + url.QueryEscape(e.token), 401, `error_description="send the token in the Authorization header, not the query string"`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

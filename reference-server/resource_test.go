@@ -159,7 +159,7 @@ func TestErrorPaths(t *testing.T) {
 		{"me without account", "GET", "/Me", nil, nil, 501, ""},
 		{"no auth", "GET", "/Users", nil, []string{"Authorization", ""}, 401, ""},
 		{"bad token", "GET", "/Users", nil, []string{"Authorization", "Bearer scimlab_nope"}, 401, ""},
-		{"token in query", "GET", "/Users?access_token=" + e.token, nil, []string{"Authorization", ""}, 400, ""},
+		{"token in query", "GET", "/Users?access_token=" + e.token, nil, []string{"Authorization", ""}, 401, ""},
 		{"bulk malformed", "POST", "/Bulk", `{"schemas":`, nil, 400, scim.InvalidSyntax},
 		{"bulk wrong schema", "POST", "/Bulk", `{"schemas":["x"],"Operations":[]}`, nil, 400, scim.InvalidSyntax},
 		{"group unknown member", "POST", "/Groups", groupBody("g-unknown", "no-such-user"), nil, 400, scim.InvalidValue},

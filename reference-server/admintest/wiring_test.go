@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -45,13 +46,14 @@ func TestUnauthorizedBodiesAndChallenges(t *testing.T) {
 		status            int
 		challenge, detail string
 	}{
-		{"none", "", "/scim/v2/Users", 401, `Bearer realm="scimlab"`, "authentication required"},
+		{"none", "", "/scim/v2/Users", 401, `error="invalid_token", error_description="no bearer token was sent"`, "authentication required"},
 		{"unknown", "Bearer scimlab_nope", "/scim/v2/Users", 401, `error="invalid_token", error_description="the token is not known to this server"`, "not valid"},
 		{"expired", "Bearer " + expired, "/scim/v2/Users", 401, `error="invalid_token", error_description="the token has expired"`, "expired"},
 		{"revoked", "Bearer " + revoked, "/scim/v2/Groups", 401, `error="invalid_token", error_description="the token has been revoked"`, "revoked"},
 		{"account deactivated", "Bearer " + left, "/scim/v2/Users", 401, `error="invalid_token", error_description="the token's service account has been deactivated"`, "deactivated"},
-		{"basic not allowed", "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:pw")), "/scim/v2/Users", 401, `Bearer realm="scimlab"`, "authentication required"},
-		{"query string", "", "/scim/v2/Users?access_token=" + url.QueryEscape(good), 400, `error="invalid_request"`, "query string"},
+		{"basic not allowed", "Basic " + base64.StdEncoding.EncodeToString([]byte("svc:pw")), "/scim/v2/Users", 401, `error="invalid_token"`, "authentication required"},
+		{"query string", "", "/scim/v2/Users?access_token=" + url.QueryEscape(good), 401, `error="invalid_token"`, "query string"},
+		{"empty bearer", "Bearer ", "/scim/v2/Users", 401, `error="invalid_token", error_description="the bearer token is empty"`, "empty"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -179,8 +181,9 @@ func TestBasicAuthThroughServer(t *testing.T) {
 	basic := func(u, p string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(u+":"+p)) }
 	e := newEnv(t, "alation")
 	const pw = "Alation-style-pass-1!"
-	if r := e.do("GET", "/scim/v2/Users", basic("svc", pw), nil); r.status != 401 || r.header.Get("WWW-Authenticate") != `Bearer realm="scimlab"` {
-		t.Fatalf("no credential set: %d %q", r.status, r.header.Get("WWW-Authenticate"))
+	// The profile accepts both schemes, so a 401 offers both (RFC 7235 §4.1).
+	if r := e.do("GET", "/scim/v2/Users", basic("svc", pw), nil); r.status != 401 || fmt.Sprint(r.header.Values("WWW-Authenticate")) != `[Bearer realm="scimlab", error="invalid_token", error_description="no bearer token was sent" Basic realm="scimlab", charset="UTF-8"]` {
+		t.Fatalf("no credential set: %d %q", r.status, r.header.Values("WWW-Authenticate"))
 	}
 	if err := e.mgr.SetBasic(ctx, "svc", pw); err != nil {
 		t.Fatal(err)
@@ -189,8 +192,8 @@ func TestBasicAuthThroughServer(t *testing.T) {
 		t.Fatalf("good basic credential: %d %s", r.status, r.body)
 	}
 	r := e.do("GET", "/scim/v2/Users", basic("svc", "wrong"), nil)
-	if r.status != 401 || !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Basic ") {
-		t.Fatalf("wrong basic credential: %d %q", r.status, r.header.Get("WWW-Authenticate"))
+	if ch := r.header.Values("WWW-Authenticate"); r.status != 401 || len(ch) != 2 || !strings.HasPrefix(ch[0], "Basic ") || !strings.HasPrefix(ch[1], "Bearer ") {
+		t.Fatalf("wrong basic credential: %d %q", r.status, ch)
 	}
 	if strings.Contains(e.logs.String(), pw) {
 		t.Error("the password is in the log")

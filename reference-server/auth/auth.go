@@ -218,43 +218,48 @@ func (a *Authenticator) now() time.Time {
 	return time.Now()
 }
 
-// Status returns the HTTP status for an authentication error: 400 for a
-// malformed request (RFC 6750 §3.1 invalid_request: an empty bearer token, a
-// token in the query string), 401 otherwise.
+// Status returns the HTTP status for an authentication error: always 401.
+// The contract is that every SCIM request without a valid credential gets
+// 401 (RFC 7644 §3.12 lists 401 for authorization failures); RFC 6750 §3.1
+// suggests 400 for a malformed request, but IdPs treat a 401 as "the
+// credential is wrong" and a 400 as a bug in what they sent.
 func Status(err error) int {
-	if errors.Is(err, ErrMalformed) || errors.Is(err, ErrQueryToken) {
-		return http.StatusBadRequest
-	}
 	return http.StatusUnauthorized
 }
 
 // Challenge returns the WWW-Authenticate value for an authentication error
-// (RFC 6750 §3): a bare challenge when no credentials were sent, otherwise
-// error="invalid_token" (or "invalid_request") with a description telling
-// expired, revoked, unknown and account-deactivated tokens apart; wrong Basic
-// credentials get a Basic challenge (RFC 7617 §2).
+// (RFC 6750 §3): Bearer realm="scimlab" with error="invalid_token" and a
+// description telling missing, empty, query-string, expired, revoked,
+// unknown and account-deactivated tokens apart; wrong Basic credentials get
+// a Basic challenge (RFC 7617 §2). Every failure carries error= so that a
+// client can always tell why; RFC 6750 §3.1 makes it optional (SHOULD NOT)
+// when no credentials were sent, and the description says so then.
 func Challenge(err error) string {
-	var code, desc string
+	var desc string
 	switch {
 	case errors.Is(err, ErrNoCredentials):
-		return `Bearer realm="` + Realm + `"`
+		desc = "no bearer token was sent"
 	case errors.Is(err, ErrMalformed):
-		code, desc = "invalid_request", "the bearer token is empty"
+		desc = "the bearer token is empty"
 	case errors.Is(err, ErrQueryToken):
-		code, desc = "invalid_request", "send the token in the Authorization header, not the query string"
+		desc = "send the token in the Authorization header, not the query string"
 	case errors.Is(err, ErrExpired):
-		code, desc = "invalid_token", "the token has expired"
+		desc = "the token has expired"
 	case errors.Is(err, ErrRevoked):
-		code, desc = "invalid_token", "the token has been revoked"
+		desc = "the token has been revoked"
 	case errors.Is(err, ErrAccountInactive):
-		code, desc = "invalid_token", "the token's service account has been deactivated"
+		desc = "the token's service account has been deactivated"
 	case errors.Is(err, ErrBasicInvalid):
-		return `Basic realm="` + Realm + `", charset="UTF-8"`
+		return BasicChallenge
 	default:
-		code, desc = "invalid_token", "the token is not known to this server"
+		desc = "the token is not known to this server"
 	}
-	return `Bearer realm="` + Realm + `", error="` + code + `", error_description="` + desc + `"`
+	return `Bearer realm="` + Realm + `", error="invalid_token", error_description="` + desc + `"`
 }
+
+// BasicChallenge is the Basic challenge (RFC 7617 §2) of a server that
+// accepts Basic credentials.
+const BasicChallenge = `Basic realm="` + Realm + `", charset="UTF-8"`
 
 // Describe returns a short reason for an authentication error, fit for a
 // SCIM Error detail and a log line (never the token).

@@ -96,11 +96,11 @@ func TestChallengesTellReasonsApart(t *testing.T) {
 		status    int
 		challenge string
 	}{
-		{"none", "", "", ErrNoCredentials, 401, `Bearer realm="scimlab"`},
-		{"basic not enabled", "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p")), "", ErrNoCredentials, 401, `Bearer realm="scimlab"`},
-		{"empty bearer", "Bearer ", "", ErrMalformed, 400, `error="invalid_request"`},
-		{"query", "", "access_token=" + good, ErrQueryToken, 400, `error="invalid_request", error_description="send the token in the Authorization header, not the query string"`},
-		{"query with header", "Bearer " + good, "access_token=" + good, ErrQueryToken, 400, "query string"},
+		{"none", "", "", ErrNoCredentials, 401, `error="invalid_token", error_description="no bearer token was sent"`},
+		{"basic not enabled", "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p")), "", ErrNoCredentials, 401, `error="invalid_token", error_description="no bearer token was sent"`},
+		{"empty bearer", "Bearer ", "", ErrMalformed, 401, `error="invalid_token", error_description="the bearer token is empty"`},
+		{"query", "", "access_token=" + good, ErrQueryToken, 401, `error="invalid_token", error_description="send the token in the Authorization header, not the query string"`},
+		{"query with header", "Bearer " + good, "access_token=" + good, ErrQueryToken, 401, "query string"},
 		{"unknown", "Bearer scimlab_nope", "", ErrUnknown, 401, `error="invalid_token", error_description="the token is not known to this server"`},
 		{"expired", "Bearer " + expired, "", ErrExpired, 401, `error_description="the token has expired"`},
 		{"revoked", "Bearer " + revoked, "", ErrRevoked, 401, `error_description="the token has been revoked"`},
@@ -230,7 +230,7 @@ func TestBasicAuth(t *testing.T) {
 	if err := m.SetBasic(ctx, "svc", pw); err != nil {
 		t.Fatal(err)
 	}
-	if err := try(basicHeader("svc", pw)); !errors.Is(err, ErrNoCredentials) || Challenge(err) != `Bearer realm="scimlab"` {
+	if err := try(basicHeader("svc", pw)); !errors.Is(err, ErrNoCredentials) || !strings.HasPrefix(Challenge(err), `Bearer realm="scimlab"`) {
 		t.Errorf("basic when not allowed: %v", err)
 	}
 	rfc, _ := newManager(t, "rfc")
