@@ -207,7 +207,7 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 	}
 	var scope []store.Token // live tokens in the new token's rotation scope
 	for _, t := range all {
-		if t.Revoked.IsZero() && t.Account == account && (p.RotationScope == ScopeAccount || t.Name == name) {
+		if t.Revoked.IsZero() && p.SameScope(t, account, name) {
 			scope = append(scope, t)
 		}
 	}
@@ -269,6 +269,8 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 
 func scopeText(p Policy, account, name string) string {
 	switch {
+	case p.RotationScope == ScopeStore:
+		return ""
 	case p.RotationScope == ScopeName && account != "":
 		return fmt.Sprintf(" called %s for account %s", name, account)
 	case p.RotationScope == ScopeName:

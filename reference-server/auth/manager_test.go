@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,23 +108,84 @@ func TestReplaceRotation(t *testing.T) {
 		t.Errorf("new token: %v", err)
 	}
 
-	// Scope account: another account's token is not replaced.
-	svc, _ := mustCreate(t, m, CreateRequest{Name: "okta", Account: "svc"})
-	c2, err := m.CreateToken(ctx, CreateRequest{Name: "again"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := verify(a, svc); err != nil || len(c2.Replaced) != 1 {
-		t.Errorf("account svc's token must survive a replace without account: %v, replaced %d", err, len(c2.Replaced))
-	}
+}
 
-	// Scope name: only the same name is replaced.
-	m.Policy.RotationScope = ScopeName
-	x, _ := mustCreate(t, m, CreateRequest{Name: "x"})
-	y, _ := mustCreate(t, m, CreateRequest{Name: "y"})
-	mustCreate(t, m, CreateRequest{Name: "x"})
-	if verify(a, x) == nil || verify(a, y) != nil {
-		t.Error("scope name: want x replaced and y kept")
+// The rotation scope decides which live tokens a new one replaces (replace)
+// or counts against (overlap): every token of the store (AWS, Alation,
+// Atlassian: one set of tokens per directory or instance), those of the same
+// service account (Resolver), or those of the same account and name.
+func TestRotationScope(t *testing.T) {
+	ctx := context.Background()
+	existing := []CreateRequest{{Name: "x"}, {Name: "y"}, {Name: "x", Account: "svc"}, {Name: "z", Account: "other"}}
+	tests := []struct {
+		scope    string
+		newToken CreateRequest
+		want     string // names@accounts of the existing tokens in the new token's scope
+	}{
+		{ScopeStore, CreateRequest{Name: "x"}, "x@ x@svc y@ z@other"},
+		{ScopeStore, CreateRequest{Name: "new", Account: "third"}, "x@ x@svc y@ z@other"},
+		{ScopeAccount, CreateRequest{Name: "x"}, "x@ y@"},
+		{ScopeAccount, CreateRequest{Name: "new", Account: "svc"}, "x@svc"},
+		{ScopeAccount, CreateRequest{Name: "new", Account: "third"}, ""},
+		{ScopeName, CreateRequest{Name: "x"}, "x@"},
+		{ScopeName, CreateRequest{Name: "x", Account: "svc"}, "x@svc"},
+		{ScopeName, CreateRequest{Name: "y", Account: "svc"}, ""},
+	}
+	label := func(r CreateRequest) string { return r.Name + "@" + r.Account }
+	for _, tc := range tests {
+		t.Run(tc.scope+"/"+label(tc.newToken), func(t *testing.T) {
+			// replace revokes exactly the tokens in scope.
+			m, _ := newManager(t, "rfc")
+			m.Policy.Rotation, m.Policy.RotationScope = RotationReplace, tc.scope
+			for _, r := range existing {
+				m.Policy.Rotation = RotationNone
+				mustCreate(t, m, r)
+			}
+			m.Policy.Rotation = RotationReplace
+			c, err := m.CreateToken(ctx, tc.newToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var replaced []string
+			for _, r := range c.Replaced {
+				replaced = append(replaced, r.Name+"@"+r.Account)
+			}
+			slices.Sort(replaced)
+			if got := strings.Join(replaced, " "); got != tc.want {
+				t.Errorf("replace revoked [%s], want [%s]", got, tc.want)
+			}
+
+			// overlap refuses a new token when the scope is full.
+			o, _ := newManager(t, "rfc")
+			for _, r := range existing {
+				mustCreate(t, o, r)
+			}
+			o.Policy.Rotation, o.Policy.RotationScope = RotationOverlap, tc.scope
+			o.Policy.MaxActive = max(1, strings.Count(tc.want, "@"))
+			_, _, err = o.Create(ctx, tc.newToken)
+			if full := tc.want != ""; full != errors.Is(err, ErrTooManyTokens) {
+				t.Errorf("overlap with %d allowed: %v (scope full: %v)", o.Policy.MaxActive, err, full)
+			}
+		})
+	}
+}
+
+// AWS and Alation have one set of tokens per directory or instance: binding
+// a token to a service account does not get around "at most two active"
+// (idp-traffic.md §2.1) or "a new token revokes the old" (§2.2).
+func TestRotationIgnoresAccountsWhereTheTargetHasNone(t *testing.T) {
+	ctx := context.Background()
+	aws, _ := newManager(t, "aws")
+	mustCreate(t, aws, CreateRequest{Name: "a"})
+	mustCreate(t, aws, CreateRequest{Name: "b", Account: "x"})
+	if _, _, err := aws.Create(ctx, CreateRequest{Name: "c", Account: "y"}); !errors.Is(err, ErrTooManyTokens) || strings.Contains(err.Error(), "for account") {
+		t.Errorf("aws, a third token for another account: %v; want ErrTooManyTokens naming no account", err)
+	}
+	al, _ := newManager(t, "alation")
+	mustCreate(t, al, CreateRequest{Name: "a"})
+	c, err := al.CreateToken(ctx, CreateRequest{Name: "b", Account: "x"})
+	if err != nil || len(c.Replaced) != 1 || c.Replaced[0].Name != "a" {
+		t.Errorf("alation, a token for an account: replaced %+v, %v; want a", c.Replaced, err)
 	}
 }
 

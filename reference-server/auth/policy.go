@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/scimlab/scimlab/reference-server/store"
 )
 
 // Rotation modes: what creating a token does to the tokens already there.
@@ -28,14 +30,34 @@ const (
 	RotationOverlap = "overlap"
 )
 
-// Rotation scopes: which tokens RotationReplace revokes and MaxActive counts.
+// Rotation scopes: which tokens RotationReplace revokes, MaxActive counts
+// and a later token is taken to replace (the admin banner and the notices).
 const (
+	// ScopeStore puts every token of the store in one group, whatever its
+	// account or name: the target has one set of SCIM tokens per directory
+	// or instance (AWS, idp-traffic.md §2.1: "a directory supports up to two
+	// access tokens at a time"; Alation, §2.2, and Atlassian, §2.6: a new
+	// token revokes the old one).
+	ScopeStore = "store"
 	// ScopeAccount groups tokens by service account (tokens without an
-	// account form one group): one token per instance or directory.
+	// account form one group), for targets whose tokens belong to a user
+	// account (Resolver, §2.3: tokens are "generated against a user account").
 	ScopeAccount = "account"
 	// ScopeName groups tokens by account and name.
 	ScopeName = "name"
 )
+
+// SameScope reports whether t is in the rotation scope of a token for
+// account and name.
+func (p *Policy) SameScope(t store.Token, account, name string) bool {
+	switch p.RotationScope {
+	case ScopeStore:
+		return true
+	case ScopeName:
+		return t.Account == account && t.Name == name
+	}
+	return t.Account == account
+}
 
 // Lifespan is one lifespan a token may be created with.
 type Lifespan struct {
@@ -188,9 +210,9 @@ type Policy struct {
 	DefaultLifespan Duration `json:"defaultLifespan,omitempty" yaml:"defaultLifespan,omitempty"`
 	// Rotation is RotationNone, RotationReplace or RotationOverlap ("" = none).
 	Rotation string `json:"rotation" yaml:"rotation"`
-	// RotationScope is ScopeAccount or ScopeName ("" = account).
+	// RotationScope is ScopeStore, ScopeAccount or ScopeName ("" = account).
 	RotationScope string `json:"rotationScope,omitempty" yaml:"rotationScope,omitempty"`
-	// MaxActive caps the live tokens of one scope under RotationOverlap.
+	// MaxActive caps the live tokens of one rotation scope under RotationOverlap.
 	MaxActive int `json:"maxActive,omitempty" yaml:"maxActive,omitempty"`
 	// RequireAccount binds every token to a service account; deactivating
 	// the account invalidates its tokens at once (Resolver, idp-traffic.md
@@ -243,7 +265,7 @@ func alationPolicy() Policy {
 		Lifespans:       spans,
 		DefaultLifespan: Days(180),
 		Rotation:        RotationReplace,
-		RotationScope:   ScopeAccount,
+		RotationScope:   ScopeStore,
 		Notices:         DefaultNotices(),
 		Basic:           &BasicPolicy{MinLength: 17, RequireLetter: true, RequireDigit: true, RequireSpecial: true},
 	}
@@ -265,7 +287,7 @@ func awsPolicy() Policy {
 		Lifespans:       []Lifespan{{TTL: Days(365), Label: "1 year"}},
 		DefaultLifespan: Days(365),
 		Rotation:        RotationOverlap,
-		RotationScope:   ScopeAccount,
+		RotationScope:   ScopeStore,
 		MaxActive:       2,
 		Notices:         notices,
 	}
@@ -293,7 +315,7 @@ func atlassianPolicy() Policy {
 		Lifespans:       []Lifespan{{TTL: Days(365), Label: "1 year"}},
 		DefaultLifespan: Days(365),
 		Rotation:        RotationReplace,
-		RotationScope:   ScopeAccount,
+		RotationScope:   ScopeStore,
 		Notices:         DefaultNotices(),
 	}
 }
@@ -346,9 +368,9 @@ func (p *Policy) Validate() error {
 	switch p.RotationScope {
 	case "":
 		p.RotationScope = ScopeAccount
-	case ScopeAccount, ScopeName:
+	case ScopeStore, ScopeAccount, ScopeName:
 	default:
-		errs = append(errs, fmt.Errorf("rotationScope must be %s or %s, not %q", ScopeAccount, ScopeName, p.RotationScope))
+		errs = append(errs, fmt.Errorf("rotationScope must be %s, %s or %s, not %q", ScopeStore, ScopeAccount, ScopeName, p.RotationScope))
 	}
 	switch {
 	case p.MaxActive < 0:

@@ -40,6 +40,11 @@ func TestTokenKnobs(t *testing.T) {
 			c2, _ := m.CreateToken(ctx, auth.CreateRequest{Name: "b"})
 			return len(c2.Replaced) == 1 && c2.Replaced[0].ID == c1.Token.ID
 		}, outcome{false, true}},
+		{"alation", "a token for an account revokes the old one", func(m *auth.Manager) bool {
+			c1, _ := m.CreateToken(ctx, auth.CreateRequest{Name: "a", TTL: 90 * day})
+			c2, _ := m.CreateToken(ctx, auth.CreateRequest{Name: "b", Account: "x", TTL: 90 * day})
+			return len(c2.Replaced) == 1 && c2.Replaced[0].ID == c1.Token.ID
+		}, outcome{false, true}},
 		{"alation", "default lifespan is 6 months", func(m *auth.Manager) bool {
 			c, _ := m.CreateToken(ctx, auth.CreateRequest{})
 			return c.Token.Expires.Sub(c.Token.Created) == 180*day
@@ -55,6 +60,11 @@ func TestTokenKnobs(t *testing.T) {
 			create(m, auth.CreateRequest{Name: "a", TTL: 365 * day})
 			create(m, auth.CreateRequest{Name: "b", TTL: 365 * day})
 			return create(m, auth.CreateRequest{Name: "c", TTL: 365 * day}) == nil
+		}, outcome{true, false}},
+		{"aws-identity-center", "third active token for other accounts", func(m *auth.Manager) bool {
+			create(m, auth.CreateRequest{Name: "a", TTL: 365 * day})
+			create(m, auth.CreateRequest{Name: "b", Account: "x", TTL: 365 * day})
+			return create(m, auth.CreateRequest{Name: "c", Account: "y", TTL: 365 * day}) == nil
 		}, outcome{true, false}},
 		{"aws-identity-center", "second token keeps the first", func(m *auth.Manager) bool {
 			create(m, auth.CreateRequest{Name: "a", TTL: 365 * day})
@@ -75,6 +85,11 @@ func TestTokenKnobs(t *testing.T) {
 		{"atlassian", "regenerating revokes the old key", func(m *auth.Manager) bool {
 			create(m, auth.CreateRequest{})
 			c, _ := m.CreateToken(ctx, auth.CreateRequest{})
+			return len(c.Replaced) == 1
+		}, outcome{false, true}},
+		{"atlassian", "a key for an account revokes the old one", func(m *auth.Manager) bool {
+			create(m, auth.CreateRequest{TTL: 365 * day})
+			c, _ := m.CreateToken(ctx, auth.CreateRequest{Account: "x", TTL: 365 * day})
 			return len(c.Replaced) == 1
 		}, outcome{false, true}},
 		{"atlassian", "2-year key", func(m *auth.Manager) bool { return create(m, auth.CreateRequest{TTL: 730 * day}) == nil }, outcome{true, false}},

@@ -127,11 +127,13 @@ func TestTokenProfiles(t *testing.T) {
 			t.Fatal(errs)
 		}
 	}
-	code, out, errs := runCLI(t, "token", "create", "--data", db, "--profile", "aws")
-	if code != ExitUsage || out != "" || !strings.Contains(errs, "at most 2 active tokens") || !strings.Contains(errs, "revoke one first: scim (id ") {
-		t.Errorf("third aws token: %d %q %q", code, out, errs)
+	for _, extra := range [][]string{nil, {"--account", "x"}} {
+		code, out, errs := runCLI(t, append([]string{"token", "create", "--data", db, "--profile", "aws"}, extra...)...)
+		if code != ExitUsage || out != "" || !strings.Contains(errs, "at most 2 active tokens") || !strings.Contains(errs, "revoke one first: scim (id ") {
+			t.Errorf("third aws token %v: %d %q %q", extra, code, out, errs)
+		}
 	}
-	code, _, errs = runCLI(t, "token", "create", "--data", db, "--profile", "aws", "--ttl", "90d")
+	code, _, errs := runCLI(t, "token", "create", "--data", db, "--profile", "aws", "--ttl", "90d")
 	if code != ExitUsage || !strings.Contains(errs, "365d (1 year)") {
 		t.Errorf("aws with 90d: %d %q", code, errs)
 	}
@@ -155,7 +157,7 @@ func TestTokenProfiles(t *testing.T) {
 	if code, _, errs = runCLI(t, "token", "account", "deactivate", "--data", db2, "svc"); code != ExitOK || !strings.Contains(errs, "1 unrevoked") {
 		t.Fatalf("deactivate: %d %s", code, errs)
 	}
-	_, out, _ = runCLI(t, "token", "list", "--data", db2)
+	_, out, _ := runCLI(t, "token", "list", "--data", db2)
 	if !strings.Contains(out, "account-inactive") {
 		t.Errorf("list after deactivation:\n%s", out)
 	}
