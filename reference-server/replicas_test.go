@@ -6,7 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/scimlab/scimlab/reference-server/auth"
+	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
 	"github.com/scimlab/scimlab/reference-server/store/postgres"
@@ -29,8 +32,11 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 		}
 		return st
 	}
-	a := newEnvOn(t, open(), infoLogs)
-	b := newEnvOn(t, open(), infoLogs)
+	// Cached tokens are trusted for an hour: only the auth epoch can make a
+	// revocation through one replica reach the other (below).
+	longCache := func(_ *profile.Profile, c *Config) { c.TokenCacheTTL = time.Hour }
+	a := newEnvOn(t, open(), infoLogs, longCache)
+	b := newEnvOn(t, open(), infoLogs, longCache)
 	if a.srv.cache != nil || b.srv.cache != nil {
 		t.Fatal("a server on PostgreSQL keeps a read cache; replicas would serve stale resources")
 	}
@@ -135,5 +141,24 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	g = b.must(200, "GET", "/Groups/"+gid, nil).obj()
 	if ms, _ := g["members"].([]any); len(ms) != n-1 {
 		t.Fatalf("after deleting a member through replica a, replica b sees %d members, want %d", len(ms), n-1)
+	}
+
+	// A token revoked through replica a is refused by replica b, which had
+	// just verified and cached it: b's store hears of the change through
+	// LISTEN/NOTIFY (store.AuthEpoch), rather than when its cache entry ages out.
+	bWithA.must(200, "GET", "/Users?count=1", nil)
+	tok, err := a.st.TokenByHash(t.Context(), auth.Hash(a.token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok.Revoked = time.Now()
+	if err := a.st.PutToken(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; bWithA.do("GET", "/Users?count=1", nil).Status != 401; i++ {
+		if i == 6000 {
+			t.Fatal("replica b still accepts a token revoked through replica a after a minute")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

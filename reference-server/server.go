@@ -69,7 +69,9 @@ type Config struct {
 	BaseURL string
 	// TokenCacheTTL is how long a verified token is trusted before it is
 	// looked up again (0: 2s; negative: no cache). A revocation made by
-	// another process takes effect within this time.
+	// another process takes effect on the next request where the store
+	// implements store.AuthEpoch (all of scimlab's do), within this time
+	// otherwise.
 	TokenCacheTTL time.Duration
 	// AdminPassword is the admin page's password (scimlab serve
 	// --admin-password-file); when empty the bcrypt hash stored by
@@ -175,6 +177,10 @@ func New(cfg Config) (*Server, error) {
 		}
 	}
 	s.tokCache.ttl = ttl
+	s.tokCache.epoch = func() uint64 { return 0 }
+	if ae, ok := cfg.Store.(store.AuthEpoch); ok {
+		s.tokCache.epoch = ae.AuthEpoch
+	}
 	s.tokCache.m = map[[sha256.Size]byte]tokenEntry{}
 	s.users = &resourceKind{rt: schema.UserResourceType(), name: "User", endpoint: "Users"}
 	s.groups = &resourceKind{rt: schema.GroupResourceType(), name: "Group", endpoint: "Groups"}
@@ -206,15 +212,23 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // tokenCache remembers verified tokens for a short time so that each request
 // does not cost a store lookup. It is keyed by the SHA-256 of the secret
 // (auth.Hash without the hex), never by the secret itself.
+//
+// An entry is trusted only while the store's auth epoch (store.AuthEpoch)
+// is the one read before the token was: a revocation, account deactivation
+// or rotation committed by any process (`scimlab token …`, the admin page,
+// another replica) changes the epoch, so it takes effect on the next
+// request. The ttl bounds an entry's life on stores without an epoch.
 type tokenCache struct {
-	mu  sync.Mutex
-	ttl time.Duration
-	m   map[[sha256.Size]byte]tokenEntry
+	mu    sync.Mutex
+	ttl   time.Duration
+	m     map[[sha256.Size]byte]tokenEntry
+	epoch func() uint64 // the store's auth epoch; constant without one
 }
 
 type tokenEntry struct {
 	tok     store.Token
 	fetched time.Time
+	epoch   uint64
 }
 
 func (c *tokenCache) get(hash [sha256.Size]byte, now time.Time) (store.Token, bool) {
@@ -224,13 +238,15 @@ func (c *tokenCache) get(hash [sha256.Size]byte, now time.Time) (store.Token, bo
 	c.mu.Lock()
 	e, ok := c.m[hash]
 	c.mu.Unlock()
-	if !ok || now.Sub(e.fetched) > c.ttl || now.Before(e.fetched) {
+	if !ok || now.Sub(e.fetched) > c.ttl || now.Before(e.fetched) || c.epoch() != e.epoch {
 		return store.Token{}, false
 	}
 	return e.tok, true
 }
 
-func (c *tokenCache) put(hash [sha256.Size]byte, tok store.Token, now time.Time) {
+// put caches tok, verified against the store at epoch (read before the
+// token was).
+func (c *tokenCache) put(hash [sha256.Size]byte, tok store.Token, now time.Time, epoch uint64) {
 	if c.ttl < 0 {
 		return
 	}
@@ -238,7 +254,7 @@ func (c *tokenCache) put(hash [sha256.Size]byte, tok store.Token, now time.Time)
 	if len(c.m) > 1024 {
 		clear(c.m)
 	}
-	c.m[hash] = tokenEntry{tok: tok, fetched: now}
+	c.m[hash] = tokenEntry{tok: tok, fetched: now, epoch: epoch}
 	c.mu.Unlock()
 }
 
@@ -256,9 +272,10 @@ func (s *Server) authenticate(r *http.Request) (store.Token, error) {
 			}
 			return tok, nil
 		}
+		epoch := s.tokCache.epoch()
 		tok, err := s.auth.Authenticate(r)
 		if err == nil {
-			s.tokCache.put(hash, tok, now)
+			s.tokCache.put(hash, tok, now, epoch)
 			s.touch(r.Context(), tok, now)
 		}
 		return tok, err

@@ -184,6 +184,18 @@ type GetWithGroups interface {
 	GetWithGroups(ctx context.Context, typ, id string) (*Resource, []GroupRef, error)
 }
 
+// AuthEpoch is implemented by backends that can tell cheaply (a memory
+// read) whether tokens or settings may have changed since an earlier call,
+// in any process or replica that shares the data: the value changes after
+// each such change is committed. A server compares it with the value it saw
+// when it cached a verified token, so that a revocation, an account
+// deactivation or a rotation made by `scimlab token` in another process
+// takes effect on its next request rather than when the cache entry ages
+// out.
+type AuthEpoch interface {
+	AuthEpoch() uint64
+}
+
 // ErrUnchanged may be returned by an Update function to say nothing changed:
 // the resource keeps its Version and Modified time.
 var ErrUnchanged = errors.New("store: unchanged")

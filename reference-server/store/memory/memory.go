@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/store"
@@ -27,6 +28,7 @@ type Store struct {
 	memberOf map[string]map[string]struct{} // member value → group ids
 	tokens   map[string]store.Token
 	settings map[string]string
+	epoch    atomic.Uint64 // store.AuthEpoch
 }
 
 var _ store.Store = (*Store)(nil)
@@ -495,6 +497,7 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 		}
 	}
 	s.tokens[t.ID] = normToken(t)
+	s.epoch.Add(1)
 	return nil
 }
 
@@ -579,6 +582,7 @@ func (s *Store) PutSetting(ctx context.Context, key, value string) error {
 		return err
 	}
 	s.settings[key] = value
+	s.epoch.Add(1)
 	return nil
 }
 
@@ -609,8 +613,12 @@ func (s *Store) PutSettingIfAbsent(ctx context.Context, key, value string) (bool
 		return false, nil
 	}
 	s.settings[key] = value
+	s.epoch.Add(1)
 	return true, nil
 }
+
+// AuthEpoch implements store.AuthEpoch.
+func (s *Store) AuthEpoch() uint64 { return s.epoch.Load() }
 
 // Close implements store.Store.
 func (s *Store) Close() error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -290,4 +291,67 @@ func openInternal(t *testing.T) *Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// TestAuthEpochAcrossReplicas: a token or setting change committed through
+// one store reaches another store's auth epoch through LISTEN/NOTIFY;
+// while that store's LISTEN connection is down, every read of the epoch
+// is new (so a server trusts no cached token then).
+func TestAuthEpochAcrossReplicas(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := t.Context()
+	if e1, e2 := a.AuthEpoch(), a.AuthEpoch(); e1 == e2 && !a.listen.listening.Load() {
+		t.Fatal("the epoch stood still before the LISTEN connection was up")
+	}
+	waitFor(t, "the LISTEN connection", a.listen.listening.Load)
+	for name, change := range map[string]func() error{
+		"PutToken":           func() error { return b.PutToken(ctx, store.Token{ID: "t1", Hash: "h1", Name: "t1"}) },
+		"PutSetting":         func() error { return b.PutSetting(ctx, "account/x", "inactive") },
+		"PutSettingIfAbsent": func() error { _, err := b.PutSettingIfAbsent(ctx, "notice/1", "x"); return err },
+	} {
+		before := a.AuthEpoch()
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, name+" to move the other store's epoch", func() bool { return a.AuthEpoch() != before })
+	}
+	before := a.AuthEpoch()
+	if _, err := b.ListTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Create(ctx, &store.Resource{Type: "User", ID: "u", Key: "u", Doc: map[string]any{"userName": "u"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.PutSettingIfAbsent(ctx, "notice/1", "again"); err != nil {
+		t.Fatal(err)
+	}
+	// A notification would have arrived by the time this one does.
+	if err := b.PutSetting(ctx, "marker", "x"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the marker's notification", func() bool { return a.AuthEpoch() != before })
+	if got := a.AuthEpoch(); got != before+1 {
+		t.Errorf("a read, a resource write and a no-op setting moved the epoch: %d → %d, want one step for the marker", before, got)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a minute.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; !cond(); i++ {
+		if i == 6000 {
+			t.Fatalf("waited a minute for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

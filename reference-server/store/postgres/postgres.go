@@ -121,12 +121,15 @@ type Store struct {
 	touchStop, touchEnd chan struct{} // stop the token-touch writer; closed when it has stopped
 
 	touches touches.Pending // token uses not yet written
+
+	listen listener // store.AuthEpoch (notify.go)
 }
 
 var (
 	_ store.Store         = (*Store)(nil)
 	_ store.GroupsOfMany  = (*Store)(nil)
 	_ store.GetWithGroups = (*Store)(nil)
+	_ store.AuthEpoch     = (*Store)(nil)
 )
 
 // Stats is the connection pool's state and counters, for metrics.
@@ -423,6 +426,7 @@ func (s *Store) Close() error {
 	s.closeMu.Unlock()
 	defer close(s.shut)
 
+	s.stopListening()
 	close(s.touchStop)
 	<-s.touchEnd
 	ctx, cancel := context.WithTimeout(context.Background(), closeFlushTimeout)

@@ -47,7 +47,11 @@ ON CONFLICT (id) DO UPDATE SET name = excluded.name, account = excluded.account,
 	if code, _ := pgCode(err); code == codeUniqueViolation {
 		return fmt.Errorf("%w: token hash", store.ErrConflict)
 	}
-	return dbErr(ctx, fmt.Sprintf("put token %q", t.ID), err)
+	if err != nil {
+		return dbErr(ctx, fmt.Sprintf("put token %q", t.ID), err)
+	}
+	s.authChanged(ctx)
+	return nil
 }
 
 // scanTokens reads rows of tokenCols; uses not yet written count already.
@@ -216,7 +220,11 @@ func (s *Store) PutSetting(ctx context.Context, key, value string) error {
 	}
 	defer release()
 	_, err = s.pool.Exec(ctx, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
-	return dbErr(ctx, fmt.Sprintf("put setting %q", key), err)
+	if err != nil {
+		return dbErr(ctx, fmt.Sprintf("put setting %q", key), err)
+	}
+	s.authChanged(ctx) // settings hold accounts and Basic credentials
+	return nil
 }
 
 // SettingsWithPrefix implements store.Settings (keys compare bytewise:
@@ -260,5 +268,9 @@ func (s *Store) PutSettingIfAbsent(ctx context.Context, key, value string) (bool
 	if err != nil {
 		return false, dbErr(ctx, fmt.Sprintf("put setting %q", key), err)
 	}
-	return tag.RowsAffected() == 1, nil
+	if tag.RowsAffected() != 1 {
+		return false, nil
+	}
+	s.authChanged(ctx)
+	return true, nil
 }

@@ -765,3 +765,39 @@ func TestServeAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAuthEpochSharedByProcesses: a token or setting change committed
+// through one store on a file changes the auth epoch every store on that
+// file reads (through the shared NAME.lock mapping, as another process's
+// would), and reads and other writes leave it alone.
+func TestAuthEpochSharedByProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "epoch.db")
+	server, cli := openT(t, path), openT(t, path)
+	ctx := t.Context()
+	e0 := server.AuthEpoch()
+	if err := cli.Create(ctx, &store.Resource{Type: "User", ID: "u", Key: "u", Doc: map[string]any{"userName": "u"}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.ListTokens(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := server.AuthEpoch(); e != e0 {
+		t.Fatalf("a resource write and a read moved the epoch %d → %d", e0, e)
+	}
+	for name, change := range map[string]func() error{
+		"PutToken":           func() error { return cli.PutToken(ctx, store.Token{ID: "t1", Hash: "h1", Name: "t1"}) },
+		"PutSetting":         func() error { return cli.PutSetting(ctx, "account/x", "inactive") },
+		"PutSettingIfAbsent": func() error { _, err := cli.PutSettingIfAbsent(ctx, "notice/1", "x"); return err },
+	} {
+		before := server.AuthEpoch()
+		if err := change(); err != nil {
+			t.Fatal(err)
+		}
+		if server.AuthEpoch() == before {
+			t.Errorf("%s through another store left the epoch at %d", name, before)
+		}
+	}
+	if _, err := os.Stat(path + ".lock"); err != nil {
+		t.Errorf("no sidecar: %v", err)
+	}
+}

@@ -59,14 +59,15 @@ type Store struct {
 	closed  atomic.Bool
 	shut    chan struct{} // closed when Close has finished
 
-	mu        sync.Mutex // guards queue, combining, cur and inflight (writer.go)
-	queue     []*request // write requests waiting for the combiner
-	combining bool       // a caller holds the combiner's role
-	cur       *batch     // the open write transaction; nil when there is none
-	inflight  bool       // a committed batch is being synced
-	wal       *walSync   // nil: commits need no sync of their own (":memory:", or FULL)
-	file      string     // the database file's path; "" for ":memory:"
-	serveLock *os.File   // held by ServeAlone until Close
+	mu        sync.Mutex    // guards queue, combining, cur and inflight (writer.go)
+	queue     []*request    // write requests waiting for the combiner
+	combining bool          // a caller holds the combiner's role
+	cur       *batch        // the open write transaction; nil when there is none
+	inflight  bool          // a committed batch is being synced
+	wal       *walSync      // nil: commits need no sync of their own (":memory:", or FULL)
+	side      *sidecar      // NAME.lock: the auth epoch and the serving claim; nil for ":memory:"
+	memEpoch  atomic.Uint64 // the auth epoch without a sidecar
+	serving   bool          // ServeAlone claimed the file
 
 	beforeSync func() // tests: called before each sync of the WAL
 
@@ -157,6 +158,7 @@ func Open(dsn string) (*Store, error) {
 			_ = s.rdb.Close()
 		}
 		_ = s.wal.close()
+		_ = s.side.close()
 		if s.ckptDB != nil {
 			_ = s.ckptDB.Close()
 		}
@@ -187,9 +189,14 @@ func Open(dsn string) (*Store, error) {
 	}
 	if !mem && tempDir == "" {
 		var seq int
-		var name string
-		if err := s.wc.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &s.file); err != nil {
+		var name, file string
+		if err := s.wc.QueryRowContext(ctx, "PRAGMA database_list").Scan(&seq, &name, &file); err != nil {
 			return fail(err)
+		}
+		if file != "" {
+			if s.side, err = openSidecar(file); err != nil {
+				return fail(err)
+			}
 		}
 	}
 	if !mem && syncMode == "NORMAL" {
@@ -356,9 +363,7 @@ func (s *Store) Close() error {
 	// Fold the WAL back into the database so that the file stands alone.
 	_, _ = s.wc.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
 	errs = append(errs, s.wc.Close(), s.wdb.Close(), s.wal.close())
-	if s.serveLock != nil {
-		errs = append(errs, s.serveLock.Close()) // drops the claim
-	}
+	errs = append(errs, s.side.close())
 	if s.ckptDB != nil {
 		errs = append(errs, s.ckptDB.Close())
 	}

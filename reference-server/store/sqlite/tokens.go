@@ -28,7 +28,7 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err != nil {
 		return err
 	}
-	return s.do(ctx, func(w *wtx) error {
+	err = s.do(ctx, func(w *wtx) error {
 		rows, err := w.query("SELECT id FROM tokens WHERE hash = ?", t.Hash)
 		if err != nil {
 			return err
@@ -54,6 +54,10 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 			micros(doc.Time(t.Created)), micros(doc.Time(t.Expires)), micros(doc.Time(t.LastUsed)), micros(doc.Time(t.Revoked)))
 		return err
 	})
+	if err == nil {
+		s.authChanged()
+	}
+	return err
 }
 
 func (s *Store) scanTokens(rows *sql.Rows, err error) ([]store.Token, error) {
@@ -156,10 +160,14 @@ func (s *Store) Setting(ctx context.Context, key string) (string, bool, error) {
 
 // PutSetting implements store.Settings.
 func (s *Store) PutSetting(ctx context.Context, key, value string) error {
-	return s.do(ctx, func(w *wtx) error {
+	err := s.do(ctx, func(w *wtx) error {
 		_, err := w.exec("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value)
 		return err
 	})
+	if err == nil {
+		s.authChanged() // settings hold accounts and Basic credentials
+	}
+	return err
 }
 
 // SettingsWithPrefix implements store.Settings.
@@ -194,5 +202,8 @@ func (s *Store) PutSettingIfAbsent(ctx context.Context, key, value string) (bool
 		stored = n > 0
 		return err
 	})
+	if stored && err == nil {
+		s.authChanged()
+	}
 	return stored && err == nil, err
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -25,15 +24,8 @@ func TestServeAndTokensOnPostgres(t *testing.T) {
 	}
 
 	addr := startServe(t, "--data", dsn)
-	req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users?count=1", nil)
-	req.Header.Set("Authorization", "Bearer "+tok)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		t.Fatalf("GET /Users with the token created on PostgreSQL: %d", res.StatusCode)
+	if s := listUsersStatus(t, addr, tok); s != 200 {
+		t.Fatalf("GET /Users with the token created on PostgreSQL: %d", s)
 	}
 }
 

@@ -78,3 +78,54 @@ func TestOneServerPerSQLiteFile(t *testing.T) {
 	}
 	startServe(t, "--data", db) // the first server's claim ended with it
 }
+
+// TestTokenChangesReachTheServerAtOnce: a revocation or an account
+// deactivation made with `scimlab token` while the server runs takes
+// effect on the server's very next request, although the server had just
+// verified (and cached) the token.
+func TestTokenChangesReachTheServerAtOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "tokens.db")
+	create := func(args ...string) string {
+		code, out, errs := runCLI(t, append([]string{"token", "create", "--data", db, "--ttl", "1h"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("token create: exit %d: %s", code, errs)
+		}
+		return strings.TrimSpace(out)
+	}
+	revoked, ofAccount := create("--name", "to-revoke"), create("--name", "svc-token", "--account", "svc")
+	addr := startServe(t, "--data", db)
+	status := func(tok string) int { return listUsersStatus(t, addr, tok) }
+	for _, c := range []struct {
+		tok    string
+		change []string
+	}{
+		{revoked, []string{"token", "revoke", "--data", db, "to-revoke"}},
+		{ofAccount, []string{"token", "account", "deactivate", "--data", db, "svc"}},
+	} {
+		for range 2 {
+			if s := status(c.tok); s != 200 {
+				t.Fatalf("before %v: %d", c.change, s)
+			}
+		}
+		if code, _, errs := runCLI(t, c.change...); code != ExitOK {
+			t.Fatalf("%v: exit %d: %s", c.change, code, errs)
+		}
+		if s := status(c.tok); s != 401 {
+			t.Errorf("the request right after %v: %d, want 401", c.change[:2], s)
+		}
+	}
+}
+
+// listUsersStatus returns the status of GET /scim/v2/Users?count=1 on the
+// server at addr with the bearer token tok.
+func listUsersStatus(t *testing.T, addr, tok string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", "http://"+addr+"/scim/v2/Users?count=1", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
