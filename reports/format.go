@@ -207,6 +207,17 @@ func toolVersion(t Tool) string {
 	return s
 }
 
+// notRequestedNote is " (N not requested)" after the count of skipped checks
+// when some of them were skipped because the run was not asked to run them,
+// and "" otherwise: summaries keep those apart from capabilities the target
+// declares unsupported.
+func notRequestedNote(t Tally, v Verdict) string {
+	if v != Skipped || t.NotRequested == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d not requested)", t.NotRequested)
+}
+
 // verdictLabel is how summaries name a verdict in a column heading.
 func verdictLabel(v Verdict) string {
 	if v == UnsupportedButWorks {

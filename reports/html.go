@@ -42,6 +42,9 @@ type htmlCount struct {
 	Verdict Verdict
 	Label   string
 	N       int
+	// NotRequested is, on the skipped tile, how many of the skips the run
+	// was not asked to run.
+	NotRequested int
 }
 
 type htmlReadiness struct {
@@ -111,7 +114,11 @@ func newHTMLView(r *Run) htmlView {
 	sum := r.Summary()
 	v.Total = sum.Total()
 	for _, vd := range Verdicts() {
-		v.Summary = append(v.Summary, htmlCount{Verdict: vd, Label: verdictLabel(vd), N: sum.Of(vd)})
+		hc := htmlCount{Verdict: vd, Label: verdictLabel(vd), N: sum.Of(vd)}
+		if vd == Skipped {
+			hc.NotRequested = sum.NotRequested
+		}
+		v.Summary = append(v.Summary, hc)
 		v.Verdicts = append(v.Verdicts, htmlFilter{Value: string(vd), Label: verdictLabel(vd), N: sum.Of(vd), Slug: slug(string(vd))})
 	}
 	for _, l := range r.Readiness() {
@@ -136,6 +143,9 @@ func newHTMLView(r *Run) htmlView {
 		hc.Slug = slug(c.ID)
 		if c.Capability != "" {
 			hc.Tags = append(hc.Tags, "capability "+c.Capability)
+		}
+		if c.NotRequestedSkip() {
+			hc.Tags = append(hc.Tags, "not requested")
 		}
 		hc.Tags = append(hc.Tags, c.Labels...)
 		if n := used[hc.Slug]; n > 0 {

@@ -178,6 +178,9 @@ func junitCase(c Check) junitTestcase {
 	add("level", string(c.Level))
 	add("verdict", string(c.Verdict))
 	add("capability", c.Capability)
+	if c.NotRequestedSkip() {
+		add("notRequested", "true")
+	}
 	if len(c.Labels) > 0 {
 		add("labels", strings.Join(c.Labels, ","))
 	}

@@ -148,7 +148,7 @@ func writeMarkdownCounts(b *strings.Builder, r *Run) {
 	row := func(name string, t Tally) {
 		fmt.Fprintf(b, "| %s |", name)
 		for _, v := range verdicts {
-			fmt.Fprintf(b, " %d |", t.Of(v))
+			fmt.Fprintf(b, " %d%s |", t.Of(v), notRequestedNote(t, v))
 		}
 		fmt.Fprintf(b, " %d |\n", t.Total())
 	}

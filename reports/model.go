@@ -93,6 +93,11 @@ type Check struct {
 	Duration time.Duration `json:"durationNs"`
 	// Reason is one line on anything but a pass.
 	Reason string `json:"reason,omitempty"`
+	// NotRequested is true on a skipped check that did not run because the
+	// run was not asked to run it (an input such as --limits, --expired-token
+	// or --allow-destructive was not given). Such a skip says nothing about
+	// the target: it is not a capability the target declares unsupported.
+	NotRequested bool `json:"notRequested,omitempty"`
 	// Labels are the check's labels beyond area and level (e.g. "idp:entra").
 	Labels []string `json:"labels,omitempty"`
 	// Capability names the feature from /ServiceProviderConfig that gates the

@@ -106,7 +106,7 @@ func WriteText(w io.Writer, r *Run, color bool) error {
 	var counts []string
 	for _, v := range Verdicts() {
 		if n := sum.Of(v); n > 0 || v == Pass || v == Fail {
-			counts = append(counts, p.verdict(v, fmt.Sprintf("%d %s", n, v)))
+			counts = append(counts, p.verdict(v, fmt.Sprintf("%d %s%s", n, v, notRequestedNote(sum, v))))
 		}
 	}
 	fmt.Fprintf(&b, "\n  %s  (%d checks)\n", strings.Join(counts, ", "), sum.Total())

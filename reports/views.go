@@ -73,9 +73,30 @@ type Tally struct {
 	UnsupportedButWorks int
 	Waived              int
 	Skipped             int
+	// NotRequested counts the skipped checks that the run was not asked to
+	// run (Check.NotRequested); they are part of Skipped.
+	NotRequested int
 	// Other counts verdicts this package does not know.
 	Other int
 }
+
+// NotRequestedSkip reports whether c was skipped because the run was not
+// asked to run it, rather than because the target declares the capability
+// unsupported.
+func (c Check) NotRequestedSkip() bool { return c.Verdict == Skipped && c.NotRequested }
+
+// AddCheck counts one check: its verdict, and whether it is a skip the run
+// was not asked to run.
+func (t *Tally) AddCheck(c Check) {
+	t.Add(c.Verdict)
+	if c.NotRequestedSkip() {
+		t.NotRequested++
+	}
+}
+
+// DeclaredSkipped returns the skipped checks that are not NotRequested: those
+// whose capability the target declares unsupported or that do not apply to it.
+func (t Tally) DeclaredSkipped() int { return t.Skipped - t.NotRequested }
 
 // Add counts one check with verdict v.
 func (t *Tally) Add(v Verdict) {
@@ -132,7 +153,7 @@ type Group struct {
 func (r *Run) Summary() Tally {
 	var t Tally
 	for _, c := range r.Checks {
-		t.Add(c.Verdict)
+		t.AddCheck(c)
 	}
 	return t
 }
@@ -169,7 +190,7 @@ func (r *Run) groupBy(key func(Check) string) []Group {
 			index[k] = i
 			groups = append(groups, Group{Name: k})
 		}
-		groups[i].Add(c.Verdict)
+		groups[i].AddCheck(c)
 	}
 	return groups
 }
@@ -244,7 +265,7 @@ func (r *Run) CapabilityMatrix() []CapabilityRow {
 			t = &Tally{}
 			tallies[c.Capability] = t
 		}
-		t.Add(c.Verdict)
+		t.AddCheck(c)
 	}
 	rows := make([]CapabilityRow, 0, len(r.Capabilities))
 	for _, decl := range r.Capabilities {
@@ -286,8 +307,10 @@ type ReadinessLine struct {
 	Passed, Counted int
 	// Failed counts fail and error.
 	Failed int
-	// Waived and Skipped count those verdicts.
-	Waived, Skipped int
+	// Waived counts that verdict. Skipped counts the skips of capabilities
+	// the target declares unsupported (or that do not apply to it);
+	// NotRequested counts the skips of checks the run was not asked to run.
+	Waived, Skipped, NotRequested int
 }
 
 // Ready reports whether nothing in the line failed or errored.
@@ -304,9 +327,7 @@ func (l ReadinessLine) String() string {
 		if l.Waived > 0 {
 			notes = append(notes, fmt.Sprintf("%d waived", l.Waived))
 		}
-		if l.Skipped > 0 {
-			notes = append(notes, fmt.Sprintf("%d skipped", l.Skipped))
-		}
+		notes = l.skipNotes(notes)
 		s := l.Subject + "-ready: yes"
 		if !l.Ready() {
 			s = l.Subject + "-ready: no"
@@ -316,10 +337,19 @@ func (l ReadinessLine) String() string {
 	if l.Waived > 0 {
 		notes = append(notes, fmt.Sprintf("%d waived", l.Waived))
 	}
+	notes = l.skipNotes(notes)
+	return fmt.Sprintf("%s: %d/%d%s", l.Subject, l.Passed, l.Counted, parenthesize(notes))
+}
+
+// skipNotes appends "N skipped" and "M not requested" to notes, when non-zero.
+func (l ReadinessLine) skipNotes(notes []string) []string {
 	if l.Skipped > 0 {
 		notes = append(notes, fmt.Sprintf("%d skipped", l.Skipped))
 	}
-	return fmt.Sprintf("%s: %d/%d%s", l.Subject, l.Passed, l.Counted, parenthesize(notes))
+	if l.NotRequested > 0 {
+		notes = append(notes, fmt.Sprintf("%d not requested", l.NotRequested))
+	}
+	return notes
 }
 
 func parenthesize(notes []string) string {
@@ -336,8 +366,11 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-func (l *ReadinessLine) add(v Verdict) {
-	switch {
+func (l *ReadinessLine) add(c Check) {
+	switch v := c.Verdict; {
+	case c.NotRequestedSkip():
+		l.NotRequested++
+		return
 	case v == Skipped:
 		l.Skipped++
 		return
@@ -427,7 +460,7 @@ func (r *Run) Readiness() []ReadinessLine {
 				}
 				rfc[subject] = l
 			}
-			l.add(c.Verdict)
+			l.add(c)
 		}
 		for _, f := range checkIdPs(c) {
 			l := idp[f]
@@ -435,7 +468,7 @@ func (r *Run) Readiness() []ReadinessLine {
 				l = &ReadinessLine{Key: "idp-" + f, Subject: idpDisplayName(f), IdP: true}
 				idp[f] = l
 			}
-			l.add(c.Verdict)
+			l.add(c)
 		}
 	}
 	var rfcLines, idpLines []ReadinessLine
