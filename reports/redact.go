@@ -273,10 +273,22 @@ func redactHeader(name, value string) string {
 			return scheme + " " + Mask
 		}
 		return Mask
-	case alwaysSecretHeaders[lower] || SensitiveName(name):
+	case alwaysSecretHeaders[lower] || CredentialHeader(name) && !publicAuthHeader(lower):
 		return Mask
 	}
 	return redactText(value, Mask)
+}
+
+// publicAuthHeader reports whether a header whose name mentions auth, key or
+// credentials is public by definition: an authentication challenge or its
+// info (RFC 9110 §11.6) or a CORS header. Its value is still redacted by
+// shape.
+func publicAuthHeader(lower string) bool {
+	switch lower {
+	case "www-authenticate", "proxy-authenticate", "authentication-info", "proxy-authentication-info":
+		return true
+	}
+	return strings.HasPrefix(lower, "access-control-")
 }
 
 // isAuthScheme reports whether s is a plausible HTTP authentication scheme
@@ -644,11 +656,105 @@ func sortedHeaderNames(h map[string][]string) []string {
 	return names
 }
 
+// credentialHeaderWords are the fragments, beyond those of SensitiveName, that
+// make a header given on a command line a credential: a user who passes
+// "X-Auth", "X-Key" or "X-Session-Id" by hand passes it to log in.
+var credentialHeaderWords = []string{"auth", "key", "session", "credential", "signature"}
+
+// CredentialHeader reports whether a request header named name carries a
+// credential when a user gives it with --header: Authorization, Cookie, and
+// every name SensitiveName matches or that mentions auth, key, session,
+// credential or signature.
+func CredentialHeader(name string) bool {
+	if alwaysSecretHeaders[strings.ToLower(strings.TrimSpace(name))] || SensitiveName(name) {
+		return true
+	}
+	n := strings.ToLower(name)
+	for _, w := range credentialHeaderWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+var (
+	// basicFlagRE finds --basic user:password (or --basic=…) with its value,
+	// quoted or not.
+	basicFlagRE = regexp.MustCompile(`(\s--?basic)(=|\s+)('(?:[^']|'\\'')*'|"(?:[^"\\]|\\.)*"|\S+)`)
+	// headerFlagRE finds the start of a --header "Name: value" value.
+	headerFlagRE = regexp.MustCompile(`\s--?header(?:=|\s+)`)
+	// nextFlagRE finds where the next flag starts in a command line.
+	nextFlagRE = regexp.MustCompile(`\s--?[A-Za-z]`)
+)
+
 // RedactCommand returns a command line with the values of secret flags
-// (--token T, --password=P, …) and any recognisable credential replaced.
+// (--token T, --password=P, --basic user:password, …), the values of
+// credential headers (--header "X-Api-Key: K", see CredentialHeader) and any
+// recognisable credential replaced. It reads both a shell-quoted command
+// line and one joined with plain spaces.
 func RedactCommand(cmd string) string {
-	cmd = flagRE.ReplaceAllString(" "+cmd, "${1}${2}"+Mask)[1:]
-	return redactText(cmd, Mask)
+	cmd = " " + cmd
+	cmd = flagRE.ReplaceAllString(cmd, "${1}${2}"+Mask)
+	cmd = basicFlagRE.ReplaceAllString(cmd, "${1}${2}"+Mask)
+	cmd = redactHeaderFlags(cmd)
+	return redactText(cmd[1:], Mask)
+}
+
+// closingQuote returns the index of the quote q that closes the quoted word
+// whose text starts at i, or len(s). Inside single quotes the shell's escaped
+// quote (quote, backslash, quote, quote) does not close the word; inside
+// double quotes a backslash-escaped quote does not.
+func closingQuote(s string, i int, q byte) int {
+	for i < len(s) {
+		switch {
+		case q == '"' && s[i] == '\\':
+			i += 2
+		case s[i] != q:
+			i++
+		case q == '\'' && strings.HasPrefix(s[i:], `'\''`):
+			i += 4
+		default:
+			return i
+		}
+	}
+	return len(s)
+}
+
+// redactHeaderFlags replaces the value of every --header whose name is a
+// credential's. A quoted header runs to its closing quote; an unquoted one
+// (a command line joined with spaces) runs to the next flag.
+func redactHeaderFlags(cmd string) string {
+	var b strings.Builder
+	last := 0
+	for _, loc := range headerFlagRE.FindAllStringIndex(cmd, -1) {
+		start := loc[1]
+		if start < last || start >= len(cmd) {
+			continue
+		}
+		end := len(cmd)
+		switch q := cmd[start]; q {
+		case '\'', '"':
+			start++
+			end = closingQuote(cmd, start, q)
+		default:
+			if m := nextFlagRE.FindStringIndex(cmd[start:]); m != nil {
+				end = start + m[0]
+			}
+		}
+		name, value, ok := strings.Cut(cmd[start:end], ":")
+		if !ok || !CredentialHeader(name) || strings.TrimSpace(value) == "" || strings.TrimSpace(value) == Mask {
+			continue
+		}
+		b.WriteString(cmd[last:start])
+		b.WriteString(name + ": " + Mask)
+		last = end
+	}
+	if last == 0 {
+		return cmd
+	}
+	b.WriteString(cmd[last:])
+	return b.String()
 }
 
 // Redacted returns a copy of r in which every place a secret could hide is

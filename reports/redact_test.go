@@ -32,6 +32,11 @@ func TestRedactHeaders(t *testing.T) {
 		{"harmless", "Content-Type", "application/scim+json", "application/scim+json"},
 		{"etag", "ETag", `W/"3694e05e9dff591"`, `W/"3694e05e9dff591"`},
 		{"challenge is not a credential", "WWW-Authenticate", `Bearer realm="scim", error="invalid_token"`, `Bearer realm="scim", error="invalid_token"`},
+		{"auth header", "X-Auth", "PLAINAUTH", "[REDACTED]"},
+		{"key header", "X-Key", "PLAINKEY", "[REDACTED]"},
+		{"session header", "X-Session-Id", "s3ss10n", "[REDACTED]"},
+		{"cors is public", "Access-Control-Allow-Credentials", "true", "true"},
+		{"auth info is public", "Authentication-Info", `nextnonce="abc"`, `nextnonce="abc"`},
 		{"location with userinfo", "Location", "https://u:p4ss@scim.example.test/Users/1", "https://REDACTED@scim.example.test/Users/1"},
 		{"location with token", "Content-Location", "https://scim.example.test/Users/1?access_token=abc123", "https://scim.example.test/Users/1?access_token=[REDACTED]"},
 		{"scimlab token anywhere", "X-Debug", "issued scimlab_AbC123dEf456 to you", "issued [REDACTED] to you"},
@@ -171,9 +176,37 @@ func TestRedactCommand(t *testing.T) {
 		{"scimlab simulate --client-secret s3 --idp okta", "scimlab simulate --client-secret [REDACTED] --idp okta"},
 		{"scimlab test --target https://u:p@h.test", "scimlab test --target https://REDACTED@h.test"},
 		{"scimlab report render run.json", "scimlab report render run.json"},
+		// --basic and credential headers, joined with spaces (reports written
+		// before the CLI quoted its arguments) and shell-quoted.
+		{"scimlab test --target x --basic=u:PLAINPW_V1 --label-filter discovery", "scimlab test --target x --basic=[REDACTED] --label-filter discovery"},
+		{"scimlab test --basic u:PLAINPW_V1", "scimlab test --basic [REDACTED]"},
+		{"scimlab test --basic 'u:pw with space' --seed 1", "scimlab test --basic [REDACTED] --seed 1"},
+		{"scimlab test --token t --header X-Api-Key: PLAINKEY_V1 --header Cookie: sid=PLAINCOOKIE --label-filter discovery",
+			"scimlab test --token [REDACTED] --header X-Api-Key: [REDACTED] --header Cookie: [REDACTED] --label-filter discovery"},
+		{"scimlab simulate --header 'Authorization: Basic dTpw' --idp okta", "scimlab simulate --header 'Authorization: [REDACTED]' --idp okta"},
+		{"scimlab simulate --header='X-Tenant-Secret: s3 cr3t' --users 2", "scimlab simulate --header='X-Tenant-Secret: [REDACTED]' --users 2"},
+		{`scimlab test --header "X-Auth: a\"b" --seed 1`, `scimlab test --header "X-Auth: [REDACTED]" --seed 1`},
+		{`scimlab test --header 'X-Key: it'\''s' --seed 1`, `scimlab test --header 'X-Key: [REDACTED]' --seed 1`},
+		{"scimlab test --header 'X-Tenant: acme' --header 'Cookie: [REDACTED]'", "scimlab test --header 'X-Tenant: acme' --header 'Cookie: [REDACTED]'"},
 	} {
 		if got := RedactCommand(tc.in); got != tc.want {
 			t.Errorf("RedactCommand(%q)\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+		if got := RedactCommand(RedactCommand(tc.in)); got != tc.want {
+			t.Errorf("RedactCommand is not idempotent on %q: %q", tc.in, got)
+		}
+	}
+}
+
+func TestCredentialHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Authorization": true, "proxy-authorization": true, "Cookie": true, "X-Api-Key": true, "X-Auth": true,
+		"X-Tenant-Secret": true, "X-Access-Token": true, "X-Key": true, "X-Session-Id": true, "X-Client-Credential": true,
+		"X-Signature": true, "x-password": true,
+		"X-Tenant": false, "Accept": false, "User-Agent": false, "X-Request-Id": false, "Content-Type": false,
+	} {
+		if got := CredentialHeader(name); got != want {
+			t.Errorf("CredentialHeader(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -34,7 +34,7 @@ func (h headerFlag) String() string { return "" }
 func (h headerFlag) Set(v string) error {
 	name, value, ok := strings.Cut(v, ":")
 	if !ok || strings.TrimSpace(name) == "" {
-		return fmt.Errorf("want \"Name: value\", got %q", v)
+		return fmt.Errorf("want \"Name: value\"")
 	}
 	h[strings.TrimSpace(name)] = strings.TrimSpace(value)
 	return nil

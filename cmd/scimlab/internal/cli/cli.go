@@ -40,9 +40,11 @@ type command struct {
 	run     func(ctx context.Context, env *env, args []string) ExitCode
 }
 
-// env is what a subcommand may use: its output streams.
+// env is what a subcommand may use: its output streams, and the credentials
+// given on its command line, which no message may show (see scrub).
 type env struct {
 	stdout, stderr io.Writer
+	secrets        []string
 }
 
 // usageError is a bad flag or argument: one line to stderr and exit 2.
@@ -138,6 +140,8 @@ func newFlags(name, usage string, e *env) *flags {
 // parse parses args; it returns (code, true) when the command should stop:
 // after --help (0) or on a bad flag (one line, 2).
 func parse(fs *flags, args []string, e *env) (ExitCode, bool) {
+	_, secrets := redactArgs(fs.FlagSet, args)
+	e.secrets = append(e.secrets, secrets...)
 	err := fs.Parse(args)
 	if err == nil {
 		return ExitOK, false
@@ -146,13 +150,13 @@ func parse(fs *flags, args []string, e *env) (ExitCode, bool) {
 		fs.help()
 		return ExitOK, true
 	}
-	fmt.Fprintf(e.stderr, "%s: %s\n", fs.Name(), firstLine(err.Error()))
+	fmt.Fprintf(e.stderr, "%s: %s\n", fs.Name(), e.scrub(firstLine(err.Error())))
 	return ExitUsage, true
 }
 
 // fail prints err as one line and returns the exit code it maps to.
 func fail(e *env, name string, err error, code ExitCode) ExitCode {
-	fmt.Fprintf(e.stderr, "scimlab %s: %s\n", name, firstLine(err.Error()))
+	fmt.Fprintf(e.stderr, "scimlab %s: %s\n", name, e.scrub(firstLine(err.Error())))
 	return code
 }
 

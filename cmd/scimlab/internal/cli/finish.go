@@ -15,6 +15,10 @@ func finishRun(e *env, name string, run *reports.Run, dir string) ExitCode {
 	run.Tool = reports.Tool{Name: "scimlab", Version: v, Commit: c}
 	run.SchemaVersion = reports.SchemaVersion
 	run.Command = reports.RedactCommand(run.Command)
+	run, err := e.scrubRun(run)
+	if err != nil {
+		return fail(e, name, err, ExitUsage)
+	}
 	if err := reports.WriteText(e.stdout, run, reports.UseColor(e.stdout)); err != nil {
 		return fail(e, name, err, ExitUsage)
 	}

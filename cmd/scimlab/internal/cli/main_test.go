@@ -10,9 +10,13 @@ import (
 	server "github.com/scimlab/scimlab/reference-server"
 )
 
-// TestMain lets the test binary stand in for scimlab as bench's
-// trivial-handler child (os.Executable is the test binary here).
+// TestMain lets the test binary stand in for scimlab: as bench's
+// trivial-handler child (os.Executable is the test binary here), and as a
+// whole scimlab process for runChild.
 func TestMain(m *testing.M) {
+	if args, ok := childArgs(); ok {
+		os.Exit(int(Main(args, os.Stdout, os.Stderr)))
+	}
 	if os.Getenv(trivialChildEnv) != "" {
 		var errb bytes.Buffer
 		os.Exit(int(serveTrivialChild(&env{stdout: os.Stdout, stderr: &errb})))

@@ -143,6 +143,6 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	run := replayer.ToRun(tgt.BaseURL, transcript.IdP(xs), results, started)
-	run.Command = "scimlab replay " + strings.Join(args, " ")
+	run.Command = commandLine("replay", fs, args)
 	return finishRun(e, "replay", run, *reportDir)
 }

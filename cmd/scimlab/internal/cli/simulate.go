@@ -66,7 +66,7 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	if code, bad := simulateError(e, err, run); bad {
 		return code
 	}
-	run.Command = "scimlab simulate " + strings.Join(args, " ")
+	run.Command = commandLine("simulate", fs, args)
 	return finishRun(e, "simulate", run, *reportDir)
 }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	server "github.com/scimlab/scimlab/reference-server"
@@ -74,7 +73,7 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 		Target: *target, Token: *token, Basic: *basic, Headers: headers, Insecure: *insecure,
 		LabelFilter: *labels, CapabilitiesFile: *capsFile, LimitsFile: *limitsFile,
 		ExpiredToken: *expired, AllowDestructive: *destructive, Verbose: *verbose, Out: out, Seed: *seed,
-		Profile: sf.profile, Lenient: sf.lenient, Command: "scimlab test " + strings.Join(args, " "),
+		Profile: sf.profile, Lenient: sf.lenient, Command: commandLine("test", fs, args),
 	})
 	if code, bad := suiteError(e, "test", err); bad {
 		return code

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"testing"
+
+	server "github.com/scimlab/scimlab/reference-server"
+)
+
+// cliChildEnv carries the JSON arguments of a scimlab run in a child process:
+// the suites may run once per process (Ginkgo), so every test that runs them
+// runs scimlab in a process of its own.
+const cliChildEnv = "SCIMLAB_CLI_TEST_CHILD_ARGS"
+
+// childArgs returns the arguments of a child run, when this process is one.
+func childArgs() ([]string, bool) {
+	raw := os.Getenv(cliChildEnv)
+	if raw == "" {
+		return nil, false
+	}
+	var args []string
+	if err := json.Unmarshal([]byte(raw), &args); err != nil {
+		panic(err)
+	}
+	return args, true
+}
+
+// runChild runs scimlab with args in a child process (this test binary) and
+// returns its exit code and output.
+func runChild(t *testing.T, env []string, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	raw, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(append(os.Environ(), cliChildEnv+"="+string(raw), "NO_COLOR=1"), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return ExitOK, out.String(), errb.String()
+	case errors.As(err, &exit):
+		return ExitCode(exit.ExitCode()), out.String(), errb.String()
+	}
+	t.Fatalf("scimlab %v: %v", args, err)
+	return 0, "", ""
+}
+
+// startReference starts an in-process reference server for one test.
+func startReference(t *testing.T, opt server.LocalOptions) *server.Local {
+	t.Helper()
+	if opt.DataDSN == "" {
+		opt.DataDSN = ":memory:"
+	}
+	l, err := server.StartLocal(context.Background(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+// credentialProxy is a SCIM target that takes any credential: it forwards
+// every request to a lenient in-process reference server with that server's
+// own token. It returns the proxy's SCIM base URL.
+func credentialProxy(t *testing.T) string {
+	t.Helper()
+	l := startReference(t, server.LocalOptions{Lenient: true})
+	up, err := url.Parse(l.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: up.Scheme, Host: up.Host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+l.Token)
+		r.Header.Del("Cookie")
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + up.Path
+}
