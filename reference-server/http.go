@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -240,7 +241,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		}
 		d := time.Since(start)
 		s.metrics.observe(pattern, r.Method, st, d)
-		if st >= 500 {
+		if st >= 500 && st != http.StatusNotImplemented { // 501: a documented answer (/Me)
 			s.log.Error("request failed", "method", r.Method, "route", pattern, "status", st, "duration", d.String())
 		} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("request", "method", r.Method, "route", pattern, "status", st, "duration", d.String())
@@ -273,6 +274,10 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		c.token = tok
 	}
 	if err := checkContentType(r); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if err := normalizeQuery(r.URL); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -487,4 +492,44 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// normalizeQuery checks that u's query is well formed and rewrites it in the
+// form url.URL.Query reads back whole. Go's query parser drops a pair it
+// cannot decode (a bad %-escape, a raw ';') without a word, so a malformed
+// filter would become no filter and a userName lookup would return every
+// user, which an IdP takes as "the user exists" (idp-traffic.md §1.1, Okta
+// row 2). Here a bad escape is a 400 (invalidFilter for the filter), and ';'
+// is an ordinary query character, as RFC 3986 §3.4 has it.
+func normalizeQuery(u *url.URL) error {
+	raw := u.RawQuery
+	if raw == "" || !strings.ContainsAny(raw, "%;") {
+		return nil // nothing Go's parser could drop (fast path)
+	}
+	vals := url.Values{}
+	for pair := range strings.SplitSeq(raw, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err := url.QueryUnescape(k)
+		if err == nil {
+			v, err = url.QueryUnescape(v)
+		}
+		if err != nil {
+			name := truncate(key, 40)
+			if key == "" {
+				name = truncate(k, 40)
+			}
+			if strings.EqualFold(key, "filter") {
+				return scim.New(http.StatusBadRequest, scim.InvalidFilter, "the filter parameter is not correctly percent-encoded (RFC 3986 §2.1)")
+			}
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "query parameter %q is not correctly percent-encoded (RFC 3986 §2.1)", name)
+		}
+		vals[key] = append(vals[key], v)
+	}
+	if strings.Contains(raw, ";") {
+		u.RawQuery = vals.Encode()
+	}
+	return nil
 }
