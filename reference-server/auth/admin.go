@@ -434,7 +434,7 @@ type banner struct {
 	Expired bool
 	Name    string
 	Expires time.Time
-	Days    int
+	Left    string // "14 days", "1 day": DaysLeft, rounded up
 }
 
 type accountRow struct {
@@ -462,8 +462,8 @@ func (a *admin) page(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, t := range d.Tokens {
 		if t.NoticeDue {
-			days := int(t.Expires.Sub(d.Now).Hours() / 24)
-			d.Banners = append(d.Banners, banner{Expired: t.State == StateExpired, Name: t.Name, Expires: t.Expires, Days: days})
+			left := DaysText(int64(DaysLeft(t.Expires.Sub(d.Now))))
+			d.Banners = append(d.Banners, banner{Expired: t.State == StateExpired, Name: t.Name, Expires: t.Expires, Left: left})
 		}
 	}
 	d.Choices = a.policy.LifespanChoices()

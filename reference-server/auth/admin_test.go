@@ -326,3 +326,36 @@ func TestAdminAccountsAndNoticesAPI(t *testing.T) {
 		t.Errorf("unknown admin path: %d", w.Code)
 	}
 }
+
+// The banner counts the days left rounded up, and it goes once a newer token
+// replaces the expiring one, as it does for an expired one.
+func TestAdminBannerDaysAndReplacement(t *testing.T) {
+	c, m, clk, _ := newAdmin(t, "rfc")
+	_, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 30 * Day})
+	c.login("correct horse battery")
+	for _, tc := range []struct {
+		left time.Duration
+		want string
+	}{
+		{23*time.Hour + 59*time.Minute, "(in 1 day)"},
+		{time.Second, "(in 1 day)"},
+		{Day, "(in 1 day)"},
+		{Day + time.Second, "(in 2 days)"},
+		{14*Day - time.Second, "(in 14 days)"},
+		{14 * Day, "(in 14 days)"},
+	} {
+		clk.Set(tok.Expires.Add(-tc.left))
+		if body, _ := c.page(); !strings.Contains(body, tc.want) {
+			t.Errorf("%v before expiry: no %q in the banner", tc.left, tc.want)
+		}
+	}
+	clk.Set(tok.Expires.Add(-8 * Day))
+	mustCreate(t, m, CreateRequest{Name: "other-idp", TTL: 90 * Day})
+	if body, _ := c.page(); !strings.Contains(body, `class="banner"`) {
+		t.Error("a token with another name took the banner away")
+	}
+	mustCreate(t, m, CreateRequest{Name: "okta", TTL: 90 * Day})
+	if body, _ := c.page(); strings.Contains(body, `class="banner`) {
+		t.Errorf("the banner stays after the token was replaced:\n%s", body)
+	}
+}

@@ -65,3 +65,25 @@ func ParseDuration(s string) (time.Duration, error) {
 	}
 	return v, nil
 }
+
+// DaysLeft is d in whole days, rounded up, as people count the days until
+// an expiry: 1 with 23h59m left, 14 with 14 days less a second left, 0 when
+// d is not positive.
+func DaysLeft(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	n := d / Day
+	if d%Day != 0 {
+		n++
+	}
+	return int(n)
+}
+
+// DaysText is "1 day" or "n days".
+func DaysText(n int64) string {
+	if n == 1 || n == -1 {
+		return strconv.FormatInt(n, 10) + " day"
+	}
+	return strconv.FormatInt(n, 10) + " days"
+}

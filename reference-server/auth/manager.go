@@ -384,35 +384,42 @@ func (m *Manager) List(ctx context.Context) ([]TokenInfo, error) {
 	now := m.now()
 	out := make([]TokenInfo, 0, len(all))
 	for _, t := range all {
-		t.Hash = ""
 		st := p.StateOf(t, now, accounts[accountPrefix+t.Account] != AccountInactive)
-		out = append(out, TokenInfo{Token: t, State: st})
+		due := (st == StateExpiring || st == StateExpired) && !p.Replaced(t, all, now, accounts)
+		t.Hash = ""
+		out = append(out, TokenInfo{Token: t, State: st, NoticeDue: due})
 	}
-	slices.SortFunc(out, func(a, b TokenInfo) int {
-		if c := a.Created.Compare(b.Created); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
-	for i := range out {
-		out[i].NoticeDue = noticeDue(out, i)
-	}
+	slices.SortFunc(out, func(a, b TokenInfo) int { return compareCreated(a.Token, b.Token) })
 	return out, nil
 }
 
-// noticeDue reports whether ts[i] needs attention: it is expiring, or it has
-// expired and no later live token of its account replaced it.
-func noticeDue(ts []TokenInfo, i int) bool {
-	switch ts[i].State {
-	case StateExpiring:
-		return true
-	case StateExpired:
-		for _, o := range ts[i+1:] {
-			if o.Account == ts[i].Account && o.State == StateActive {
-				return false
-			}
+// compareCreated orders tokens by creation, then by id.
+func compareCreated(a, b store.Token) int {
+	if c := a.Created.Compare(b.Created); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// Replaced reports whether a later token took over from t: one created after
+// it in its rotation scope (SameScope) that is live at now (neither revoked,
+// expired nor of a deactivated account) and lasts longer. A replaced token
+// needs no attention: no banner and no expiry notices (issue 4: the banner
+// shows "until the token is replaced"; idp-traffic.md §2.2: "until the
+// token is regenerated"). accounts holds the account settings
+// (SettingsWithPrefix(accountPrefix)).
+func (p *Policy) Replaced(t store.Token, all []store.Token, now time.Time, accounts map[string]string) bool {
+	for _, o := range all {
+		if compareCreated(o, t) <= 0 || !p.SameScope(o, t.Account, t.Name) {
+			continue
 		}
-		return true
+		if lastsLonger := o.Expires.IsZero() || !t.Expires.IsZero() && o.Expires.After(t.Expires); !lastsLonger {
+			continue
+		}
+		switch p.StateOf(o, now, accounts[accountPrefix+o.Account] != AccountInactive) {
+		case StateActive, StateExpiring:
+			return true
+		}
 	}
 	return false
 }

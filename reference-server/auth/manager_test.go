@@ -392,3 +392,73 @@ func TestExpiryBoundary(t *testing.T) {
 		t.Errorf("listed at the expiry second: %s", ts[0].State)
 	}
 }
+
+// A token is replaced by a later one of its rotation scope that is live and
+// lasts longer; a replaced token gets no banner and no notices (issue 4:
+// the banner shows "until the token is replaced").
+func TestReplaced(t *testing.T) {
+	old := store.Token{ID: "a", Name: "okta", Created: t0, Expires: t0.Add(30 * Day)}
+	now := t0.Add(20 * Day) // old is inside its 15-day window
+	later := func(mod func(*store.Token)) store.Token {
+		o := store.Token{ID: "b", Name: "okta", Created: t0.Add(10 * Day), Expires: t0.Add(100 * Day)}
+		if mod != nil {
+			mod(&o)
+		}
+		return o
+	}
+	tests := []struct {
+		name     string
+		scope    string
+		other    store.Token
+		inactive bool // other's account is deactivated
+		want     bool
+	}{
+		{"later, live, longer", ScopeName, later(nil), false, true},
+		{"later, never expires", ScopeName, later(func(o *store.Token) { o.Expires = time.Time{} }), false, true},
+		{"later but shorter", ScopeName, later(func(o *store.Token) { o.Expires = old.Expires.Add(-time.Hour) }), false, false},
+		{"later but revoked", ScopeName, later(func(o *store.Token) { o.Revoked = now }), false, false},
+		{"later but expired", ScopeName, later(func(o *store.Token) { o.Expires = now }), false, false},
+		{"later, account deactivated", ScopeName, later(func(o *store.Token) { o.Account = "svc" }), true, false},
+		{"earlier", ScopeName, later(func(o *store.Token) { o.Created = t0.Add(-Day) }), false, false},
+		{"same instant, smaller id", ScopeName, later(func(o *store.Token) { o.Created, o.ID = t0, "0" }), false, false},
+		{"same instant, larger id", ScopeName, later(func(o *store.Token) { o.Created = t0 }), false, true},
+		{"other name, scope name", ScopeName, later(func(o *store.Token) { o.Name = "entra" }), false, false},
+		{"other name, scope account", ScopeAccount, later(func(o *store.Token) { o.Name = "entra" }), false, true},
+		{"other account, scope account", ScopeAccount, later(func(o *store.Token) { o.Account = "svc" }), false, false},
+		{"other account, scope store", ScopeStore, later(func(o *store.Token) { o.Account = "svc"; o.Name = "x" }), false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := Policy{RotationScope: tc.scope, Notices: DefaultNotices()}
+			accounts := map[string]string{}
+			if tc.inactive {
+				accounts[accountPrefix+tc.other.Account] = AccountInactive
+			}
+			if got := p.Replaced(old, []store.Token{old, tc.other}, now, accounts); got != tc.want {
+				t.Errorf("Replaced = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// An expiring token that a later token of its scope replaced needs no
+// attention, as an expired one does not.
+func TestListReplacedExpiringToken(t *testing.T) {
+	ctx := context.Background()
+	for _, policy := range []string{"rfc", "aws"} {
+		t.Run(policy, func(t *testing.T) {
+			m, clk := newManager(t, policy)
+			_, old := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 365 * Day})
+			clk.Set(old.Expires.Add(-8 * Day))
+			ts, _ := m.List(ctx)
+			if !ts[0].NoticeDue {
+				t.Fatalf("8 days before expiry: %+v", ts[0])
+			}
+			mustCreate(t, m, CreateRequest{Name: "okta", TTL: 365 * Day})
+			ts, _ = m.List(ctx)
+			if ts[0].State != StateExpiring || ts[0].NoticeDue || ts[1].NoticeDue {
+				t.Errorf("after a new token: %+v", ts)
+			}
+		})
+	}
+}

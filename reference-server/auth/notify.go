@@ -37,8 +37,8 @@ type Notice struct {
 	Message   string       `json:"message"`
 }
 
-// Notifier emits expiry notices: for each token that is neither revoked nor
-// bound to a deactivated account, and for each offset of the policy's
+// Notifier emits expiry notices: for each token that is neither revoked,
+// bound to a deactivated account nor replaced (Policy.Replaced), and for each offset of the policy's
 // schedule, one notice once the offset is reached. Each notice is emitted
 // once across restarts and replicas: it is claimed with
 // Settings.PutSettingIfAbsent before it is logged, listed and sent. When a
@@ -124,7 +124,8 @@ func (n *Notifier) Check(ctx context.Context) ([]Notice, error) {
 	now := n.now()
 	var out []Notice
 	for _, t := range tokens {
-		if !t.Revoked.IsZero() || t.Expires.IsZero() || (t.Account != "" && accounts[accountPrefix+t.Account] == AccountInactive) {
+		if !t.Revoked.IsZero() || t.Expires.IsZero() || (t.Account != "" && accounts[accountPrefix+t.Account] == AccountInactive) ||
+			p.Replaced(t, tokens, now, accounts) {
 			continue
 		}
 		// Notices are sorted earliest first, so the reached ones are a prefix.

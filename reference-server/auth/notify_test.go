@@ -237,3 +237,27 @@ func TestNotifierRun(t *testing.T) {
 		t.Errorf("Run returned %v", err)
 	}
 }
+
+// A token that a later one replaced gets no more notices; the replacement's
+// own notices are due in turn.
+func TestNoNoticesForAReplacedToken(t *testing.T) {
+	ctx := context.Background()
+	m, clk := newManager(t, "aws")
+	_, old := mustCreate(t, m, CreateRequest{Name: "okta"})
+	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now}
+	clk.Set(old.Expires.Add(-20 * Day))
+	if got, _ := n.Check(ctx); len(got) != 1 || got[0].TokenID != old.ID {
+		t.Fatalf("20 days before expiry: %+v", got)
+	}
+	_, repl := mustCreate(t, m, CreateRequest{Name: "okta-2"})
+	for _, at := range []time.Time{old.Expires.Add(-15 * Day), old.Expires.Add(-Day), old.Expires.Add(Day)} {
+		clk.Set(at)
+		if got, err := n.Check(ctx); err != nil || len(got) != 0 {
+			t.Fatalf("at %v, after the replacement: %+v %v", at, got, err)
+		}
+	}
+	clk.Set(repl.Expires.Add(-Day))
+	if got, _ := n.Check(ctx); len(got) != 1 || got[0].TokenID != repl.ID {
+		t.Errorf("the replacement's notice: %+v", got)
+	}
+}

@@ -91,14 +91,9 @@ func (o NoticeOffset) Label() string {
 	if abs < 0 {
 		abs = -abs
 	}
-	var amount string
-	switch {
-	case abs%Day == 0 && abs == Day:
-		amount = "1 day"
-	case abs%Day == 0:
-		amount = strconv.FormatInt(int64(abs/Day), 10) + " days"
-	default:
-		amount = abs.String()
+	amount := abs.String()
+	if abs%Day == 0 {
+		amount = DaysText(int64(abs / Day))
 	}
 	switch {
 	case d > 0:
@@ -236,12 +231,14 @@ func DefaultNotices() []NoticeOffset {
 
 // DefaultPolicy is the policy of the rfc profile: any ttl (90 days when none
 // is given), no rotation, no cap on live tokens, optional account binding and
-// emailDomains scope, the default notice schedule, Bearer only.
+// emailDomains scope, the default notice schedule, Bearer only. A token is
+// taken as replaced by a later one of the same name and account (scope
+// name), so that tokens for two IdPs each get their own banner and notices.
 func DefaultPolicy() Policy {
 	return Policy{
 		DefaultLifespan: Days(90),
 		Rotation:        RotationNone,
-		RotationScope:   ScopeAccount,
+		RotationScope:   ScopeName,
 		EmailDomains:    true,
 		Notices:         DefaultNotices(),
 	}

@@ -279,11 +279,13 @@ func dash(s string) string {
 	return s
 }
 
+// humanDays is the time left until an expiry: whole days rounded up
+// ("14d" with 14 days less a second left), or hours and minutes under a day.
 func humanDays(d time.Duration) string {
 	if d < auth.Day {
 		return d.Truncate(time.Minute).String()
 	}
-	return fmt.Sprintf("%dd", int(d/auth.Day))
+	return fmt.Sprintf("%dd", auth.DaysLeft(d))
 }
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) ExitCode {

@@ -69,7 +69,7 @@ func TestTokenListNeverShowsTheSecret(t *testing.T) {
 			}
 		}
 		if extra == nil {
-			if !strings.Contains(out, "LAST USED") || !strings.Contains(out, "! expires in 9d") {
+			if !strings.Contains(out, "LAST USED") || !strings.Contains(out, "! expires in 10d") {
 				t.Errorf("the table does not mark the token inside the notice window:\n%s", out)
 			}
 		} else if !strings.Contains(out, `"noticeDue": true`) {
