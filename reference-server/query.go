@@ -169,30 +169,72 @@ func (s *Server) search(c *call) error {
 	return s.serveList(c, kinds, p)
 }
 
+// absentTruth evaluates e for resources of type rt as far as the attributes
+// rt lacks decide it: such an attribute has no value (RFC 7644 §3.4.2.1),
+// so its expressions are true or false whatever the resource; the others
+// are unknown. known reports whether e's value is decided, so that a root
+// search skips a type for which the filter cannot hold (a userName lookup
+// need not read every Group).
+func absentTruth(e filter.Expr, rt *schema.ResourceType) (v, known bool) {
+	switch x := e.(type) {
+	case *filter.Logical:
+		lv, lk := absentTruth(x.Left, rt)
+		rv, rk := absentTruth(x.Right, rt)
+		if x.Op == filter.And {
+			switch {
+			case (lk && !lv) || (rk && !rv):
+				return false, true
+			case lk && rk:
+				return true, true
+			}
+			return false, false
+		}
+		switch {
+		case (lk && lv) || (rk && rv):
+			return true, true
+		case lk && rk:
+			return false, true
+		}
+		return false, false
+	case *filter.Not:
+		v, k := absentTruth(x.X, rt)
+		return !v, k
+	}
+	if filter.Validate(e, rt) == nil {
+		return false, false // rt has the attribute: up to each resource
+	}
+	return filter.Match(e, map[string]any{}, nil), true
+}
+
 // serveList runs a query over one or more resource types and writes the ListResponse.
 func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 	ctx := c.r.Context()
-	// Validate the filter, sortBy and the view against each type; at the
-	// root a filter only has to make sense for one of them (RFC 7644 §3.4.2.1).
-	var usable []*resourceKind
-	var firstErr error
-	for _, k := range kinds {
-		if p.expr != nil {
-			if err := filter.Validate(p.expr, k.rt); err != nil {
-				if firstErr == nil {
-					firstErr = asClientError(err, scim.InvalidFilter)
+	// Validate the filter and sortBy; at the root each only has to make
+	// sense for one of the types (RFC 7644 §3.4.2.1).
+	usable := kinds
+	if p.expr != nil {
+		rts := make([]*schema.ResourceType, len(kinds))
+		for i, k := range kinds {
+			rts[i] = k.rt
+		}
+		// For a type that lacks an attribute the filter names, the
+		// attribute has no value (RFC 7644 §3.4.2.1): a document of that
+		// type does not hold it, which is how filter.Match treats it.
+		if err := filter.ValidateAny(p.expr, rts); err != nil {
+			return asClientError(err, scim.InvalidFilter)
+		}
+		if len(kinds) > 1 {
+			usable = nil
+			for _, k := range kinds {
+				if v, known := absentTruth(p.expr, k.rt); !known || v {
+					usable = append(usable, k)
 				}
-				continue
 			}
 		}
-		usable = append(usable, k)
-	}
-	if len(usable) == 0 {
-		return firstErr
 	}
 	if p.sortBy != "" {
 		known := false
-		for _, k := range usable {
+		for _, k := range kinds {
 			if a, _ := resolveSort(k, p.sortPath); a != nil {
 				known = true
 			}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
 
@@ -419,6 +420,36 @@ func TestParseDialectEntraWorkEmail(t *testing.T) {
 	for _, bad := range []string{`emails[type eq "work"].`, `emails[type eq "work"].value`, `emails[type eq "work"].value eq`} {
 		if _, err := ParseDialect(bad); err == nil {
 			t.Errorf("ParseDialect(%q) should fail", bad)
+		}
+	}
+}
+
+// TestValidateAny: over several resource types, each attribute expression
+// must be valid for one of them; the first type's error otherwise.
+func TestValidateAny(t *testing.T) {
+	rts := []*schema.ResourceType{schema.UserResourceType(), schema.GroupResourceType()}
+	for f, ok := range map[string]bool{
+		`userName eq "a" or displayName eq "b"`:          true,
+		`members pr or userName eq "a"`:                  true,
+		`not (members[value eq "x"]) and active`:         false, // "active" alone is not a comparison
+		`not (members[value eq "x"]) and active eq true`: true,
+		`nosuch pr`:                            false,
+		`members pr or nosuch pr`:              false,
+		`active eq "yes"`:                      false, // a string for a boolean, and Groups lack it
+		`members.value sw "a" and userName pr`: true,
+	} {
+		e, err := Parse(f)
+		if err != nil {
+			if ok {
+				t.Errorf("%s: %v", f, err)
+			}
+			continue
+		}
+		if err := ValidateAny(e, rts); (err == nil) != ok {
+			t.Errorf("ValidateAny(%s) = %v, want valid %v", f, err, ok)
+		}
+		if err := ValidateAny(e, rts[:1]); err == nil && Validate(e, rts[0]) != nil {
+			t.Errorf("%s: ValidateAny over one type accepts what Validate refuses", f)
 		}
 	}
 }

@@ -35,6 +35,48 @@ func Validate(e Expr, rt *schema.ResourceType) error {
 	return nil
 }
 
+// ValidateAny is Validate for a query over several resource types at once
+// (RFC 7644 §3.4.2.1, a search at the server root): each attribute
+// expression must be valid for at least one of rts, and for a type that
+// lacks the attribute it is evaluated "as if there is no attribute value",
+// which [Match] does for an attribute a document does not hold. So
+// `userName eq "bob" or displayName eq "eng"` may find Users and Groups
+// alike, and `members pr or userName eq "alice"` is valid. When an
+// expression is valid for no type, the error is the one the first type
+// gives.
+func ValidateAny(e Expr, rts []*schema.ResourceType) error {
+	if e == nil || len(rts) == 0 {
+		return nil
+	}
+	if err := validateAny(e, rts); err != nil {
+		return err
+	}
+	return nil
+}
+
+func validateAny(e Expr, rts []*schema.ResourceType) *scim.Error {
+	switch x := e.(type) {
+	case *Logical:
+		if err := validateAny(x.Left, rts); err != nil {
+			return err
+		}
+		return validateAny(x.Right, rts)
+	case *Not:
+		return validateAny(x.X, rts)
+	}
+	var first *scim.Error
+	for _, rt := range rts {
+		err := validate(e, rt, nil, "")
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // validate checks e. Inside a value path, parent is the complex attribute
 // whose sub-attributes the paths of e name, and parentName its path.
 func validate(e Expr, rt *schema.ResourceType, parent *schema.Attribute, parentName string) *scim.Error {
