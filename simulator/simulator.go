@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"sort"
 	"strings"
@@ -81,22 +82,15 @@ var ErrConfig = errors.New("invalid simulation config")
 // wrapping ErrUnreachable. Conformance failures are not errors: see
 // reports.Run.Failed.
 func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
-	p, base, notes, err := resolve(cfg)
+	if cfg.Target == "" {
+		return nil, fmt.Errorf("%w: no target URL", ErrConfig)
+	}
+	p, base, notes, scen, err := cfg.prepare()
 	if err != nil {
 		return nil, err
 	}
-	scen, err := LoadScenario(defaultString(cfg.Scenario, "lifecycle"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
-	}
-	if cfg.Users < 0 || cfg.Groups < 0 {
-		return nil, fmt.Errorf("%w: users and groups must not be negative", ErrConfig)
-	}
 	if cfg.Users == 0 && cfg.Groups == 0 {
 		cfg.Users, cfg.Groups = 100, 10
-	}
-	if cfg.Rate < 0 || cfg.TimeScale < 0 || cfg.Concurrency < 0 {
-		return nil, fmt.Errorf("%w: rate, time scale and concurrency must not be negative", ErrConfig)
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -168,8 +162,62 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	return run, runErr
 }
 
+// Limits on the sizes a run takes. A run provisions every user and group
+// one request at a time and keeps a few dozen bytes per user, so a million
+// users is hours of traffic and well under a GiB; beyond these a value is a
+// mistake, refused before anything is allocated or sent.
+const (
+	MaxUsers       = 1_000_000
+	MaxGroups      = 100_000
+	MaxConcurrency = 1_000
+	// MaxTimeScale stretches Okta's 5-minute pause after a 429 to 8 hours.
+	MaxTimeScale = 100
+)
+
+// Validate checks cfg without sending a request: the IdP profile, the
+// scenario, the target URL when one is set, and the sizes, rate and time
+// scale. Every error wraps ErrConfig. Run validates too; a caller that starts
+// other work first (a server, the suites) calls Validate before it.
+func (cfg Config) Validate() error {
+	_, _, _, _, err := cfg.prepare()
+	return err
+}
+
+// prepare validates cfg and returns its IdP profile (after an IdP URL flag),
+// the base URL without its query, notes for the report, and the scenario.
+func (cfg Config) prepare() (*idp.IdP, string, []string, *Scenario, error) {
+	if err := cfg.checkSizes(); err != nil {
+		return nil, "", nil, nil, err
+	}
+	scen, err := LoadScenario(defaultString(cfg.Scenario, "lifecycle"))
+	if err != nil {
+		return nil, "", nil, nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	p, base, notes, err := resolve(cfg)
+	return p, base, notes, scen, err
+}
+
+// checkSizes bounds the numbers of a config (see MaxUsers).
+func (cfg Config) checkSizes() error {
+	for _, n := range []struct {
+		what     string
+		val, max int
+	}{{"users", cfg.Users, MaxUsers}, {"groups", cfg.Groups, MaxGroups}, {"concurrency", cfg.Concurrency, MaxConcurrency}} {
+		if n.val < 0 || n.val > n.max {
+			return fmt.Errorf("%w: %s %d is out of range: from 0 to %d", ErrConfig, n.what, n.val, n.max)
+		}
+	}
+	if math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) || cfg.Rate < 0 {
+		return fmt.Errorf("%w: rate %v is not a number of requests per second (0 for no cap)", ErrConfig, cfg.Rate)
+	}
+	if math.IsNaN(cfg.TimeScale) || cfg.TimeScale < 0 || cfg.TimeScale > MaxTimeScale {
+		return fmt.Errorf("%w: time scale %v is out of range: from 0 to %d", ErrConfig, cfg.TimeScale, MaxTimeScale)
+	}
+	return nil
+}
+
 // resolve loads the profile, applies an IdP URL flag, and returns the base
-// URL without its query.
+// URL without its query. An empty target is left for Run to refuse.
 func resolve(cfg Config) (*idp.IdP, string, []string, error) {
 	var p *idp.IdP
 	var err error
@@ -183,7 +231,7 @@ func resolve(cfg Config) (*idp.IdP, string, []string, error) {
 		return nil, "", nil, fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	if cfg.Target == "" {
-		return nil, "", nil, fmt.Errorf("%w: no target URL", ErrConfig)
+		return p, "", nil, nil
 	}
 	u, err := url.Parse(cfg.Target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -400,10 +401,29 @@ func TestConfigErrors(t *testing.T) {
 		"not http":         {IdP: "okta", Target: "ftp://x/scim"},
 		"unknown scenario": {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Scenario: "nope"},
 		"negative":         {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Users: -1},
+		// Sizes beyond the bounds are refused before anything is allocated
+		// for them (2e9 users once needed 32 GB up front).
+		"huge users":       {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Users: 2_000_000_000},
+		"too many users":   {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Users: MaxUsers + 1},
+		"huge groups":      {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Users: 1, Groups: 2_000_000_000},
+		"huge concurrency": {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Concurrency: 1 << 30},
+		"rate NaN":         {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Rate: math.NaN()},
+		"rate infinite":    {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Rate: math.Inf(1)},
+		"time scale NaN":   {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", TimeScale: math.NaN()},
+		"time scale huge":  {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", TimeScale: 1e300},
 	} {
 		if _, err := Run(context.Background(), cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: err %v, want ErrConfig", name, err)
 		}
+		if name != "no target" {
+			if err := cfg.Validate(); !errors.Is(err, ErrConfig) {
+				t.Errorf("%s: Validate: err %v, want ErrConfig", name, err)
+			}
+		}
+	}
+	// The largest sizes are valid, and Validate needs no target.
+	if err := (Config{IdP: "entra", Users: MaxUsers, Groups: MaxGroups, Concurrency: MaxConcurrency, TimeScale: MaxTimeScale}).Validate(); err != nil {
+		t.Errorf("the largest sizes: %v", err)
 	}
 }
 

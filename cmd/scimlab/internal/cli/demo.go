@@ -29,8 +29,8 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	profileName := fs.String("profile", "rfc", "target profile the in-process reference server emulates")
 	lenient := fs.Bool("lenient", true, "the reference server accepts IdP dialects (--lenient=false shows where they depart from the RFC)")
 	outDir := fs.String("out", "scimlab-reports", "reports go to OUT/<timestamp>/")
-	users := fs.Int("users", 25, "users in each simulated IdP directory")
-	groups := fs.Int("groups", 5, "groups in each simulated IdP directory")
+	users := fs.Int("users", 25, fmt.Sprintf("users in each simulated IdP directory (at most %d)", simulator.MaxUsers))
+	groups := fs.Int("groups", 5, fmt.Sprintf("groups in each simulated IdP directory (at most %d)", simulator.MaxGroups))
 	if code, stop := parse(fs, args, e); stop {
 		return code
 	}
@@ -40,6 +40,17 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	sf := serveFlags{profile: *profileName, lenient: *lenient}
 	if _, err := sf.resolve(); err != nil {
 		return fail(e, "demo", err, ExitUsage)
+	}
+	// Separate seeds: the second IdP must not find and adopt the first one's
+	// users and groups (they would share userNames with the same seed).
+	sims := []simulator.Config{
+		{IdP: "okta-oin", Users: *users, Groups: *groups, Seed: 101},
+		{IdP: "entra", Users: *users, Groups: *groups, Seed: 102},
+	}
+	for _, cfg := range sims {
+		if err := cfg.Validate(); err != nil {
+			return fail(e, "demo", err, ExitUsage)
+		}
 	}
 	stamp := time.Now().UTC().Format("20060102-150405")
 	dir, err := filepath.Abs(filepath.Join(*outDir, stamp))
@@ -63,16 +74,15 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 		return code
 	}
 	parts = append(parts, demoPart{name: "suites", run: suite})
-	// Separate seeds: the second IdP must not find and adopt the first one's
-	// users and groups (they would share userNames with the same seed).
-	for i, name := range []string{"okta-oin", "entra"} {
-		fmt.Fprintf(e.stdout, "• %s provisioning simulation …\n", name)
-		run, err := simulator.Run(ctx, simulator.Config{IdP: name, Target: l.BaseURL, Token: l.Token, Users: *users, Groups: *groups, Seed: int64(101 + i)})
+	for _, cfg := range sims {
+		fmt.Fprintf(e.stdout, "• %s provisioning simulation …\n", cfg.IdP)
+		cfg.Target, cfg.Token = l.BaseURL, l.Token
+		run, err := simulator.Run(ctx, cfg)
 		if code, bad := simulateError(e, err, run); bad {
 			return code
 		}
-		run.Command = "scimlab demo (" + name + ")"
-		parts = append(parts, demoPart{name: name, run: run})
+		run.Command = "scimlab demo (" + cfg.IdP + ")"
+		parts = append(parts, demoPart{name: cfg.IdP, run: run})
 	}
 
 	failed := false

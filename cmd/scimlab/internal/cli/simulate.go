@@ -23,11 +23,11 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	idpFile := fs.String("idp-file", "", "an IdP profile YAML of your own instead of --idp")
 	target := fs.String("target", os.Getenv("SCIM_BASE_URL"), "SCIM base URL (env SCIM_BASE_URL); empty: an in-process reference server")
 	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token (env SCIM_TOKEN)")
-	users := fs.Int("users", 100, "users in the IdP's directory")
-	groups := fs.Int("groups", 10, "groups in the IdP's directory")
+	users := fs.Int("users", 100, fmt.Sprintf("users in the IdP's directory (at most %d)", simulator.MaxUsers))
+	groups := fs.Int("groups", 10, fmt.Sprintf("groups in the IdP's directory (at most %d)", simulator.MaxGroups))
 	seed := fs.Int64("seed", 42, "seed of the directory (same seed, same users and groups)")
 	scenario := fs.String("scenario", "lifecycle", "scenario: "+strings.Join(simulator.Scenarios(), ", ")+", or a YAML file")
-	concurrency := fs.Int("concurrency", 0, "requests in flight at once (0: the IdP profile's)")
+	concurrency := fs.Int("concurrency", 0, fmt.Sprintf("requests in flight at once (0: the IdP profile's; at most %d)", simulator.MaxConcurrency))
 	rate := fs.Float64("rate", 0, "cap on requests per second (0: none)")
 	timeScale := fs.Float64("time-scale", 1, "multiplies the IdP's waits after a 429 (0.001 runs Okta's 5 minutes in 300 ms)")
 	reportDir := fs.String("report-dir", "", "write JSON, JUnit, HTML and Markdown reports here")
@@ -42,8 +42,14 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	if fs.NArg() > 0 {
 		return fail(e, "simulate", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
 	}
-	if *users < 0 || *groups < 0 || *concurrency < 0 || *rate < 0 || *timeScale < 0 {
-		return fail(e, "simulate", usagef("--users, --groups, --concurrency, --rate and --time-scale cannot be negative"), ExitUsage)
+	cfg := simulator.Config{
+		IdP: *idpName, IdPFile: *idpFile, Target: *target, Token: *token,
+		Users: *users, Groups: *groups, Seed: *seed, Scenario: *scenario,
+		Concurrency: *concurrency, Rate: *rate, TimeScale: *timeScale,
+		Progress: e.stderr, TTY: reports.IsTerminal(e.stderr), Insecure: *insecure, Headers: headers,
+	}
+	if err := cfg.Validate(); err != nil {
+		return fail(e, "simulate", err, ExitUsage)
 	}
 	if *target == "" {
 		if _, err := sf.resolve(); err != nil {
@@ -54,15 +60,10 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 			return fail(e, "simulate", err, ExitUsage)
 		}
 		defer l.Close()
-		*target, *token = l.BaseURL, l.Token
+		cfg.Target, cfg.Token = l.BaseURL, l.Token
 		fmt.Fprintf(e.stderr, "scimlab simulate: no --target; simulating against an in-process reference server (profile %s, lenient %v)\n", sf.profile, sf.lenient)
 	}
-	run, err := simulator.Run(ctx, simulator.Config{
-		IdP: *idpName, IdPFile: *idpFile, Target: *target, Token: *token,
-		Users: *users, Groups: *groups, Seed: *seed, Scenario: *scenario,
-		Concurrency: *concurrency, Rate: *rate, TimeScale: *timeScale,
-		Progress: e.stderr, TTY: reports.IsTerminal(e.stderr), Insecure: *insecure, Headers: headers,
-	})
+	run, err := simulator.Run(ctx, cfg)
 	if code, bad := simulateError(e, err, run); bad {
 		return code
 	}
