@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -201,7 +202,9 @@ func parseWaiver(n *yaml.Node) (Waiver, error) {
 // waived with reason "waived: <reason> (was: <original reason>)". An expired
 // waiver does not apply. Notes are added to run.Notes for an expired waiver
 // that would have applied, for a waived check that now passes ("waiver for
-// X is no longer needed") and for a waiver naming no check in the run.
+// X is no longer needed") and for a waiver naming no check in the run. A
+// waiver for a check the run's selection left out (Run.NotSelected) is not
+// wrong: one note lists those waivers as not applied.
 // Applying a baseline twice changes nothing more.
 func (b *Baseline) Apply(run *Run, now time.Time) {
 	if b == nil || run == nil {
@@ -211,8 +214,17 @@ func (b *Baseline) Apply(run *Run, now time.Time) {
 	for i, c := range run.Checks {
 		byID[c.ID] = append(byID[c.ID], i)
 	}
+	notSelected := map[string]bool{}
+	for _, id := range run.NotSelected {
+		notSelected[id] = true
+	}
+	var outside []string
 	for _, w := range b.Waivers {
 		idx, ok := byID[w.ID]
+		if !ok && notSelected[w.ID] {
+			outside = append(outside, w.ID)
+			continue
+		}
 		if !ok {
 			run.Notes = append(run.Notes, fmt.Sprintf("waiver for %s names no check in this run: remove it from the baseline or correct the id", w.ID))
 			continue
@@ -234,5 +246,9 @@ func (b *Baseline) Apply(run *Run, now time.Time) {
 				c.Reason = fmt.Sprintf("waived: %s (was: %s)", oneLine(w.Reason), oneLine(was))
 			}
 		}
+	}
+	if len(outside) > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("%s for checks this run did not select (label filter): not applied: %s",
+			plural(len(outside), "waiver", "waivers"), strings.Join(outside, ", ")))
 	}
 }

@@ -214,3 +214,32 @@ func FuzzParseBaseline(f *testing.F) {
 		}
 	})
 }
+
+// A waiver for a check that exists but that the run's label filter left out
+// is not a wrong id: it is listed once as not applied, never as "remove it".
+func TestBaselineApplyOutsideSelection(t *testing.T) {
+	b, err := ParseBaseline([]byte(`waivers:
+  - {id: USR-060, reason: entra string boolean}
+  - {id: IDP-003, reason: entra capitalised op}
+  - {id: BLK-001, reason: vendor bug}
+  - {id: USR-999, reason: typo}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Run{
+		Checks:      []Check{{ID: "BLK-001", Level: Must, Verdict: Fail, Reason: "got 500"}},
+		NotSelected: []string{"IDP-003", "USR-001", "USR-060"},
+	}
+	b.Apply(r, time.Date(2025, 3, 14, 0, 0, 0, 0, time.UTC))
+	if r.Checks[0].Verdict != Waived {
+		t.Errorf("BLK-001: %s, want waived", r.Checks[0].Verdict)
+	}
+	want := []string{
+		"waiver for USR-999 names no check in this run: remove it from the baseline or correct the id",
+		"2 waivers for checks this run did not select (label filter): not applied: USR-060, IDP-003",
+	}
+	if !reflect.DeepEqual(r.Notes, want) {
+		t.Errorf("notes\n got %q\nwant %q", r.Notes, want)
+	}
+}

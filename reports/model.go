@@ -62,6 +62,9 @@ type Run struct {
 	Differences []Difference `json:"differences,omitempty"`
 	// Orphans lists resources a run created and could not remove.
 	Orphans []string `json:"orphans,omitempty"`
+	// NotSelected lists the IDs of checks that exist but that the run's
+	// selection (a label filter, --bug-pack) left out. They have no verdict.
+	NotSelected []string `json:"notSelected,omitempty"`
 	// Notes are free-form lines a run wants the reader to see.
 	Notes []string `json:"notes,omitempty"`
 }
