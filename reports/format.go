@@ -233,3 +233,33 @@ func areaName(a string) string {
 	}
 	return a
 }
+
+// forOutput is what every renderer writes: r redacted, with each evidence
+// URL absolute. A producer that recorded a request URL relative to the SCIM
+// base URL ("/Groups", as a replayed transcript holds it) gets it resolved
+// against r.Target, so that every report meets the documented form of
+// HTTPMessage.URL.
+func (r *Run) forOutput() *Run {
+	out := r.Redacted()
+	base := strings.TrimRight(out.Target, "/")
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return out
+	}
+	out.Checks = append([]Check(nil), out.Checks...)
+	for i := range out.Checks {
+		c := &out.Checks[i]
+		copied := false
+		for k, e := range c.Evidence {
+			u := e.Request.URL
+			if u == "" || strings.Contains(u, "://") {
+				continue
+			}
+			if !copied {
+				c.Evidence = append([]Exchange(nil), c.Evidence...)
+				copied = true
+			}
+			c.Evidence[k].Request.URL = base + "/" + strings.TrimLeft(u, "/")
+		}
+	}
+	return out
+}

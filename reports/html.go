@@ -93,7 +93,7 @@ type htmlOperation struct {
 // check with its evidence expandable. Elements carry stable ids, classes and
 // data attributes (README.md lists them) for tests and scripts.
 func WriteHTML(w io.Writer, r *Run) error {
-	if err := htmlTemplate.Execute(w, newHTMLView(r.Redacted())); err != nil {
+	if err := htmlTemplate.Execute(w, newHTMLView(r.forOutput())); err != nil {
 		return fmt.Errorf("write HTML report: %w", err)
 	}
 	return nil

@@ -15,7 +15,7 @@ const maxReportSize = 512 << 20
 // WriteJSON writes r, redacted, as indented JSON in the versioned form that
 // README.md documents, followed by a newline.
 func WriteJSON(w io.Writer, r *Run) error {
-	out := r.Redacted()
+	out := r.forOutput()
 	out.SchemaVersion = SchemaVersion
 	if out.Checks == nil {
 		out.Checks = []Check{}

@@ -90,7 +90,7 @@ func junitSeconds(d time.Duration) string {
 // <skipped message="reason"/>; unsupported-but-works passes with a note in
 // <system-out>. Each testcase carries rfc, level and verdict properties.
 func WriteJUnit(w io.Writer, r *Run) error {
-	r = r.Redacted()
+	r = r.forOutput()
 	sum := r.Summary()
 	suite := junitTestsuite{
 		Name:      suiteName(r),

@@ -20,7 +20,7 @@ const markdownReasonLimit = 300
 // failures first, each with its reason and RFC clause, capped at
 // MarkdownListLimit.
 func WriteMarkdown(w io.Writer, r *Run) error {
-	r = r.Redacted()
+	r = r.forOutput()
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s report\n\n", mdEscape(runTitle(r)))
 	result := "✅ **PASSED**: every MUST and IdP check passed"

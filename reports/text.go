@@ -85,7 +85,7 @@ func textTag(v Verdict) string {
 // UseColor(w) to colour only on a terminal. Text from the target is stripped
 // of control characters either way.
 func WriteText(w io.Writer, r *Run, color bool) error {
-	r = r.Redacted()
+	r = r.forOutput()
 	p := painter(color)
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s against %s", p.paint(ansiBold, runTitle(r)), oneLine(r.Target))
