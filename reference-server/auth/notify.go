@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/scimlab/scimlab/reference-server/store"
 )
 
 // noticePrefix starts the settings key of every emitted notice:
@@ -19,8 +21,8 @@ const noticePrefix = "notice/"
 
 // Notice kinds.
 const (
-	NoticeExpiring = "token.expiring" // before expiry or on the instant
-	NoticeExpired  = "token.expired"  // after expiry
+	NoticeExpiring = "token.expiring" // emitted while the token still works
+	NoticeExpired  = "token.expired"  // emitted at or after its expiry
 )
 
 // Notice is one expiry notice: a token reached one of its policy's notice
@@ -32,7 +34,7 @@ type Notice struct {
 	Account   string       `json:"account,omitempty"`
 	Offset    NoticeOffset `json:"offset"` // "15d": 15 days before expiry; "-1d": a day after
 	Expires   time.Time    `json:"expires"`
-	Due       time.Time    `json:"due"`     // Expires minus Offset
+	Due       time.Time    `json:"due"`     // see NoticeOffset.Due
 	Emitted   time.Time    `json:"emitted"` // when this server emitted it (its clock)
 	Message   string       `json:"message"`
 }
@@ -128,13 +130,14 @@ func (n *Notifier) Check(ctx context.Context) ([]Notice, error) {
 			p.Replaced(t, tokens, now, accounts) {
 			continue
 		}
-		// Notices are sorted earliest first, so the reached ones are a prefix.
-		reached := -1
+		// The latest notice reached (the day-of notice's due time need not
+		// follow the order of the offsets, so look at every one).
+		reached, due := -1, time.Time{}
 		for i, o := range p.Notices {
-			if now.Before(o.Due(t.Expires)) {
-				break
+			d, sent := o.Due(t.Created, t.Expires)
+			if sent && !now.Before(d) && !d.Before(due) {
+				reached, due = i, d
 			}
-			reached = i
 		}
 		if reached < 0 {
 			continue
@@ -147,18 +150,14 @@ func (n *Notifier) Check(ctx context.Context) ([]Notice, error) {
 			Account:   t.Account,
 			Offset:    o,
 			Expires:   t.Expires.UTC(),
-			Due:       o.Due(t.Expires).UTC(),
+			Due:       due.UTC(),
 			Emitted:   now,
 		}
-		who := "token " + t.Name
-		if t.Account != "" {
-			who += " (account " + t.Account + ")"
-		}
-		if o < 0 {
+		nt.Message = noticeMessage(t, now)
+		if !now.Before(t.Expires) {
+			// Whatever its offset, a notice that goes out once the token no
+			// longer works says so.
 			nt.Kind = NoticeExpired
-			nt.Message = fmt.Sprintf("%s expired at %s (%s); SCIM requests with it are refused: create a new token and give it to the IdP", who, nt.Expires.Format(time.RFC3339), o.Label())
-		} else {
-			nt.Message = fmt.Sprintf("%s expires at %s (%s): create a new token and give it to the IdP before then", who, nt.Expires.Format(time.RFC3339), o.Label())
 		}
 		b, err := json.Marshal(nt)
 		if err != nil {
@@ -185,6 +184,43 @@ func (n *Notifier) Check(ctx context.Context) ([]Notice, error) {
 		out = append(out, nt)
 	}
 	return out, nil
+}
+
+// noticeMessage says when the token expires or expired, counted from now
+// (the time the notice goes out, not the schedule's offset).
+func noticeMessage(t store.Token, now time.Time) string {
+	who := "token " + t.Name
+	if t.Account != "" {
+		who += " (account " + t.Account + ")"
+	}
+	at := t.Expires.UTC().Format(time.RFC3339)
+	if !now.Before(t.Expires) {
+		return fmt.Sprintf("%s expired at %s, %s ago; SCIM requests with it are refused: create a new token and give it to the IdP",
+			who, at, timeText(now.Sub(t.Expires)))
+	}
+	today := ""
+	if y, m, d := t.Expires.UTC().Date(); now.UTC().Year() == y && now.UTC().Month() == m && now.UTC().Day() == d {
+		today = " today"
+	}
+	return fmt.Sprintf("%s expires%s at %s, in %s: create a new token and give it to the IdP before then", who, today, at, timeText(t.Expires.Sub(now)))
+}
+
+// timeText is a span for people: whole days rounded up from a day on
+// ("15 days", "1 day"), else hours and minutes ("5h3m", "12h"), else
+// seconds ("20s").
+func timeText(d time.Duration) string {
+	h, m := int(d/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case d >= Day:
+		return DaysText(int64(DaysLeft(d)))
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh", h)
+	case m > 0:
+		return fmt.Sprintf("%dm", m)
+	}
+	return fmt.Sprintf("%ds", int(d/time.Second))
 }
 
 // deliver POSTs body to the webhook, retrying network errors, 408, 429 and

@@ -75,7 +75,7 @@ func TestNoticesOncePerThresholdAcrossRestarts(t *testing.T) {
 	}{
 		{tok.Expires.Add(-15 * Day), "15d", NoticeExpiring},
 		{tok.Expires.Add(-Day), "1d", NoticeExpiring},
-		{tok.Expires, "0d", NoticeExpiring},
+		{tok.Expires.Truncate(Day), "0d", NoticeExpiring}, // the start of the UTC day of expiry
 		{tok.Expires.Add(Day), "-1d", NoticeExpired},
 	}
 	for _, s := range steps {
@@ -121,7 +121,7 @@ func TestNoticeCatchUpEmitsLatestOnly(t *testing.T) {
 	m, clk := newManager(t, "rfc")
 	_, tok := mustCreate(t, m, CreateRequest{TTL: 30 * Day})
 	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now}
-	clk.Set(tok.Expires.Add(-12 * time.Hour))
+	clk.Set(tok.Expires.Add(-13 * time.Hour)) // 23:00 the day before
 	got, err := n.Check(context.Background())
 	if err != nil || len(got) != 1 || got[0].Offset != Before(1) {
 		t.Fatalf("catch-up: %+v, %v; want only the 1d notice", got, err)
@@ -165,7 +165,8 @@ func TestWebhookRetries(t *testing.T) {
 	defer hook.Close()
 
 	m, clk := newManager(t, "rfc")
-	secret, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 10 * Day})
+	secret, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 20 * Day})
+	clk.Set(tok.Expires.Add(-15 * Day))
 	var logs syncbuf.Buffer
 	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Logger: newJSONLogger(&logs), Webhook: hook.URL, Backoff: time.Millisecond, Attempts: 4}
 	if _, err := n.Check(context.Background()); err != nil {
@@ -259,5 +260,85 @@ func TestNoNoticesForAReplacedToken(t *testing.T) {
 	clk.Set(repl.Expires.Add(-Day))
 	if got, _ := n.Check(ctx); len(got) != 1 || got[0].TokenID != repl.ID {
 		t.Errorf("the replacement's notice: %+v", got)
+	}
+}
+
+// When each notice goes out, what it is called and what it says: the day-of
+// notice arrives on the UTC day of expiry while the token still works, a
+// "before" notice due before the token existed is not sent, and a notice
+// that goes out once the token has expired says so.
+func TestNoticeSchedule(t *testing.T) {
+	day := func(s string) time.Time { return rfc3339(t, s) }
+	tests := []struct {
+		name      string
+		notices   []NoticeOffset // nil: DefaultNotices
+		created   string
+		ttl       time.Duration
+		at        string // when the notifier first runs after creation
+		offset    string // "" when nothing is due
+		kind      string
+		due       string
+		has, hasn []string // in the message, not in it
+	}{
+		{name: "10-day token: no 15-days-before notice", created: "2026-03-01T12:00:00Z", ttl: 10 * Day, at: "2026-03-01T12:00:00Z"},
+		{name: "10-day token: the 1-day notice", created: "2026-03-01T12:00:00Z", ttl: 10 * Day, at: "2026-03-10T12:00:00Z",
+			offset: "1d", kind: NoticeExpiring, due: "2026-03-10T12:00:00Z", has: []string{"in 1 day", "before then"}},
+		{name: "day of: at the start of the UTC day", created: "2026-03-01T12:00:00Z", ttl: 30 * Day, at: "2026-03-31T00:00:00Z",
+			offset: "0d", kind: NoticeExpiring, due: "2026-03-31T00:00:00Z", has: []string{"expires today at 2026-03-31T12:00:00Z, in 12h:", "before then"}},
+		{name: "day of, one second early", created: "2026-03-01T12:00:00Z", ttl: 30 * Day, at: "2026-03-30T23:59:59Z",
+			offset: "1d", kind: NoticeExpiring, due: "2026-03-30T12:00:00Z"},
+		{name: "day of a token expiring at midnight: the day before", created: "2026-03-01T00:00:00Z", ttl: 30 * Day, at: "2026-03-30T00:00:00Z",
+			offset: "0d", kind: NoticeExpiring, due: "2026-03-30T00:00:00Z", has: []string{"expires at 2026-03-31T00:00:00Z, in 1 day"}},
+		{name: "20-second token: the day-of notice at creation", created: "2026-03-01T02:56:07Z", ttl: 20 * time.Second, at: "2026-03-01T02:56:07Z",
+			offset: "0d", kind: NoticeExpiring, due: "2026-03-01T02:56:07Z", has: []string{"expires today", "in 20s"}, hasn: []string{"day before", "15 days"}},
+		{name: "20-second token seen after expiry", created: "2026-03-01T02:56:07Z", ttl: 20 * time.Second, at: "2026-03-01T02:57:07Z",
+			offset: "0d", kind: NoticeExpired, due: "2026-03-01T02:56:07Z", has: []string{"expired at 2026-03-01T02:56:27Z, 40s ago", "refused"}, hasn: []string{"before then", "expires"}},
+		{name: "the day after", created: "2026-03-01T12:00:00Z", ttl: 30 * Day, at: "2026-04-01T12:00:00Z",
+			offset: "-1d", kind: NoticeExpired, due: "2026-04-01T12:00:00Z", has: []string{"1 day ago"}},
+		{name: "a before-only schedule, first run after expiry", notices: []NoticeOffset{Before(15), Before(1)}, created: "2026-03-01T12:00:00Z", ttl: 30 * Day, at: "2026-03-31T13:00:00Z",
+			offset: "1d", kind: NoticeExpired, due: "2026-03-30T12:00:00Z", has: []string{"expired at", "1h ago"}, hasn: []string{"before then"}},
+		{name: "late 15-day notice tells the real time left", created: "2026-03-01T12:00:00Z", ttl: 30 * Day, at: "2026-03-21T12:00:00Z",
+			offset: "15d", kind: NoticeExpiring, due: "2026-03-16T12:00:00Z", has: []string{"in 10 days"}, hasn: []string{"15 days"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m, clk := newManager(t, "rfc")
+			if tc.notices != nil {
+				m.Policy.Notices = tc.notices
+			}
+			clk.Set(day(tc.created))
+			_, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: tc.ttl})
+			clk.Set(day(tc.at))
+			got, err := (&Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now}).Check(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.offset == "" {
+				if len(got) != 0 {
+					t.Fatalf("want no notice, got %+v", got)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("want one notice, got %+v", got)
+			}
+			nt := got[0]
+			if nt.Offset.String() != tc.offset || nt.Kind != tc.kind || !nt.Due.Equal(day(tc.due)) {
+				t.Errorf("offset %s, kind %s, due %s; want %s, %s, %s", nt.Offset, nt.Kind, nt.Due.Format(time.RFC3339), tc.offset, tc.kind, tc.due)
+			}
+			if nt.Kind == NoticeExpiring && !nt.Emitted.Before(tok.Expires) {
+				t.Errorf("an expiring notice emitted at %v, at or after expiry %v", nt.Emitted, tok.Expires)
+			}
+			for _, s := range tc.has {
+				if !strings.Contains(nt.Message, s) {
+					t.Errorf("message %q lacks %q", nt.Message, s)
+				}
+			}
+			for _, s := range tc.hasn {
+				if strings.Contains(nt.Message, s) {
+					t.Errorf("message %q says %q", nt.Message, s)
+				}
+			}
+		})
 	}
 }

@@ -74,8 +74,9 @@ func (l Lifespan) String() string {
 }
 
 // NoticeOffset is when an expiry notice is due, relative to the token's
-// expiry: positive before it ("15d"), zero at it ("0d"), negative after it
-// ("-1d"). In JSON and YAML it is a Duration string.
+// expiry: positive before it ("15d"), zero on the day of expiry ("0d"),
+// negative after it ("-1d"); see Due. In JSON and YAML it is a Duration
+// string.
 type NoticeOffset Duration
 
 // Before returns a NoticeOffset n days before expiry (negative n: after).
@@ -104,8 +105,31 @@ func (o NoticeOffset) Label() string {
 	return "on the day of expiry"
 }
 
-// Due returns when the notice is due for a token that expires at expires.
-func (o NoticeOffset) Due(expires time.Time) time.Time { return expires.Add(-time.Duration(o)) }
+// Due returns when the notice is due for a token created at created that
+// expires at expires, and false when the notice is not sent for it:
+//   - after expiry (o < 0): expires + |o|;
+//   - on the day of expiry (o == 0): the start of the UTC day of the token's
+//     last valid instant, so that it arrives while the token still works
+//     (idp-traffic.md §2.2: admins are notified "on the day of" expiry),
+//     or at creation for a token created later that day;
+//   - before expiry (o > 0): expires − o, and not sent when that is before
+//     the token was created (a "15 days before" notice for a 10-day token
+//     would say something false).
+func (o NoticeOffset) Due(created, expires time.Time) (time.Time, bool) {
+	switch {
+	case o < 0:
+		return expires.Add(-time.Duration(o)), true
+	case o == 0:
+		last := expires.Add(-time.Nanosecond).UTC()
+		due := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)
+		if created.After(due) {
+			due = created
+		}
+		return due, true
+	}
+	due := expires.Add(-time.Duration(o))
+	return due, !due.Before(created)
+}
 
 // MarshalText implements encoding.TextMarshaler.
 func (o NoticeOffset) MarshalText() ([]byte, error) { return Duration(o).MarshalText() }

@@ -246,3 +246,35 @@ func TestLifespanChoices(t *testing.T) {
 		t.Errorf("alation choices = %v", al.LifespanChoices())
 	}
 }
+
+func TestNoticeDue(t *testing.T) {
+	at := func(s string) time.Time { return rfc3339(t, s) }
+	tests := []struct {
+		offset           NoticeOffset
+		created, expires string
+		due              string // "" = not sent
+	}{
+		{Before(15), "2026-03-01T12:00:00Z", "2026-03-31T12:00:00Z", "2026-03-16T12:00:00Z"},
+		{Before(15), "2026-03-01T12:00:00Z", "2026-03-11T12:00:00Z", ""},
+		{Before(10), "2026-03-01T12:00:00Z", "2026-03-11T12:00:00Z", "2026-03-01T12:00:00Z"},
+		{Before(1), "2026-03-01T12:00:00Z", "2026-03-01T12:00:20Z", ""},
+		{Before(0), "2026-03-01T12:00:00Z", "2026-03-31T12:00:00Z", "2026-03-31T00:00:00Z"},
+		{Before(0), "2026-03-01T00:00:00Z", "2026-03-31T00:00:00Z", "2026-03-30T00:00:00Z"},
+		{Before(0), "2026-03-01T00:00:00Z", "2026-03-31T00:00:01Z", "2026-03-31T00:00:00Z"},
+		{Before(0), "2026-03-01T12:00:00Z", "2026-03-01T12:00:20Z", "2026-03-01T12:00:00Z"},
+		{Before(0), "2026-03-01T12:00:00+02:00", "2026-03-02T01:00:00+02:00", "2026-03-01T12:00:00+02:00"},
+		{Before(-1), "2026-03-01T12:00:00Z", "2026-03-01T12:00:20Z", "2026-03-02T12:00:20Z"},
+	}
+	for _, tc := range tests {
+		due, sent := tc.offset.Due(at(tc.created), at(tc.expires))
+		if tc.due == "" {
+			if sent {
+				t.Errorf("%s for %s–%s: due %v, want not sent", tc.offset, tc.created, tc.expires, due)
+			}
+			continue
+		}
+		if !sent || !due.Equal(at(tc.due)) {
+			t.Errorf("%s for %s–%s: due %v (sent %v), want %s", tc.offset, tc.created, tc.expires, due, sent, tc.due)
+		}
+	}
+}
