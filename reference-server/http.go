@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
@@ -414,7 +415,16 @@ func decodeObject(b []byte) (map[string]any, error) {
 	if len(b) == 0 {
 		return nil, scim.New(http.StatusBadRequest, scim.InvalidSyntax, "the request body is empty; expected a JSON object")
 	}
-	doc, err := jsondoc.DecodeObject(b)
+	if !utf8.Valid(b) {
+		// encoding/json would turn the bad bytes into U+FFFD, storing a
+		// value the client never sent (RFC 8259 §8.1: JSON is UTF-8).
+		return nil, scim.New(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1)")
+	}
+	doc, err := jsondoc.DecodeObjectUnique(b)
+	var dup *jsondoc.DuplicateKeyError
+	if errors.As(err, &dup) {
+		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is ambiguous: %v", dup)
+	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not a valid JSON object: %s", jsonErrText(err))
 	}

@@ -1,7 +1,9 @@
 package jsondoc
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"sync"
 	"unicode/utf16"
@@ -21,12 +23,91 @@ import (
 // invalid UTF-8 (which encoding/json replaces with U+FFFD), a number out
 // of float64's range, or nesting deeper than maxFastDepth.
 func DecodeObject(b []byte) (map[string]any, error) {
-	if m, ok := decodeFast(b); ok {
+	if m, _, ok := decodeFast(b); ok {
 		return m, nil
 	}
 	var m map[string]any
 	err := json.Unmarshal(b, &m)
 	return m, err
+}
+
+// DuplicateKeyError reports an object that names one key twice.
+type DuplicateKeyError struct {
+	Key string
+}
+
+func (e *DuplicateKeyError) Error() string {
+	k := e.Key
+	if len(k) > 60 {
+		k = k[:60] + "…"
+	}
+	return fmt.Sprintf("the key %q appears twice in one object", k)
+}
+
+// DecodeObjectUnique is DecodeObject, except that an object (at any depth)
+// that names the same key twice is a *DuplicateKeyError instead of keeping
+// the last value: RFC 8259 §4 says names SHOULD be unique, and a client
+// that sends two values for one attribute cannot know which one is kept.
+// The hand-written parser notices repeats for free; input it hands to
+// encoding/json is scanned once more for them.
+func DecodeObjectUnique(b []byte) (map[string]any, error) {
+	m, dup, ok := decodeFast(b)
+	if !ok {
+		if err := json.Unmarshal(b, &m); err != nil {
+			return m, err
+		}
+		dup = firstDuplicate(b)
+	}
+	if dup != nil {
+		return nil, &DuplicateKeyError{Key: *dup}
+	}
+	return m, nil
+}
+
+// firstDuplicate returns the first key that an object of the valid JSON b
+// repeats, or nil.
+func firstDuplicate(b []byte) *string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		keys   map[string]bool
+		object bool
+		key    bool // the next token in this object is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end (b is valid JSON)
+		}
+		var top *frame
+		if n := len(stack); n > 0 {
+			top = &stack[n-1]
+		}
+		if top != nil && top.object && top.key {
+			if k, ok := tok.(string); ok {
+				if top.keys[k] {
+					return &k
+				}
+				top.keys[k] = true
+				top.key = false
+				continue
+			}
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{keys: map[string]bool{}, object: true, key: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: in an object, a key comes next.
+		if n := len(stack); n > 0 && stack[n-1].object {
+			stack[n-1].key = true
+		}
+	}
 }
 
 // maxFastDepth bounds the parser's recursion; deeper documents go to
@@ -35,23 +116,23 @@ const maxFastDepth = 100
 
 // decodeFast is the hand-written parser; ok is false when encoding/json
 // must decide.
-func decodeFast(b []byte) (map[string]any, bool) {
+func decodeFast(b []byte) (m map[string]any, dup *string, ok bool) {
 	d := decoders.Get().(*decoder)
 	defer d.release()
-	d.b, d.i = b, 0
+	d.b, d.i, d.dup = b, 0, nil
 	d.space()
 	if d.i >= len(d.b) || d.b[d.i] != '{' {
-		return nil, false
+		return nil, nil, false
 	}
-	m, ok := d.object(0)
+	m, ok = d.object(0)
 	if !ok {
-		return nil, false
+		return nil, nil, false
 	}
 	d.space()
 	if d.i != len(d.b) {
-		return nil, false
+		return nil, nil, false
 	}
-	return m, true
+	return m, d.dup, true
 }
 
 // decoder holds the input and two stacks shared by all levels of nesting:
@@ -63,7 +144,8 @@ type decoder struct {
 	i       int
 	members []member
 	elems   []any
-	scratch []byte // unescaped bytes of the string being parsed
+	scratch []byte  // unescaped bytes of the string being parsed
+	dup     *string // the first key an object repeated, if any
 	// keys remembers the object keys this decoder has seen, so that the
 	// keys every document repeats ("schemas", "value", …) are allocated
 	// once per pooled decoder rather than once per document.
@@ -85,8 +167,21 @@ var decoders = sync.Pool{New: func() any { return new(decoder) }}
 func (d *decoder) release() {
 	clear(d.members[:cap(d.members)])
 	clear(d.elems[:cap(d.elems)])
-	d.b, d.members, d.elems = nil, d.members[:0], d.elems[:0]
+	d.b, d.members, d.elems, d.dup = nil, d.members[:0], d.elems[:0], nil
 	decoders.Put(d)
+}
+
+// repeated returns the first key of ms that an earlier member has.
+func repeated(ms []member) *string {
+	seen := make(map[string]bool, len(ms))
+	for _, kv := range ms {
+		if seen[kv.key] {
+			k := kv.key
+			return &k
+		}
+		seen[kv.key] = true
+	}
+	return nil
 }
 
 type member struct {
@@ -149,6 +244,9 @@ func (d *decoder) object(depth int) (map[string]any, bool) {
 			m := make(map[string]any, len(ms))
 			for _, kv := range ms {
 				m[kv.key] = kv.val // a repeated key keeps its last value, as in encoding/json
+			}
+			if len(m) != len(ms) && d.dup == nil {
+				d.dup = repeated(ms)
 			}
 			clear(ms)
 			d.members = d.members[:base]

@@ -2,6 +2,7 @@ package jsondoc
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -42,7 +43,7 @@ func TestDecodeFastHandlesTheCommonCases(t *testing.T) {
 		`{"userName":"bench@example.test","name":{"givenName":"Bench"},"emails":[{"value":"b@example.test","primary":true}],"active":true}`, `{"a":"\u00e9\n\"\\\/\b\f\r\t"}`, `{"a":"\ud83d\ude00","b":"\ud83d"}`, `{"a":[-0,0.5,1e3,123456789012345678]}`,
 		`{"members[value eq \"2819c223\"]":"x"}`,
 	} {
-		if _, ok := decodeFast([]byte(c)); !ok {
+		if _, _, ok := decodeFast([]byte(c)); !ok {
 			t.Errorf("decodeFast(%s) fell back to encoding/json", c)
 		}
 	}
@@ -66,8 +67,42 @@ func checkDecodeObject(t *testing.T, b []byte) {
 	if !same(got, want) {
 		t.Fatalf("%q: DecodeObject = %#v, encoding/json = %#v", b, got, want)
 	}
-	if fast, ok := decodeFast(b); ok && (werr != nil || !same(fast, want)) {
+	if fast, _, ok := decodeFast(b); ok && (werr != nil || !same(fast, want)) {
 		t.Fatalf("%q: decodeFast = %#v, encoding/json = %#v, %v", b, fast, want, werr)
+	}
+	if werr == nil && want != nil {
+		// Both ways of finding a repeated key agree on whether there is one.
+		_, uerr := DecodeObjectUnique(b)
+		var de *DuplicateKeyError
+		if repeats := firstDuplicate(b) != nil; repeats != errors.As(uerr, &de) {
+			t.Fatalf("%q: firstDuplicate says %v, DecodeObjectUnique says %v", b, repeats, uerr)
+		}
+	}
+}
+
+// TestDecodeObjectUnique: a key named twice in any object is refused, on the
+// fast path and on encoding/json's alike; keys that differ in case are not
+// the same key here (the schema layer decides about those).
+func TestDecodeObjectUnique(t *testing.T) {
+	deep := strings.Repeat(`{"a":`, maxFastDepth+5) + `{"k":1,"k":2}` + strings.Repeat("}", maxFastDepth+5)
+	for in, dup := range map[string]string{
+		`{"userName":"a","userName":"b"}`:             "userName",
+		`{"emails":[{"value":"a","value":"b"}]}`:      "value",
+		`{"a":{"b":1},"c":{"b":2}}`:                   "",
+		`{"userName":"a","USERNAME":"b"}`:             "",
+		`{"n":1e999,"n":2}`:                           "", // encoding/json refuses the number first
+		`{"bad":"ÿ","bad":1}`:                         "bad",
+		deep:                                          "k",
+		`{"x":[1,{"y":1}],"z":{"y":2,"w":[{"y":3}]}}`: "",
+	} {
+		_, err := DecodeObjectUnique([]byte(in))
+		var de *DuplicateKeyError
+		switch {
+		case dup == "" && errors.As(err, &de):
+			t.Errorf("%.60s: %v, want no duplicate", in, err)
+		case dup != "" && (!errors.As(err, &de) || de.Key != dup):
+			t.Errorf("%.60s: %v, want the duplicate %q", in, err, dup)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -30,7 +31,18 @@ func Parse(body []byte) (scim.PatchOp, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return scim.PatchOp{}, scim.New(400, scim.InvalidSyntax, "the request body is empty; a PATCH body is a PatchOp message (RFC 7644 §3.5.2)")
 	}
-	if m, err := jsondoc.DecodeObject(body); err == nil && m != nil {
+	if !utf8.Valid(body) {
+		// encoding/json would store U+FFFD for the bad bytes (RFC 8259 §8.1).
+		return scim.PatchOp{}, scim.New(400, scim.InvalidSyntax, "the request body is not valid UTF-8 (RFC 8259 §8.1)")
+	}
+	m, err := jsondoc.DecodeObjectUnique(body)
+	var dup *jsondoc.DuplicateKeyError
+	if errors.As(err, &dup) {
+		// Two values for one member ("op", "path", "value"): which one the
+		// client meant is unknowable, so the operation is not run.
+		return scim.PatchOp{}, scim.Errorf(400, scim.InvalidSyntax, "the PatchOp message is ambiguous: %v", dup)
+	}
+	if err == nil && m != nil {
 		if out, err := parseDecoded(m); err != errAmbiguous {
 			return out, err
 		}

@@ -2,9 +2,11 @@ package patch
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"reflect"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -67,13 +69,33 @@ func checkParse(t *testing.T, b []byte) {
 	}
 }
 
-// legacyParse is Parse as it was before parseDecoded: the empty-body check,
-// then encoding/json.
+// legacyParse is Parse as it was before parseDecoded: the checks before
+// decoding (an empty body, bytes that are not UTF-8, a key given twice:
+// TestParseRefusesAmbiguousBodies), then encoding/json.
 func legacyParse(b []byte) (scim.PatchOp, error) {
-	if len(bytes.TrimSpace(b)) == 0 {
+	var dup *jsondoc.DuplicateKeyError
+	if _, err := jsondoc.DecodeObjectUnique(b); len(bytes.TrimSpace(b)) == 0 || !utf8.Valid(b) || errors.As(err, &dup) {
 		return Parse(b)
 	}
 	return parseRaw(b)
+}
+
+// TestParseRefusesAmbiguousBodies: a member given twice, or bytes that are
+// not UTF-8, make a PatchOp invalidSyntax rather than one of its readings.
+func TestParseRefusesAmbiguousBodies(t *testing.T) {
+	const head = `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[`
+	for _, b := range []string{
+		head + `{"op":"replace","op":"add","path":"active","value":false}]}`,
+		head + `{"op":"add","path":"emails","value":[{"value":"a","value":"b"}]}]}`,
+		`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"schemas":[],"Operations":[]}`,
+		head + "{\"op\":\"add\",\"path\":\"displayName\",\"value\":\"\xc3\x28\"}]}",
+	} {
+		_, err := Parse([]byte(b))
+		var se *scim.Error
+		if !errors.As(err, &se) || se.Status != 400 || se.ScimType != scim.InvalidSyntax {
+			t.Errorf("%q: %v, want 400 invalidSyntax", b, err)
+		}
+	}
 }
 
 // sameJSON is reflect.DeepEqual for decoded JSON, except that it tells 0

@@ -1,0 +1,37 @@
+package server
+
+import (
+	"testing"
+
+	"github.com/scimlab/scimlab/reference-server/scim"
+)
+
+// TestAmbiguousOrMisencodedBodies: a body with a key given twice, or bytes
+// that are not UTF-8, is a 400 invalidSyntax on every endpoint that takes
+// one, and nothing is stored.
+func TestAmbiguousOrMisencodedBodies(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("existing")["id"].(string)
+	const u = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	for _, c := range []struct{ name, method, path, body string }{
+		{"POST duplicate key", "POST", "/Users", `{` + u + `,"userName":"dupA","userName":"dupB"}`},
+		{"POST nested duplicate", "POST", "/Users", `{` + u + `,"userName":"n","name":{"givenName":"a","givenName":"b"}}`},
+		{"POST bad UTF-8", "POST", "/Users", "{" + u + ",\"userName\":\"bad\xff\xfe\"}"},
+		{"PUT duplicate key", "PUT", "/Users/" + id, `{` + u + `,"userName":"existing","active":true,"active":false}`},
+		{"PATCH duplicate key", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","op":"add","path":"active","value":false}]}`},
+		{"PATCH bad UTF-8", "PATCH", "/Users/" + id, "{\"schemas\":[\"urn:ietf:params:scim:api:messages:2.0:PatchOp\"],\"Operations\":[{\"op\":\"replace\",\"path\":\"displayName\",\"value\":\"\xc3\x28\"}]}"},
+		{"search duplicate key", "POST", "/Users/.search", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],"filter":"userName pr","filter":"id pr"}`},
+		{"bulk duplicate key", "POST", "/Bulk", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"POST","path":"/Users","bulkId":"a","bulkId":"b","data":{` + u + `,"userName":"bulk"}}]}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			wantError(t, e.do(c.method, c.path, c.body), 400, scim.InvalidSyntax)
+		})
+	}
+	r := e.must(200, "GET", "/Users", nil)
+	if n := r.obj()["totalResults"]; n != float64(1) {
+		t.Errorf("%v users after refused writes, want 1: %s", n, r.Body)
+	}
+	if got := e.must(200, "GET", "/Users/"+id, nil).obj(); got["active"] == false || got["displayName"] != nil {
+		t.Errorf("a refused write changed the user: %v", got)
+	}
+}
