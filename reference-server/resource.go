@@ -764,25 +764,35 @@ func etagMatches(header string, version int64) bool {
 // ifMatch interprets If-Match (RFC 7644 §3.14): it returns the version to
 // require (0: none) and whether a check is needed at all; a header naming no
 // version of ours can never match.
+// precondition holds the conditional headers of a PUT, PATCH or DELETE
+// (RFC 7644 §3.14, RFC 7232 §3.1–3.2).
 type precondition struct {
-	header string
+	header    string // If-Match
+	noneMatch string // If-None-Match
 }
 
-func (p precondition) active() bool { return strings.TrimSpace(p.header) != "" }
+func (p precondition) active() bool {
+	return strings.TrimSpace(p.header) != "" || strings.TrimSpace(p.noneMatch) != ""
+}
 
-// check returns a 412 error when the current version does not satisfy If-Match.
+// check returns a 412 error when the existing resource's current version
+// does not satisfy If-Match, or satisfies If-None-Match ("*" matches any
+// existing resource; RFC 7232 §3.2: a state-changing request then fails).
 func (p precondition) check(version int64) error {
-	if !p.active() || etagMatches(p.header, version) {
-		return nil
+	if strings.TrimSpace(p.header) != "" && !etagMatches(p.header, version) {
+		return scim.New(http.StatusPreconditionFailed, "", "If-Match "+truncate(p.header, 100)+" does not match the current version "+etag(version))
 	}
-	return scim.New(http.StatusPreconditionFailed, "", "If-Match "+truncate(p.header, 100)+" does not match the current version "+etag(version))
+	if strings.TrimSpace(p.noneMatch) != "" && etagMatches(p.noneMatch, version) {
+		return scim.New(http.StatusPreconditionFailed, "", "If-None-Match "+truncate(p.noneMatch, 100)+" matches the current version "+etag(version))
+	}
+	return nil
 }
 
 func (s *Server) precondition(c *call) precondition {
 	if !s.prof.ETag {
 		return precondition{}
 	}
-	return precondition{header: c.r.Header.Get("If-Match")}
+	return precondition{header: c.r.Header.Get("If-Match"), noneMatch: c.r.Header.Get("If-None-Match")}
 }
 
 // delete serves DELETE /Users/{id} and /Groups/{id} (RFC 7644 §3.6).

@@ -205,8 +205,17 @@ func TestETags(t *testing.T) {
 	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "displayName", "F")), "If-Match", `W/"1"`), 412, "")
 	e.must(200, "PUT", "/Users/"+id, userBody("etag@example.test"), "If-Match", `*`)
 	e.must(200, "PUT", "/Users/"+id, userBody("etag@example.test", "title", "x"), "If-Match", `W/"1", W/"3"`)
+	// If-None-Match on a write (RFC 7232 §3.2): "*" or the current version
+	// fails with 412 and changes nothing; another version lets it through.
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "title", "y")), "If-None-Match", `*`), 412, "")
+	wantError(t, e.do("PUT", "/Users/"+id, userBody("etag@example.test"), "If-None-Match", `W/"4"`), 412, "")
+	wantError(t, e.do("DELETE", "/Users/"+id, nil, "If-None-Match", `*`), 412, "")
+	if got := e.must(200, "GET", "/Users/"+id, nil); got.Header.Get("ETag") != `W/"4"` || got.obj()["title"] != "x" {
+		t.Errorf("a refused write changed the user: %s %s", got.Header.Get("ETag"), got.Body)
+	}
+	e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "title", "z")), "If-None-Match", `W/"1"`)
 	wantError(t, e.do("DELETE", "/Users/"+id, nil, "If-Match", `W/"1"`), 412, "")
-	e.must(204, "DELETE", "/Users/"+id, nil, "If-Match", `W/"4"`)
+	e.must(204, "DELETE", "/Users/"+id, nil, "If-Match", `W/"5"`)
 }
 
 func TestProjection(t *testing.T) {
