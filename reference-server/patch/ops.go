@@ -230,7 +230,7 @@ func (e *evaluator) writeAt(k opKind, t target, c map[string]any, list []any, id
 			after = copyValue(nv)
 		}
 		if old != nil {
-			if err := checkSubs(a, before, after, a.Name+"["+t.path+"]"); err != nil {
+			if err := checkSubs(a, before, after, t.valueName()); err != nil {
 				return err
 			}
 		}
@@ -335,7 +335,7 @@ func (e *evaluator) remove(t target, v any) error {
 			}
 			m := maps.Clone(old)
 			del(m, t.sub.Name)
-			if err := checkSubs(a, old, m, a.Name+"["+t.path+"]"); err != nil {
+			if err := checkSubs(a, old, m, t.valueName()); err != nil {
 				return err
 			}
 			list[i] = m

@@ -22,6 +22,16 @@ type target struct {
 	sub    *schema.Attribute // sub-attribute, or nil
 }
 
+// valueName names, in messages, the values of a multi-valued attribute
+// that t's filter selects: members[value eq "x"] (its sub-attributes are
+// named by appending ".display").
+func (t target) valueName() string {
+	if t.filter == nil {
+		return t.attr.Name
+	}
+	return t.attr.Name + "[" + t.filter.String() + "]"
+}
+
 // resolve parses path and looks its attributes up in the resource type.
 //
 // A malformed path, an attribute the resource type does not define, a

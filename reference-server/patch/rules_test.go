@@ -409,3 +409,16 @@ func TestReplaceCreatesMissingOnlyForCanonicalTypes(t *testing.T) {
 		}
 	}
 }
+
+// TestMutabilityMessageNamesThePath: the error for a member sub-attribute
+// names it as the request did, once (members[value eq "u-1"].display).
+func TestMutabilityMessageNamesThePath(t *testing.T) {
+	var ops []scim.PatchOperation
+	if err := json.Unmarshal([]byte(`[{"op":"replace","path":"members[value eq \"u-1\"].display","value":"X"}]`), &ops); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := patch.Apply(decodeDoc(t, []byte(team)), ops, resourceType(t, "Group"), patch.Options{})
+	if err == nil || !strings.Contains(err.Error(), `members[value eq "u-1"].display is immutable`) {
+		t.Errorf("error %v, want it to name members[value eq \"u-1\"].display once", err)
+	}
+}
