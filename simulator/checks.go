@@ -42,6 +42,7 @@ var stepInfos = map[idp.Step]stepInfo{
 	idp.StepImport:         {"Import pages through every user and group with integer, stable paging", "paging", "RFC7644 §3.4.2.4", "", ""},
 	idp.StepEdgeCases:      {"Case-twin userNames and long values get a clean answer", "users", "RFC7643 §4.1.1", "", "probes failed"},
 	idp.StepEndState:       {"The target holds what the IdP pushed", "state", "RFC7644 §3.4.1", "", "resources differ"},
+	idp.StepScenario:       {"The scenario ran to the end", "scenario", "", "", ""},
 }
 
 // recorder aggregates every exchange of a step into that step's one check.
@@ -62,6 +63,9 @@ type tally struct {
 	failing       bool
 	// skipped is set when the step could not run; it becomes the reason.
 	skipped string
+	// errored is set when the step could not run to a verdict; it becomes
+	// the reason of an error verdict.
+	errored string
 }
 
 func newRecorder(p *idp.IdP, c *client) *recorder {
@@ -120,6 +124,14 @@ func (r *recorder) skip(step idp.Step, reason string) {
 	}
 }
 
+// abort gives step an error verdict with reason: it could not run to a
+// verdict (the run was interrupted before it ended).
+func (r *recorder) abort(step idp.Step, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tally(step).errored = reason
+}
+
 // checks returns one check per recorded step, in idp.Steps order.
 func (r *recorder) checks() []reports.Check {
 	r.mu.Lock()
@@ -142,6 +154,9 @@ func (r *recorder) checks() []reports.Check {
 			Capability: info.capability,
 		}
 		switch {
+		case t.errored != "":
+			c.Verdict = reports.Error
+			c.Reason = t.errored
 		case t.failed > 0:
 			c.Verdict = reports.Fail
 			what := info.counts

@@ -138,11 +138,15 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 
 	r.prog.note("%s against %s: scenario %s, %d users, %d groups, seed %d", p.Name, reports.RedactURL(base), scen.Name, cfg.Users, cfg.Groups, cfg.Seed)
 	var runErr error
+	done := 0 // phases that ended before any stop
 	for _, step := range scen.Steps {
 		if ctx.Err() != nil {
 			break
 		}
 		phases[step](r, ctx)
+		if ctx.Err() == nil {
+			done++
+		}
 	}
 	if ctx.Err() != nil {
 		runErr = context.Cause(ctx)
@@ -150,6 +154,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 			run.Notes = append(run.Notes, "stopped: "+runErr.Error())
 		} else {
 			run.Notes = append(run.Notes, fmt.Sprintf("interrupted (%v): the report covers only the requests sent before the stop", runErr))
+			r.rec.abort(idp.StepScenario, interruptedReason(runErr, scen.Steps, done))
 		}
 	}
 	run.Duration = time.Since(run.Started)
@@ -214,6 +219,17 @@ func (cfg Config) checkSizes() error {
 		return fmt.Errorf("%w: time scale %v is out of range: from 0 to %d", ErrConfig, cfg.TimeScale, MaxTimeScale)
 	}
 	return nil
+}
+
+// interruptedReason says where a run stopped: in which phase, and which
+// phases never ran. A run cut short shows nothing about the steps it did
+// not reach, so it must not read as ready.
+func interruptedReason(cause error, steps []string, done int) string {
+	reason := fmt.Sprintf("interrupted (%v) during %q", cause, steps[min(done, len(steps)-1)])
+	if rest := steps[min(done+1, len(steps)):]; len(rest) > 0 {
+		reason += fmt.Sprintf("; %d of %d phases did not run (%s)", len(rest), len(steps), strings.Join(rest, ", "))
+	}
+	return reason + ": the run shows nothing about them, so it cannot pass"
 }
 
 // resolve loads the profile, applies an IdP URL flag, and returns the base

@@ -367,6 +367,19 @@ func TestCancelReturnsPartialReport(t *testing.T) {
 	if c := check(run, "SIM-OKTA-CREATE-USER"); c == nil || c.Verdict != reports.Pass {
 		t.Fatalf("the requests before the stop are reported: %+v", c)
 	}
+	// The phases that never ran are not passes: the run is an error and
+	// the IdP is not ready.
+	if c := check(run, "SIM-OKTA-SCENARIO"); c == nil || c.Verdict != reports.Error || !strings.Contains(c.Reason, `during "initial-sync"`) || !strings.Contains(c.Reason, "verify") {
+		t.Fatalf("scenario check: %+v", c)
+	}
+	if !run.Failed() {
+		t.Fatal("an interrupted run does not fail")
+	}
+	for _, l := range run.Readiness() {
+		if l.IdP && l.Ready() {
+			t.Errorf("an interrupted run reads %q", l.String())
+		}
+	}
 	if sent.Load() > 40 {
 		t.Fatalf("%d requests sent; the run did not stop", sent.Load())
 	}

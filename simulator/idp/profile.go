@@ -51,6 +51,7 @@ const (
 	StepImport         Step = "import"          // paged read of every user and group
 	StepEdgeCases      Step = "edge-cases"      // case twins and long values
 	StepEndState       Step = "end-state"       // read-back of the target after the run
+	StepScenario       Step = "scenario"        // the run as a whole: recorded when it stops before its last phase
 )
 
 // Steps lists every step in the order reports show them.
@@ -58,6 +59,7 @@ var Steps = []Step{
 	StepTestConnection, StepLookupUser, StepCreateUser, StepLookupGroup, StepCreateGroup, StepMembers,
 	StepImport, StepGetUser, StepUpdateUser, StepDeactivate, StepReactivate, StepMemberReadd,
 	StepReplaceMembers, StepRenameGroup, StepDeleteGroup, StepDeleteUser, StepReprovision, StepEdgeCases, StepEndState,
+	StepScenario,
 }
 
 func knownStep(s Step) bool {

@@ -427,7 +427,7 @@ func ToRun(target string, idp string, results []Result, started time.Time) *repo
 		if r.Original.Note != "" {
 			c.Title += " — " + r.Original.Note
 		}
-		if r.Verdict != reports.Pass {
+		if r.Verdict != reports.Pass && r.Sent.Method != "" {
 			c.Evidence = []reports.Exchange{exchangeOf(r.Sent)}
 		}
 		if len(r.Missing) > 0 {

@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 
 	server "github.com/scimlab/scimlab/reference-server"
@@ -34,9 +37,9 @@ func childArgs() ([]string, bool) {
 	return args, true
 }
 
-// runChild runs scimlab with args in a child process (this test binary) and
-// returns its exit code and output.
-func runChild(t *testing.T, env []string, args ...string) (ExitCode, string, string) {
+// childCommand returns the command that runs scimlab with args in a child
+// process (this test binary), its output going to the buffers.
+func childCommand(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	raw, err := json.Marshal(args)
 	if err != nil {
@@ -46,16 +49,30 @@ func runChild(t *testing.T, env []string, args ...string) (ExitCode, string, str
 	cmd.Env = append(append(os.Environ(), cliChildEnv+"="+string(raw), "NO_COLOR=1"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
+	return cmd, &out, &errb
+}
+
+// exitCode returns the exit code of a finished child.
+func exitCode(t *testing.T, err error) ExitCode {
+	t.Helper()
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
-		return ExitOK, out.String(), errb.String()
+		return ExitOK
 	case errors.As(err, &exit):
-		return ExitCode(exit.ExitCode()), out.String(), errb.String()
+		return ExitCode(exit.ExitCode())
 	}
-	t.Fatalf("scimlab %v: %v", args, err)
-	return 0, "", ""
+	t.Fatal(err)
+	return 0
+}
+
+// runChild runs scimlab with args in a child process and returns its exit
+// code and output.
+func runChild(t *testing.T, env []string, args ...string) (ExitCode, string, string) {
+	t.Helper()
+	cmd, out, errb := childCommand(t, env, args...)
+	code := exitCode(t, cmd.Run())
+	return code, out.String(), errb.String()
 }
 
 // startReference starts an in-process reference server for one test.
@@ -74,8 +91,9 @@ func startReference(t *testing.T, opt server.LocalOptions) *server.Local {
 
 // credentialProxy is a SCIM target that takes any credential: it forwards
 // every request to a lenient in-process reference server with that server's
-// own token. It returns the proxy's SCIM base URL.
-func credentialProxy(t *testing.T) string {
+// own token. It returns the proxy's SCIM base URL. hook, when set, is told
+// the number of each request (from 1) before it is forwarded.
+func credentialProxy(t *testing.T, hook func(n int64)) string {
 	t.Helper()
 	l := startReference(t, server.LocalOptions{Lenient: true})
 	up, err := url.Parse(l.BaseURL)
@@ -83,7 +101,12 @@ func credentialProxy(t *testing.T) string {
 		t.Fatal(err)
 	}
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: up.Scheme, Host: up.Host})
+	rp.ErrorLog = log.New(io.Discard, "", 0) // a request a test cancels is no news
+	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hook != nil {
+			hook(n.Add(1))
+		}
 		r.Header.Set("Authorization", "Bearer "+l.Token)
 		r.Header.Del("Cookie")
 		rp.ServeHTTP(w, r)

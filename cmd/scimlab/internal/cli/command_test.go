@@ -76,7 +76,7 @@ func TestSecretsNeverReachAReport(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs scimlab in child processes")
 	}
-	target := credentialProxy(t)
+	target := credentialProxy(t, nil)
 	session := filepath.Join(t.TempDir(), "session.jsonl")
 	err := transcript.Save(session, []transcript.Exchange{{
 		Seq: 1, Method: "GET", Path: "/Users", Query: "count=1", Status: 200,

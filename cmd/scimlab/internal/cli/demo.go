@@ -106,6 +106,10 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	for _, p := range parts {
 		fmt.Fprintf(e.stdout, "  %-9s %s\n", p.name, p.html)
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(e.stderr, "scimlab demo: interrupted: the runs are incomplete, so the demo cannot pass (exit 1)")
+		return ExitFailures
+	}
 	if failed {
 		return ExitFailures
 	}

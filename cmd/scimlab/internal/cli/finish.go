@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 
@@ -9,8 +10,8 @@ import (
 
 // finishRun stamps the tool, writes the reports (when dir is set), prints the
 // terminal summary and maps the run to an exit code: 1 when a required check
-// (MUST or an IdP need) failed, else 0.
-func finishRun(e *env, name string, run *reports.Run, dir string) ExitCode {
+// (MUST or an IdP need) failed or the run was interrupted (ctx ended), else 0.
+func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir string) ExitCode {
 	v, c := Version()
 	run.Tool = reports.Tool{Name: "scimlab", Version: v, Commit: c}
 	run.SchemaVersion = reports.SchemaVersion
@@ -33,8 +34,17 @@ func finishRun(e *env, name string, run *reports.Run, dir string) ExitCode {
 		}
 		fmt.Fprintf(e.stdout, "reports: %s (HTML: %s)\n", abs, paths["html"])
 	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(e.stderr, "scimlab %s: interrupted: the run is incomplete, so it cannot pass (exit 1)\n", name)
+		return ExitFailures
+	}
 	if run.Failed() {
 		return ExitFailures
 	}
 	return ExitOK
+}
+
+// interruptedNote is the report note of a run that ctx cut short.
+func interruptedNote(ctx context.Context, what string) string {
+	return fmt.Sprintf("interrupted (%v): %s did not run and are not in this report; the run cannot pass", context.Cause(ctx), what)
 }

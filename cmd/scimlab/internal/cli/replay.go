@@ -11,6 +11,7 @@ import (
 	"time"
 
 	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/replayer"
 	"github.com/scimlab/scimlab/simulator/transcript"
 )
@@ -142,7 +143,17 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	if err != nil && len(results) == 0 {
 		return fail(e, "replay", err, ExitUsage)
 	}
+	replayed := len(results)
+	if ctx.Err() != nil {
+		// An exchange never sent shows nothing: an error, never a pass.
+		for _, x := range xs[replayed:] {
+			results = append(results, replayer.Result{Original: x, Verdict: reports.Error, Reason: "not replayed: the replay was interrupted"})
+		}
+	}
 	run := replayer.ToRun(tgt.BaseURL, transcript.IdP(xs), results, started)
 	run.Command = commandLine("replay", fs, args)
-	return finishRun(e, "replay", run, *reportDir)
+	if ctx.Err() != nil {
+		run.Notes = append(run.Notes, interruptedNote(ctx, fmt.Sprintf("%d of the %d exchanges", len(xs)-replayed, len(xs))))
+	}
+	return finishRun(ctx, e, "replay", run, *reportDir)
 }

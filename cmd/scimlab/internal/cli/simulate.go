@@ -68,11 +68,12 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 		return code
 	}
 	run.Command = commandLine("simulate", fs, args)
-	return finishRun(e, "simulate", run, *reportDir)
+	return finishRun(ctx, e, "simulate", run, *reportDir)
 }
 
 // simulateError maps a simulator error to an exit code; a cancelled run
-// still has its partial report written.
+// still has its partial report written (its scenario check is an error, so
+// it exits 1).
 func simulateError(e *env, err error, run *reports.Run) (ExitCode, bool) {
 	switch {
 	case err == nil:

@@ -86,7 +86,10 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 		b.Apply(run, time.Now())
 	}
 	run.Duration = time.Since(started)
-	return finishRun(e, "test", run, *reportDir)
+	if ctx.Err() != nil {
+		run.Notes = append(run.Notes, interruptedNote(ctx, "the checks after the stop"))
+	}
+	return finishRun(ctx, e, "test", run, *reportDir)
 }
 
 // suiteError maps an error from the suites to an exit code.

@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+// TestInterruptedRunsDoNotPass: a run stopped by Ctrl-C (its context
+// cancelled, or SIGINT for test) writes its partial report, never says
+// PASSED or ready, and exits 1.
+func TestInterruptedRunsDoNotPass(t *testing.T) {
+	t.Run("simulate", func(t *testing.T) {
+		ctx, target := cancelledAt(t, 40)
+		dir := t.TempDir()
+		var out, errb bytes.Buffer
+		code := run(ctx, []string{"simulate", "--target", target, "--token", "t0ken", "--users", "60", "--groups", "3", "--report-dir", dir}, &out, &errb)
+		if code != ExitFailures {
+			t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), errb.String())
+		}
+		if s := out.String(); strings.Contains(s, "PASSED") || strings.Contains(s, "-ready: yes") || !strings.Contains(s, "SIM-OKTA-SCENARIO") {
+			t.Errorf("an interrupted simulation reads as passed, or does not say it stopped:\n%s", s)
+		}
+		report := readFile(t, filepath.Join(dir, "report.json"))
+		if !strings.Contains(report, `"verdict": "error"`) || !strings.Contains(report, "phases did not run") {
+			t.Errorf("the report has no error verdict for the phases that did not run:\n%.3000s", report)
+		}
+		if !strings.Contains(errb.String(), "interrupted") {
+			t.Errorf("stderr does not say the run was interrupted: %s", errb.String())
+		}
+	})
+	t.Run("replay", func(t *testing.T) {
+		ctx, target := cancelledAt(t, 2)
+		session := filepath.Join(t.TempDir(), "session.jsonl")
+		var xs []transcript.Exchange
+		for i := 1; i <= 5; i++ {
+			xs = append(xs, transcript.Exchange{Seq: i, Method: "GET", Path: "/Users", Query: "count=1", Status: 200,
+				ResponseBody: `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`})
+		}
+		if err := transcript.Save(session, xs); err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		var out, errb bytes.Buffer
+		code := run(ctx, []string{"replay", session, "--target", target, "--token", "t0ken", "--report-dir", dir}, &out, &errb)
+		if code != ExitFailures || strings.Contains(out.String(), "PASSED") {
+			t.Fatalf("exit %d, want 1\n%s\n%s", code, out.String(), errb.String())
+		}
+		if report := readFile(t, filepath.Join(dir, "report.json")); strings.Count(report, "not replayed: the replay was interrupted") < 3 {
+			t.Errorf("the exchanges never sent are not errors:\n%.3000s", report)
+		}
+	})
+	t.Run("test", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("runs scimlab in a child process")
+		}
+		var cmd interface{ Signal(os.Signal) error }
+		started := make(chan struct{})
+		target := credentialProxy(t, func(n int64) {
+			if n == 60 {
+				<-started
+				_ = cmd.Signal(os.Interrupt)
+			}
+		})
+		c, out, errb := childCommand(t, nil, "test", "--target", target, "--token", "t0ken")
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmd = c.Process
+		close(started)
+		code := exitCode(t, c.Wait())
+		if code != ExitFailures || strings.Contains(out.String(), "PASSED") || !strings.Contains(out.String(), "interrupted") {
+			t.Fatalf("exit %d, want 1 and an interrupted note\n%s\n%s", code, out.String(), errb.String())
+		}
+	})
+}
+
+// cancelledAt returns a context that ends when the target it returns (a
+// credentialProxy) receives its nth request: Ctrl-C in the middle of a run.
+func cancelledAt(t *testing.T, nth int64) (context.Context, string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, credentialProxy(t, func(n int64) {
+		if n == nth {
+			cancel()
+		}
+	})
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
