@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -66,16 +67,21 @@ type admin struct {
 	pages    *template.Template
 }
 
-// Failed logins are throttled: after maxLoginFailures within loginWindow,
-// logins are refused with 429 until the window has moved on.
+// Failed admin password checks are throttled, on every path that takes the
+// admin password (the login form and HTTP Basic on /admin/api/notices):
+// after maxLoginFailures within loginWindow, every such check is refused
+// with 429, without looking at the password, until the window has moved on.
+// The count is for the whole server, not per client: a loopback server sees
+// every client as 127.0.0.1, and behind a proxy the client address is the
+// proxy's.
 const (
 	maxLoginFailures = 10
 	loginWindow      = time.Minute
 )
 
-// throttled records a failed login (when failed is set) and reports whether
-// logins are refused for now.
-func (a *admin) throttled(failed bool) bool {
+// throttle records a failed check (when failed is set) and returns how long
+// checks are refused from now (0: not refused).
+func (a *admin) throttle(failed bool) time.Duration {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := time.Now()
@@ -89,7 +95,32 @@ func (a *admin) throttled(failed bool) bool {
 	if failed {
 		a.failures = append(a.failures, now)
 	}
-	return len(a.failures) >= maxLoginFailures
+	if len(a.failures) < maxLoginFailures {
+		return 0
+	}
+	// Refused until enough failures leave the window.
+	return max(time.Second, loginWindow-now.Sub(a.failures[len(a.failures)-maxLoginFailures]))
+}
+
+// checkPassword compares pw with the admin password through the throttle:
+// wait > 0 means the check was refused (too many failures) and pw was not
+// looked at.
+func (a *admin) checkPassword(r *http.Request, pw string) (ok bool, wait time.Duration, err error) {
+	if wait := a.throttle(false); wait > 0 {
+		a.cfg.Logger.Warn("admin login throttled", "path", r.URL.Path, "remote", r.RemoteAddr)
+		return false, wait, nil
+	}
+	ok, err = checkAdminPassword(r.Context(), a.cfg.Store, a.cfg.Password, pw)
+	if err == nil && !ok {
+		a.throttle(true)
+		a.cfg.Logger.Info("admin login failed", "path", r.URL.Path, "remote", r.RemoteAddr)
+	}
+	return ok, 0, err
+}
+
+// retryAfter is a Retry-After value (RFC 9110 §10.2.3): whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 //go:embed admin.html
@@ -261,19 +292,16 @@ func (a *admin) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unreadable form", http.StatusBadRequest)
 		return
 	}
-	if a.throttled(false) {
-		a.cfg.Logger.Warn("admin login throttled", "remote", r.RemoteAddr)
-		a.render(w, http.StatusTooManyRequests, pageData{Configured: true, LoginError: "Too many failed logins; wait a minute."}, r)
-		return
-	}
-	ok, err := checkAdminPassword(r.Context(), a.cfg.Store, a.cfg.Password, r.PostForm.Get("password"))
-	if err != nil {
+	ok, wait, err := a.checkPassword(r, r.PostForm.Get("password"))
+	switch {
+	case err != nil:
 		a.fail(w, r, err)
 		return
-	}
-	if !ok {
-		a.throttled(true)
-		a.cfg.Logger.Info("admin login failed", "remote", r.RemoteAddr)
+	case wait > 0:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		a.render(w, http.StatusTooManyRequests, pageData{Configured: true, LoginError: "Too many failed logins; wait a minute."}, r)
+		return
+	case !ok:
 		configured, _ := a.configured(r.Context())
 		a.render(w, http.StatusUnauthorized, pageData{Configured: configured, LoginError: "Wrong password."}, r)
 		return
@@ -382,9 +410,18 @@ func (a *admin) notices(w http.ResponseWriter, r *http.Request) {
 		user, pw, ok := r.BasicAuth()
 		good := false
 		if ok && user == "admin" {
+			var wait time.Duration
 			var err error
-			if good, err = checkAdminPassword(r.Context(), a.cfg.Store, a.cfg.Password, pw); err != nil {
+			good, wait, err = a.checkPassword(r, pw)
+			switch {
+			case err != nil:
 				a.fail(w, r, err)
+				return
+			case wait > 0:
+				w.Header().Set("Retry-After", retryAfter(wait))
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = io.WriteString(w, `{"error":"too many failed admin password checks; wait a minute"}`+"\n")
 				return
 			}
 		}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/http/httptest"
@@ -357,5 +358,41 @@ func TestAdminBannerDaysAndReplacement(t *testing.T) {
 	mustCreate(t, m, CreateRequest{Name: "okta", TTL: 90 * Day})
 	if body, _ := c.page(); strings.Contains(body, `class="banner`) {
 		t.Errorf("the banner stays after the token was replaced:\n%s", body)
+	}
+}
+
+// Every path that checks the admin password shares one throttle: failures on
+// the login form lock out HTTP Basic on /admin/api/notices, and the other
+// way round, even for the right password.
+func TestAdminPasswordThrottleCoversEveryPath(t *testing.T) {
+	const right = "correct horse battery"
+	form := func(c *adminClient, pw string) int {
+		return c.do("POST", "/admin/login", url.Values{"password": {pw}}).Code
+	}
+	basic := func(c *adminClient, pw string) int {
+		r := httptest.NewRequest("GET", "/admin/api/notices", nil)
+		r.SetBasicAuth("admin", pw)
+		w := httptest.NewRecorder()
+		c.h.ServeHTTP(w, r)
+		if w.Code == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+		return w.Code
+	}
+	paths := map[string]func(*adminClient, string) int{"login form": form, "basic on notices": basic}
+	for failName, failOn := range paths {
+		for checkName, checkOn := range paths {
+			t.Run(failName+" then "+checkName, func(t *testing.T) {
+				c, _, _, _ := newAdmin(t, "rfc")
+				for i := range maxLoginFailures {
+					if code := failOn(c, fmt.Sprintf("guess %d", i)); code != http.StatusUnauthorized {
+						t.Fatalf("failure %d: %d, want 401", i, code)
+					}
+				}
+				if code := checkOn(c, right); code != http.StatusTooManyRequests {
+					t.Errorf("the right password after %d failures: %d, want 429", maxLoginFailures, code)
+				}
+			})
+		}
 	}
 }
