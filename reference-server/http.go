@@ -180,7 +180,16 @@ func (s *Server) buildHandler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, errorf(http.StatusNotFound, "", "no endpoint at %s; SCIM is served under %s", truncate(r.URL.Path, 200), BasePath))
 	})
-	return s.recoverer(mux)
+	// SCIM paths go straight to the SCIM handler: ServeMux answers a path
+	// that is not clean (/scim/v2/Users//id, /scim/v2/./Users) with an HTML
+	// redirect, where a SCIM client must get a SCIM error (a 404 here).
+	return s.recoverer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == BasePath || strings.HasPrefix(p, BasePath+"/") {
+			scimHandler.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 }
 
 // recoverer turns a panic anywhere below into a 500 SCIM Error, logged at

@@ -59,3 +59,17 @@ func FuzzNormalizeQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestUncleanPathsGetSCIMErrors: a SCIM path with an empty or dot segment
+// is a 404 SCIM error, not ServeMux's HTML redirect.
+func TestUncleanPathsGetSCIMErrors(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("clean")["id"].(string)
+	for _, p := range []string{"/scim/v2/Users//" + id, "/scim/v2/./Users", "/scim/v2/Users/../Groups", "/scim/v2//Users"} {
+		r := e.do("GET", p, nil)
+		wantError(t, r, 404, "")
+		if r.Header.Get("Location") != "" {
+			t.Errorf("%s: redirected to %s", p, r.Header.Get("Location"))
+		}
+	}
+}
