@@ -107,6 +107,10 @@ func TestConformance(t *testing.T) {
 		b := startBroken(t)
 		cfg.Target, cfg.Token, cfg.Basic = b.BaseURL, b.Token, ""
 		sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
+	case "unreliable":
+		cfg.Target, cfg.Token = startUnreliable(t)
+		cfg.Basic = ""
+		sc.LabelFilter = and(sc.LabelFilter, "(filter || groups) && !tolerance")
 	case "caps":
 		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
 		abs, err := filepath.Abs("../../fixtures/capabilities/all-unsupported.json")
@@ -130,7 +134,7 @@ func TestConformance(t *testing.T) {
 			sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 		}
 	default:
-		t.Fatalf("%s=%q: want lenient, broken, caps, cli or postgres", envChild, os.Getenv(envChild))
+		t.Fatalf("%s=%q: want lenient, broken, unreliable, caps, cli or postgres", envChild, os.Getenv(envChild))
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

@@ -28,7 +28,9 @@ type brokenServer struct {
 	Token   string
 }
 
-func startBroken(t *testing.T) brokenServer {
+// startUpstream starts the in-process reference server (rfc profile) for a
+// test proxy to stand in front of, and returns it and its parsed base URL.
+func startUpstream(t *testing.T) (*framework.LocalServer, *url.URL) {
 	t.Helper()
 	local, err := LocalStarter(context.Background(), "rfc", false)
 	if err != nil {
@@ -39,6 +41,12 @@ func startBroken(t *testing.T) brokenServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return local, up
+}
+
+func startBroken(t *testing.T) brokenServer {
+	t.Helper()
+	local, up := startUpstream(t)
 	var proxyHost string
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -46,10 +46,11 @@ const (
 
 // acceptedSkip reports whether a skip reason is one a profile explains by
 // itself: a capability its discovery declares (ServiceProviderConfig,
-// /Schemas, /Me), what the target does with nested groups, or an input the
-// run was not given (--expired-token, --limits, --allow-destructive). A skip
-// because an ordered container's BeforeAll failed is not: such a check must
-// be listed in the expectation file with the cause of that failure.
+// /Schemas, /Me), what the target does with nested groups, the limits its
+// profile declares, or an input the run was not given (not requested:
+// --expired-token, --limits, --allow-destructive). A check whose shared
+// setup failed is an error, not a skip: it must be listed in the
+// expectation file with the cause of that failure.
 func acceptedSkip(reason string) bool {
 	for _, prefix := range []string{
 		"ServiceProviderConfig.",
@@ -58,22 +59,15 @@ func acceptedSkip(reason string) bool {
 		"/Me is not supported",
 		"the target refuses nested groups",
 		"the target accepts nested groups",
+		"the in-process server's profile ",
+		framework.NotRequestedPrefix,
 	} {
 		if strings.HasPrefix(reason, prefix) {
 			return true
 		}
 	}
-	for _, flag := range []string{"--expired-token", "--limits", "--allow-destructive"} {
-		if strings.Contains(reason, flag) {
-			return true
-		}
-	}
 	return false
 }
-
-// beforeAllSkip is Ginkgo's reason for the specs of an ordered container
-// whose BeforeAll failed (the failure itself is on the first spec).
-const beforeAllSkip = "Spec skipped because a BeforeAll node failed"
 
 // unexplained lists failures that no profile knob explains: bugs in a check
 // or in the reference server, reported rather than waived. A profile whose
@@ -306,10 +300,6 @@ func checkProfileRun(t *testing.T, name string, run *reports.Run) {
 			unexplainedFails = append(unexplainedFails, line)
 		case c.Verdict == reports.Waived:
 			waived++
-		case c.Verdict == reports.Skipped && c.Reason == beforeAllSkip:
-			if !listed[c.ID] {
-				skips = append(skips, line+" (list it in "+file+" with the cause of the BeforeAll failure)")
-			}
 		case c.Verdict == reports.Skipped && !acceptedSkip(c.Reason):
 			skips = append(skips, line)
 		case c.Verdict == reports.Skipped && listed[c.ID]:

@@ -171,7 +171,7 @@ func gate(labels []string) {
 	for _, l := range labels {
 		switch {
 		case l == string(lbl.Destructive) && !t.AllowDestructive:
-			ginkgo.Skip("modifies data this run did not create: pass --allow-destructive to run it")
+			NotRequested("it modifies data this run did not create; pass --allow-destructive to run it")
 		case lbl.IsGate(l):
 			if reason := t.gateReason(lbl.Capability(l)); reason != "" {
 				ginkgo.Skip(reason)
@@ -193,8 +193,11 @@ func (t *Target) gateReason(capability string) string {
 			return "the User resource type declares no " + scim.EnterpriseUserSchema + " extension"
 		}
 	case "limits":
+		if len(t.Limits) == 0 && t.Local {
+			return "the in-process server's profile " + t.Profile + " declares no attribute length limits"
+		}
 		if len(t.Limits) == 0 {
-			return "no attribute limits known: pass --limits FILE (attribute path → max length)"
+			return NotRequestedPrefix + "no attribute limits given; pass --limits FILE (attribute path → max length) to run the limits checks"
 		}
 	default:
 		if c.DeclaredUnsupported(capability) {
@@ -295,16 +298,17 @@ func capabilityTable(c *Capabilities, checks []reports.Check) []reports.Capabili
 	return out
 }
 
-// gatedTally counts the passing and failing checks a feature gates.
+// gatedTally counts the passing and failing checks a feature gates. A check
+// in error never ran to a verdict, so it says nothing about the feature.
 func gatedTally(checks []reports.Check, feature string) (pass, fail int) {
 	for _, ch := range checks {
 		if ch.Capability != feature || slices.Contains(ch.Labels, string(lbl.Probe)) {
 			continue
 		}
-		switch {
-		case ch.Verdict == reports.Pass:
+		switch ch.Verdict {
+		case reports.Pass:
 			pass++
-		case ch.Verdict.Failing():
+		case reports.Fail:
 			fail++
 		}
 	}

@@ -80,9 +80,10 @@ func LastRun() *reports.Run {
 var Version = "dev"
 
 // BuildRun converts a Ginkgo report into a reports.Run: one check per spec
-// that was selected, with the verdict mapped from the spec's state, the
-// first line of the failure as reason and the recorded exchanges as
-// evidence. The baseline, if configured, is applied.
+// that was selected, with the verdict mapped from the spec's state (see
+// verdicts.check), the first line of the failure as reason and the recorded
+// exchanges as evidence; the IDs of the checks the selection left out in
+// NotSelected. The baseline, if configured, is applied.
 func BuildRun(r types.Report) *reports.Run {
 	run := &reports.Run{
 		SchemaVersion: reports.SchemaVersion,
@@ -116,6 +117,7 @@ func BuildRun(r types.Report) *reports.Run {
 	if lf := r.SuiteConfig.LabelFilter; lf != "" {
 		run.Notes = append(run.Notes, "label filter: "+lf)
 	}
+	v := newVerdicts(r)
 	for _, s := range r.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			if s.State.Is(types.SpecStateFailureStates) && s.LeafNodeType != types.NodeTypeBeforeSuite {
@@ -123,10 +125,14 @@ func BuildRun(r types.Report) *reports.Run {
 			}
 			continue
 		}
-		c, ok := checkFromSpec(s)
+		c, ok := v.check(s)
 		if ok {
 			run.Checks = append(run.Checks, c)
 		}
+	}
+	run.NotSelected = v.notSelected(r.SpecReports)
+	if v.stopped != "" {
+		run.Notes = append(run.Notes, "the run stopped early: "+v.stopped)
 	}
 	if target != nil {
 		run.Capabilities = capabilityTable(target.Caps, run.Checks)
@@ -141,59 +147,6 @@ func BuildRun(r types.Report) *reports.Run {
 		}
 	}
 	return run
-}
-
-// checkFromSpec maps one spec to a check; ok is false for a spec the label
-// filter or focus left out (skipped before it ran, with no message).
-func checkFromSpec(s types.SpecReport) (reports.Check, bool) {
-	ci, _ := InfoFromSpec(s)
-	c := reports.Check{
-		ID: ci.ID, Title: ci.Title, Area: ci.Area, RFC: ci.RFC, Level: ci.Level,
-		Duration: s.RunTime, Labels: ci.Labels, Capability: ci.Capability,
-	}
-	if c.ID == "" {
-		c.ID = "UNREGISTERED"
-	}
-	switch s.State {
-	case types.SpecStatePassed:
-		c.Verdict = reports.Pass
-		for _, e := range s.ReportEntries {
-			if e.Name == verdictEntry {
-				c.Verdict = reports.Verdict(e.StringRepresentation())
-				c.Reason = "declared unsupported in ServiceProviderConfig, yet it works"
-			}
-		}
-	case types.SpecStateSkipped:
-		if s.Failure.Message == "" {
-			if setupErr == nil {
-				return c, false
-			}
-			c.Verdict, c.Reason = reports.Error, "not run: suite setup failed"
-			break
-		}
-		c.Verdict, c.Reason = reports.Skipped, firstLine(s.Failure.Message)
-	case types.SpecStatePending:
-		c.Verdict, c.Reason = reports.Skipped, "pending: "+firstLine(s.Failure.Message)
-		if s.Failure.Message == "" {
-			c.Reason = "pending"
-		}
-	case types.SpecStateFailed:
-		c.Verdict, c.Reason = reports.Fail, firstLine(s.Failure.Message)
-	default: // panicked, interrupted, aborted, timedout
-		c.Verdict = reports.Error
-		c.Reason = fmt.Sprintf("%s: %s", s.State, firstLine(s.Failure.Message))
-	}
-	if c.Verdict != reports.Pass || current.Verbose {
-		for _, e := range s.ReportEntries {
-			if e.Name != evidenceEntry {
-				continue
-			}
-			if ev, ok := e.GetRawValue().(Evidence); ok {
-				c.Evidence = append(c.Evidence, ev.Exchange)
-			}
-		}
-	}
-	return c, true
 }
 
 // firstLine returns the first meaningful line of a failure message. Gomega
