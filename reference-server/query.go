@@ -365,11 +365,14 @@ func (s *Server) query(ctx context.Context, kinds []*resourceKind, p listParams,
 	plans := make([]plan, 0, len(kinds))
 	collect := p.sortBy != ""
 	for _, k := range kinds {
-		q, post, err := s.storeQuery(ctx, k, p)
+		q, post, err := s.storeQuery(ctx, k, p, base)
 		if err != nil {
 			return nil, 0, err
 		}
 		collect = collect || post != nil
+		if k == s.groups && p.sortBy != "" && isCoreAttr(k, p.sortPath, "members") {
+			q.LoadMembers = true // sorted by a member value (RFC 7644 §3.4.2.3)
+		}
 		if k == s.groups && p.view.wants(k, "members") {
 			q.LoadMembers = true
 		}
@@ -432,7 +435,9 @@ func (s *Server) query(ctx context.Context, kinds []*resourceKind, p listParams,
 	}
 	if collect {
 		if p.sortBy != "" {
-			s.sortItems(out, p)
+			if err := s.sortItems(ctx, out, p, base); err != nil {
+				return nil, 0, err
+			}
 		}
 		lo := min(offset, len(out))
 		hi := min(lo+p.count, len(out))
@@ -447,7 +452,7 @@ func (s *Server) query(ctx context.Context, kinds []*resourceKind, p listParams,
 // members[value eq] (HasMember), groups.value eq (MemberOf). Everything else
 // is evaluated with filter.Match. A filter that names a User's computed
 // groups returns post, which evaluates it outside the store.
-func (s *Server) storeQuery(ctx context.Context, k *resourceKind, p listParams) (store.Query, func(*store.Resource) (bool, error), error) {
+func (s *Server) storeQuery(ctx context.Context, k *resourceKind, p listParams, base string) (store.Query, func(*store.Resource) (bool, error), error) {
 	q := store.Query{Type: k.name, Limit: -1}
 	if p.expr == nil {
 		return q, nil, nil
@@ -463,14 +468,14 @@ func (s *Server) storeQuery(ctx context.Context, k *resourceKind, p listParams) 
 			if err != nil {
 				return false, err
 			}
-			doc := s.render(k, r, "", nil, groupsOrEmpty(groups))
+			doc := s.render(k, r, base, nil, groupsOrEmpty(groups))
 			return filter.Match(expr, doc, k.rt), nil
 		}
 		return q, post, nil
 	}
 	q.LoadMembers = k == s.groups && mentions(k, expr, "members")
 	q.Match = func(r *store.Resource) bool {
-		return filter.Match(expr, s.filterDoc(k, r), k.rt)
+		return filter.Match(expr, s.filterDoc(k, r, base, nil), k.rt)
 	}
 	return q, nil, nil
 }
@@ -484,8 +489,8 @@ func groupsOrEmpty(g []store.GroupRef) []store.GroupRef {
 
 // filterDoc is the document a filter sees: the stored attributes plus id and
 // meta (members stay as the store loaded them). It never modifies r.Doc.
-func (s *Server) filterDoc(k *resourceKind, r *store.Resource) map[string]any {
-	doc := make(map[string]any, len(r.Doc)+2)
+func (s *Server) filterDoc(k *resourceKind, r *store.Resource, base string, groups []store.GroupRef) map[string]any {
+	doc := make(map[string]any, len(r.Doc)+3)
 	for key, v := range r.Doc {
 		doc[key] = v
 	}
@@ -495,6 +500,19 @@ func (s *Server) filterDoc(k *resourceKind, r *store.Resource) map[string]any {
 		"created":      r.Created.UTC().Format(timeLayout),
 		"lastModified": r.Modified.UTC().Format(timeLayout),
 		"version":      etag(r.Version),
+		"location":     base + "/" + k.endpoint + "/" + r.ID,
+	}
+	if k == s.groups {
+		// Loaded members as a response shows them: with type and $ref.
+		if raw, ok := r.Doc["members"].([]any); ok {
+			ms := make([]any, len(raw))
+			for i, m := range membersFromDoc(r.Doc) {
+				ms[i] = s.memberJSON(m, base)
+			}
+			doc["members"] = ms
+		}
+	} else if groups != nil {
+		doc["groups"] = groupsJSON(groups, base)
 	}
 	return doc
 }
@@ -602,7 +620,7 @@ func resolveSort(k *resourceKind, p filter.AttrPath) (*schema.Attribute, string)
 // attribute sorts by its primary value, else its first; resources without a
 // value sort last in ascending order and first in descending order; ties
 // keep creation order.
-func (s *Server) sortItems(items []item, p listParams) {
+func (s *Server) sortItems(ctx context.Context, items []item, p listParams, base string) error {
 	type keyed struct {
 		it  item
 		val any
@@ -613,7 +631,16 @@ func (s *Server) sortItems(items []item, p listParams) {
 		a, owner := resolveSort(it.k, p.sortPath)
 		var v any
 		if a != nil {
-			v = sortValue(s.filterDoc(it.k, it.r), it.k, p.sortPath, a, owner)
+			var groups []store.GroupRef
+			if it.k == s.users && isCoreAttr(it.k, p.sortPath, "groups") {
+				// A User's groups are computed, not stored with it.
+				_, g, err := s.loadExtras(ctx, it.k, it.r, view{})
+				if err != nil {
+					return err
+				}
+				groups = groupsOrEmpty(g)
+			}
+			v = sortValue(s.filterDoc(it.k, it.r, base, groups), it.k, p.sortPath, a, owner)
 		}
 		ks[i] = keyed{it, v, a}
 	}
@@ -630,6 +657,7 @@ func (s *Server) sortItems(items []item, p listParams) {
 	for i := range ks {
 		items[i] = ks[i].it
 	}
+	return nil
 }
 
 func sortValue(doc map[string]any, k *resourceKind, p filter.AttrPath, a *schema.Attribute, owner string) any {

@@ -261,17 +261,22 @@ func (s *Server) render(k *resourceKind, r *store.Resource, base string, members
 		out["members"] = ms
 	}
 	if groups != nil {
-		gs := make([]any, len(groups))
-		for i, g := range groups {
-			gv := map[string]any{"value": g.ID, "$ref": base + "/Groups/" + g.ID, "type": "direct"}
-			if g.Display != "" {
-				gv["display"] = g.Display
-			}
-			gs[i] = gv
-		}
-		out["groups"] = gs
+		out["groups"] = groupsJSON(groups, base)
 	}
 	return out
+}
+
+// groupsJSON is a User's "groups" attribute (RFC 7643 §4.1.2).
+func groupsJSON(groups []store.GroupRef, base string) []any {
+	gs := make([]any, len(groups))
+	for i, g := range groups {
+		gv := map[string]any{"value": g.ID, "$ref": base + "/Groups/" + g.ID, "type": "direct"}
+		if g.Display != "" {
+			gv["display"] = g.Display
+		}
+		gs[i] = gv
+	}
+	return gs
 }
 
 func (s *Server) memberJSON(m store.Member, base string) map[string]any {
