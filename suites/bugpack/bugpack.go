@@ -128,7 +128,7 @@ var _ = Describe("Known IdP bugs", lbl.Of(lbl.BugPack), func() {
 	})
 
 	framework.It("BUG-013", "B1: a path-less replace mixing plain, dotted and URN-qualified keys updates each attribute", lbl.Entra, lbl.Tolerance, lbl.NeedsEnterprise, lbl.RFC("7644:3.5.2.3"), func(ctx SpecContext) {
-		u := framework.CreateUser(ctx, c, framework.FullUser("bug"))
+		u := framework.CreateUser(ctx, c, framework.EnterpriseUser("bug"))
 		Expect(c.Patch(ctx, framework.UserPath(u), patch(op("replace", "", map[string]any{
 			"displayName":    "Ana Lee",
 			"name.givenName": "Ana",

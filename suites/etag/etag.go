@@ -178,7 +178,7 @@ var _ = Describe("ETags", lbl.Of(lbl.ETag), func() {
 
 		framework.It("ETG-019", "the version in a list resource equals the resource's ETag", lbl.SHOULD, lbl.RFC("7643:3.1"), func(ctx SpecContext) {
 			d, p, _ := create(ctx)
-			lr := framework.List(ctx, c, "/Users", "filter", "id eq "+framework.Quote(d.ID()))
+			lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(d.Str("userName")))
 			Expect(lr.Resources()).To(HaveLen(1))
 			Expect(lr.Resources()[0].Str("meta.version")).To(Equal(etagOf(ctx, p)))
 		})

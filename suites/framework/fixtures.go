@@ -55,12 +55,29 @@ func MinimalUser(tag string) Doc {
 	return Doc{"schemas": []any{scim.UserSchema}, "userName": UserName(tag)}
 }
 
-// FullUser returns a User with most core attributes and the enterprise
-// extension filled.
-func FullUser(tag string) Doc {
+// EnterpriseUser returns NewUser(tag) with the enterprise extension filled
+// (employeeNumber, costCenter, organization, division "R&D", department
+// "Engineering") and one value per multi-valued attribute, for checks about
+// the extension rather than about multi-valued attributes.
+func EnterpriseUser(tag string) Doc {
 	t := Current()
 	u := NewUser(tag)
 	u["schemas"] = []any{scim.UserSchema, scim.EnterpriseUserSchema}
+	u[scim.EnterpriseUserSchema] = map[string]any{
+		"employeeNumber": t.Faker.Numerify("E#####"),
+		"costCenter":     "CC-" + t.Faker.Numerify("###"),
+		"organization":   t.Faker.Company(),
+		"division":       "R&D",
+		"department":     "Engineering",
+	}
+	return u
+}
+
+// FullUser returns a User with most core attributes, two emails and the
+// enterprise extension filled.
+func FullUser(tag string) Doc {
+	t := Current()
+	u := EnterpriseUser(tag)
 	u["nickName"] = t.Faker.FirstName()
 	u["title"] = t.Faker.JobTitle()
 	u["userType"] = "Employee"
@@ -70,13 +87,6 @@ func FullUser(tag string) Doc {
 	u["phoneNumbers"] = []any{map[string]any{"value": "+1-555-0100", "type": "work"}}
 	u["addresses"] = []any{map[string]any{"streetAddress": t.Faker.Street(), "locality": t.Faker.City(), "postalCode": "75001", "country": "FR", "type": "work", "primary": true}}
 	u["emails"] = append(u["emails"].([]any), map[string]any{"value": "home-" + strings.TrimPrefix(u.Str("userName"), t.Prefix()), "type": "home"})
-	u[scim.EnterpriseUserSchema] = map[string]any{
-		"employeeNumber": t.Faker.Numerify("E#####"),
-		"costCenter":     "CC-" + t.Faker.Numerify("###"),
-		"organization":   t.Faker.Company(),
-		"division":       "R&D",
-		"department":     "Engineering",
-	}
 	return u
 }
 
@@ -249,4 +259,46 @@ func Schemas(ctx context.Context, c *Client) map[string]Doc {
 		out[s.Str("id")] = s
 	}
 	return out
+}
+
+// Batch is a set of users that one filter finds again, and only them: the
+// paging and sorting checks create a batch and list it. The filter is
+// `userName sw "<prefix>"` where the target accepts it; a target whose
+// filters are eq only (HCP Terraform, AWS IAM Identity Center) gets
+// `externalId eq "<shared value>"`, which every user of the batch carries,
+// so that those checks test paging and sorting, not the sw operator.
+type Batch struct {
+	// Filter selects exactly the users made with User.
+	Filter string
+	// Prefix starts the userName of every user of the batch.
+	Prefix     string
+	tag        string
+	externalID string
+}
+
+// NewBatch probes whether the target accepts `userName sw` (a query that
+// matches nothing yet) and returns the batch tagged tag.
+func NewBatch(ctx context.Context, c *Client, tag string) *Batch {
+	ginkgo.GinkgoHelper()
+	t := Current()
+	b := &Batch{Prefix: t.Prefix() + tag + "-", tag: tag}
+	b.Filter = "userName sw " + Quote(b.Prefix)
+	probe := c.Get(ctx, "/Users", "filter", b.Filter, "count", "1")
+	if probe.Err == nil && probe.Status == http.StatusBadRequest {
+		b.externalID = t.Prefix() + tag + "-batch"
+		b.Filter = "externalId eq " + Quote(b.externalID)
+		ginkgo.GinkgoWriter.Printf("scimlab: the target refuses %q (400); the %s batch is selected with %s\n", "userName sw", tag, b.Filter)
+	}
+	return b
+}
+
+// User returns NewUser(tag) named <prefix><local>@example.com, carrying the
+// batch's shared externalId when the filter needs it.
+func (b *Batch) User(local string) Doc {
+	u := NewUser(b.tag)
+	u["userName"] = b.Prefix + local + "@example.com"
+	if b.externalID != "" {
+		u["externalId"] = b.externalID
+	}
+	return u
 }

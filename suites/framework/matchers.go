@@ -67,6 +67,15 @@ func pathOf(u string) string {
 
 func reqLine(r *Response) string { return r.Method + " " + pathOf(r.URL) }
 
+// Summary says in one line what the target answered: "POST /scim/v2/Users
+// answered 400 invalidValue: <detail>", or that nothing came back.
+func (r *Response) Summary() string {
+	if r.Err != nil {
+		return fmt.Sprintf("%s got no response: %v", reqLine(r), r.Err)
+	}
+	return fmt.Sprintf("%s answered %d%s", reqLine(r), r.Status, errorSummary(r))
+}
+
 // HaveStatus succeeds when the response status is one of codes; on failure
 // it prints the exchange.
 func HaveStatus(codes ...int) types.GomegaMatcher {

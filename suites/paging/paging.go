@@ -30,14 +30,12 @@ var _ = Describe("Paging", Ordered, ContinueOnFailure, lbl.Of(lbl.Paging), func(
 	)
 	BeforeAll(func(ctx SpecContext) {
 		c = framework.NewClient()
-		prefix := framework.Current().Prefix() + "pg-"
+		batch := framework.NewBatch(ctx, c, "pg")
 		ids = nil
 		for i := 0; i < n; i++ {
-			u := framework.NewUser("pg")
-			u["userName"] = fmt.Sprintf("%s%02d@example.com", prefix, i)
-			ids = append(ids, framework.CreateUser(ctx, c, u).ID())
+			ids = append(ids, framework.CreateUser(ctx, c, batch.User(fmt.Sprintf("%02d", i))).ID())
 		}
-		filter = "userName sw " + framework.Quote(prefix)
+		filter = batch.Filter
 	})
 	BeforeEach(func() { c = framework.NewClient() })
 

@@ -28,26 +28,44 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 	var c *framework.Client
 	BeforeEach(func() { c = framework.NewClient() })
 
-	// user creates a user with a work and a home email, a work address, a
-	// nickName and a title.
+	// create makes the user a check patches; a failure there is the
+	// check's setup, not what it tests (framework.Arrange).
+	create := func(ctx SpecContext, u framework.Doc) (framework.Doc, string) {
+		GinkgoHelper()
+		var d framework.Doc
+		framework.Arrange(func() { d = framework.CreateUser(ctx, c, u) })
+		return d, framework.UserPath(d)
+	}
+	// base is the user most checks patch: one work email, one work
+	// address, a nickName and a title. It has one value per multi-valued
+	// attribute, so that a target that keeps one email (AWS) can run the
+	// checks that are not about multi-valued attributes.
+	base := func(u framework.Doc) framework.Doc {
+		u["addresses"] = []any{map[string]any{"locality": "Paris", "country": "FR", "type": "work"}}
+		u["nickName"] = "Nick"
+		u["title"] = "Patcher"
+		return u
+	}
 	user := func(ctx SpecContext) (framework.Doc, string) {
 		GinkgoHelper()
-		u := framework.NewUser("pat")
+		return create(ctx, base(framework.NewUser("pat")))
+	}
+	// twoEmails is base with a work and a home email, for the checks of
+	// multi-valued attributes and value paths.
+	twoEmails := func(ctx SpecContext) (framework.Doc, string) {
+		GinkgoHelper()
+		u := base(framework.NewUser("pat"))
 		work := u.List("emails")[0].Str("value")
 		u["emails"] = []any{
 			map[string]any{"value": work, "type": "work", "primary": true},
 			map[string]any{"value": "home-" + work, "type": "home"},
 		}
-		u["addresses"] = []any{map[string]any{"locality": "Paris", "country": "FR", "type": "work"}}
-		u["nickName"] = "Nick"
-		u["title"] = "Patcher"
-		d := framework.CreateUser(ctx, c, u)
-		return d, framework.UserPath(d)
+		return create(ctx, u)
 	}
+	// entUser is base with the enterprise extension filled.
 	entUser := func(ctx SpecContext) (framework.Doc, string) {
 		GinkgoHelper()
-		d := framework.CreateUser(ctx, c, framework.FullUser("pat"))
-		return d, framework.UserPath(d)
+		return create(ctx, base(framework.EnterpriseUser("pat")))
 	}
 	emailOf := func(d framework.Doc, typ string) framework.Doc {
 		for _, e := range d.List("emails") {
@@ -115,7 +133,7 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 		})
 
 		framework.It("PAT-009", "add on a multi-valued attribute appends values", lbl.MUST, lbl.RFC("7644:3.5.2.1"), func(ctx SpecContext) {
-			u, p := user(ctx)
+			u, p := twoEmails(ctx)
 			extra := "other-" + u.List("emails")[0].Str("value")
 			got := framework.PatchOK(ctx, c, p, ops(op("add", "emails", []any{map[string]any{"value": extra, "type": "other"}})))
 			Expect(got.Values("emails")).To(HaveLen(3))
@@ -123,14 +141,14 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 		})
 
 		framework.It("PAT-010", "replace on a multi-valued attribute without a filter replaces all values", lbl.MUST, lbl.RFC("7644:3.5.2.3"), func(ctx SpecContext) {
-			_, p := user(ctx)
+			_, p := twoEmails(ctx)
 			only := framework.UserName("pat-only")
 			got := framework.PatchOK(ctx, c, p, ops(op("replace", "emails", []any{map[string]any{"value": only, "type": "work"}})))
 			Expect(got.Values("emails")).To(ConsistOf(only))
 		})
 
 		framework.It("PAT-011", "replace a sub-attribute through a value path: emails[type eq \"work\"].value", lbl.MUST, lbl.RFC("7644:3.5.2.3"), func(ctx SpecContext) {
-			u, p := user(ctx)
+			u, p := twoEmails(ctx)
 			nv := framework.UserName("pat-work")
 			got := framework.PatchOK(ctx, c, p, ops(op("replace", `emails[type eq "work"].value`, nv)))
 			Expect(emailOf(got, "work").Str("value")).To(Equal(nv))
@@ -138,7 +156,7 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 		})
 
 		framework.It("PAT-012", "replace a whole value selected by a value path", lbl.MUST, lbl.RFC("7644:3.5.2.3"), func(ctx SpecContext) {
-			u, p := user(ctx)
+			u, p := twoEmails(ctx)
 			nv := framework.UserName("pat-home")
 			got := framework.PatchOK(ctx, c, p, ops(op("replace", `emails[type eq "home"]`, map[string]any{"value": nv, "type": "home"})))
 			Expect(emailOf(got, "home").Str("value")).To(Equal(nv))
@@ -147,13 +165,13 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 		})
 
 		framework.It("PAT-013", "remove the values a value path selects", lbl.MUST, lbl.RFC("7644:3.5.2.2"), func(ctx SpecContext) {
-			u, p := user(ctx)
+			u, p := twoEmails(ctx)
 			got := framework.PatchOK(ctx, c, p, ops(op("remove", `emails[type eq "home"]`, nil)))
 			Expect(got.Values("emails")).To(ConsistOf(emailOf(u, "work").Str("value")))
 		})
 
 		framework.It("PAT-014", "remove with a compound value filter removes only the matching value", lbl.MUST, lbl.RFC("7644:3.5.2.2"), func(ctx SpecContext) {
-			u, p := user(ctx)
+			u, p := twoEmails(ctx)
 			home := emailOf(u, "home").Str("value")
 			got := framework.PatchOK(ctx, c, p, ops(op("remove", `emails[type eq "home" and value eq "`+home+`"]`, nil)))
 			Expect(got.Values("emails")).To(ConsistOf(emailOf(u, "work").Str("value")))
@@ -186,14 +204,14 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 		})
 
 		framework.It("PAT-019", "setting primary=true on one value clears it on the others", lbl.MUST, lbl.RFC("7644:3.5.2"), lbl.RFC("7643:2.4"), func(ctx SpecContext) {
-			_, p := user(ctx)
+			_, p := twoEmails(ctx)
 			got := framework.PatchOK(ctx, c, p, ops(op("replace", `emails[type eq "home"].primary`, true)))
 			Expect(emailOf(got, "home").Get("primary")).To(Equal(true))
 			Expect(emailOf(got, "work").True("primary")).To(BeFalse(), "the work email is no longer primary")
 		})
 
 		framework.It("PAT-020", "adding a value equal to an existing one does not duplicate it", lbl.SHOULD, lbl.RFC("7644:3.5.2.1"), func(ctx SpecContext) {
-			u, p := user(ctx)
+			u, p := twoEmails(ctx)
 			home := emailOf(u, "home")
 			got := framework.PatchOK(ctx, c, p, ops(op("add", "emails", []any{map[string]any{"value": home.Str("value"), "type": "home"}})))
 			Expect(got.Values("emails")).To(HaveLen(2))
@@ -247,8 +265,9 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 			u, p := user(ctx)
 			got := framework.PatchOK(ctx, c, p, ops(op("replace", "active", false)))
 			Expect(got.Get("active")).To(Equal(false))
-			lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName"))+" and active eq false")
-			Expect(framework.IDs(lr.Resources())).To(ConsistOf(u.ID()), "filter active eq false finds the user")
+			lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName")))
+			Expect(framework.IDs(lr.Resources())).To(ConsistOf(u.ID()), "the filter finds the user")
+			Expect(lr.Resources()[0].Get("active")).To(Equal(false), "the listed user is inactive")
 		})
 
 		framework.It("PAT-035", "advances meta.lastModified", lbl.SHOULD, lbl.RFC("7643:3.1"), func(ctx SpecContext) {

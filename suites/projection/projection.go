@@ -41,7 +41,7 @@ var _ = Describe("Projection", lbl.Of(lbl.Projection), func() {
 
 	framework.It("PRJ-002", "attributes on a list limits every resource", lbl.MUST, lbl.RFC("7644:3.4.2.5"), func(ctx SpecContext) {
 		u := user(ctx)
-		lr := framework.List(ctx, c, "/Users", "filter", "id eq "+framework.Quote(u.ID()), "attributes", "displayName")
+		lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName")), "attributes", "displayName")
 		Expect(lr.Resources()).To(HaveLen(1))
 		r := lr.Resources()[0]
 		Expect(r.Str("displayName")).To(Equal(u.Str("displayName")))
@@ -59,7 +59,7 @@ var _ = Describe("Projection", lbl.Of(lbl.Projection), func() {
 
 	framework.It("PRJ-004", "excludedAttributes on a list applies to every resource", lbl.MUST, lbl.RFC("7644:3.4.2.5"), func(ctx SpecContext) {
 		u := user(ctx)
-		lr := framework.List(ctx, c, "/Users", "filter", "id eq "+framework.Quote(u.ID()), "excludedAttributes", "name,title")
+		lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName")), "excludedAttributes", "name,title")
 		Expect(lr.Resources()).To(HaveLen(1))
 		Expect(lr.Resources()[0].Has("name")).To(BeFalse())
 		Expect(lr.Resources()[0].Has("title")).To(BeFalse())
@@ -81,7 +81,7 @@ var _ = Describe("Projection", lbl.Of(lbl.Projection), func() {
 	})
 
 	framework.It("PRJ-007", "attributes names an extension attribute by URN", lbl.MUST, lbl.NeedsEnterprise, lbl.RFC("7644:3.10"), lbl.RFC("7643:4.3"), func(ctx SpecContext) {
-		u := framework.CreateUser(ctx, c, framework.FullUser("prj"))
+		u := framework.CreateUser(ctx, c, framework.EnterpriseUser("prj"))
 		got := framework.Get(ctx, c, framework.UserPath(u), "attributes", scim.EnterpriseUserSchema+":employeeNumber")
 		Expect(got.Get(scim.EnterpriseUserSchema + ":employeeNumber")).To(Equal(u.Get(scim.EnterpriseUserSchema + ":employeeNumber")))
 		Expect(got.Has(scim.EnterpriseUserSchema+":department")).To(BeFalse(), "department was not asked for")

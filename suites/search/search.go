@@ -47,7 +47,7 @@ var _ = Describe("Search", lbl.Of(lbl.Search), func() {
 
 	framework.It("SRC-004", "attributes in the SearchRequest limits the returned attributes", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
 		u := framework.CreateUser(ctx, c, framework.NewUser("src"))
-		r := request("id eq " + framework.Quote(u.ID()))
+		r := request("userName eq " + framework.Quote(u.Str("userName")))
 		r.Attributes = []string{"userName"}
 		resp := c.Post(ctx, "/Users/.search", r)
 		Expect(resp).To(framework.BeListResponse())
@@ -58,7 +58,7 @@ var _ = Describe("Search", lbl.Of(lbl.Search), func() {
 
 	framework.It("SRC-005", "excludedAttributes in the SearchRequest leaves attributes out", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
 		u := framework.CreateUser(ctx, c, framework.NewUser("src"))
-		r := request("id eq " + framework.Quote(u.ID()))
+		r := request("userName eq " + framework.Quote(u.Str("userName")))
 		r.ExcludedAttributes = []string{"emails"}
 		resp := c.Post(ctx, "/Users/.search", r)
 		Expect(resp).To(framework.BeListResponse())
@@ -82,8 +82,10 @@ var _ = Describe("Search", lbl.Of(lbl.Search), func() {
 	})
 
 	framework.It("SRC-009", "the search answer is a ListResponse with the ListResponse schema and the SCIM media type", lbl.MUST, lbl.RFC("7644:3.4.3"), lbl.RFC("7644:3.4.2"), func(ctx SpecContext) {
-		resp := c.Post(ctx, "/Users/.search", request("userName sw "+framework.Quote(framework.Current().Prefix())))
+		u := framework.CreateUser(ctx, c, framework.NewUser("src"))
+		resp := c.Post(ctx, "/Users/.search", request("userName eq "+framework.Quote(u.Str("userName"))))
 		Expect(resp).To(framework.BeListResponse())
+		Expect(framework.IDs(resp.Doc().Resources())).To(ConsistOf(u.ID()))
 		Expect(resp).To(framework.HaveContentType(scim.MediaType))
 	})
 

@@ -30,18 +30,17 @@ var fixtures = []user{
 // and a map from id to fixture key.
 func create(ctx SpecContext, c *framework.Client) (string, map[string]string) {
 	GinkgoHelper()
-	prefix := framework.Current().Prefix() + "srt-"
+	batch := framework.NewBatch(ctx, c, "srt")
 	keys := map[string]string{}
 	for _, f := range fixtures {
-		u := framework.NewUser("srt")
-		u["userName"] = prefix + f.key + "@example.com"
+		u := batch.User(f.key)
 		u["name"] = map[string]any{"givenName": f.given, "familyName": "Sorted"}
 		if f.title != "" {
 			u["title"] = f.title
 		}
 		keys[framework.CreateUser(ctx, c, u).ID()] = f.key
 	}
-	return "userName sw " + framework.Quote(prefix), keys
+	return batch.Filter, keys
 }
 
 var _ = Describe("Sorting", lbl.Of(lbl.Sort), func() {

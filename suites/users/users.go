@@ -236,7 +236,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 
 		framework.It("USR-021", "accepts a manager reference to another user", lbl.MUST, lbl.NeedsEnterprise, lbl.RFC("7643:4.3"), func(ctx SpecContext) {
 			boss := framework.CreateUser(ctx, c, framework.NewUser("usr"))
-			u := framework.FullUser("usr")
+			u := framework.EnterpriseUser("usr")
 			u[scim.EnterpriseUserSchema].(map[string]any)["manager"] = map[string]any{"value": boss.ID()}
 			created := framework.CreateUser(ctx, c, u)
 			got := framework.Get(ctx, c, framework.UserPath(created))
@@ -289,7 +289,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 
 		framework.It("USR-032", "lists the user in GET /Users", lbl.MUST, lbl.RFC("7644:3.4.2"), func(ctx SpecContext) {
 			created := framework.CreateUser(ctx, c, framework.NewUser("usr"))
-			lr := framework.List(ctx, c, "/Users", "filter", "id eq "+framework.Quote(created.ID()))
+			lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(created.Str("userName")))
 			Expect(framework.IDs(lr.Resources())).To(ConsistOf(created.ID()))
 		})
 	})
