@@ -103,9 +103,10 @@ func TestBulkReferences(t *testing.T) {
 			if e.must(200, "GET", "/Users/"+u1, nil).obj()["title"] != "Lead" {
 				t.Error("PATCH through bulkId path not applied")
 			}
-			// PUT and DELETE, with version.
+			// PUT and DELETE, with version (u2 is at 2: joining the group
+			// changed its groups).
 			br = e.bulk(bulkReq(0,
-				map[string]any{"method": "PUT", "path": "/Users/" + u2, "version": `W/"1"`, "data": userBody("b2@example.test", "title", "x")},
+				map[string]any{"method": "PUT", "path": "/Users/" + u2, "version": `W/"2"`, "data": userBody("b2@example.test", "title", "x")},
 				map[string]any{"method": "DELETE", "path": "/Users/" + u1, "version": `W/"9"`},
 				bop("DELETE", "/Groups/"+gid, "", nil),
 			))

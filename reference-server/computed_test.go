@@ -81,3 +81,49 @@ func reversed(s []string) []string {
 	slices.Reverse(s)
 	return s
 }
+
+// TestUserETagFollowsItsGroups: joining, leaving or a rename of one of its
+// groups changes what a User's representation shows, so its ETag changes
+// and an If-None-Match with the old one is no longer a 304 (RFC 7232
+// §2.1; RFC 7643 §3.1 meta.version).
+func TestUserETagFollowsItsGroups(t *testing.T) {
+	e := newEnv(t)
+	uid := e.createUser("member")["id"].(string)
+	other := e.createUser("other")["id"].(string)
+	gid := e.createGroup("team")["id"].(string)
+	etagOf := func(id string) string {
+		t.Helper()
+		r := e.must(200, "GET", "/Users/"+id, nil)
+		if r.Header.Get("ETag") != r.obj()["meta"].(map[string]any)["version"] {
+			t.Fatalf("ETag %s and meta.version differ: %s", r.Header.Get("ETag"), r.Body)
+		}
+		return r.Header.Get("ETag")
+	}
+	last := etagOf(uid)
+	otherTag := etagOf(other)
+	for _, step := range []struct {
+		name string
+		do   func()
+	}{
+		{"join", func() {
+			e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("add", "members", []any{map[string]any{"value": uid}})))
+		}},
+		{"rename", func() { e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("replace", "displayName", "renamed"))) }},
+		{"leave", func() {
+			e.must(200, "PATCH", "/Groups/"+gid, patchBody(op("remove", `members[value eq "`+uid+`"]`, nil)))
+		}},
+	} {
+		e.must(304, "GET", "/Users/"+uid, nil, "If-None-Match", last)
+		step.do()
+		now := etagOf(uid)
+		if now == last {
+			t.Errorf("after %s the user's ETag is still %s", step.name, now)
+		}
+		e.must(200, "GET", "/Users/"+uid, nil, "If-None-Match", last)
+		wantError(t, e.do("PATCH", "/Users/"+uid, patchBody(op("replace", "title", "x")), "If-Match", last), 412, "")
+		last = now
+	}
+	if etagOf(other) != otherTag {
+		t.Error("a user in none of the groups got a new ETag")
+	}
+}

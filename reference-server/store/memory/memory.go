@@ -201,6 +201,7 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 		for _, m := range ms {
 			tx.add(r.ID, m)
 		}
+		tx.commit(r.ID) // the members' versions; the group starts at 1
 	}
 	return nil
 }
@@ -252,6 +253,14 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		return nil, err
 	}
 	t := s.tables[typ]
+	if typ == "Group" && !doc.SameName(cur.res.Doc, r.Doc) {
+		// Renamed: its members' groups show the new name.
+		if l := s.groups[id]; l != nil {
+			for _, m := range l.list() {
+				tx.touch(m.Value)
+			}
+		}
+	}
 	if r.Key != "" && r.Key != cur.res.Key {
 		if o := t.byKey[r.Key]; o != nil && o != cur {
 			tx.rollback()
@@ -296,13 +305,14 @@ func (s *Store) Delete(ctx context.Context, typ, id string, ifVersion int64) err
 		return fmt.Errorf("%w: %s %q is at version %d, not %d", store.ErrVersionMismatch, typ, id, r.res.Version, ifVersion)
 	}
 	s.tables[typ].remove(r)
+	tx := &tx{s: s}
 	if ml := s.groups[id]; ml != nil {
 		for _, m := range ml.list() {
 			s.unlinkMember(m.Value, id)
+			tx.touch(m.Value) // the group leaves its members' groups
 		}
 		delete(s.groups, id)
 	}
-	tx := &tx{s: s}
 	for g := range s.memberOf[id] {
 		tx.remove(g, id)
 	}

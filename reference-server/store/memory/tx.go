@@ -61,6 +61,16 @@ type tx struct {
 	s       *Store
 	undo    []func()
 	changed map[string]struct{} // groups whose members changed
+	joined  map[string]struct{} // member values whose groups changed (Users get a new version)
+}
+
+// touch records that value's groups changed: a User with that id gets a
+// new version at commit (its groups attribute is computed from them).
+func (t *tx) touch(value string) {
+	if t.joined == nil {
+		t.joined = map[string]struct{}{}
+	}
+	t.joined[value] = struct{}{}
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -163,6 +173,9 @@ func (t *tx) SetMembers(groupID string, ms []store.Member) error {
 	for _, m := range next {
 		s.linkMember(m.Value, groupID)
 	}
+	for _, v := range doc.Moved(old, next) {
+		t.touch(v)
+	}
 	s.groups[groupID] = newMemberList(next)
 	t.undo = append(t.undo, func() {
 		for _, m := range next {
@@ -205,6 +218,7 @@ func (t *tx) add(group string, m store.Member) bool {
 	l.live++
 	s.linkMember(m.Value, group)
 	t.markChanged(group)
+	t.touch(m.Value)
 	t.undo = append(t.undo, func() {
 		l.slots[i].live = false
 		delete(l.idx, m.Value)
@@ -230,6 +244,7 @@ func (t *tx) remove(group, value string) bool {
 	l.live--
 	s.unlinkMember(value, group)
 	t.markChanged(group)
+	t.touch(value)
 	t.undo = append(t.undo, func() {
 		l.slots[i].live = true
 		l.idx[value] = i
@@ -244,16 +259,24 @@ func (t *tx) rollback() {
 		t.undo[i]()
 	}
 	t.undo = nil
-	t.changed = nil
+	t.changed, t.joined = nil, nil
 }
 
-// commit bumps the version of every group whose members changed, except
-// self (which Update saves itself), and compacts their member lists.
+// commit bumps the version of every group whose members changed and of
+// every User whose groups changed, except self (which Update saves
+// itself), and compacts the groups' member lists.
 func (t *tx) commit(self string) {
-	if len(t.changed) == 0 {
+	if len(t.changed) == 0 && len(t.joined) == 0 {
 		return
 	}
 	now := doc.Now()
+	for v := range t.joined {
+		if r := t.s.get("User", v); r != nil && v != self {
+			r.res.Version++
+			r.res.Modified = now
+		}
+	}
+	t.joined = nil
 	for g := range t.changed {
 		if l := t.s.groups[g]; l != nil {
 			l.compact()

@@ -187,8 +187,14 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 		b.Queue(insertResource, r.Type, r.ID, r.Key, r.ExternalID, d, now)
 		values, types, displays := memberColumns(ms)
 		b.Queue(insertMembers, r.ID, values, types, displays)
+		// The members' groups changed (one implicit transaction: a batch
+		// outside BEGIN runs as one).
+		b.Queue(bumpUsers, slices.Sorted(slices.Values(values)), now)
 		br := s.pool.SendBatch(ctx, b)
 		err = br.QueryRow().Scan(&seq)
+		if err == nil {
+			_, err = br.Exec()
+		}
 		if err == nil {
 			_, err = br.Exec()
 		}
@@ -318,6 +324,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		}
 		w.locked[id], w.holds = true, true
 		r := *cur
+		oldName, _ := cur.Doc["displayName"].(string) // fn changes the shared Doc in place
 		ferr := fn(w, &r)
 		if w.conflict != nil {
 			learned = w.learned(learned)
@@ -343,6 +350,12 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		d, err := doc.Encode(r.Doc)
 		if err != nil {
 			return err
+		}
+		if newName, _ := r.Doc["displayName"].(string); typ == "Group" && newName != oldName {
+			// Renamed: its members' groups show the new name.
+			if err := w.touchMembers(id); err != nil {
+				return err
+			}
 		}
 		now := doc.Now()
 		if now.Before(cur.Modified) {
@@ -425,7 +438,10 @@ func (s *Store) Delete(ctx context.Context, typ, id string, ifVersion int64) err
 		}
 		b = &pgx.Batch{}
 		b.Queue("DELETE FROM resources WHERE seq = $1", seq)
-		b.Queue("DELETE FROM members WHERE group_id = $1", id)
+		// A group leaves its members' groups.
+		b.Queue(`WITH gone AS (DELETE FROM members WHERE group_id = $1 RETURNING value)
+UPDATE resources SET version = version + 1, modified = GREATEST(modified, $2)
+WHERE type = 'User' AND id IN (SELECT value FROM gone)`, id, doc.Now())
 		b.Queue(`WITH gone AS (DELETE FROM members WHERE value = $1 RETURNING group_id)
 UPDATE resources SET version = version + 1, modified = GREATEST(modified, $2) WHERE id IN (SELECT group_id FROM gone)`, id, doc.Now())
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {

@@ -19,6 +19,7 @@ type wtx struct {
 	holds   bool                // it holds a row lock of any kind
 	want    []string            // a group it could not lock without waiting
 	changed map[string]struct{} // groups whose members changed
+	joined  map[string]struct{} // member values whose groups changed (Users get a new version)
 	// conflict is the error that aborted the transaction because of a
 	// concurrent one (deadlock, lock not available): whatever fn makes of
 	// it, the attempt is run again.
@@ -179,7 +180,14 @@ const insertMembers = `INSERT INTO members (group_id, value, type, display, pos)
 SELECT $1, m.v, m.t, m.d, b.base + m.o
 FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS m(v, t, d, o),
 	(SELECT COALESCE(max(pos), 0) AS base FROM members WHERE group_id = $1) AS b
-ON CONFLICT (group_id, value) DO NOTHING`
+ON CONFLICT (group_id, value) DO NOTHING
+RETURNING value`
+
+// bumpUsers gives the Users among the ids $1 (sorted, so that row locks
+// are taken in one order) Version+1 and a new Modified ($2, never moving
+// back): their groups attribute changed.
+const bumpUsers = `UPDATE resources SET version = version + 1, modified = GREATEST(modified, $2)
+WHERE type = 'User' AND id = ANY($1::text[])`
 
 // memberColumns splits ms into the arrays insertMembers takes.
 func memberColumns(ms []store.Member) (values, types, displays []string) {
@@ -211,15 +219,51 @@ func (w *wtx) add(groupID string, ms []store.Member) (int, error) {
 		return 0, err
 	}
 	values, types, displays := memberColumns(ms)
-	tag, err := w.tx.Exec(w.ctx, insertMembers, groupID, values, types, displays)
+	n, err := w.touchRows(w.tx.Query(w.ctx, insertMembers, groupID, values, types, displays))
 	if err != nil {
 		return 0, w.err(fmt.Sprintf("add members to %q", groupID), err)
 	}
-	n := int(tag.RowsAffected())
 	if n > 0 {
 		w.markChanged(groupID)
 	}
 	return n, nil
+}
+
+// touchRows touches the member value each row holds and counts the rows.
+func (w *wtx) touchRows(rows pgx.Rows, err error) (int, error) {
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return n, err
+		}
+		w.touch(v)
+		n++
+	}
+	return n, rows.Err()
+}
+
+// touch records that value's groups changed: a User with that id gets a
+// new version with the transaction (its groups attribute is computed from
+// them).
+func (w *wtx) touch(value string) {
+	if w.joined == nil {
+		w.joined = map[string]struct{}{}
+	}
+	w.joined[value] = struct{}{}
+}
+
+// touchMembers touches every member of group.
+func (w *wtx) touchMembers(group string) error {
+	_, err := w.touchRows(w.tx.Query(w.ctx, "SELECT value FROM members WHERE group_id = $1", group))
+	if err != nil {
+		return w.err(fmt.Sprintf("members of %q", group), err)
+	}
+	return nil
 }
 
 // RemoveMembers implements store.Tx.
@@ -230,11 +274,10 @@ func (w *wtx) RemoveMembers(groupID string, values []string) (int, error) {
 	if len(values) == 0 {
 		return 0, nil
 	}
-	tag, err := w.tx.Exec(w.ctx, "DELETE FROM members WHERE group_id = $1 AND value = ANY($2::text[])", groupID, values)
+	n, err := w.touchRows(w.tx.Query(w.ctx, "DELETE FROM members WHERE group_id = $1 AND value = ANY($2::text[]) RETURNING value", groupID, values))
 	if err != nil {
 		return 0, w.err(fmt.Sprintf("remove members from %q", groupID), err)
 	}
-	n := int(tag.RowsAffected())
 	if n > 0 {
 		w.markChanged(groupID)
 	}
@@ -281,6 +324,9 @@ WHERE members.group_id = $1 AND members.value = u.v`, groupID, values, types, di
 		return w.err(fmt.Sprintf("set members of %q", groupID), err)
 	}
 	w.markChanged(groupID)
+	for _, v := range doc.Moved(old, next) {
+		w.touch(v)
+	}
 	return nil
 }
 
@@ -300,19 +346,29 @@ func (w *wtx) bumpChanged() error {
 	if w.conflict != nil {
 		return w.conflict
 	}
-	if len(w.changed) == 0 {
-		return nil
+	if len(w.changed) > 0 {
+		ids := make([]string, 0, len(w.changed))
+		for g := range w.changed {
+			ids = append(ids, g)
+		}
+		slices.Sort(ids)
+		if _, err := w.tx.Exec(w.ctx, "UPDATE resources SET version = version + 1, modified = GREATEST(modified, $2) WHERE id = ANY($1::text[])",
+			ids, doc.Now()); err != nil {
+			return w.err("bump the versions of changed groups", err)
+		}
+		w.changed = nil
 	}
-	ids := make([]string, 0, len(w.changed))
-	for g := range w.changed {
-		ids = append(ids, g)
+	if len(w.joined) > 0 {
+		ids := make([]string, 0, len(w.joined))
+		for v := range w.joined {
+			ids = append(ids, v)
+		}
+		slices.Sort(ids)
+		if _, err := w.tx.Exec(w.ctx, bumpUsers, ids, doc.Now()); err != nil {
+			return w.err("bump the versions of users whose groups changed", err)
+		}
+		w.joined = nil
 	}
-	slices.Sort(ids)
-	if _, err := w.tx.Exec(w.ctx, "UPDATE resources SET version = version + 1, modified = GREATEST(modified, $2) WHERE id = ANY($1::text[])",
-		ids, doc.Now()); err != nil {
-		return w.err("bump the versions of changed groups", err)
-	}
-	w.changed = nil
 	return nil
 }
 

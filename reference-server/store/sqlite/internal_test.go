@@ -272,7 +272,7 @@ func TestReopen(t *testing.T) {
 
 	s = openT(t, path)
 	got, err := s.Get(ctx, "User", "u1", false)
-	if err != nil || got.Key != "alice" || got.ExternalID != "e1" || got.Doc["n"] != 1.5 || got.Version != 1 || !got.Created.Equal(u.Created) {
+	if err != nil || got.Key != "alice" || got.ExternalID != "e1" || got.Doc["n"] != 1.5 || got.Version != 2 /* 1, then g1's creation made it a member */ || !got.Created.Equal(u.Created) {
 		t.Fatalf("after reopen: %+v, %v", got, err)
 	}
 	gg, err := s.Get(ctx, "Group", "g1", true)

@@ -117,6 +117,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 			return fmt.Errorf("%w: %s %q is at version %d, not %d", store.ErrVersionMismatch, typ, id, r.Version, ifVersion)
 		}
 		orig := *r
+		oldName, _ := r.Doc["displayName"].(string) // fn changes r.Doc in place
 		ferr := fn(w, r)
 		unchanged := errors.Is(ferr, store.ErrUnchanged)
 		if ferr != nil && !unchanged {
@@ -130,6 +131,12 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		d, err := doc.Encode(r.Doc)
 		if err != nil {
 			return err
+		}
+		if newName, _ := r.Doc["displayName"].(string); typ == "Group" && newName != oldName {
+			// Renamed: its members' groups show the new name.
+			if err := w.touchMembers(id); err != nil {
+				return err
+			}
 		}
 		if r.Key != orig.Key {
 			if err := w.keyTaken(typ, r.Key, id); err != nil {
@@ -177,6 +184,11 @@ func (s *Store) Delete(ctx context.Context, typ, id string, ifVersion int64) err
 		}
 		if ifVersion > 0 && v != ifVersion {
 			return fmt.Errorf("%w: %s %q is at version %d, not %d", store.ErrVersionMismatch, typ, id, v, ifVersion)
+		}
+		if typ == "Group" {
+			if err := w.touchMembers(id); err != nil { // it leaves their groups
+				return err
+			}
 		}
 		if _, err := w.exec("DELETE FROM resources WHERE id = ? AND type = ?", id, typ); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 type wtx struct {
 	s       *Store
 	changed map[string]struct{} // groups whose members changed
+	joined  map[string]struct{} // member values whose groups changed (Users get a new version)
 
 	// The request's savepoint is opened lazily (see write).
 	guarded   bool // the savepoint "req" is open
@@ -205,6 +206,7 @@ func (w *wtx) add(groupID string, ms []store.Member) (int, error) {
 		if k > 0 {
 			n++
 			pos++
+			w.touch(m.Value)
 		}
 	}
 	if n > 0 {
@@ -223,7 +225,10 @@ func (w *wtx) RemoveMembers(groupID string, values []string) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		n += int(k)
+		if k > 0 {
+			n++
+			w.touch(v)
+		}
 	}
 	if n > 0 {
 		w.markChanged(groupID)
@@ -249,13 +254,20 @@ func (w *wtx) SetMembers(groupID string, ms []store.Member) error {
 		if _, err := w.exec("DELETE FROM members WHERE group_id = ?", groupID); err != nil {
 			return err
 		}
-		_, err := w.add(groupID, next)
-		return err
+		if _, err := w.add(groupID, next); err != nil {
+			return err
+		}
+		w.joined = nil // add touched every member; only those that moved count
+		for _, v := range doc.Moved(old, next) {
+			w.touch(v)
+		}
+		return nil
 	}
 	for _, v := range p.Removed {
 		if _, err := w.exec("DELETE FROM members WHERE group_id = ? AND value = ?", groupID, v); err != nil {
 			return err
 		}
+		w.touch(v)
 	}
 	for _, m := range p.Updated {
 		if _, err := w.exec("UPDATE members SET type = ?, display = ? WHERE group_id = ? AND value = ?", m.Type, m.Display, groupID, m.Value); err != nil {
@@ -266,6 +278,33 @@ func (w *wtx) SetMembers(groupID string, ms []store.Member) error {
 	return err
 }
 
+// touch records that value's groups changed: a User with that id gets a
+// new version with the transaction (its groups attribute is computed from
+// them).
+func (w *wtx) touch(value string) {
+	if w.joined == nil {
+		w.joined = map[string]struct{}{}
+	}
+	w.joined[value] = struct{}{}
+}
+
+// touchMembers touches every member of group.
+func (w *wtx) touchMembers(group string) error {
+	rows, err := w.query("SELECT value FROM members WHERE group_id = ?", group)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return err
+		}
+		w.touch(v)
+	}
+	return rows.Err()
+}
+
 func (w *wtx) markChanged(group string) {
 	if w.changed == nil {
 		w.changed = map[string]struct{}{}
@@ -273,10 +312,11 @@ func (w *wtx) markChanged(group string) {
 	w.changed[group] = struct{}{}
 }
 
-// bumpChanged gives every group whose members changed a new version; an
-// Update removes its own resource from the set first, having saved it.
+// bumpChanged gives every group whose members changed, and every User
+// whose groups changed, a new version; an Update removes its own resource
+// from the set first, having saved it.
 func (w *wtx) bumpChanged() error {
-	if len(w.changed) == 0 {
+	if len(w.changed) == 0 && len(w.joined) == 0 {
 		return nil
 	}
 	now := micros(doc.Now())
@@ -285,7 +325,12 @@ func (w *wtx) bumpChanged() error {
 			return err
 		}
 	}
-	w.changed = nil
+	for v := range w.joined {
+		if _, err := w.exec("UPDATE resources SET version = version + 1, modified = ? WHERE id = ? AND type = 'User'", now, v); err != nil {
+			return err
+		}
+	}
+	w.changed, w.joined = nil, nil
 	return nil
 }
 

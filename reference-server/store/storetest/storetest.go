@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Members", testMembers},
 		{"SetMembers", testSetMembers},
 		{"GroupVersionFollowsMembers", testGroupVersion},
+		{"UserVersionFollowsGroups", testUserVersion},
 		{"GroupsOf", testGroupsOf},
 		{"Write", testWrite},
 		{"ConcurrentMemberAdds", testConcurrentMemberAdds},
@@ -901,6 +902,83 @@ func testGroupVersion(t *testing.T, s store.Store) {
 	if g := mustGet(t, s, "Group", "g1", false); g.Version != 3 {
 		t.Fatalf("g1 Version %d, want 3", g.Version)
 	}
+}
+
+// testUserVersion: a User's groups attribute is computed from memberships
+// and group names, so its Version (the ETag, RFC 7643 §3.1) and Modified
+// change whenever that attribute would: when it joins or leaves a group
+// (by add, remove, a whole new member list, or the group's deletion) and
+// when one of its groups is renamed; never for changes that leave its
+// groups as they were, and never for a Group member (no groups attribute).
+func testUserVersion(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	for _, id := range []string{"u1", "u2", "u3", "u4"} {
+		mustCreate(t, s, user(id, id))
+	}
+	mustCreate(t, s, group("g0", "G0"))
+	want := map[string]int64{"u1": 1, "u2": 1, "u3": 1, "u4": 1, "g0": 1}
+	check := func(step string) {
+		t.Helper()
+		for id, v := range want {
+			typ := "User"
+			if id[0] == 'g' {
+				typ = "Group"
+			}
+			if r := mustGet(t, s, typ, id, false); r.Version != v {
+				t.Fatalf("after %s: %s at version %d, want %d", step, id, r.Version, v)
+			}
+		}
+	}
+	before := mustGet(t, s, "User", "u1", false).Modified
+	mustCreate(t, s, group("g1", "G1"), store.Member{Value: "u1", Type: "User"})
+	want["u1"] = 2
+	check("creating a group with u1")
+	if m := mustGet(t, s, "User", "u1", false).Modified; m.Before(before) {
+		t.Fatalf("u1's Modified went back: %v < %v", m, before)
+	}
+	update := func(step string, fn func(tx store.Tx, r *store.Resource) error) {
+		t.Helper()
+		_, err := s.Update(ctx, "Group", "g1", 0, fn)
+		noErr(t, step, err)
+	}
+	update("add", func(tx store.Tx, _ *store.Resource) error {
+		_, err := tx.AddMembers("g1", []store.Member{{Value: "u1"}, {Value: "u2", Type: "User"}, {Value: "g0", Type: "Group"}})
+		return err
+	})
+	want["u2"] = 2 // u1 was there already; g0 has no groups attribute
+	check("adding u1 again, u2 and g0")
+	noErr(t, "remove", s.Write(ctx, func(tx store.Tx) error {
+		_, err := tx.RemoveMembers("g1", []string{"u1", "nobody"})
+		return err
+	}))
+	want["u1"] = 3
+	check("removing u1")
+	update("set", func(tx store.Tx, _ *store.Resource) error {
+		return tx.SetMembers("g1", []store.Member{{Value: "u3", Type: "User"}, {Value: "u2", Type: "User", Display: "new display"}})
+	})
+	want["u3"] = 2 // joined; u2 stays (its entry's display is no groups change); g0 left
+	check("setting the members to u3 and u2")
+	update("rename", func(_ store.Tx, r *store.Resource) error {
+		r.Doc["displayName"], r.Key = "G1 renamed", "g1 renamed"
+		return nil
+	})
+	want["u2"], want["u3"] = 3, 3
+	check("renaming the group")
+	update("externalId", func(_ store.Tx, r *store.Resource) error {
+		r.ExternalID = "x"
+		return nil
+	})
+	check("changing the group's externalId")
+	_, err := s.Update(ctx, "User", "u4", 0, func(_ store.Tx, r *store.Resource) error {
+		r.Doc["title"] = "t"
+		return nil
+	})
+	noErr(t, "Update u4", err)
+	want["u4"] = 2
+	check("updating u4")
+	noErr(t, "Delete g1", s.Delete(ctx, "Group", "g1", 0))
+	want["u2"], want["u3"] = 4, 4
+	check("deleting the group")
 }
 
 func testGroupsOf(t *testing.T, s store.Store) {

@@ -241,3 +241,35 @@ func Time(t time.Time) time.Time {
 	}
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// Moved returns the values that are members in exactly one of old and next
+// (deduplicated lists): the members whose groups a replacement of old by
+// next changes.
+func Moved(old, next []store.Member) []string {
+	in := make(map[string]bool, len(old))
+	for _, m := range old {
+		in[m.Value] = true
+	}
+	var out []string
+	for _, m := range next {
+		if in[m.Value] {
+			delete(in, m.Value)
+		} else {
+			out = append(out, m.Value)
+		}
+	}
+	for _, m := range old {
+		if in[m.Value] {
+			out = append(out, m.Value)
+		}
+	}
+	return out
+}
+
+// SameName reports whether two documents of a Group have the same
+// displayName, which its members' groups attribute shows.
+func SameName(a, b map[string]any) bool {
+	x, _ := a["displayName"].(string)
+	y, _ := b["displayName"].(string)
+	return x == y
+}

@@ -2,6 +2,7 @@ package doc
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"testing"
@@ -122,5 +123,33 @@ func TestCloneMatchesJSON(t *testing.T) {
 	c["a"].([]any)[0].(map[string]any)["b"] = "changed"
 	if src["a"].([]any)[0].(map[string]any)["b"] != "c" {
 		t.Fatal("CloneStored shares nested values")
+	}
+}
+
+func TestMoved(t *testing.T) {
+	ms := func(vs ...string) []store.Member {
+		out := make([]store.Member, len(vs))
+		for i, v := range vs {
+			out[i] = store.Member{Value: v}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		old, next []store.Member
+		want      string
+	}{
+		{ms("a", "b"), ms("b", "c"), "[c a]"},
+		{ms("a", "b"), ms("b", "a"), "[]"},
+		{nil, ms("a"), "[a]"},
+		{ms("a"), nil, "[a]"},
+		{nil, nil, "[]"},
+	} {
+		got := Moved(c.old, c.next)
+		if got == nil {
+			got = []string{}
+		}
+		if fmt.Sprint(got) != c.want {
+			t.Errorf("Moved(%v, %v) = %v, want %s", c.old, c.next, got, c.want)
+		}
 	}
 }
