@@ -119,7 +119,11 @@ func (s *Server) allSchemas() []*schema.Schema {
 			unsupported = r.unsupported
 		}
 		for _, sc := range k.rt.Schemas() {
-			add(withoutUnsupported(sc, k.rt.Schema.ID, unsupported))
+			sc = withoutUnsupported(sc, k.rt.Schema.ID, unsupported)
+			if sc.ID == k.rt.Schema.ID {
+				sc = s.withKeyRules(k, sc)
+			}
+			add(sc)
 		}
 	}
 	add(schema.ServiceProviderConfig())
@@ -179,6 +183,26 @@ func writeDiscoveryList(c *call, docs []any) error {
 	}
 	writeJSON(c.w, http.StatusOK, buf.Bytes())
 	return nil
+}
+
+// withKeyRules returns the core schema sc of k as the server enforces its
+// unique name: User userName and Group displayName are unique (a 409
+// uniqueness for a taken name, issue 3), so uniqueness "server" even where
+// RFC 7643 §4.2 says "none" for displayName; caseExact as the profile
+// compares them. sc itself when it already says so.
+func (s *Server) withKeyRules(k *resourceKind, sc *schema.Schema) *schema.Schema {
+	name, caseExact := "userName", s.prof.UserNameCaseExact
+	if k == s.groups {
+		name, caseExact = "displayName", s.prof.GroupDisplayNameCaseExact
+	}
+	a := sc.Attr(name)
+	if a == nil || (a.Uniqueness == schema.Server && a.CaseExact == caseExact) {
+		return sc
+	}
+	out := schema.Clone(sc)
+	a = out.Attr(name)
+	a.Uniqueness, a.CaseExact = schema.Server, caseExact
+	return out
 }
 
 // withoutUnsupported returns sc without the attributes the profile does not

@@ -547,3 +547,37 @@ func TestReplaceMembersIgnored(t *testing.T) {
 	}
 	e.must(404, "PATCH", "/Groups/nope", patchBody(op("replace", "members", []any{})))
 }
+
+// TestSchemasDescribeNameRules: /Schemas says of userName and Group
+// displayName what the server enforces: unique (409 uniqueness) and as
+// case-sensitive as the profile compares them.
+func TestSchemasDescribeNameRules(t *testing.T) {
+	attr := func(e *env, schemaID, name string) map[string]any {
+		t.Helper()
+		for _, a := range e.must(200, "GET", "/Schemas/"+schemaID, nil).obj()["attributes"].([]any) {
+			if m := a.(map[string]any); m["name"] == name {
+				return m
+			}
+		}
+		t.Fatalf("%s has no %s", schemaID, name)
+		return nil
+	}
+	for _, c := range []struct {
+		profile                 string
+		userExact, displayExact bool
+	}{
+		{"rfc", false, false},
+		{"alation", true, true},
+	} {
+		p := mustProfile(t, c.profile)
+		e := newEnv(t, withProfile(p))
+		u := attr(e, "urn:ietf:params:scim:schemas:core:2.0:User", "userName")
+		g := attr(e, "urn:ietf:params:scim:schemas:core:2.0:Group", "displayName")
+		if u["uniqueness"] != "server" || u["caseExact"] != p.UserNameCaseExact || p.UserNameCaseExact != c.userExact {
+			t.Errorf("%s: userName %v", c.profile, u)
+		}
+		if g["uniqueness"] != "server" || g["caseExact"] != p.GroupDisplayNameCaseExact || p.GroupDisplayNameCaseExact != c.displayExact {
+			t.Errorf("%s: Group displayName %v", c.profile, g)
+		}
+	}
+}
