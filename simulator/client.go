@@ -47,6 +47,8 @@ type client struct {
 	// unreachable is called once when the target cannot be reached at all:
 	// a request fails without a response before any response arrived.
 	unreachable func(error)
+	// first, when set, is shown the first response of the run.
+	first func(*response)
 }
 
 func newClient(base string, p *idp.IdP, cfg Config, unreachable func(error)) *client {
@@ -200,12 +202,15 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 		res.httpResp = nil
 		return res
 	}
-	c.responded.Store(true)
+	firstResponse := c.responded.CompareAndSwap(false, true)
 	res.status = resp.StatusCode()
 	res.header = resp.Header()
 	res.body = resp.Body()
 	if strings.EqualFold(res.header.Get("Content-Encoding"), "deflate") {
 		res.body = inflate(res.body)
+	}
+	if firstResponse && c.first != nil {
+		c.first(res)
 	}
 	return res
 }

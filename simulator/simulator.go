@@ -10,12 +10,15 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -107,6 +110,11 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 
 	dir := directory.New(directory.Options{Seed: cfg.Seed, Users: cfg.Users, Groups: cfg.Groups})
 	c := newClient(base, p, cfg, unreachable)
+	c.first = func(res *response) {
+		if err := misconfigured(base, res); err != nil {
+			once.Do(func() { cancel(err) })
+		}
+	}
 	defer c.close()
 	r := &runner{
 		idp:         p,
@@ -150,7 +158,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	}
 	if ctx.Err() != nil {
 		runErr = context.Cause(ctx)
-		if errors.Is(runErr, ErrUnreachable) {
+		if errors.Is(runErr, ErrUnreachable) || errors.Is(runErr, ErrConfig) {
 			run.Notes = append(run.Notes, "stopped: "+runErr.Error())
 		} else {
 			run.Notes = append(run.Notes, fmt.Sprintf("interrupted (%v): the report covers only the requests sent before the stop", runErr))
@@ -219,6 +227,43 @@ func (cfg Config) checkSizes() error {
 		return fmt.Errorf("%w: time scale %v is out of range: from 0 to %d", ErrConfig, cfg.TimeScale, MaxTimeScale)
 	}
 	return nil
+}
+
+// misconfigured returns an error wrapping ErrConfig when the first answer of
+// a run shows that no simulation can tell anything about the target: it
+// refused the credential (401 or 403), or it is not a SCIM service at all: a
+// GET answered with a success, a redirect, 404 or 405 whose body is not a
+// JSON object, such as a web server's HTML 404 (a SCIM service answers every
+// GET with a resource, a ListResponse or a SCIM error, RFC 7644 §3.4.2,
+// §3.12). Every later step would fail for the same reason, and the report
+// would blame the target for a wrong --token or --target.
+func misconfigured(base string, res *response) error {
+	notFound := res.status == http.StatusNotFound || res.status == http.StatusMethodNotAllowed
+	switch {
+	case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden:
+		return fmt.Errorf("%w: %s refused the credential (%s answered %d%s): check --token / --header", ErrConfig, reports.RedactURL(base), res.req, res.status, errorDetail(res.body))
+	case res.req.Method == http.MethodGet && (res.status < 400 || notFound) && !jsonObject(res.body):
+		return fmt.Errorf("%w: no SCIM service at %s: %s answered %d with %s, not a SCIM JSON document: check --target (the SCIM base URL, e.g. https://host/scim/v2)",
+			ErrConfig, reports.RedactURL(base), res.req, res.status, describeBody(res))
+	}
+	return nil
+}
+
+// jsonObject reports whether b is a JSON object.
+func jsonObject(b []byte) bool {
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil
+}
+
+// describeBody names what a response carried, for an error message.
+func describeBody(res *response) string {
+	if len(bytes.TrimSpace(res.body)) == 0 {
+		return "an empty body"
+	}
+	if ct := res.header.Get("Content-Type"); ct != "" {
+		return "Content-Type " + ct
+	}
+	return "a body that is not JSON"
 }
 
 // interruptedReason says where a run stopped: in which phase, and which

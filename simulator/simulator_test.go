@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -564,5 +565,85 @@ func TestRateLimiterSpacesRequests(t *testing.T) {
 	}
 	if newLimiter(0) != nil {
 		t.Fatal("rate 0 means unlimited")
+	}
+}
+
+// TestFirstAnswerShowsAConfigError: when the first answer of a run shows a
+// refused credential or no SCIM service, the run stops with ErrConfig
+// instead of reporting every step as the target's failure; a SCIM error on
+// the first answer, or a refusal later on, is the target's to answer for.
+func TestFirstAnswerShowsAConfigError(t *testing.T) {
+	scimError := func(status int) string {
+		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"` + strconv.Itoa(status) + `","detail":"no"}`
+	}
+	tests := []struct {
+		name string
+		// first answers the nth request (from 1), or returns false to let
+		// the fake target answer it.
+		first   func(w http.ResponseWriter, n int64) bool
+		wantErr string // "" when the run must complete
+	}{
+		{"401", func(w http.ResponseWriter, n int64) bool {
+			w.Header().Set("Content-Type", "application/scim+json")
+			w.WriteHeader(401)
+			io.WriteString(w, scimError(401))
+			return true
+		}, "refused the credential (GET /Users?"},
+		{"403", func(w http.ResponseWriter, n int64) bool { w.WriteHeader(403); return true }, "refused the credential"},
+		{"web server 404", func(w http.ResponseWriter, n int64) bool {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(404)
+			io.WriteString(w, "<html>Not Found</html>")
+			return true
+		}, "no SCIM service at http://"},
+		{"web page 200", func(w http.ResponseWriter, n int64) bool {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<!doctype html><title>app</title>")
+			return true
+		}, "answered 200 with Content-Type text/html; charset=utf-8, not a SCIM JSON document"},
+		{"SCIM 404 on test connection", func(w http.ResponseWriter, n int64) bool {
+			if n > 1 {
+				return false
+			}
+			w.Header().Set("Content-Type", "application/scim+json")
+			w.WriteHeader(404)
+			io.WriteString(w, scimError(404))
+			return true
+		}, ""},
+		{"401 after the first answer", func(w http.ResponseWriter, n int64) bool {
+			if n < 5 {
+				return false
+			}
+			w.WriteHeader(401)
+			return true
+		}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ft := faketarget.New(faketarget.Options{})
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if !tc.first(w, n.Add(1)) {
+					ft.ServeHTTP(w, r)
+				}
+			}))
+			defer srv.Close()
+			run, err := Run(context.Background(), Config{IdP: "entra", Target: srv.URL + "/scim/v2", Token: "t", Users: 6, Groups: 1, Scenario: "initial-sync", Concurrency: 1})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("err %v, want a completed run", err)
+				}
+				if !run.Failed() {
+					t.Error("the target's failure is not reported")
+				}
+				return
+			}
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("err %v, want ErrConfig with %q", err, tc.wantErr)
+			}
+			if n.Load() > 1 {
+				t.Errorf("%d requests after the first answer showed a config error", n.Load()-1)
+			}
+		})
 	}
 }

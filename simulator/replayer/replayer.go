@@ -26,6 +26,11 @@ import (
 // ErrUnreachable wraps a failure to reach the target at all (CLI exit 3).
 var ErrUnreachable = errors.New("target unreachable")
 
+// ErrCredential wraps a target's refusal (401 or 403) of the first exchange
+// when the recording shows no such refusal: the token is wrong, and every
+// exchange would fail for it (CLI exit 2).
+var ErrCredential = errors.New("the target refused the credential")
+
 // Target is where a transcript is replayed.
 type Target struct {
 	BaseURL string // SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2
@@ -67,6 +72,9 @@ func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, 
 			out = append(out, Result{Original: x, Sent: sent, Verdict: reports.Error, Reason: err.Error()})
 			continue
 		}
+		if len(out) == 0 && refused(x, sent) {
+			return nil, fmt.Errorf("%w: %s answered %d to %s, which the recording shows answered %d: check --token / --header", ErrCredential, reports.RedactURL(t.BaseURL), sent.Status, x.Title(), x.Status)
+		}
 		ids.learn(x, sent)
 		r := judge(x, sent)
 		if r.Verdict == reports.Pass && x.Expect != nil && len(x.Expect.Attributes) > 0 {
@@ -75,6 +83,22 @@ func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, 
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// refused reports whether the target answered orig with 401 or 403 where the
+// recording (or the exchange's expectation) shows no refusal.
+func refused(orig, got transcript.Exchange) bool {
+	if got.Status != http.StatusUnauthorized && got.Status != http.StatusForbidden || orig.Status == got.Status {
+		return false
+	}
+	if orig.Expect != nil {
+		for _, s := range orig.Expect.Status {
+			if s == got.Status {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func isUnreachable(err error) bool {

@@ -3,6 +3,7 @@ package replayer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -180,5 +181,35 @@ func TestMinimizeShrinks500ToTheCause(t *testing.T) {
 	}
 	if _, _, err := Minimize(context.Background(), freshFake(t), xs[:10], ""); err == nil {
 		t.Error("a transcript without failures should say so")
+	}
+}
+
+// TestRefusedCredential: a 401 or 403 on the first exchange is the
+// credential's fault (ErrCredential), unless the recording shows the same
+// refusal or the exchange expects it.
+func TestRefusedCredential(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusUnauthorized) }))
+	defer srv.Close()
+	tests := []struct {
+		name   string
+		first  transcript.Exchange
+		refuse bool
+	}{
+		{"recorded 200", transcript.Exchange{Seq: 1, Method: "GET", Path: "/Users", Status: 200}, true},
+		{"recorded 201", transcript.Exchange{Seq: 1, Method: "POST", Path: "/Users", RequestBody: `{}`, Status: 201}, true},
+		{"recorded 401", transcript.Exchange{Seq: 1, Method: "GET", Path: "/Users", Status: 401}, false},
+		{"expects 401", transcript.Exchange{Seq: 1, Method: "GET", Path: "/Users", Expect: &transcript.Expect{Status: []int{401}}}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			second := transcript.Exchange{Seq: 2, Method: "GET", Path: "/Users", Status: 200}
+			res, err := Replay(context.Background(), Target{BaseURL: srv.URL, Token: "t"}, []transcript.Exchange{tc.first, second})
+			if got := errors.Is(err, ErrCredential); got != tc.refuse {
+				t.Fatalf("err %v, want ErrCredential %v", err, tc.refuse)
+			}
+			if !tc.refuse && len(res) != 2 {
+				t.Fatalf("%d results, want 2", len(res))
+			}
+		})
 	}
 }

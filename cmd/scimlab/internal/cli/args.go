@@ -40,6 +40,20 @@ func (h headerFlag) Set(v string) error {
 	return nil
 }
 
+// requireCredential refuses a --target without a credential: every request
+// would be refused, and the run would blame the target for it.
+func requireCredential(target, token string, headers headerFlag) error {
+	if target == "" || token != "" {
+		return nil
+	}
+	for name := range headers {
+		if strings.EqualFold(name, "Authorization") {
+			return nil
+		}
+	}
+	return usagef("no credential for %s: pass --token (or SCIM_TOKEN) or --header 'Authorization: …'", target)
+}
+
 // parseTTL reads a lifespan: a Go duration ("720h") or whole days ("90d").
 func parseTTL(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)

@@ -80,6 +80,9 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	if len(pos) != 1 {
 		return fail(e, "replay", usagef("want exactly one transcript file, got %d arguments", len(pos)), ExitUsage)
 	}
+	if err := requireCredential(*target, *token, headers); err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
 	xs, err := transcript.Load(pos[0])
 	if err != nil {
 		return fail(e, "replay", err, ExitUsage)

@@ -51,6 +51,9 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	if err := cfg.Validate(); err != nil {
 		return fail(e, "simulate", err, ExitUsage)
 	}
+	if err := requireCredential(*target, *token, headers); err != nil {
+		return fail(e, "simulate", err, ExitUsage)
+	}
 	if *target == "" {
 		if _, err := sf.resolve(); err != nil {
 			return fail(e, "simulate", err, ExitUsage)
