@@ -70,11 +70,15 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 	}
 	var adminPassword string
 	if *adminPW != "" {
-		b, err := os.ReadFile(*adminPW)
-		if err != nil {
-			return fail(e, "serve", usagef("--admin-password-file: %v", err), ExitUsage)
+		// The policy of 'token admin set' (auth.AdminPasswordPolicy) applies here too.
+		pw, err := readPasswordFile(*adminPW)
+		if err == nil {
+			err = auth.AdminPasswordPolicy.CheckPassword(pw)
 		}
-		adminPassword = strings.TrimRight(string(b), "\r\n")
+		if err != nil {
+			return fail(e, "serve", usagef("--admin-password-file %s: %v", *adminPW, err), ExitUsage)
+		}
+		adminPassword = pw
 	}
 	if err := checkLoopback(*addr, *public); err != nil {
 		return fail(e, "serve", err, ExitUsage)

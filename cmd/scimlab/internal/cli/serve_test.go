@@ -4,7 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +131,50 @@ func listUsersStatus(t *testing.T, addr, tok string) int {
 	}
 	res.Body.Close()
 	return res.StatusCode
+}
+
+// serve --admin-password-file applies the policy of 'token admin set': an
+// empty or weak password is a one-line configuration error (exit 2), not a
+// server that takes "a" as its admin password or ignores the file.
+func TestServeAdminPasswordPolicy(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) string {
+		t.Helper()
+		file := filepath.Join(dir, name)
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return file
+	}
+	for i, tc := range []struct{ content, want string }{
+		{"", "the password file is empty"},
+		{"\n", "the password file is empty"},
+		{"a\n", "at least 12 characters long (it has 1)"},
+		{"abcdefghijk", "at least 12 characters long (it has 11)"},
+	} {
+		t.Run(strconv.Quote(tc.content), func(t *testing.T) {
+			file := write(strconv.Itoa(i), tc.content)
+			// Cancelled: a serve that accepted the file would stop at once (exit 0).
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			code, out, errs := runCLIContext(ctx, "serve", "--addr", "127.0.0.1:0", "--data", ":memory:", "--admin-password-file", file)
+			if code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--admin-password-file") || !strings.Contains(errs, tc.want) {
+				t.Errorf("code %d, stdout %q, stderr %q; want 2 and one line saying %q", code, out, errs, tc.want)
+			}
+		})
+	}
+	// The same password passes both paths.
+	good := write("good", "correct horse battery\n")
+	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", filepath.Join(dir, "db"), "--password-file", good); code != ExitOK {
+		t.Fatalf("token admin set: %s", errs)
+	}
+	addr := startServe(t, "--data", filepath.Join(dir, "db2"), "--admin-password-file", good)
+	res, err := http.PostForm("http://"+addr+"/admin/login", url.Values{"password": {"correct horse battery"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Request.URL.Path != "/admin" || res.StatusCode != http.StatusOK {
+		t.Errorf("login with the file's password: %d at %s", res.StatusCode, res.Request.URL)
+	}
 }
