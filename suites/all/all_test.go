@@ -107,6 +107,9 @@ func TestConformance(t *testing.T) {
 		b := startBroken(t)
 		cfg.Target, cfg.Token, cfg.Basic = b.BaseURL, b.Token, ""
 		sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
+	case "bugpack":
+		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
+		sc.LabelFilter = and(sc.LabelFilter, "bugpack")
 	case "unreliable":
 		cfg.Target, cfg.Token = startUnreliable(t)
 		cfg.Basic = ""
@@ -134,7 +137,7 @@ func TestConformance(t *testing.T) {
 			sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 		}
 	default:
-		t.Fatalf("%s=%q: want lenient, broken, unreliable, caps, cli or postgres", envChild, os.Getenv(envChild))
+		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, caps, cli or postgres", envChild, os.Getenv(envChild))
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -184,6 +187,18 @@ func runChild(t *testing.T, mode string) (*reports.Run, string, error) {
 	return run, string(out), runErr
 }
 
+// parentWithLocalServer skips the test in a child process, and when an
+// external target is under test (why says what the test needs instead).
+func parentWithLocalServer(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv(envChild) != "" {
+		t.Skip("child process")
+	}
+	if testConfig(t).Target != "" {
+		t.Skip("an external target is under test: " + why)
+	}
+}
+
 func tail(s string, lines int) string {
 	l := strings.Split(s, "\n")
 	if len(l) > lines {
@@ -223,12 +238,7 @@ func TestConformanceOnPostgres(t *testing.T) {
 // that the RFC does not define) against the in-process server with every
 // leniency on. Against an external target TestConformance runs them.
 func TestTolerance(t *testing.T) {
-	if os.Getenv(envChild) != "" {
-		t.Skip("child process")
-	}
-	if testConfig(t).Target != "" {
-		t.Skip("an external target runs the tolerance checks in TestConformance")
-	}
+	parentWithLocalServer(t, "it runs the tolerance checks in TestConformance")
 	run, out, err := runChild(t, "lenient")
 	if len(run.Checks) == 0 {
 		t.Fatalf("the lenient pass ran no checks; output:\n%s", tail(out, 60))

@@ -37,12 +37,7 @@ func runCLI(t *testing.T, cfg framework.Config) {
 // TestRunEntry runs the suite through Run (the CLI entry) in a child process
 // and checks the report it returns and writes.
 func TestRunEntry(t *testing.T) {
-	if os.Getenv(envChild) != "" {
-		t.Skip("child process")
-	}
-	if testConfig(t).Target != "" {
-		t.Skip("uses the in-process server")
-	}
+	parentWithLocalServer(t, "this test uses the in-process server")
 	run, out, err := runChild(t, "cli")
 	if err != nil {
 		t.Fatalf("child: %v\n%s", err, tail(out, 60))

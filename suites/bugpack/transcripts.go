@@ -2,6 +2,7 @@ package bugpack
 
 import (
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -53,14 +54,53 @@ var _ = Describe("Known-bug pack transcripts", lbl.Of(lbl.BugPack), func() {
 			Expect(run.Checks).To(HaveLen(1))
 			c := run.Checks[0]
 			for _, ev := range c.Evidence {
-				AddReportEntry("exchange", ev, ReportEntryVisibilityFailureOrVerbose)
+				framework.Attach(ev)
 			}
 			Expect(run.Orphans).To(BeEmpty(), "the bug's replay could not remove what it created")
-			Expect(c.Verdict).To(Equal(reports.Pass), "%s (%s): %s; a correct server: %s", b.ID, b.Source, c.Reason, b.Correct)
+			if c.Verdict == reports.Pass {
+				return
+			}
+			why, setup := failure(b, c)
+			if setup || c.Verdict == reports.Error {
+				framework.CouldNotRun("%s", why)
+			}
+			Fail(why)
 		})
 		framework.It(checkID(b.ID), b.ID+": "+b.Title, args...)
 	}
 })
+
+// failure says why a bug's replay failed: which exchange, its status and
+// what the server said, on the first line (the report's reason), then what
+// a correct server does and where the bug was reported. setup is true when
+// an exchange before the bug's own request failed: the check never got to
+// the bug.
+func failure(b bugpack.Bug, c reports.Check) (why string, setup bool) {
+	step, _ := strings.CutPrefix(c.Reason, fmt.Sprintf("%s (%s): ", b.ID, b.Title))
+	step, _, _ = strings.Cut(step, ". A correct server: ")
+	setup = strings.HasPrefix(step, "setup exchange ")
+	if n := len(c.Evidence); n > 0 {
+		if said := serverSaid(c.Evidence[n-1].Response); said != "" {
+			step += "; the server said: " + said
+		}
+	}
+	return step + "\nA correct server: " + b.Correct + "\nReported: " + b.Source, setup
+}
+
+// serverSaid is the scimType and detail of a SCIM error response, or "".
+func serverSaid(m reports.HTTPMessage) string {
+	var e struct {
+		ScimType string `json:"scimType"`
+		Detail   string `json:"detail"`
+	}
+	switch {
+	case json.Unmarshal([]byte(m.Body), &e) != nil || e.Detail == "":
+		return e.ScimType
+	case e.ScimType == "":
+		return e.Detail
+	}
+	return e.ScimType + ": " + e.Detail
+}
 
 // checkID maps bug B07 to check BPK-007.
 func checkID(bug string) string {

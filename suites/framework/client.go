@@ -375,6 +375,16 @@ func record(r *Response) {
 	ginkgo.AddReportEntry(evidenceEntry, e, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }
 
+// Attach adds an exchange another tool made (the bug pack's replayer) to
+// the running check's evidence, as if the check's client had sent it. A URL
+// relative to the SCIM base URL is made absolute.
+func Attach(ex reports.Exchange) {
+	if u := ex.Request.URL; u != "" && !strings.Contains(u, "://") {
+		ex.Request.URL = Current().BaseURL + "/" + strings.TrimLeft(u, "/")
+	}
+	ginkgo.AddReportEntry(evidenceEntry, Evidence{Exchange: ex}, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+}
+
 // quietLogger drops resty's own log lines; evidence carries what matters.
 type quietLogger struct{}
 
