@@ -2,7 +2,6 @@ package cli
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 
 	server "github.com/scimlab/scimlab/reference-server"
@@ -32,28 +31,12 @@ func TestMissingOrRefusedCredentialIsAConfigError(t *testing.T) {
 	t.Setenv("SCIM_TOKEN", "")
 	l := startReference(t, server.LocalOptions{Lenient: true})
 	session := listSession(t, 3)
-	tests := []struct {
-		name   string
-		args   []string
-		stderr string
-	}{
+	runUsageCases(t, []usageCase{
 		{"simulate without a token", []string{"simulate", "--target", l.BaseURL, "--users", "2", "--groups", "1"}, "scimlab simulate: no credential for " + l.BaseURL},
 		{"simulate with a refused token", []string{"simulate", "--target", l.BaseURL, "--token", "wrong-token", "--users", "2", "--groups", "1"},
 			"scimlab simulate: invalid simulation config: " + l.BaseURL + " refused the credential (GET /Users?"},
 		{"replay without a token", []string{"replay", session, "--target", l.BaseURL}, "scimlab replay: no credential for " + l.BaseURL},
 		{"replay with a refused token", []string{"replay", session, "--target", l.BaseURL, "--token", "wrong-token"},
 			"scimlab replay: the target refused the credential: " + l.BaseURL + " answered 401 to GET /Users?count=1"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			code, out, errs := runCLI(t, tc.args...)
-			if code != ExitUsage {
-				t.Fatalf("exit %d, want 2\nstdout %s\nstderr %s", code, out, errs)
-			}
-			lines := strings.Split(strings.TrimRight(errs, "\n"), "\n")
-			if out != "" || !strings.HasPrefix(lines[len(lines)-1], tc.stderr) {
-				t.Errorf("want stdout empty and stderr ending in a line starting %q;\nstdout %q\nstderr %q", tc.stderr, out, errs)
-			}
-		})
-	}
+	})
 }

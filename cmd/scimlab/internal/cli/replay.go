@@ -71,8 +71,9 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	fs.Var(&minimize, "minimize", "shrink the transcript to the fewest exchanges that still show the failure of CHECK_ID (alone: the first failure)")
 	out := fs.String("out", "", "with --minimize: where to write the minimal transcript (default FILE.min.jsonl)")
 	resetCmd := fs.String("reset-cmd", "", "with --minimize and --target: shell command that resets the target before each attempt")
-	profile := fs.String("profile", "rfc", "profile of the in-process reference server when --target is not given")
-	lenient := fs.Bool("lenient", true, "in-process reference server accepts IdP dialects (string booleans, dotted keys, …)")
+	sf := serveFlags{profile: "rfc", lenient: true}
+	fs.StringVar(&sf.profile, "profile", sf.profile, "profile of the in-process reference server when --target is not given")
+	fs.BoolVar(&sf.lenient, "lenient", sf.lenient, "in-process reference server accepts IdP dialects (string booleans, dotted keys, …)")
 	pos, code, stop := parseInterspersed(fs, joinMinimize(args), e)
 	if stop {
 		return code
@@ -81,6 +82,12 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", usagef("want exactly one transcript file, got %d arguments", len(pos)), ExitUsage)
 	}
 	if err := requireCredential(*target, *token, headers); err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
+	if _, err := sf.resolve(); err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
+	if err := refuseServerFlags(fs, *target); err != nil {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	xs, err := transcript.Load(pos[0])
@@ -102,7 +109,7 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 			}
 			return replayer.Target{BaseURL: *target, Token: *token, Headers: headers}, func() {}, nil
 		}
-		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: *profile, Lenient: *lenient})
+		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
 		if err != nil {
 			return replayer.Target{}, nil, err
 		}

@@ -54,10 +54,13 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	if err := requireCredential(*target, *token, headers); err != nil {
 		return fail(e, "simulate", err, ExitUsage)
 	}
+	if _, err := sf.resolve(); err != nil {
+		return fail(e, "simulate", err, ExitUsage)
+	}
+	if err := refuseServerFlags(fs, *target); err != nil {
+		return fail(e, "simulate", err, ExitUsage)
+	}
 	if *target == "" {
-		if _, err := sf.resolve(); err != nil {
-			return fail(e, "simulate", err, ExitUsage)
-		}
 		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
 		if err != nil {
 			return fail(e, "simulate", err, ExitUsage)

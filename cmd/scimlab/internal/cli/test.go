@@ -37,18 +37,33 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	seed := fs.Int64("seed", 0, "seed for fake data and the run id (0: from the clock)")
 	var sf serveFlags
 	sf.register(fs)
+	fs.Lookup("profile").Usage = "profile of the in-process reference server; with --target, the profile the target emulates, whose attribute limits the limits checks use (unless --limits)"
 	if code, stop := parse(fs, args, e); stop {
 		return code
 	}
 	if fs.NArg() > 0 {
 		return fail(e, "test", usagef("unexpected argument %q", fs.Arg(0)), ExitUsage)
 	}
+	if _, err := sf.resolve(); err != nil {
+		return fail(e, "test", err, ExitUsage)
+	}
+	if set := setFlags(fs); *target != "" && set["lenient"] {
+		return fail(e, "test", usagef("--lenient makes the in-process reference server accept IdP dialects; with --target %s it would change nothing: drop it", *target), ExitUsage)
+	} else if *target != "" && set["profile"] && *limitsFile == "" {
+		// The target emulates this profile: its limits are the target's.
+		path, cleanup, err := profileLimitsFile(sf)
+		if err != nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+		defer cleanup()
+		if path == "" {
+			fmt.Fprintf(e.stderr, "scimlab test: profile %s sets no attribute limits; the limits checks need --limits FILE\n", sf.profile)
+		}
+		*limitsFile = path
+	}
 	if *target == "" {
 		// No target: the reference server in-process, so that the suites and
 		// the bug pack see the same server.
-		if _, err := sf.resolve(); err != nil {
-			return fail(e, "test", err, ExitUsage)
-		}
 		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
 		if err != nil {
 			return fail(e, "test", err, ExitUsage)
