@@ -373,7 +373,7 @@ func (a *admin) generate(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *admin) revoke(w http.ResponseWriter, r *http.Request, s *session) {
-	t, err := a.mgr.Revoke(r.Context(), r.PathValue("id"))
+	t, err := a.mgr.RevokeID(r.Context(), r.PathValue("id"))
 	if err == nil {
 		a.changed()
 		a.setFlash(s, fmt.Sprintf("Token %s (%s) revoked.", t.Name, ShortID(t.ID)), nil)

@@ -205,6 +205,12 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 	if err != nil {
 		return Created{}, fmt.Errorf("auth: listing tokens: %w", err)
 	}
+	for _, t := range all {
+		// `token revoke NAME|ID` could not tell the two apart.
+		if idMatches(t.ID, name) {
+			return Created{}, fmt.Errorf("auth: token name %q is the id (or the start of the id) of token %s; choose another name", name, describeTokens([]store.Token{t}))
+		}
+	}
 	var scope []store.Token // live tokens in the new token's rotation scope
 	for _, t := range all {
 		if t.Revoked.IsZero() && p.SameScope(t, account, name) {
@@ -324,29 +330,37 @@ func (m *Manager) Find(ctx context.Context, ref string) (store.Token, error) {
 	if err != nil {
 		return store.Token{}, fmt.Errorf("auth: listing tokens: %w", err)
 	}
-	var byPrefix, byName []store.Token
+	var byID, byName []store.Token
 	for _, t := range all {
-		if t.ID == ref {
-			return t, nil
-		}
-		if len(ref) >= 8 && strings.HasPrefix(t.ID, ref) {
-			byPrefix = append(byPrefix, t)
+		if idMatches(t.ID, ref) {
+			byID = append(byID, t)
 		}
 		if t.Name == ref && t.Revoked.IsZero() {
 			byName = append(byName, t)
 		}
 	}
 	switch {
-	case len(byPrefix) == 1:
-		return byPrefix[0], nil
-	case len(byPrefix) > 1:
-		return store.Token{}, fmt.Errorf("%w: %d tokens have ids starting with %s; give more of the id", ErrAmbiguous, len(byPrefix), ref)
+	case len(byID) > 1:
+		return store.Token{}, fmt.Errorf("%w: %d tokens have ids starting with %s; give more of the id", ErrAmbiguous, len(byID), ref)
+	case len(byID) == 1 && (len(byName) == 0 || len(byName) == 1 && byName[0].ID == byID[0].ID):
+		return byID[0], nil
+	case len(byID) == 1:
+		// One token's id and another's name: revoking either could be the
+		// wrong one, so neither is.
+		return store.Token{}, fmt.Errorf("%w: %s is the id of %s and the name of %s; give the full id of the token you mean (token list --json), or use its Revoke button on the admin page",
+			ErrAmbiguous, ref, describeTokens(byID), describeTokens(byName))
 	case len(byName) == 1:
 		return byName[0], nil
 	case len(byName) > 1:
 		return store.Token{}, fmt.Errorf("%w: %d tokens are called %s; revoke by id: %s", ErrAmbiguous, len(byName), ref, describeTokens(byName))
 	}
 	return store.Token{}, fmt.Errorf("%w: no token has the id or name %q (revoked tokens are found by id only)", ErrNoSuchToken, ref)
+}
+
+// idMatches reports whether ref names the token id: the whole id, or a
+// prefix of at least 8 characters (ShortID).
+func idMatches(id, ref string) bool {
+	return id == ref || len(ref) >= 8 && strings.HasPrefix(id, ref)
 }
 
 // Revoke revokes the token ref names (see Find) and returns its record.
@@ -356,6 +370,25 @@ func (m *Manager) Revoke(ctx context.Context, ref string) (store.Token, error) {
 	if err != nil {
 		return store.Token{}, err
 	}
+	return m.revoke(ctx, t)
+}
+
+// RevokeID revokes the token with exactly that id (the admin page's Revoke
+// buttons, which know the id), whatever other tokens are called.
+func (m *Manager) RevokeID(ctx context.Context, id string) (store.Token, error) {
+	all, err := m.Store.ListTokens(ctx)
+	if err != nil {
+		return store.Token{}, fmt.Errorf("auth: listing tokens: %w", err)
+	}
+	for _, t := range all {
+		if t.ID == id {
+			return m.revoke(ctx, t)
+		}
+	}
+	return store.Token{}, fmt.Errorf("%w: no token has the id %q", ErrNoSuchToken, id)
+}
+
+func (m *Manager) revoke(ctx context.Context, t store.Token) (store.Token, error) {
 	if !t.Revoked.IsZero() {
 		return t, fmt.Errorf("%w: %s (id %s) was revoked at %s", ErrAlreadyRevoked, t.Name, ShortID(t.ID), t.Revoked.UTC().Format(time.RFC3339))
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"slices"
 	"strings"
@@ -460,5 +461,52 @@ func TestListReplacedExpiringToken(t *testing.T) {
 				t.Errorf("after a new token: %+v", ts)
 			}
 		})
+	}
+}
+
+// A reference that is one token's id (or id prefix) and another token's name
+// is refused as ambiguous, naming both, and a new token may not be named
+// after an existing token's id.
+func TestRevokeIDNameCollision(t *testing.T) {
+	ctx := context.Background()
+	m, _ := newManager(t, "rfc")
+	_, first := mustCreate(t, m, CreateRequest{Name: "first"})
+	for _, name := range []string{ShortID(first.ID), first.ID, first.ID[:12]} {
+		if _, _, err := m.Create(ctx, CreateRequest{Name: name}); err == nil || !strings.Contains(err.Error(), "choose another name") {
+			t.Errorf("name %q (first's id or its start) accepted: %v", name, err)
+		}
+	}
+	// Too short to be taken as an id: a fine name.
+	mustCreate(t, m, CreateRequest{Name: first.ID[:7]})
+
+	// Stores written before the check may hold such names.
+	for i, ref := range []string{ShortID(first.ID), first.ID} {
+		t.Run(ref, func(t *testing.T) {
+			clash := store.Token{ID: fmt.Sprintf("%032x", i), Name: ref, Hash: Hash(ref), Created: t0, Expires: t0.Add(Day)}
+			if err := m.Store.PutToken(ctx, clash); err != nil {
+				t.Fatal(err)
+			}
+			defer func() {
+				clash.Revoked = t0
+				_ = m.Store.PutToken(ctx, clash)
+			}()
+			_, err := m.Revoke(ctx, ref)
+			if !errors.Is(err, ErrAmbiguous) || !strings.Contains(err.Error(), "first (id "+ShortID(first.ID)) || !strings.Contains(err.Error(), "(id "+ShortID(clash.ID)) {
+				t.Fatalf("revoke %s: %v; want ErrAmbiguous naming both tokens", ref, err)
+			}
+			ts, _ := m.List(ctx)
+			for _, tk := range ts {
+				if (tk.ID == first.ID || tk.ID == clash.ID) && tk.State == StateRevoked {
+					t.Errorf("%s was revoked", tk.Name)
+				}
+			}
+		})
+	}
+	// The admin page's buttons revoke by exact id.
+	if got, err := m.RevokeID(ctx, first.ID); err != nil || got.ID != first.ID {
+		t.Errorf("RevokeID: %+v, %v", got, err)
+	}
+	if _, err := m.RevokeID(ctx, ShortID(first.ID)); !errors.Is(err, ErrNoSuchToken) {
+		t.Errorf("RevokeID with a short id: %v", err)
 	}
 }

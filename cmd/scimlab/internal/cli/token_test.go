@@ -237,3 +237,24 @@ func TestTokenUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// A token may not be named after another token's id, so that 'token revoke
+// REF' never takes one for the other (the name "71302e86" revoked the token
+// "first", whose id starts so).
+func TestTokenNameThatIsAnID(t *testing.T) {
+	db := tokenDBPath(t)
+	if code, _, errs := runCLI(t, "token", "create", "--data", db, "--name", "first"); code != ExitOK {
+		t.Fatal(errs)
+	}
+	_, out, _ := runCLI(t, "token", "list", "--data", db, "--json")
+	m := regexp.MustCompile(`"id": "([0-9a-f]{32})"`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no id in %s", out)
+	}
+	for _, name := range []string{m[1][:8], m[1]} {
+		code, out, errs := runCLI(t, "token", "create", "--data", db, "--name", name)
+		if code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "is the id (or the start of the id) of token first") {
+			t.Errorf("--name %s: %d %q %q; want exit 2 naming token first", name, code, out, errs)
+		}
+	}
+}
