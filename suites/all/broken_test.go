@@ -28,11 +28,12 @@ type brokenServer struct {
 	Token   string
 }
 
-// startUpstream starts the in-process reference server (rfc profile) for a
-// test proxy to stand in front of, and returns it and its parsed base URL.
-func startUpstream(t *testing.T) (*framework.LocalServer, *url.URL) {
+// startUpstream starts the in-process reference server (rfc profile,
+// lenient or strict) for a test proxy to stand in front of, and returns it
+// and its parsed base URL.
+func startUpstream(t *testing.T, lenient bool) (*framework.LocalServer, *url.URL) {
 	t.Helper()
-	local, err := LocalStarter(context.Background(), "rfc", false)
+	local, err := LocalStarter(context.Background(), "rfc", lenient)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +47,7 @@ func startUpstream(t *testing.T) (*framework.LocalServer, *url.URL) {
 
 func startBroken(t *testing.T) brokenServer {
 	t.Helper()
-	local, up := startUpstream(t)
+	local, up := startUpstream(t, false)
 	var proxyHost string
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()

@@ -172,6 +172,15 @@ func addOrphan(url, why string) {
 	orphans = append(orphans, url+" ("+why+")")
 }
 
+// AddOrphan lists a resource the run created and could not remove (path
+// relative to the base URL, or absolute) in the report's orphans, with why.
+func AddOrphan(path, why string) {
+	if !strings.Contains(path, "://") {
+		path = Current().BaseURL + "/" + strings.TrimLeft(path, "/")
+	}
+	addOrphan(path, why)
+}
+
 // Orphans returns the resources the run created and could not remove.
 func Orphans() []string {
 	orphanMu.Lock()
