@@ -48,7 +48,7 @@ type client struct {
 	// a request fails without a response before any response arrived.
 	unreachable func(error)
 	// first, when set, is shown the first response of the run.
-	first func(*response)
+	first func(context.Context, *response)
 }
 
 func newClient(base string, p *idp.IdP, cfg Config, unreachable func(error)) *client {
@@ -146,7 +146,8 @@ func (c *client) do(ctx context.Context, op string, req idp.Request) *response {
 	}
 }
 
-// once sends one try.
+// once sends one try. A request with an empty op is the simulator's own, not
+// the IdP's: the run's request count and latency figures leave it out.
 func (c *client) once(ctx context.Context, op string, req idp.Request) *response {
 	res := &response{req: req}
 	if err := c.limit.wait(ctx); err != nil {
@@ -178,8 +179,10 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 	start := time.Now()
 	resp, err := r.Execute(req.Method, c.url(req))
 	res.latency = time.Since(start)
-	c.requests.Add(1)
-	c.sample(op, res.latency)
+	if op != "" {
+		c.requests.Add(1)
+		c.sample(op, res.latency)
+	}
 	if resp != nil {
 		res.httpReq = resp.Request.RawRequest
 		res.httpResp = resp.RawResponse
@@ -210,7 +213,7 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 		res.body = inflate(res.body)
 	}
 	if firstResponse && c.first != nil {
-		c.first(res)
+		c.first(ctx, res)
 	}
 	return res
 }

@@ -110,8 +110,12 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 
 	dir := directory.New(directory.Options{Seed: cfg.Seed, Users: cfg.Users, Groups: cfg.Groups})
 	c := newClient(base, p, cfg, unreachable)
-	c.first = func(res *response) {
-		if err := misconfigured(base, res); err != nil {
+	c.first = func(ctx context.Context, res *response) {
+		err := misconfigured(base, res)
+		if err == nil && res.status == http.StatusNotFound {
+			err = noCollection(base, res, c.once(ctx, "", idp.Request{Method: http.MethodGet, Path: res.req.Path, Query: "count=1"}))
+		}
+		if err != nil {
 			once.Do(func() { cancel(err) })
 		}
 	}
@@ -247,6 +251,20 @@ func misconfigured(base string, res *response) error {
 			ErrConfig, reports.RedactURL(base), res.req, res.status, describeBody(res))
 	}
 	return nil
+}
+
+// noCollection tells the two meanings of a SCIM 404 on the first request
+// apart by probe, a plain GET of the same collection: when it is a 404 too,
+// there is no SCIM collection at that URL (a wrong --target, such as
+// /scim/v1 for /scim/v2); when it answers, the 404 was the target's answer
+// to the IdP's request, which the run reports (a filter that matches nothing
+// must not answer 404, idp-traffic.md §1.2 row 1).
+func noCollection(base string, first, probe *response) error {
+	if probe.err != nil || probe.status != http.StatusNotFound {
+		return nil
+	}
+	return fmt.Errorf("%w: no SCIM service at %s: %s and %s both answered 404%s: check --target (the SCIM base URL, e.g. https://host/scim/v2)",
+		ErrConfig, reports.RedactURL(base), first.req, probe.req, errorDetail(probe.body))
 }
 
 // jsonObject reports whether b is a JSON object.

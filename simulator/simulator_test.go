@@ -573,8 +573,16 @@ func TestRateLimiterSpacesRequests(t *testing.T) {
 // instead of reporting every step as the target's failure; a SCIM error on
 // the first answer, or a refusal later on, is the target's to answer for.
 func TestFirstAnswerShowsAConfigError(t *testing.T) {
-	scimError := func(status int) string {
-		return `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"` + strconv.Itoa(status) + `","detail":"no"}`
+	answer := func(w http.ResponseWriter, status int, ctype, body string) bool {
+		if ctype != "" {
+			w.Header().Set("Content-Type", ctype)
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+		return true
+	}
+	scimError := func(w http.ResponseWriter, status int) bool {
+		return answer(w, status, "application/scim+json", `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"`+strconv.Itoa(status)+`","detail":"no"}`)
 	}
 	tests := []struct {
 		name string
@@ -583,40 +591,17 @@ func TestFirstAnswerShowsAConfigError(t *testing.T) {
 		first   func(w http.ResponseWriter, n int64) bool
 		wantErr string // "" when the run must complete
 	}{
-		{"401", func(w http.ResponseWriter, n int64) bool {
-			w.Header().Set("Content-Type", "application/scim+json")
-			w.WriteHeader(401)
-			io.WriteString(w, scimError(401))
-			return true
-		}, "refused the credential (GET /Users?"},
-		{"403", func(w http.ResponseWriter, n int64) bool { w.WriteHeader(403); return true }, "refused the credential"},
+		{"401", func(w http.ResponseWriter, n int64) bool { return scimError(w, 401) }, "refused the credential (GET /Users?"},
+		{"403", func(w http.ResponseWriter, n int64) bool { return answer(w, 403, "", "") }, "refused the credential"},
 		{"web server 404", func(w http.ResponseWriter, n int64) bool {
-			w.Header().Set("Content-Type", "text/html")
-			w.WriteHeader(404)
-			io.WriteString(w, "<html>Not Found</html>")
-			return true
+			return answer(w, 404, "text/html", "<html>Not Found</html>")
 		}, "no SCIM service at http://"},
 		{"web page 200", func(w http.ResponseWriter, n int64) bool {
-			w.Header().Set("Content-Type", "text/html; charset=utf-8")
-			io.WriteString(w, "<!doctype html><title>app</title>")
-			return true
+			return answer(w, 200, "text/html; charset=utf-8", "<!doctype html><title>app</title>")
 		}, "answered 200 with Content-Type text/html; charset=utf-8, not a SCIM JSON document"},
-		{"SCIM 404 on test connection", func(w http.ResponseWriter, n int64) bool {
-			if n > 1 {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/scim+json")
-			w.WriteHeader(404)
-			io.WriteString(w, scimError(404))
-			return true
-		}, ""},
-		{"401 after the first answer", func(w http.ResponseWriter, n int64) bool {
-			if n < 5 {
-				return false
-			}
-			w.WriteHeader(401)
-			return true
-		}, ""},
+		{"SCIM 404 everywhere", func(w http.ResponseWriter, n int64) bool { return scimError(w, 404) }, "GET /Users?count=1 both answered 404: scim 404"},
+		{"SCIM 404 on test connection", func(w http.ResponseWriter, n int64) bool { return n == 1 && scimError(w, 404) }, ""},
+		{"401 after the first answer", func(w http.ResponseWriter, n int64) bool { return n >= 5 && answer(w, 401, "", "") }, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -641,7 +626,7 @@ func TestFirstAnswerShowsAConfigError(t *testing.T) {
 			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("err %v, want ErrConfig with %q", err, tc.wantErr)
 			}
-			if n.Load() > 1 {
+			if n.Load() > 2 {
 				t.Errorf("%d requests after the first answer showed a config error", n.Load()-1)
 			}
 		})

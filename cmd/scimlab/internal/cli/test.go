@@ -11,6 +11,7 @@ import (
 	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/suites/all"
+	"github.com/scimlab/scimlab/suites/framework"
 )
 
 func init() {
@@ -61,7 +62,17 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 		}
 		*limitsFile = path
 	}
-	if *target == "" {
+	if *target != "" {
+		fc := framework.Config{Target: *target, Token: *token, Basic: *basic, Headers: headers,
+			CapabilitiesFile: *capsFile, LimitsFile: *limitsFile, BaselineFile: *baselineFile}
+		if err := fc.Validate(); err != nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+		if err := preflight(ctx, newProbe(*target, *token, *basic, headers, *insecure), *capsFile != ""); err != nil {
+			code, _ := suiteError(e, "test", err)
+			return code
+		}
+	} else {
 		// No target: the reference server in-process, so that the suites and
 		// the bug pack see the same server.
 		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
