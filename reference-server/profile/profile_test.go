@@ -136,6 +136,8 @@ func TestTargetKnobs(t *testing.T) {
 	w := get("AWS")
 	if w.Name != "aws-identity-center" || w.Bulk.Supported || w.Endpoints.Me || w.Endpoints.Search || w.Endpoints.UnsupportedStatus != 400 ||
 		w.Users.Params.StartIndex != Reject || w.Users.Params.Attributes != Reject || w.Users.Params.ExcludedAttributes != Reject ||
+		w.Groups.Params.StartIndex != Reject || w.Groups.Params.Attributes != Reject ||
+		w.Tokens.RotationScope != auth.ScopeStore ||
 		!slices.Equal(w.Users.Filter.Operators, []string{"eq"}) || w.Users.Filter.Or || !w.Users.Filter.And ||
 		!slices.Contains(w.Users.Filter.Attributes, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager") ||
 		w.Users.MultiValued["emails"] != Reject || w.Groups.MaxMembersPerRequest != 100 || w.Tokens.MaxActive != 2 ||
