@@ -2,8 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -28,7 +31,7 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	fs := newFlags("demo", "[--profile NAME] [--lenient=false] [--out DIR] [--users N --groups M]", e)
 	profileName := fs.String("profile", "rfc", "target profile the in-process reference server emulates")
 	lenient := fs.Bool("lenient", true, "the reference server accepts IdP dialects (--lenient=false shows where they depart from the RFC)")
-	outDir := fs.String("out", "scimlab-reports", "reports go to OUT/<timestamp>/")
+	outDir := fs.String("out", "scimlab-reports", "reports go to a new OUT/<timestamp>/ (OUT/<timestamp>-2/, … when a run started in the same second)")
 	users := fs.Int("users", 25, fmt.Sprintf("users in each simulated IdP directory (at most %d)", simulator.MaxUsers))
 	groups := fs.Int("groups", 5, fmt.Sprintf("groups in each simulated IdP directory (at most %d)", simulator.MaxGroups))
 	if code, stop := parse(fs, args, e); stop {
@@ -52,8 +55,7 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 			return fail(e, "demo", err, ExitUsage)
 		}
 	}
-	stamp := time.Now().UTC().Format("20060102-150405")
-	dir, err := filepath.Abs(filepath.Join(*outDir, stamp))
+	dir, err := newRunDir(*outDir, time.Now())
 	if err != nil {
 		return fail(e, "demo", err, ExitUsage)
 	}
@@ -115,3 +117,32 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	}
 	return ExitOK
 }
+
+// newRunDir creates the directory of one run under out: out/<UTC timestamp>,
+// or <timestamp>-2, -3, … when another run already took the name. os.Mkdir
+// fails when the directory exists, so two runs that start in the same second
+// never share one, and none writes into an earlier run's reports.
+func newRunDir(out string, now time.Time) (string, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return "", err
+	}
+	stamp := now.UTC().Format("20060102-150405")
+	for n := 1; n <= maxRunDirs; n++ {
+		name := stamp
+		if n > 1 {
+			name = fmt.Sprintf("%s-%d", stamp, n)
+		}
+		dir := filepath.Join(out, name)
+		err := os.Mkdir(dir, 0o755)
+		if err == nil {
+			return filepath.Abs(dir)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s already holds %d report directories for %s", out, maxRunDirs, stamp)
+}
+
+// maxRunDirs bounds the runs that newRunDir tells apart within one second.
+const maxRunDirs = 1000
