@@ -45,6 +45,26 @@ func (m *minimizeFlag) Set(v string) error {
 	return nil
 }
 
+// checkMinimizeFlags refuses --reset-cmd and --out where they do nothing,
+// and --minimize against --target without --reset-cmd: delta debugging runs
+// dozens of attempts, each of which must start from the same target state.
+// Without a reset, what earlier attempts created decides later ones (a 409
+// for a user an attempt before created), and the "minimal" transcript shows
+// that leftover, not the recorded failure. A failure that does not depend
+// on the target's state can say so with --reset-cmd true.
+func checkMinimizeFlags(minimize bool, target, resetCmd, out string) error {
+	switch {
+	case !minimize && (resetCmd != "" || out != ""):
+		return usagef("--reset-cmd and --out go with --minimize")
+	case minimize && resetCmd != "" && target == "":
+		return usagef("--reset-cmd goes with --target: without --target each attempt runs on a fresh in-process server")
+	case minimize && target != "" && resetCmd == "":
+		return usagef("--minimize against --target needs --reset-cmd CMD, a command that resets %s before each attempt; "+
+			"otherwise what earlier attempts created decides later ones (leave out --target to use a fresh in-process server per attempt, or pass --reset-cmd true if the failure does not depend on the target's state)", target)
+	}
+	return nil
+}
+
 // joinMinimize turns "--minimize RPL-0042" into "--minimize=RPL-0042".
 func joinMinimize(args []string) []string {
 	out := make([]string, 0, len(args))
@@ -70,7 +90,7 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	var minimize minimizeFlag
 	fs.Var(&minimize, "minimize", "shrink the transcript to the fewest exchanges that still show the failure of CHECK_ID (alone: the first failure)")
 	out := fs.String("out", "", "with --minimize: where to write the minimal transcript (default FILE.min.jsonl)")
-	resetCmd := fs.String("reset-cmd", "", "with --minimize and --target: shell command that resets the target before each attempt")
+	resetCmd := fs.String("reset-cmd", "", "with --minimize and --target (required there): shell command that resets the target before each attempt ('true' if the failure does not depend on the target's state)")
 	sf := serveFlags{profile: "rfc", lenient: true}
 	fs.StringVar(&sf.profile, "profile", sf.profile, "profile of the in-process reference server when --target is not given")
 	fs.BoolVar(&sf.lenient, "lenient", sf.lenient, "in-process reference server accepts IdP dialects (string booleans, dotted keys, …)")
@@ -82,6 +102,9 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", usagef("want exactly one transcript file, got %d arguments", len(pos)), ExitUsage)
 	}
 	if err := requireCredential(*target, *token, headers); err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
+	if err := checkMinimizeFlags(minimize.set, *target, *resetCmd, *out); err != nil {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	if _, err := sf.resolve(); err != nil {
