@@ -9,12 +9,18 @@ import (
 	server "github.com/scimlab/scimlab/reference-server"
 )
 
-// TestProfileWithTarget: an unknown --profile is exit 2 in every mode.
-// Against --target, test reads --profile as the profile the target emulates
-// (its limits feed the limits checks); simulate and replay, where it only
-// shapes the in-process server, refuse it, as they and test refuse
-// --lenient.
-func TestProfileWithTarget(t *testing.T) {
+// TestFlagsThatCannotWorkAreRefused: a flag that would change nothing, or
+// give a wrong answer, is exit 2 with a line saying why, not ignored.
+//
+// An unknown --profile is exit 2 in every mode. Against --target, test reads
+// --profile as the profile the target emulates (its limits feed the limits
+// checks); simulate and replay, where it only shapes the in-process server,
+// refuse it, as they and test refuse --lenient.
+//
+// replay --minimize against --target needs --reset-cmd: attempts that do not
+// start from the same state give an artefact, not the recorded failure; and
+// --reset-cmd and --out are refused where they do nothing.
+func TestFlagsThatCannotWorkAreRefused(t *testing.T) {
 	l := startReference(t, server.LocalOptions{Lenient: true})
 	session := listSession(t, 1)
 	runUsageCases(t, []usageCase{
@@ -26,6 +32,13 @@ func TestProfileWithTarget(t *testing.T) {
 		{"simulate lenient with target", []string{"simulate", "--target", l.BaseURL, "--token", l.Token, "--lenient"}, "with --target " + l.BaseURL + " they would change nothing"},
 		{"replay unknown profile", []string{"replay", session, "--profile", "nope"}, `unknown profile "nope"`},
 		{"replay profile with target", []string{"replay", session, "--target", l.BaseURL, "--token", l.Token, "--profile", "aws"}, "--profile and --lenient choose"},
+		{"minimize target without reset", []string{"replay", session, "--minimize", "--target", l.BaseURL, "--token", l.Token},
+			"--minimize against --target needs --reset-cmd CMD, a command that resets " + l.BaseURL + " before each attempt"},
+		{"reset without minimize", []string{"replay", session, "--target", l.BaseURL, "--token", l.Token, "--reset-cmd", "true"}, "--reset-cmd and --out go with --minimize"},
+		{"out without minimize", []string{"replay", session, "--out", "min.jsonl"}, "--reset-cmd and --out go with --minimize"},
+		{"reset without target", []string{"replay", session, "--minimize", "--reset-cmd", "true"}, "--reset-cmd goes with --target"},
+		// Accepted: the run goes on to find that nothing fails.
+		{"minimize target with reset", []string{"replay", session, "--minimize", "--target", l.BaseURL, "--token", l.Token, "--reset-cmd", "true"}, "every exchange passed"},
 	})
 }
 
