@@ -341,7 +341,7 @@ func (a *admin) generate(w http.ResponseWriter, r *http.Request, s *session) {
 	f := r.PostForm
 	var ttl time.Duration
 	if v := strings.TrimSpace(f.Get("ttl")); v != "" {
-		d, err := ParseDuration(v)
+		d, err := ParseTTL(v)
 		if err != nil {
 			a.setFlash(s, "", err)
 			seeOther(w, r)

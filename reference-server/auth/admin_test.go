@@ -396,3 +396,28 @@ func TestAdminPasswordThrottleCoversEveryPath(t *testing.T) {
 		}
 	}
 }
+
+// The form's validity is checked as --ttl is: no silent default for 0d, and
+// the same words for a negative, tiny or huge one.
+func TestAdminTTLValidation(t *testing.T) {
+	c, m, _, _ := newAdmin(t, "rfc")
+	c.login("correct horse battery")
+	for ttl, want := range map[string]string{
+		"0d":        "lifespan 0d is not positive",
+		"-1d":       "lifespan -1d is not positive",
+		"1ns":       "lifespan 1ns is under a second",
+		"99999999d": "lifespan 99999999d is too long: the longest allowed is 36500d",
+		"soon":      "invalid lifespan",
+	} {
+		_, csrf := c.page()
+		if w := c.do("POST", "/admin/tokens", url.Values{"csrf": {csrf}, "name": {"ci"}, "ttl": {ttl}}); w.Code != http.StatusSeeOther {
+			t.Fatalf("ttl %s: %d", ttl, w.Code)
+		}
+		if body, _ := c.page(); !strings.Contains(body, html.EscapeString(want)) {
+			t.Errorf("ttl %s: the page does not say %q", ttl, want)
+		}
+	}
+	if ts, _ := m.List(context.Background()); len(ts) != 0 {
+		t.Errorf("refused ttls created %d tokens", len(ts))
+	}
+}

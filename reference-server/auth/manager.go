@@ -78,7 +78,7 @@ type Manager struct {
 type CreateRequest struct {
 	Name    string        // shown in lists; "scim" when empty
 	Account string        // service account to bind the token to ("" = none)
-	TTL     time.Duration // lifespan; 0 = the policy's default
+	TTL     time.Duration // lifespan (see CheckTTL); 0 = the policy's default
 	// EmailDomains limits the users the token may create or update to these
 	// email domains (Resolver, idp-traffic.md §2.3); empty = no limit.
 	EmailDomains []string
@@ -174,6 +174,8 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 	ttl := req.TTL
 	if ttl == 0 {
 		ttl = p.DefaultLifespan.D()
+	} else if err := CheckTTL(ttl); err != nil {
+		return Created{}, fmt.Errorf("auth: lifespan %s %w", Duration(ttl), err)
 	}
 	switch {
 	case ttl <= 0 && len(p.Lifespans) == 0:

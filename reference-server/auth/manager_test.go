@@ -78,6 +78,11 @@ func TestCreateAppliesLifespans(t *testing.T) {
 	if _, _, err := rfc.Create(ctx, CreateRequest{}); !errors.Is(err, ErrPolicy) || !strings.Contains(err.Error(), "choose a lifespan") {
 		t.Errorf("no ttl and no default: %v", err)
 	}
+	for ttl, want := range map[time.Duration]string{-Day: "is not positive", time.Nanosecond: "is under a second", MaxTTL + Day: "is too long"} {
+		if _, _, err := rfc.Create(ctx, CreateRequest{TTL: ttl}); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ttl %v: %v, want %q", ttl, err, want)
+		}
+	}
 	for _, bad := range []string{"a/b", "tab\there", strings.Repeat("x", 101)} {
 		if _, _, err := rfc.Create(ctx, CreateRequest{Name: bad}); err == nil {
 			t.Errorf("name %q accepted", bad)

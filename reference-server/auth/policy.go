@@ -404,8 +404,8 @@ func (p *Policy) Validate() error {
 	seen := map[Duration]bool{}
 	var longest Duration
 	for _, l := range p.Lifespans {
-		if l.TTL <= 0 {
-			errs = append(errs, fmt.Errorf("lifespan %s must be positive", l))
+		if err := CheckTTL(l.TTL.D()); err != nil {
+			errs = append(errs, fmt.Errorf("lifespan %s %w", l.TTL, err))
 		}
 		if seen[l.TTL] {
 			errs = append(errs, fmt.Errorf("lifespan %s is listed twice", l.TTL))

@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"strings"
-	"time"
 )
 
 // parseInterspersed parses flags that may come before or after positional
@@ -52,21 +51,4 @@ func requireCredential(target, token string, headers headerFlag) error {
 		}
 	}
 	return usagef("no credential for %s: pass --token (or SCIM_TOKEN) or --header 'Authorization: …'", target)
-}
-
-// parseTTL reads a lifespan: a Go duration ("720h") or whole days ("90d").
-func parseTTL(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if d, ok := strings.CutSuffix(s, "d"); ok {
-		var n int
-		if _, err := fmt.Sscanf(d, "%d", &n); err != nil || n <= 0 || fmt.Sprint(n) != d {
-			return 0, fmt.Errorf("invalid lifespan %q: want a Go duration (720h) or whole days (90d)", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("invalid lifespan %q: want a Go duration (720h) or whole days (90d)", s)
-	}
-	return d, nil
 }

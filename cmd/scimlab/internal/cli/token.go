@@ -150,7 +150,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
 	var d time.Duration
 	if *ttl != "" {
 		var err error
-		if d, err = parseTTL(*ttl); err != nil {
+		if d, err = auth.ParseTTL(*ttl); err != nil {
 			return fail(e, name, usagef("--ttl: %v", err), ExitUsage)
 		}
 	}
