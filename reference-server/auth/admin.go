@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -169,6 +170,9 @@ func NewAdmin(cfg AdminConfig) http.Handler {
 				return t.UTC().Format("2006-01-02 15:04 UTC")
 			},
 			"short": ShortID,
+			// A path segment: an account called "a b?c#d" must not end the
+			// path at '?' or '#' (ServeMux decodes it for PathValue).
+			"segment": url.PathEscape,
 		}).Parse(adminHTML)),
 	}
 	mux := http.NewServeMux()

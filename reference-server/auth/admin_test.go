@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"net/http"
@@ -419,5 +420,35 @@ func TestAdminTTLValidation(t *testing.T) {
 	}
 	if ts, _ := m.List(context.Background()); len(ts) != 0 {
 		t.Errorf("refused ttls created %d tokens", len(ts))
+	}
+}
+
+// The account buttons work whatever the account is called: its name is one
+// path segment of the form's action, escaped, and decoded by the server.
+func TestAdminAccountNamesInURLs(t *testing.T) {
+	ctx := context.Background()
+	actionRE := regexp.MustCompile(`action="(/admin/accounts/[^"]*)"`)
+	for _, name := range []string{"a b?c#d", "100%", "x&y=z", "é"} {
+		t.Run(name, func(t *testing.T) {
+			c, m, _, _ := newAdmin(t, "resolver")
+			a := authn(m)
+			secret, _ := mustCreate(t, m, CreateRequest{Name: "okta", Account: name})
+			c.login("correct horse battery")
+			body, csrf := c.page()
+			match := actionRE.FindStringSubmatch(body)
+			if match == nil {
+				t.Fatalf("no account form:\n%s", body)
+			}
+			action := html.UnescapeString(match[1])
+			if w := c.do("POST", action, url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+				t.Fatalf("POST %s: %d %s", action, w.Code, w.Body)
+			}
+			if err := verify(a, secret); !errors.Is(err, ErrAccountInactive) {
+				t.Errorf("after Deactivate (%s): %v, want ErrAccountInactive", action, err)
+			}
+			if accts, _ := m.Accounts(ctx); len(accts) != 1 || accts[name] {
+				t.Errorf("accounts = %v, want only %q, deactivated", accts, name)
+			}
+		})
 	}
 }
