@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -250,12 +252,19 @@ func (n *Notifier) deliver(ctx context.Context, body []byte) error {
 		}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, n.Webhook, bytes.NewReader(body))
 		if err != nil {
-			return fmt.Errorf("webhook request: %w", err)
+			// The parse error would quote the URL whole.
+			return fmt.Errorf("webhook URL %s cannot be requested", RedactURL(n.Webhook))
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("User-Agent", "scimlab-notifier")
 		resp, err := client.Do(req)
 		if err != nil {
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				// net/http masks only a userinfo password; the query may
+				// hold the webhook's key.
+				err = &url.Error{Op: ue.Op, URL: RedactURL(n.Webhook), Err: ue.Err}
+			}
 			last = err
 			continue
 		}
@@ -271,6 +280,45 @@ func (n *Notifier) deliver(ctx context.Context, body []byte) error {
 		}
 	}
 	return fmt.Errorf("gave up after %d attempts: %w", attempts, last)
+}
+
+// RedactURL returns a URL fit for a log line or an error message: a userinfo
+// password and every query value become "***" ("?key=***"), since webhook
+// URLs often carry their secret there (DESIGN.md: logs never hold a
+// secret), and the fragment is dropped. An unparsable URL is not shown.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(an unparsable URL)"
+	}
+	var user string
+	if u.User != nil {
+		user = url.User(u.User.Username()).String()
+		if _, ok := u.User.Password(); ok {
+			user += ":***"
+		}
+		user += "@"
+	}
+	var query []string
+	for _, kv := range strings.Split(u.RawQuery, "&") {
+		if k, _, ok := strings.Cut(kv, "="); ok {
+			query = append(query, k+"=***")
+		} else if kv != "" {
+			query = append(query, "***") // "?s3cr3t": the whole parameter may be the secret
+		}
+	}
+	rest := *u
+	rest.User, rest.RawQuery, rest.Fragment, rest.RawFragment, rest.ForceQuery = nil, "", "", "", false
+	s := rest.String()
+	if user != "" {
+		if scheme, after, ok := strings.Cut(s, "//"); ok {
+			s = scheme + "//" + user + after
+		}
+	}
+	if len(query) > 0 {
+		s += "?" + strings.Join(query, "&")
+	}
+	return s
 }
 
 // Notices lists every notice emitted so far, oldest first.

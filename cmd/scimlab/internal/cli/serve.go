@@ -65,7 +65,7 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 	}
 	if *hook != "" {
 		if u, err := url.Parse(*hook); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fail(e, "serve", usagef("--notify-webhook %q is not an http(s) URL", *hook), ExitUsage)
+			return fail(e, "serve", usagef("--notify-webhook %s is not an http(s) URL", auth.RedactURL(*hook)), ExitUsage)
 		}
 	}
 	var adminPassword string

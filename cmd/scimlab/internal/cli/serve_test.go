@@ -178,3 +178,12 @@ func TestServeAdminPasswordPolicy(t *testing.T) {
 		t.Errorf("login with the file's password: %d at %s", res.StatusCode, res.Request.URL)
 	}
 }
+
+// A refused --notify-webhook is named without its password or query values.
+func TestServeWebhookURLRedacted(t *testing.T) {
+	code, _, errs := runCLI(t, "serve", "--data", ":memory:", "--notify-webhook", "ftp://user:hooksecret@127.0.0.1/x?key=qsecret")
+	if code != ExitUsage || !strings.Contains(errs, "ftp://user:***@127.0.0.1/x?key=*** is not an http(s) URL") ||
+		strings.Contains(errs, "hooksecret") || strings.Contains(errs, "qsecret") {
+		t.Errorf("code %d, stderr %q", code, errs)
+	}
+}
