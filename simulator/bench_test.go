@@ -14,7 +14,8 @@ import (
 // BenchmarkInitialSync provisions 10,000 users and 1,000 groups the way Okta
 // OIN does (lookup and create each user, create each group, add members in
 // batches of 100 with a rename after each) into the in-process reference
-// server on SQLite in a temporary directory, then reads everything back.
+// server on SQLite in a temporary directory, then reads everything back. It
+// keeps what it created: the clean-up is no part of an initial sync.
 //
 //	go test ./simulator -run '^$' -bench InitialSync -benchtime 1x -cpu 2
 func BenchmarkInitialSync(b *testing.B) {
@@ -26,7 +27,7 @@ func BenchmarkInitialSync(b *testing.B) {
 		}
 		b.StartTimer()
 		start := time.Now()
-		run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: l.BaseURL, Token: l.Token, Users: 10_000, Groups: 1_000, Seed: 1, Scenario: "initial-sync", Concurrency: 8})
+		run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: l.BaseURL, Token: l.Token, Users: 10_000, Groups: 1_000, Seed: 1, Scenario: "initial-sync", Concurrency: 8, Keep: true})
 		el := time.Since(start)
 		b.StopTimer()
 		l.Close()

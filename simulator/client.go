@@ -49,6 +49,8 @@ type client struct {
 	unreachable func(error)
 	// first, when set, is shown the first response of the run.
 	first func(context.Context, *response)
+	// owned lists the users and groups the run created and still holds.
+	owned *ledger
 }
 
 func newClient(base string, p *idp.IdP, cfg Config, unreachable func(error)) *client {
@@ -84,6 +86,7 @@ func newClient(base string, p *idp.IdP, cfg Config, unreachable func(error)) *cl
 		unreachable: unreachable,
 		trace:       cfg.trace,
 		pause:       sleep,
+		owned:       newLedger(),
 	}
 }
 
@@ -146,8 +149,16 @@ func (c *client) do(ctx context.Context, op string, req idp.Request) *response {
 	}
 }
 
-// once sends one try. A request with an empty op is the simulator's own, not
-// the IdP's: the run's request count and latency figures leave it out.
+// opProbe is the operation name of the simulator's own probe of a target
+// whose first answer was a 404 (see noCollection).
+const opProbe = "probe"
+
+// ownOp reports whether requests of op are the simulator's own (a probe, the
+// clean-up), not the IdP's: the run's request count and latency figures
+// leave them out.
+func ownOp(op string) bool { return op == opProbe || op == opCleanup }
+
+// once sends one try.
 func (c *client) once(ctx context.Context, op string, req idp.Request) *response {
 	res := &response{req: req}
 	if err := c.limit.wait(ctx); err != nil {
@@ -155,7 +166,7 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 		res.httpReq = c.describe(req)
 		return res
 	}
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	actx, cancel := requestContext(ctx, c.timeout)
 	defer cancel()
 	r := c.rc.R().SetContext(actx)
 	for _, h := range c.idp.Headers {
@@ -179,7 +190,7 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 	start := time.Now()
 	resp, err := r.Execute(req.Method, c.url(req))
 	res.latency = time.Since(start)
-	if op != "" {
+	if !ownOp(op) {
 		c.requests.Add(1)
 		c.sample(op, res.latency)
 	}
@@ -212,10 +223,37 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 	if strings.EqualFold(res.header.Get("Content-Encoding"), "deflate") {
 		res.body = inflate(res.body)
 	}
+	c.owned.observe(req, res)
 	if firstResponse && c.first != nil {
 		c.first(ctx, res)
 	}
 	return res
+}
+
+// inflightGrace is how long a request already sent may still take after
+// the run is interrupted.
+const inflightGrace = 5 * time.Second
+
+// requestContext returns the context of one request: the IdP's timeout, and
+// the run's end. When the user interrupts the run, a request already sent
+// gets inflightGrace to be answered, so that the run learns what it created
+// (and removes it) rather than leaving a user it never heard of; when the
+// run stops for a cause of its own (the target is unreachable, or refused
+// the credential), the request ends at once.
+func requestContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	stop := context.AfterFunc(ctx, func() {
+		if !errors.Is(context.Cause(ctx), context.Canceled) && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+			cancel()
+			return
+		}
+		t := time.AfterFunc(inflightGrace, cancel)
+		context.AfterFunc(actx, func() { t.Stop() })
+	})
+	return actx, func() {
+		stop()
+		cancel()
+	}
 }
 
 // inflate decodes a "deflate" body (RFC 9110 §8.4.1.2: zlib, though some

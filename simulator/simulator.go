@@ -63,6 +63,11 @@ type Config struct {
 	Insecure bool
 	// Headers are added to every request, after the IdP's own.
 	Headers map[string]string
+	// Keep leaves the users and groups the run created on the target. By
+	// default the run deletes them at the end (after an interruption too),
+	// so that the target ends as it began and a second run with the same
+	// seed does not collide with what the first one renamed.
+	Keep bool
 
 	// trace, when set (by tests), is told the operation of each request
 	// just before it is sent.
@@ -85,6 +90,7 @@ var ErrConfig = errors.New("invalid simulation config")
 // wrapping ErrUnreachable. Conformance failures are not errors: see
 // reports.Run.Failed.
 func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
+	parent := ctx
 	if cfg.Target == "" {
 		return nil, fmt.Errorf("%w: no target URL", ErrConfig)
 	}
@@ -113,7 +119,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	c.first = func(ctx context.Context, res *response) {
 		err := misconfigured(base, res)
 		if err == nil && res.status == http.StatusNotFound {
-			err = noCollection(base, res, c.once(ctx, "", idp.Request{Method: http.MethodGet, Path: res.req.Path, Query: "count=1"}))
+			err = noCollection(base, res, c.once(ctx, opProbe, idp.Request{Method: http.MethodGet, Path: res.req.Path, Query: "count=1"}))
 		}
 		if err != nil {
 			once.Do(func() { cancel(err) })
@@ -176,6 +182,13 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	run.Notes = append(run.Notes, r.notes...)
 	n := c.requests.Load()
 	run.Notes = append(run.Notes, fmt.Sprintf("%d requests in %s (%.0f requests/s)", n, run.Duration.Round(time.Millisecond), float64(n)/max(run.Duration.Seconds(), 1e-9)))
+	if !cfg.Keep {
+		note, orphans := r.cleanup(parent, base, errors.Is(runErr, ErrUnreachable))
+		if note != "" {
+			run.Notes = append(run.Notes, note)
+		}
+		run.Orphans = orphans
+	}
 	return run, runErr
 }
 

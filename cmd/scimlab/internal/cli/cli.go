@@ -71,6 +71,12 @@ func lookup(name string) *command {
 func Main(args []string, stdout, stderr io.Writer) ExitCode {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal stops the run, which still writes its partial report
+	// and removes what it created; a second one ends the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return run(ctx, args, stdout, stderr)
 }
 

@@ -44,8 +44,7 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	if _, err := sf.resolve(); err != nil {
 		return fail(e, "demo", err, ExitUsage)
 	}
-	// Separate seeds: the second IdP must not find and adopt the first one's
-	// users and groups (they would share userNames with the same seed).
+	// Separate seeds: each IdP provisions people of its own.
 	sims := []simulator.Config{
 		{IdP: "okta-oin", Users: *users, Groups: *groups, Seed: 101},
 		{IdP: "entra", Users: *users, Groups: *groups, Seed: 102},

@@ -31,6 +31,7 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	rate := fs.Float64("rate", 0, "cap on requests per second (0: none)")
 	timeScale := fs.Float64("time-scale", 1, "multiplies the IdP's waits after a 429 (0.001 runs Okta's 5 minutes in 300 ms)")
 	reportDir := fs.String("report-dir", "", "write JSON, JUnit, HTML and Markdown reports here")
+	keep := fs.Bool("keep", false, "leave the users and groups the run created on the target (by default the run deletes them at the end, so that the next run starts from the same target)")
 	insecure := fs.Bool("insecure", false, "skip TLS certificate verification")
 	headers := headerFlag{}
 	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
@@ -46,7 +47,7 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 		IdP: *idpName, IdPFile: *idpFile, Target: *target, Token: *token,
 		Users: *users, Groups: *groups, Seed: *seed, Scenario: *scenario,
 		Concurrency: *concurrency, Rate: *rate, TimeScale: *timeScale,
-		Progress: e.stderr, TTY: reports.IsTerminal(e.stderr), Insecure: *insecure, Headers: headers,
+		Progress: e.stderr, TTY: reports.IsTerminal(e.stderr), Insecure: *insecure, Headers: headers, Keep: *keep,
 	}
 	if err := cfg.Validate(); err != nil {
 		return fail(e, "simulate", err, ExitUsage)

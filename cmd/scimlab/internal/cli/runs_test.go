@@ -3,11 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/simulator/transcript"
 )
 
@@ -90,6 +93,36 @@ func cancelledAt(t *testing.T, nth int64) (context.Context, string) {
 			cancel()
 		}
 	})
+}
+
+// TestSimulateTwiceWithTheSameSeed: the same simulate run twice against one
+// target passes twice (the first run removes what it created); with --keep
+// the target keeps the run's users.
+func TestSimulateTwiceWithTheSameSeed(t *testing.T) {
+	l := startReference(t, server.LocalOptions{Lenient: true})
+	args := []string{"simulate", "--idp", "okta-oin", "--target", l.BaseURL, "--token", l.Token, "--users", "30", "--groups", "4", "--seed", "7"}
+	for pass := 1; pass <= 2; pass++ {
+		if code, out, errs := runCLI(t, args...); code != ExitOK {
+			t.Fatalf("pass %d: exit %d\n%s\n%s", pass, code, out, errs)
+		}
+	}
+	if code, out, errs := runCLI(t, append(args, "--keep")...); code != ExitOK {
+		t.Fatalf("--keep: exit %d\n%s\n%s", code, out, errs)
+	}
+	req, err := http.NewRequest(http.MethodGet, l.BaseURL+"/Users?count=0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+l.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct{ TotalResults int }
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || list.TotalResults != 30 {
+		t.Fatalf("after --keep the target holds %d users (%v), want 30", list.TotalResults, err)
+	}
 }
 
 func readFile(t *testing.T, path string) string {
