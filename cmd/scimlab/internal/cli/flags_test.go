@@ -20,6 +20,8 @@ import (
 // replay --minimize against --target needs --reset-cmd: attempts that do not
 // start from the same state give an artefact, not the recorded failure; and
 // --reset-cmd and --out are refused where they do nothing.
+//
+// A --label-filter that selects no check is refused before the run.
 func TestFlagsThatCannotWorkAreRefused(t *testing.T) {
 	l := startReference(t, server.LocalOptions{Lenient: true})
 	session := listSession(t, 1)
@@ -37,6 +39,11 @@ func TestFlagsThatCannotWorkAreRefused(t *testing.T) {
 		{"reset without minimize", []string{"replay", session, "--target", l.BaseURL, "--token", l.Token, "--reset-cmd", "true"}, "--reset-cmd and --out go with --minimize"},
 		{"out without minimize", []string{"replay", session, "--out", "min.jsonl"}, "--reset-cmd and --out go with --minimize"},
 		{"reset without target", []string{"replay", session, "--minimize", "--reset-cmd", "true"}, "--reset-cmd goes with --target"},
+		// A label filter that selects nothing would pass with "0 checks".
+		{"label filter selects nothing", []string{"test", "--label-filter", "MUTS"}, `--label-filter "MUTS" selects no check: labels are areas`},
+		{"label filter names a check ID", []string{"test", "--label-filter", "USR-001"}, "USR-001 is a check ID, not a label"},
+		{"bug pack and a filter outside it", []string{"test", "--bug-pack", "--label-filter", "bulk"}, `--label-filter "(bulk) && bugpack" selects no check`},
+		{"label filter syntax", []string{"test", "--label-filter", "MUST &&"}, `--label-filter "MUST &&": Syntax Error Parsing Label Filter: MUST && Unexpected EOF.`},
 		// Accepted: the run goes on to find that nothing fails.
 		{"minimize target with reset", []string{"replay", session, "--minimize", "--target", l.BaseURL, "--token", l.Token, "--reset-cmd", "true"}, "every exchange passed"},
 	})

@@ -48,6 +48,16 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if _, err := sf.resolve(); err != nil {
 		return fail(e, "test", err, ExitUsage)
 	}
+	if *bugPack {
+		if *labels == "" {
+			*labels = "bugpack"
+		} else {
+			*labels = "(" + *labels + ") && bugpack"
+		}
+	}
+	if err := selectChecks(*labels); err != nil {
+		return fail(e, "test", err, ExitUsage)
+	}
 	if set := setFlags(fs); *target != "" && set["lenient"] {
 		return fail(e, "test", usagef("--lenient makes the in-process reference server accept IdP dialects; with --target %s it would change nothing: drop it", *target), ExitUsage)
 	} else if *target != "" && set["profile"] && *limitsFile == "" {
@@ -83,13 +93,7 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 		*target, *token, *basic = l.BaseURL, l.Token, ""
 		fmt.Fprintf(e.stderr, "scimlab test: no --target; testing an in-process reference server (profile %s) at %s\n", sf.profile, l.BaseURL)
 	}
-	if *bugPack {
-		if *labels == "" {
-			*labels = "bugpack"
-		} else {
-			*labels = "(" + *labels + ") && bugpack"
-		}
-	}
+
 	out := io.Discard
 	if *verbose {
 		out = e.stdout
