@@ -107,6 +107,9 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	if err := checkMinimizeFlags(minimize.set, *target, *resetCmd, *out); err != nil {
 		return fail(e, "replay", err, ExitUsage)
 	}
+	if err := checkReportDir(*reportDir); err != nil {
+		return fail(e, "replay", err, ExitUsage)
+	}
 	if _, err := sf.resolve(); err != nil {
 		return fail(e, "replay", err, ExitUsage)
 	}
@@ -139,7 +142,14 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return replayer.Target{BaseURL: l.BaseURL, Token: l.Token}, func() { l.Close() }, nil
 	}
 
+	minOut := *out
+	if minOut == "" {
+		minOut = strings.TrimSuffix(pos[0], ".jsonl") + ".min.jsonl"
+	}
 	if minimize.set {
+		if err := checkWritableFile("--out", minOut); err != nil {
+			return fail(e, "replay", err, ExitUsage)
+		}
 		min, id, err := replayer.Minimize(ctx, fresh, xs, minimize.check)
 		switch {
 		case errors.Is(err, replayer.ErrUnreachable):
@@ -149,14 +159,10 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		case err != nil:
 			return fail(e, "replay", err, ExitUsage)
 		}
-		dst := *out
-		if dst == "" {
-			dst = strings.TrimSuffix(pos[0], ".jsonl") + ".min.jsonl"
-		}
-		if err := transcript.Save(dst, min); err != nil {
+		if err := transcript.Save(minOut, min); err != nil {
 			return fail(e, "replay", err, ExitUsage)
 		}
-		fmt.Fprintf(e.stdout, "%s: %d of %d exchanges still show the failure of %s; written to %s\n", pos[0], len(min), len(xs), id, dst)
+		fmt.Fprintf(e.stdout, "%s: %d of %d exchanges still show the failure of %s; written to %s\n", pos[0], len(min), len(xs), id, minOut)
 		for _, x := range min {
 			fmt.Fprintf(e.stdout, "  %s %s\n", replayer.CheckID(x.Seq), x.Title())
 		}

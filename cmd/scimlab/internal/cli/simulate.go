@@ -61,6 +61,9 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	if err := refuseServerFlags(fs, *target); err != nil {
 		return fail(e, "simulate", err, ExitUsage)
 	}
+	if err := checkReportDir(*reportDir); err != nil {
+		return fail(e, "simulate", err, ExitUsage)
+	}
 	if *target == "" {
 		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
 		if err != nil {

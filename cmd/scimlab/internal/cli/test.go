@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -58,6 +59,27 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if err := selectChecks(*labels); err != nil {
 		return fail(e, "test", err, ExitUsage)
 	}
+	// Every file a flag names is read, and the report directory tried, before
+	// the target is: a mistake in one must not cost a whole run.
+	var baseline *reports.Baseline
+	if *baselineFile != "" {
+		b, err := reports.LoadBaseline(*baselineFile)
+		if err != nil {
+			return fail(e, "test", usagef("--baseline %s: %v", *baselineFile, err), ExitUsage)
+		}
+		baseline = b
+	}
+	if *limitsFile != "" {
+		if _, err := framework.LoadLimits(*limitsFile); err != nil {
+			return fail(e, "test", err, ExitUsage)
+		}
+	}
+	if err := checkCapabilities(*capsFile); err != nil {
+		return fail(e, "test", err, ExitUsage)
+	}
+	if err := checkReportDir(*reportDir); err != nil {
+		return fail(e, "test", err, ExitUsage)
+	}
 	if set := setFlags(fs); *target != "" && set["lenient"] {
 		return fail(e, "test", usagef("--lenient makes the in-process reference server accept IdP dialects; with --target %s it would change nothing: drop it", *target), ExitUsage)
 	} else if *target != "" && set["profile"] && *limitsFile == "" {
@@ -108,18 +130,31 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if code, bad := suiteError(e, "test", err); bad {
 		return code
 	}
-	if *baselineFile != "" {
-		b, err := reports.LoadBaseline(*baselineFile)
-		if err != nil {
-			return fail(e, "test", err, ExitUsage)
-		}
-		b.Apply(run, time.Now())
+	if baseline != nil {
+		baseline.Apply(run, time.Now())
 	}
 	run.Duration = time.Since(started)
 	if ctx.Err() != nil {
 		run.Notes = append(run.Notes, interruptedNote(ctx, "the checks after the stop"))
 	}
 	return finishRun(ctx, e, "test", run, *reportDir)
+}
+
+// checkCapabilities reads a --capabilities file: a JSON object (a
+// ServiceProviderConfig, RFC 7643 §5).
+func checkCapabilities(path string) error {
+	if path == "" {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return usagef("--capabilities: %v", err)
+	}
+	var spc map[string]any
+	if err := json.Unmarshal(b, &spc); err != nil {
+		return usagef("--capabilities %s is not a JSON ServiceProviderConfig: %v", path, err)
+	}
+	return nil
 }
 
 // suiteError maps an error from the suites to an exit code.

@@ -1,7 +1,12 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -41,4 +46,38 @@ func TestBadValuesStopBeforeAnyWork(t *testing.T) {
 		{"demo huge users", []string{"demo", "--users", "2000000000"}, "scimlab demo: invalid simulation config: users 2000000000 is out of range"},
 		{"demo negative users", []string{"demo", "--users", "-1"}, "scimlab demo: invalid simulation config: users -1 is out of range"},
 	})
+}
+
+// TestFlagFilesAreReadBeforeTheTarget: a bad --baseline, --limits,
+// --capabilities, --report-dir or --out is exit 2 before a single request
+// reaches the target.
+func TestFlagFilesAreReadBeforeTheTarget(t *testing.T) {
+	var hits atomic.Int64
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer target.Close()
+	dir := t.TempDir()
+	badYAML, notJSON, file := filepath.Join(dir, "bad.yaml"), filepath.Join(dir, "spc.json"), filepath.Join(dir, "file")
+	for path, text := range map[string]string{badYAML: "waivers: [\n", notJSON: "{patch", file: ""} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	session := listSession(t, 1)
+	base := target.URL + "/scim/v2"
+	runUsageCases(t, []usageCase{
+		{"baseline not YAML", []string{"test", "--target", base, "--token", "t", "--baseline", badYAML}, "--baseline " + badYAML + ": "},
+		{"baseline missing", []string{"test", "--target", base, "--token", "t", "--baseline", filepath.Join(dir, "none.yaml")}, "none.yaml"},
+		{"limits not a map", []string{"test", "--target", base, "--token", "t", "--limits", badYAML}, "--limits"},
+		{"capabilities not JSON", []string{"test", "--target", base, "--token", "t", "--capabilities", notJSON}, "is not a JSON ServiceProviderConfig"},
+		{"test report dir", []string{"test", "--target", base, "--token", "t", "--report-dir", filepath.Join(file, "out")}, "--report-dir " + filepath.Join(file, "out")},
+		{"simulate report dir", []string{"simulate", "--target", base, "--token", "t", "--report-dir", filepath.Join(file, "out")}, "--report-dir"},
+		{"replay report dir", []string{"replay", session, "--target", base, "--token", "t", "--report-dir", filepath.Join(file, "out")}, "--report-dir"},
+		{"replay minimize out", []string{"replay", session, "--minimize", "--out", filepath.Join(dir, "no-such-dir", "min.jsonl")}, "--out " + filepath.Join(dir, "no-such-dir", "min.jsonl")},
+	})
+	if n := hits.Load(); n != 0 {
+		t.Errorf("the target got %d requests", n)
+	}
 }
