@@ -352,11 +352,11 @@ func TestAdminBannerDaysAndReplacement(t *testing.T) {
 		}
 	}
 	clk.Set(tok.Expires.Add(-8 * Day))
-	mustCreate(t, m, CreateRequest{Name: "other-idp", TTL: 90 * Day})
+	mustCreate(t, m, CreateRequest{Name: "okta", Account: "svc-entra", TTL: 90 * Day})
 	if body, _ := c.page(); !strings.Contains(body, `class="banner"`) {
-		t.Error("a token with another name took the banner away")
+		t.Error("another account's token took the banner away")
 	}
-	mustCreate(t, m, CreateRequest{Name: "okta", TTL: 90 * Day})
+	mustCreate(t, m, CreateRequest{Name: "okta-2", TTL: 90 * Day})
 	if body, _ := c.page(); strings.Contains(body, `class="banner`) {
 		t.Errorf("the banner stays after the token was replaced:\n%s", body)
 	}

@@ -460,7 +460,7 @@ func TestListReplacedExpiringToken(t *testing.T) {
 			if !ts[0].NoticeDue {
 				t.Fatalf("8 days before expiry: %+v", ts[0])
 			}
-			mustCreate(t, m, CreateRequest{Name: "okta", TTL: 365 * Day})
+			mustCreate(t, m, CreateRequest{Name: "okta-new", TTL: 365 * Day})
 			ts, _ = m.List(ctx)
 			if ts[0].State != StateExpiring || ts[0].NoticeDue || ts[1].NoticeDue {
 				t.Errorf("after a new token: %+v", ts)

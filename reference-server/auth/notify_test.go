@@ -33,8 +33,10 @@ func TestNoticesOncePerThresholdAcrossRestarts(t *testing.T) {
 	st1, st2 := open(), open()
 	clk := NewManualClock(t0)
 	m := &Manager{Store: st1, Policy: DefaultPolicy(), Now: clk.Now}
-	_, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 30 * Day})
+	// entra first: a later token that outlives okta would replace it.
 	_, other := mustCreate(t, m, CreateRequest{Name: "entra", TTL: 300 * Day})
+	clk.Advance(time.Second)
+	_, tok := mustCreate(t, m, CreateRequest{Name: "okta", TTL: 30 * Day})
 	mustCreate(t, m, CreateRequest{Name: "gone", TTL: 30 * Day})
 	if _, err := m.Revoke(ctx, "gone"); err != nil {
 		t.Fatal(err)

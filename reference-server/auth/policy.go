@@ -256,13 +256,14 @@ func DefaultNotices() []NoticeOffset {
 // DefaultPolicy is the policy of the rfc profile: any ttl (90 days when none
 // is given), no rotation, no cap on live tokens, optional account binding and
 // emailDomains scope, the default notice schedule, Bearer only. A token is
-// taken as replaced by a later one of the same name and account (scope
-// name), so that tokens for two IdPs each get their own banner and notices.
+// taken as replaced by a later one of the same service account (tokens
+// without one form one group): give each IdP its own --account to keep
+// their banners and notices apart.
 func DefaultPolicy() Policy {
 	return Policy{
 		DefaultLifespan: Days(90),
 		Rotation:        RotationNone,
-		RotationScope:   ScopeName,
+		RotationScope:   ScopeAccount,
 		EmailDomains:    true,
 		Notices:         DefaultNotices(),
 	}
