@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/scimlab/scimlab/reports"
 )
@@ -20,7 +22,17 @@ func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir s
 	if err != nil {
 		return fail(e, name, err, ExitUsage)
 	}
-	if err := reports.WriteText(e.stdout, run, reports.UseColor(e.stdout)); err != nil {
+	var text strings.Builder
+	if err := reports.WriteText(&text, run, reports.UseColor(e.stdout)); err != nil {
+		return fail(e, name, err, ExitUsage)
+	}
+	summary := text.String()
+	if dir == "" {
+		// The summary lists the first checks and sends the reader to the
+		// HTML report for the rest; without --report-dir there is none.
+		summary = strings.ReplaceAll(summary, "(see report.html)", "(pass --report-dir DIR to write every report)")
+	}
+	if _, err := io.WriteString(e.stdout, summary); err != nil {
 		return fail(e, name, err, ExitUsage)
 	}
 	if dir != "" {

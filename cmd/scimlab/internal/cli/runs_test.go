@@ -133,3 +133,26 @@ func readFile(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestSummaryPointsAtReportsOnlyWhenWritten: the terminal summary sends the
+// reader to report.html only when --report-dir wrote one.
+func TestSummaryPointsAtReportsOnlyWhenWritten(t *testing.T) {
+	l := startReference(t, server.LocalOptions{Lenient: true})
+	session := filepath.Join(t.TempDir(), "session.jsonl")
+	var xs []transcript.Exchange
+	for i := 1; i <= 60; i++ { // more failures than the summary lists
+		xs = append(xs, transcript.Exchange{Seq: i, Method: "GET", Path: "/Users/no-such-user", Status: 200, ResponseBody: `{"id":"x"}`})
+	}
+	if err := transcript.Save(session, xs); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := runCLI(t, "replay", session, "--target", l.BaseURL, "--token", l.Token)
+	if code != ExitFailures || strings.Contains(out, "report.html") || !strings.Contains(out, "more (pass --report-dir DIR to write every report)") {
+		t.Errorf("without --report-dir: exit %d\n%s", code, out)
+	}
+	dir := t.TempDir()
+	code, out, _ = runCLI(t, "replay", session, "--target", l.BaseURL, "--token", l.Token, "--report-dir", dir)
+	if code != ExitFailures || !strings.Contains(out, "more (see report.html)") || !strings.Contains(out, filepath.Join(dir, "report.html")) {
+		t.Errorf("with --report-dir: exit %d\n%s", code, out)
+	}
+}
