@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/scimlab/scimlab/simulator/recorder"
@@ -23,7 +24,7 @@ func runRecord(ctx context.Context, e *env, args []string) ExitCode {
 	listen := fs.String("listen", "127.0.0.1:9000", "address the IdP is pointed at (loopback unless --public)")
 	upstream := fs.String("upstream", "", "the real SCIM target's base URL (required)")
 	out := fs.String("out", "session.jsonl", "transcript file to write (JSON lines, secrets redacted)")
-	har := fs.String("har", "", "also write HAR 1.2 to this file when recording stops")
+	har := fs.String("har", "", "also write HAR 1.2 to this file when recording stops (created at start)")
 	public := fs.Bool("public", false, "allow a non-loopback --listen address")
 	if code, stop := parse(fs, args, e); stop {
 		return code
@@ -37,11 +38,27 @@ func runRecord(ctx context.Context, e *env, args []string) ExitCode {
 	if err := checkLoopback(*listen, *public); err != nil {
 		return fail(e, "record", err, ExitUsage)
 	}
+	if *har != "" && samePath(*har, *out) {
+		return fail(e, "record", usagef("--har and --out name the same file, %s", *out), ExitUsage)
+	}
+	if st, err := os.Stat(*out); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+		fmt.Fprintf(e.stderr, "scimlab record: %s exists (%d bytes); recording replaces it\n", *out, st.Size())
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		return fail(e, "record", err, ExitUsage)
 	}
 	defer f.Close()
+	// The HAR is written when recording stops; its file is created now, so
+	// that a path that cannot be written is an error before the session,
+	// not after it.
+	var harFile *os.File
+	if *har != "" {
+		if harFile, err = os.Create(*har); err != nil {
+			return fail(e, "record", usagef("--har: %v", err), ExitUsage)
+		}
+		defer harFile.Close()
+	}
 	rec, err := recorder.New(*upstream, f, recorder.Options{KeepExchanges: *har != ""})
 	if err != nil {
 		return fail(e, "record", err, ExitUsage)
@@ -67,16 +84,31 @@ func runRecord(ctx context.Context, e *env, args []string) ExitCode {
 	if err := rec.Err(); err != nil {
 		return fail(e, "record", fmt.Errorf("writing %s: %w", *out, err), ExitUsage)
 	}
-	if *har != "" {
+	if harFile != nil {
 		var buf bytes.Buffer
 		v, _ := Version()
 		if err := transcript.WriteHAR(&buf, *upstream, v, rec.Exchanges()); err != nil {
 			return fail(e, "record", err, ExitUsage)
 		}
-		if err := os.WriteFile(*har, buf.Bytes(), 0o644); err != nil {
-			return fail(e, "record", err, ExitUsage)
+		if _, err := harFile.Write(buf.Bytes()); err != nil {
+			return fail(e, "record", fmt.Errorf("writing %s: %w", *har, err), ExitUsage)
+		}
+		if err := harFile.Close(); err != nil {
+			return fail(e, "record", fmt.Errorf("writing %s: %w", *har, err), ExitUsage)
 		}
 	}
 	fmt.Fprintf(e.stderr, "scimlab record: %d exchanges written to %s\n", rec.Count(), *out)
 	return ExitOK
+}
+
+// samePath reports whether a and b name the same file.
+func samePath(a, b string) bool {
+	aa, err1 := filepath.Abs(a)
+	bb, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == bb {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }

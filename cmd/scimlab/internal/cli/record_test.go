@@ -1,0 +1,50 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRecordChecksTheHARPathAtStart: a --har that cannot be written is exit
+// 2 before the proxy listens, not after a whole session; a good one is
+// created at start and holds HAR 1.2 when recording stops.
+func TestRecordChecksTheHARPathAtStart(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "session.jsonl")
+	stopped, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C at once: record stops as soon as it listens
+	record := func(args ...string) (ExitCode, string) {
+		var stdout, stderr bytes.Buffer
+		code := run(stopped, append([]string{"record", "--listen", "127.0.0.1:0", "--upstream", "http://127.0.0.1:1/scim/v2", "--out", out}, args...), &stdout, &stderr)
+		return code, stderr.String()
+	}
+
+	for _, bad := range []string{filepath.Join(dir, "no-such-dir", "x.har"), out} {
+		code, errs := record("--har", bad)
+		if code != ExitUsage || strings.Count(errs, "\n") != 1 || strings.Contains(errs, "proxying") {
+			t.Errorf("--har %s: exit %d, want 2 and one line before the proxy starts: %q", bad, code, errs)
+		}
+	}
+
+	har := filepath.Join(dir, "session.har")
+	if code, errs := record("--har", har); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(har)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Log struct {
+			Version string `json:"version"`
+		} `json:"log"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || doc.Log.Version != "1.2" {
+		t.Fatalf("HAR %s: %v", b, err)
+	}
+}
