@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,10 +65,23 @@ func TestReadmeBlocksRunAsWritten(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// The blocks use the README's own loopback ports; one held by another
+	// process would answer in place of the block's server.
+	for _, addr := range []string{"127.0.0.1:8080", "127.0.0.1:9000"} {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("the README blocks listen on %s, which is in use (another scimlab, or a README test running at the same time?): %v", addr, err)
+		}
+		l.Close()
+	}
 	for i, b := range blocks {
 		dir := t.TempDir()
-		// job control on, so that the blocks' %1/%2 name their background jobs
-		cmd := exec.Command("bash", "-m", "-e", "-u", "-o", "pipefail", "-c", b)
+		// Job control on, so that the blocks' %1/%2 name their background
+		// jobs. The EXIT trap ends every job however the block ends (a failed
+		// step would otherwise leave a server holding the README's port):
+		// its process group where job control made one, else the process.
+		script := "trap 'for p in $(jobs -p); do kill -- -$p 2>/dev/null || kill $p 2>/dev/null || true; done' EXIT\n" + b
+		cmd := exec.Command("bash", "-m", "-e", "-u", "-o", "pipefail", "-c", script)
 		cmd.Dir = dir
 		cmd.WaitDelay = 10 * time.Second
 		cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"), "NO_COLOR=1")
