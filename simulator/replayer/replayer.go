@@ -333,11 +333,21 @@ func normalise(v any) any {
 
 // idMap maps ids the original target returned to the new target's ids.
 type idMap struct {
-	m    map[string]string
-	keys []string // longest first, for substring replacement
+	m      map[string]string
+	keys   []string        // longest first, for substring replacement
+	images map[string]bool // the new ids some old id maps to
 }
 
-func newIDMap() *idMap { return &idMap{m: map[string]string{}} }
+func newIDMap() *idMap { return &idMap{m: map[string]string{}, images: map[string]bool{}} }
+
+// guess adds a pair that a list suggests, unless either id is already
+// paired: what a create or a Location header showed is never overridden.
+func (m *idMap) guess(old, new string) {
+	if _, known := m.m[old]; known || m.images[new] || old == new {
+		return
+	}
+	m.add(old, new)
+}
 
 func (m *idMap) add(old, new string) {
 	if old == "" || new == "" || old == new {
@@ -348,6 +358,7 @@ func (m *idMap) add(old, new string) {
 		sort.Slice(m.keys, func(i, j int) bool { return len(m.keys[i]) > len(m.keys[j]) })
 	}
 	m.m[old] = new
+	m.images[new] = true
 }
 
 func (m *idMap) replace(s string) string {
@@ -402,7 +413,11 @@ func (m *idMap) apply(x transcript.Exchange) transcript.Exchange {
 }
 
 // learn records id pairs from a created resource (POST), a Location header,
-// or two list responses that each hold resources matched by position.
+// or two list responses. In lists a resource is matched by its userName or
+// displayName, else by position when the lists are as long; list matches
+// only fill in ids not paired yet (see guess), since two servers need not
+// list in the same order: concurrent creates are recorded in the order they
+// were answered, not the order the server made them.
 func (m *idMap) learn(orig, got transcript.Exchange) {
 	o, g := decodeObject(orig.ResponseBody), decodeObject(got.ResponseBody)
 	if o != nil && g != nil {
@@ -411,21 +426,47 @@ func (m *idMap) learn(orig, got transcript.Exchange) {
 		m.add(oid, gid)
 		ol, _ := o["Resources"].([]any)
 		gl, _ := g["Resources"].([]any)
-		if len(ol) == len(gl) {
-			for i := range ol {
-				om, _ := ol[i].(map[string]any)
-				gm, _ := gl[i].(map[string]any)
-				oid, _ := om["id"].(string)
-				gid, _ := gm["id"].(string)
-				m.add(oid, gid)
-			}
-		}
+		m.learnList(ol, gl)
 	}
 	ol := http.Header(orig.ResponseHeaders).Get("Location")
 	gl := http.Header(got.ResponseHeaders).Get("Location")
 	if ol != "" && gl != "" {
 		m.add(lastSegment(ol), lastSegment(gl))
 	}
+}
+
+// learnList pairs the ids of two lists of resources (see learn).
+func (m *idMap) learnList(ol, gl []any) {
+	byName := map[string]string{}
+	for _, r := range gl {
+		if gm, ok := r.(map[string]any); ok {
+			if name := listName(gm); name != "" {
+				byName[name], _ = gm["id"].(string)
+			}
+		}
+	}
+	for i, r := range ol {
+		om, _ := r.(map[string]any)
+		oid, _ := om["id"].(string)
+		if gid, ok := byName[listName(om)]; ok && listName(om) != "" {
+			m.guess(oid, gid)
+		} else if len(ol) == len(gl) {
+			gm, _ := gl[i].(map[string]any)
+			gid, _ := gm["id"].(string)
+			m.guess(oid, gid)
+		}
+	}
+}
+
+// listName is what names a listed resource for both servers: its userName
+// (users) or displayName (groups), lower-cased.
+func listName(r map[string]any) string {
+	for _, k := range []string{"userName", "displayName"} {
+		if v, ok := r[k].(string); ok && v != "" {
+			return k + ":" + strings.ToLower(v)
+		}
+	}
+	return ""
 }
 
 func lastSegment(u string) string {

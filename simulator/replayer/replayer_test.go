@@ -213,3 +213,25 @@ func TestRefusedCredential(t *testing.T) {
 		})
 	}
 }
+
+// TestListsDoNotOverrideCreatedIDs: two servers need not list resources in
+// the same order (concurrent creates are recorded in the order they were
+// answered), so a list never overrides a pair a create showed, and pairs
+// the resources it adds by userName or displayName before position.
+func TestListsDoNotOverrideCreatedIDs(t *testing.T) {
+	m := newIDMap()
+	m.learn(create(1, "a@x.test", "A"), transcript.Exchange{ResponseBody: `{"id":"A2","userName":"a@x.test"}`})
+	m.learn(create(2, "b@x.test", "B"), transcript.Exchange{ResponseBody: `{"id":"B2","userName":"b@x.test"}`})
+	list := func(entries ...string) transcript.Exchange {
+		return transcript.Exchange{ResponseBody: `{"totalResults":3,"Resources":[` + strings.Join(entries, ",") + `]}`}
+	}
+	m.learn(
+		list(`{"id":"B","userName":"b@x.test"}`, `{"id":"A","userName":"a@x.test"}`, `{"id":"C","userName":"c@x.test"}`),
+		list(`{"id":"C2","userName":"C@x.test"}`, `{"id":"A2","userName":"a@x.test"}`, `{"id":"B2","userName":"b@x.test"}`),
+	)
+	for old, want := range map[string]string{"A": "A2", "B": "B2", "C": "C2"} {
+		if got := m.replace("/Users/" + old); got != "/Users/"+want {
+			t.Errorf("%s maps to %s, want /Users/%s", old, got, want)
+		}
+	}
+}
