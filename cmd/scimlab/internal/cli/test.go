@@ -65,7 +65,7 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if *baselineFile != "" {
 		b, err := reports.LoadBaseline(*baselineFile)
 		if err != nil {
-			return fail(e, "test", usagef("--baseline %s: %v", *baselineFile, err), ExitUsage)
+			return fail(e, "test", err, ExitUsage) // it names the file
 		}
 		baseline = b
 	}

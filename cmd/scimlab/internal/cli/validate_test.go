@@ -68,7 +68,7 @@ func TestFlagFilesAreReadBeforeTheTarget(t *testing.T) {
 	session := listSession(t, 1)
 	base := target.URL + "/scim/v2"
 	runUsageCases(t, []usageCase{
-		{"baseline not YAML", []string{"test", "--target", base, "--token", "t", "--baseline", badYAML}, "--baseline " + badYAML + ": "},
+		{"baseline not YAML", []string{"test", "--target", base, "--token", "t", "--baseline", badYAML}, "baseline " + badYAML + ": baseline is not valid YAML"},
 		{"baseline missing", []string{"test", "--target", base, "--token", "t", "--baseline", filepath.Join(dir, "none.yaml")}, "none.yaml"},
 		{"limits not a map", []string{"test", "--target", base, "--token", "t", "--limits", badYAML}, "--limits"},
 		{"capabilities not JSON", []string{"test", "--target", base, "--token", "t", "--capabilities", notJSON}, "is not a JSON ServiceProviderConfig"},
