@@ -115,6 +115,7 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		}
 	})
 	deleted := map[string]int{}
+	var sample *resourceRef
 	for k, ref := range refs {
 		switch {
 		case why[k] != "":
@@ -123,9 +124,22 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 			orphans = append(orphans, reports.RedactURL(base+"/"+ref.kind+"/"+ref.id)+" (the clean-up ran out of time)")
 		default:
 			deleted[ref.kind]++
+			if sample == nil || sample.kind == "Groups" {
+				sample = &refs[k]
+			}
 		}
 	}
-	return fmt.Sprintf("clean-up: deleted the %d users and %d groups this run created and still held (--keep leaves them on the target)", deleted["Users"], deleted["Groups"]), orphans
+	note = fmt.Sprintf("clean-up: deleted the %d users and %d groups this run created and still held (--keep leaves them on the target)", deleted["Users"], deleted["Groups"])
+	if sample != nil {
+		// One read tells a target whose DELETE only deactivates (Slack):
+		// what this run renamed stays there, and a later run with the same
+		// seed collides with it.
+		res := r.c.do(ctx, opCleanup, idp.Request{Method: http.MethodGet, Path: "/" + sample.kind + "/" + url.PathEscape(sample.id)})
+		if res.err == nil && res.status == http.StatusOK {
+			note += fmt.Sprintf("; but GET %s/%s still answers 200 after its DELETE: this target keeps deleted resources (deactivated), so a later run with the same --seed meets the ones this run renamed; use another --seed", sample.kind, sample.id)
+		}
+	}
+	return note, orphans
 }
 
 // isLive reports whether the run still owns ref.

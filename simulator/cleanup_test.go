@@ -44,6 +44,21 @@ func verdicts(run *reports.Run) string {
 	return b.String()
 }
 
+// deleteAnswers starts a fake target that answers every DELETE with status
+// and deletes nothing, and returns its SCIM base URL.
+func deleteAnswers(t *testing.T, status int) string {
+	ft := faketarget.New(faketarget.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			w.WriteHeader(status)
+			return
+		}
+		ft.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/scim/v2"
+}
+
 // TestSameSeedTwiceAgainstOneTarget: a run removes what it created, so the
 // same simulation run again against the same target passes again, with the
 // same checks, instead of colliding with the first run's renamed users and
@@ -92,16 +107,7 @@ func TestKeepLeavesTheRunsResources(t *testing.T) {
 // are the report's orphans; the clean-up is not a check of the target, and
 // its requests are not counted as the IdP's.
 func TestCleanupListsWhatItCannotDelete(t *testing.T) {
-	ft := faketarget.New(faketarget.Options{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method == http.MethodDelete {
-			w.WriteHeader(http.StatusMethodNotAllowed)
-			return
-		}
-		ft.ServeHTTP(w, r)
-	}))
-	defer srv.Close()
-	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: srv.URL + "/scim/v2", Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
+	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: deleteAnswers(t, http.StatusMethodNotAllowed), Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
 	if err != nil || run.Failed() {
 		t.Fatalf("err %v, failed %v", err, run.Failed())
 	}
@@ -115,5 +121,25 @@ func TestCleanupListsWhatItCannotDelete(t *testing.T) {
 	}
 	if check(run, "SIM-OKTA-"+strings.ToUpper(string(idp.StepDeleteUser))) != nil {
 		t.Error("the clean-up shows as a check")
+	}
+}
+
+// TestCleanupSaysWhenTheTargetKeepsDeletedResources: on a target whose
+// DELETE only deactivates (Slack), the clean-up says that a later run with
+// the same seed will meet what this one renamed.
+func TestCleanupSaysWhenTheTargetKeepsDeletedResources(t *testing.T) {
+	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: deleteAnswers(t, http.StatusNoContent), Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
+	if err != nil || run.Failed() {
+		t.Fatalf("err %v, failed %v", err, run.Failed())
+	}
+	notes := strings.Join(run.Notes, "\n")
+	if !strings.Contains(notes, "deleted the 4 users and 2 groups") || !strings.Contains(notes, "this target keeps deleted resources") || !strings.Contains(notes, "GET Users/") {
+		t.Errorf("notes:\n%s", notes)
+	}
+	// A target that deletes gets no such warning.
+	l := startReference(t, true)
+	run, err = Run(context.Background(), Config{IdP: "okta-oin", Target: l.BaseURL, Token: l.Token, Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
+	if err != nil || strings.Contains(strings.Join(run.Notes, "\n"), "keeps deleted") {
+		t.Errorf("err %v, notes %v", err, run.Notes)
 	}
 }
