@@ -97,9 +97,9 @@ func TestReplicasShareOnePostgres(t *testing.T) {
 	}
 
 	// A lookup, a page and a filtered page of users show each one's groups:
-	// read in the listing's own statement on PostgreSQL
-	// (store.Query.WithGroups), or for a filtered page with one more
-	// statement for the whole page (store.GroupsOfMany).
+	// on PostgreSQL read in a page's own statement (store.Query.WithGroups),
+	// for a filtered page with one more statement for the whole page
+	// (store.GroupsOfMany), and for a lookup with GroupsOf.
 	if gs, _ := b.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "member-1@example.test"`), nil).obj()["Resources"].([]any)[0].(map[string]any)["groups"].([]any); len(gs) != 1 || gs[0].(map[string]any)["value"] != gid {
 		t.Errorf("a userName eq lookup through replica b: groups %v, want the one group", gs)
 	}

@@ -499,19 +499,17 @@ func TestGetWithGroups(t *testing.T) {
 	}
 }
 
-// TestListWithGroups: Query.WithGroups fills each User's Groups in the
-// listing's own statement, for a lookup and for a page alike, the same as
-// GroupsOf; a Match query and a Group listing leave Groups nil (the caller
-// falls back to GroupsOf).
+// TestListWithGroups: Query.WithGroups fills each User's Groups on a page
+// in the page's own statement, the same as GroupsOf; a Match query, a Key
+// lookup and a Group listing leave Groups nil (the caller falls back to
+// GroupsOf).
 func TestListWithGroups(t *testing.T) {
 	s := twoUsersOneInTwoGroups(t)
 	ctx := context.Background()
 	want := map[string]string{"u1": "[{g2 Staff} {g1 Admins}]", "u2": "[]"}
 	for name, q := range map[string]store.Query{
-		"lookup u1": {Type: "User", Key: "u1", Limit: -1, WithGroups: true},
-		"lookup u2": {Type: "User", Key: "u2", Limit: -1, WithGroups: true},
-		"page":      {Type: "User", Limit: 10, WithGroups: true},
-		"page 2":    {Type: "User", Offset: 1, Limit: 1, WithGroups: true},
+		"page":   {Type: "User", Limit: 10, WithGroups: true},
+		"page 2": {Type: "User", Offset: 1, Limit: 1, WithGroups: true},
 	} {
 		page, _, err := s.List(ctx, q)
 		if err != nil {
@@ -528,6 +526,7 @@ func TestListWithGroups(t *testing.T) {
 	}
 	for name, q := range map[string]store.Query{
 		"match":     {Type: "User", Limit: -1, WithGroups: true, Match: func(*store.Resource) bool { return true }},
+		"lookup":    {Type: "User", Key: "u1", Limit: -1, WithGroups: true},
 		"not asked": {Type: "User", Limit: -1},
 		"groups":    {Type: "Group", Limit: -1, WithGroups: true},
 	} {

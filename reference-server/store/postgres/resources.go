@@ -37,7 +37,7 @@ const (
 	array_agg(m.display ORDER BY m.pos) AS d FROM members m WHERE m.group_id = r.id) AS ms ON true`
 	memberCols = ", ms.v, ms.t, ms.d"
 	groupsJoin = ` LEFT JOIN LATERAL (SELECT array_agg(g.id ORDER BY g.seq) AS ids, array_agg(g.doc ORDER BY g.seq) AS docs
-	FROM members m JOIN resources g ON g.id = m.group_id WHERE m.value = r.id) AS gs ON true`
+	FROM members m JOIN resources g ON g.id = m.group_id AND g.type = 'Group' WHERE m.value = r.id) AS gs ON true`
 	groupCols = ", gs.ids, gs.docs"
 )
 
@@ -509,9 +509,13 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 	defer release()
 	w, args := where(q)
 	x := membersIf(q.LoadMembers)
-	if q.WithGroups && q.Type == "User" && q.Match == nil {
-		x |= withGroups // not with Match: it would look up every candidate's groups
-	}
+	// Groups come with a page (LIMIT/OFFSET below), where they save the
+	// page's second round trip. Not with Match, which would look up every
+	// candidate's groups, nor for an ID or Key lookup: measured end to end
+	// (scimlab bench --data postgres://…, 3,000 users, right after they were
+	// created), userName eq lookups ran at 5,721–5,790/s with the lateral
+	// join against 6,367–6,804/s as a list plus GroupsOf.
+	withPageGroups := q.WithGroups && q.Type == "User" && q.Match == nil
 	offset := max(q.Offset, 0)
 	onPage := func(n, got int) bool { return n >= offset && (q.Limit < 0 || got < q.Limit) }
 	page := []*store.Resource{}
@@ -545,6 +549,10 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		return page, n, nil
 	}
 
+	px := x // the page's extras
+	if withPageGroups {
+		px |= withGroups
+	}
 	b := &pgx.Batch{}
 	b.Queue("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	b.Queue("SELECT count(*) FROM resources r"+w, args...)
@@ -554,7 +562,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 			limit = int64(q.Limit)
 		}
 		n := len(args)
-		b.Queue(pageSQL(w, n, x),
+		b.Queue(pageSQL(w, n, px),
 			append(args, limit, int64(offset))...)
 	}
 	b.Queue("COMMIT")
@@ -571,7 +579,7 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		var rows pgx.Rows
 		if rows, err = br.Query(); err == nil {
 			for rows.Next() {
-				r, _, serr := scanResource(rows, x)
+				r, _, serr := scanResource(rows, px)
 				if serr != nil {
 					err = serr
 					break
