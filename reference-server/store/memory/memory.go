@@ -253,7 +253,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		return nil, err
 	}
 	t := s.tables[typ]
-	if typ == "Group" && !doc.SameName(cur.res.Doc, r.Doc) {
+	if typ == "Group" && doc.GroupName(cur.res.Doc) != doc.GroupName(r.Doc) {
 		// Renamed: its members' groups show the new name.
 		if l := s.groups[id]; l != nil {
 			for _, m := range l.list() {
@@ -469,7 +469,7 @@ func (s *Store) GroupsOf(ctx context.Context, id string) ([]store.GroupRef, erro
 	sort.Slice(rows, func(i, j int) bool { return rows[i].res.Seq < rows[j].res.Seq })
 	out := make([]store.GroupRef, len(rows))
 	for i, r := range rows {
-		display, _ := r.res.Doc["displayName"].(string)
+		display := doc.GroupName(r.res.Doc)
 		out[i] = store.GroupRef{ID: r.res.ID, Display: display}
 	}
 	return out, nil

@@ -113,7 +113,7 @@ func scanResource(row pgx.Row, x extras) (*store.Resource, []byte, error) {
 				return nil, nil, fmt.Errorf("%s %q: group %q: %w", r.Type, r.ID, gid, err)
 			}
 			r.Groups[i].ID = gid
-			r.Groups[i].Display, _ = m["displayName"].(string)
+			r.Groups[i].Display = doc.GroupName(m)
 		}
 	}
 	return &r, d, nil
@@ -324,7 +324,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		}
 		w.locked[id], w.holds = true, true
 		r := *cur
-		oldName, _ := cur.Doc["displayName"].(string) // fn changes the shared Doc in place
+		oldName := doc.GroupName(cur.Doc) // fn changes the shared Doc in place
 		ferr := fn(w, &r)
 		if w.conflict != nil {
 			learned = w.learned(learned)
@@ -351,7 +351,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		if err != nil {
 			return err
 		}
-		if newName, _ := r.Doc["displayName"].(string); typ == "Group" && newName != oldName {
+		if typ == "Group" && doc.GroupName(r.Doc) != oldName {
 			// Renamed: its members' groups show the new name.
 			if err := w.touchMembers(id); err != nil {
 				return err
@@ -661,7 +661,7 @@ func (s *Store) GroupsOfMany(ctx context.Context, ids []string) (map[string][]st
 			if err != nil {
 				return nil, fmt.Errorf("store/postgres: %s: %s %q: %w", what(), typ, g.ID, err)
 			}
-			name, _ = m["displayName"].(string)
+			name = doc.GroupName(m)
 			display[g.ID] = name
 		}
 		g.Display = name

@@ -117,7 +117,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 			return fmt.Errorf("%w: %s %q is at version %d, not %d", store.ErrVersionMismatch, typ, id, r.Version, ifVersion)
 		}
 		orig := *r
-		oldName, _ := r.Doc["displayName"].(string) // fn changes r.Doc in place
+		oldName := doc.GroupName(r.Doc) // fn changes r.Doc in place
 		ferr := fn(w, r)
 		unchanged := errors.Is(ferr, store.ErrUnchanged)
 		if ferr != nil && !unchanged {
@@ -132,7 +132,7 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 		if err != nil {
 			return err
 		}
-		if newName, _ := r.Doc["displayName"].(string); typ == "Group" && newName != oldName {
+		if typ == "Group" && doc.GroupName(r.Doc) != oldName {
 			// Renamed: its members' groups show the new name.
 			if err := w.touchMembers(id); err != nil {
 				return err

@@ -266,10 +266,9 @@ func Moved(old, next []store.Member) []string {
 	return out
 }
 
-// SameName reports whether two documents of a Group have the same
-// displayName, which its members' groups attribute shows.
-func SameName(a, b map[string]any) bool {
-	x, _ := a["displayName"].(string)
-	y, _ := b["displayName"].(string)
-	return x == y
+// GroupName is a Group document's displayName: what its members' groups
+// attribute shows of it (GroupRef.Display).
+func GroupName(d map[string]any) string {
+	name, _ := d["displayName"].(string)
+	return name
 }
