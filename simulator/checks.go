@@ -124,6 +124,29 @@ func (r *recorder) skip(step idp.Step, reason string) {
 	}
 }
 
+// noWork marks step as not run because the run gave it nothing to do
+// (reason says what was missing). When an earlier step failed or could
+// not run, that is the likely cause, and the step could not run to a
+// verdict: an error naming the first such step (DESIGN.md keeps skipped
+// for what the target declares unsupported). Otherwise the directory was
+// too small for it, and it is skipped with the reason.
+func (r *recorder) noWork(step idp.Step, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range idp.Steps {
+		if s == step {
+			break
+		}
+		if t := r.steps[s]; t != nil && (t.failed > 0 || t.errored != "") {
+			r.tally(step).errored = fmt.Sprintf("not run: %s, after %s did not pass", reason, r.idp.CheckID(s))
+			return
+		}
+	}
+	if t := r.tally(step); t.skipped == "" {
+		t.skipped = reason
+	}
+}
+
 // abort gives step an error verdict with reason: it could not run to a
 // verdict (the run was interrupted before it ended).
 func (r *recorder) abort(step idp.Step, reason string) {

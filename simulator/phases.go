@@ -392,7 +392,7 @@ func (r *runner) deactivate(ctx context.Context) {
 func (r *runner) reactivate(ctx context.Context) {
 	n := len(r.deactivated) / 2
 	if n == 0 {
-		r.rec.skip(idp.StepReactivate, "no deactivated user to spare for reactivation (the directory is too small)")
+		r.rec.noWork(idp.StepReactivate, "no deactivated user to spare for reactivation (the directory is too small)")
 		return
 	}
 	picks := r.deactivated[:n]
@@ -445,7 +445,7 @@ func (r *runner) membershipChurn(ctx context.Context) {
 		r.churned = append(r.churned, j)
 	})
 	if len(r.churned) == 0 {
-		r.rec.skip(idp.StepMembers, "no group with members or candidates to churn")
+		r.rec.noWork(idp.StepMembers, "no group with members or candidates to churn")
 	}
 }
 
@@ -478,7 +478,7 @@ func (r *runner) memberReadd(ctx context.Context) {
 		}
 	}
 	if j < 0 {
-		r.rec.skip(idp.StepMemberReadd, "no group with a member to add again")
+		r.rec.noWork(idp.StepMemberReadd, "no group with a member to add again")
 		return
 	}
 	r.phase(ctx, "member re-add", 1, 1, func(int) {
@@ -507,7 +507,7 @@ func (r *runner) replaceMembers(ctx context.Context) {
 		}
 	}
 	if j < 0 {
-		r.rec.skip(idp.StepReplaceMembers, "no group with two members")
+		r.rec.noWork(idp.StepReplaceMembers, "no group with two members")
 		return
 	}
 	r.phase(ctx, "replace members", 1, 1, func(int) {
@@ -525,7 +525,7 @@ func (r *runner) replaceMembers(ctx context.Context) {
 func (r *runner) groupRename(ctx context.Context) {
 	live := r.liveGroups()
 	if len(live) == 0 {
-		r.rec.skip(idp.StepRenameGroup, "no group to rename")
+		r.rec.noWork(idp.StepRenameGroup, "no group to rename")
 		return
 	}
 	j := live[0]
@@ -545,7 +545,7 @@ func (r *runner) groupRename(ctx context.Context) {
 func (r *runner) groupDelete(ctx context.Context) {
 	j := r.deleteTarget()
 	if j < 0 {
-		r.rec.skip(idp.StepDeleteGroup, "fewer than two groups: none to spare for deletion")
+		r.rec.noWork(idp.StepDeleteGroup, "fewer than two groups: none to spare for deletion")
 		return
 	}
 	r.st.deleteGroup(j)
@@ -582,7 +582,7 @@ func (r *runner) userDelete(ctx context.Context) {
 		picks = r.pickUsers(1, false)
 	}
 	if len(picks) == 0 {
-		r.rec.skip(idp.StepDeleteUser, "no user to delete")
+		r.rec.noWork(idp.StepDeleteUser, "no user to delete")
 		return
 	}
 	i := picks[0]
@@ -606,7 +606,7 @@ func (r *runner) reprovision(ctx context.Context) {
 		r.deactivated = r.deactivated[1:]
 	}
 	if i < 0 {
-		r.rec.skip(idp.StepReprovision, "no deactivated or deleted user to provision again")
+		r.rec.noWork(idp.StepReprovision, "no deactivated or deleted user to provision again")
 		return
 	}
 	r.phase(ctx, "reprovision", 1, 1, func(int) { r.provisionAgain(ctx, i) })

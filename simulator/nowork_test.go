@@ -1,0 +1,50 @@
+package simulator
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/idp"
+)
+
+// TestNoWorkVerdict: a step the run gave nothing to do is skipped when
+// every earlier step passed (the directory was too small for it), and an
+// error naming the first earlier step that did not pass otherwise; a step
+// after it is unaffected by steps that come later.
+func TestNoWorkVerdict(t *testing.T) {
+	p, err := idp.LoadIdP("okta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict := func(r *recorder, step idp.Step) reports.Check {
+		t.Helper()
+		for _, c := range r.checks() {
+			if c.ID == p.CheckID(step) {
+				return c
+			}
+		}
+		t.Fatalf("no check for %s", step)
+		return reports.Check{}
+	}
+
+	clean := newRecorder(p, nil)
+	clean.record(idp.StepCreateUser, nil, "")
+	clean.noWork(idp.StepDeleteUser, "no user to delete")
+	if c := verdict(clean, idp.StepDeleteUser); c.Verdict != reports.Skipped || c.Reason != "no user to delete" {
+		t.Errorf("after passing steps: %s %q, want skipped", c.Verdict, c.Reason)
+	}
+
+	failed := newRecorder(p, nil)
+	failed.record(idp.StepCreateUser, nil, "POST /Users answered 500")
+	failed.record(idp.StepRenameGroup, nil, "later step")
+	failed.noWork(idp.StepDeleteUser, "no user to delete")
+	c := verdict(failed, idp.StepDeleteUser)
+	if c.Verdict != reports.Error || !strings.Contains(c.Reason, p.CheckID(idp.StepCreateUser)) || !strings.Contains(c.Reason, "no user to delete") {
+		t.Errorf("after a failed step: %s %q, want an error naming %s", c.Verdict, c.Reason, p.CheckID(idp.StepCreateUser))
+	}
+	failed.noWork(idp.StepMembers, "no group with members or candidates to churn")
+	if c := verdict(failed, idp.StepMembers); c.Verdict != reports.Error || !strings.Contains(c.Reason, p.CheckID(idp.StepCreateUser)) {
+		t.Errorf("members after a failed create: %s %q", c.Verdict, c.Reason)
+	}
+}
