@@ -487,6 +487,7 @@ func ToRun(target string, idp string, results []Result, started time.Time) *repo
 	for _, r := range results {
 		c := reports.Check{
 			ID: CheckID(r.Original.Seq), Title: r.Original.Title(), Area: "replay", Level: level,
+			RFC:     rfcClause(r.Original.Method, r.Original.Path),
 			Verdict: r.Verdict, Reason: r.Reason, Duration: time.Duration(r.Sent.LatencyMs * float64(time.Millisecond)),
 		}
 		if r.Original.Note != "" {
@@ -515,4 +516,47 @@ func exchangeOf(x transcript.Exchange) reports.Exchange {
 		}
 	}
 	return ex
+}
+
+// rfcClause returns the RFC 7644 section that defines the operation a
+// recorded exchange performs, by method and path (relative to the SCIM
+// base, as a transcript keeps it), or "" when it is none of SCIM's.
+func rfcClause(method, path string) string {
+	p := strings.Trim(strings.ToLower(path), "/")
+	if i := strings.Index(p, "scim/v2/"); i >= 0 {
+		p = p[i+len("scim/v2/"):]
+	}
+	segs := strings.Split(p, "/")
+	first := segs[0]
+	switch {
+	case first == "serviceproviderconfig" || first == "resourcetypes" || first == "schemas":
+		return "RFC7644 §4"
+	case first == "bulk":
+		return "RFC7644 §3.7"
+	case segs[len(segs)-1] == ".search":
+		return "RFC7644 §3.4.3"
+	case first == "me":
+		return "RFC7644 §3.11"
+	case first != "users" && first != "groups":
+		return ""
+	}
+	byID := len(segs) > 1
+	switch strings.ToUpper(method) {
+	case "POST":
+		if !byID {
+			return "RFC7644 §3.3"
+		}
+	case "GET":
+		if byID {
+			return "RFC7644 §3.4.1"
+		}
+		return "RFC7644 §3.4.2"
+	case "PUT":
+		return "RFC7644 §3.5.1"
+	case "PATCH":
+		return "RFC7644 §3.5.2"
+	case "DELETE":
+		return "RFC7644 §3.6"
+	}
+	return ""
 }
