@@ -89,11 +89,7 @@ func startLocal(ctx context.Context, st store.Store, p *profile.Profile, logger 
 	if err != nil {
 		return nil, fmt.Errorf("server: listening on loopback: %w", err)
 	}
-	hs := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
-	}
+	hs := newHTTPServer(srv.Handler(), logger)
 	l := &Local{
 		BaseURL: "http://" + ln.Addr().String() + BasePath,
 		Token:   secret,
@@ -104,7 +100,7 @@ func startLocal(ctx context.Context, st store.Store, p *profile.Profile, logger 
 	}
 	go func() {
 		defer close(l.done)
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := hs.Serve(scimErrorListener{ln}); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("local server stopped", "err", err.Error())
 		}
 	}()
@@ -148,13 +144,8 @@ func Serve(ctx context.Context, addr string, cfg Config) error {
 }
 
 func (s *Server) serveListener(ctx context.Context, ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	hs := newHTTPServer(s.Handler(), s.log)
+	hs.BaseContext = func(net.Listener) context.Context { return context.WithoutCancel(ctx) }
 	base := "http://" + ln.Addr().String() + BasePath
 	if s.baseURL != "" {
 		base = s.baseURL
@@ -167,7 +158,7 @@ func (s *Server) serveListener(ctx context.Context, ln net.Listener) error {
 	go func() { defer close(notifierDone); s.runNotifier(nctx) }()
 	defer func() { stopNotifier(); <-notifierDone }()
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() { errc <- hs.Serve(scimErrorListener{ln}) }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
