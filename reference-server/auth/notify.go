@@ -261,8 +261,8 @@ func (n *Notifier) deliver(ctx context.Context, body []byte) error {
 		if err != nil {
 			var ue *url.Error
 			if errors.As(err, &ue) {
-				// net/http masks only a userinfo password; the query may
-				// hold the webhook's key.
+				// net/http masks only a userinfo password; the path or the
+				// query may hold the webhook's key.
 				err = &url.Error{Op: ue.Op, URL: RedactURL(n.Webhook), Err: ue.Err}
 			}
 			last = err
@@ -280,45 +280,6 @@ func (n *Notifier) deliver(ctx context.Context, body []byte) error {
 		}
 	}
 	return fmt.Errorf("gave up after %d attempts: %w", attempts, last)
-}
-
-// RedactURL returns a URL fit for a log line or an error message: a userinfo
-// password and every query value become "***" ("?key=***"), since webhook
-// URLs often carry their secret there (DESIGN.md: logs never hold a
-// secret), and the fragment is dropped. An unparsable URL is not shown.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(an unparsable URL)"
-	}
-	var user string
-	if u.User != nil {
-		user = url.User(u.User.Username()).String()
-		if _, ok := u.User.Password(); ok {
-			user += ":***"
-		}
-		user += "@"
-	}
-	var query []string
-	for _, kv := range strings.Split(u.RawQuery, "&") {
-		if k, _, ok := strings.Cut(kv, "="); ok {
-			query = append(query, k+"=***")
-		} else if kv != "" {
-			query = append(query, "***") // "?s3cr3t": the whole parameter may be the secret
-		}
-	}
-	rest := *u
-	rest.User, rest.RawQuery, rest.Fragment, rest.RawFragment, rest.ForceQuery = nil, "", "", "", false
-	s := rest.String()
-	if user != "" {
-		if scheme, after, ok := strings.Cut(s, "//"); ok {
-			s = scheme + "//" + user + after
-		}
-	}
-	if len(query) > 0 {
-		s += "?" + strings.Join(query, "&")
-	}
-	return s
 }
 
 // Notices lists every notice emitted so far, oldest first.
