@@ -34,7 +34,8 @@ const minSecretSegment = 16
 // RedactURL returns a URL fit for a log line or an error message, since
 // webhook URLs carry their secret in the userinfo, the query or the path
 // (DESIGN.md: logs never hold a secret). It keeps the scheme, the host and
-// the username, and the leading path segments that read as names; it
+// the username (unless it looks like a secret itself, see secretSegment),
+// and the leading path segments that read as names; it
 // replaces with "***" a userinfo password ("user:***@"), every query value
 // ("?key=***", and a parameter with no "=" whole), an opaque part
 // ("http:***"), and the rest of the path from the first segment that
@@ -50,6 +51,9 @@ func RedactURL(raw string) string {
 	var user string
 	if u.User != nil {
 		user = url.User(u.User.Username()).String()
+		if name := u.User.Username(); name == urlMask || secretSegment(name) {
+			user = urlMask // "https://APIKEY@host": the username is the secret
+		}
 		if _, ok := u.User.Password(); ok {
 			user += ":" + urlMask
 		}

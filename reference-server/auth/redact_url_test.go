@@ -11,6 +11,7 @@ func TestRedactURL(t *testing.T) {
 		{"plain", "http://127.0.0.1:8080/x", "http://127.0.0.1:8080/x"},
 		{"password and query", "http://user:hooksecret@127.0.0.1:18248/x?key=qsecret", "http://user:***@127.0.0.1:18248/x?key=***"},
 		{"username alone", "https://user@127.0.0.1/x", "https://user@127.0.0.1/x"},
+		{"a key as the username", "https://xoxb7Fq2LmZp9RtVw3Ks@127.0.0.1/x", "https://***@127.0.0.1/x"},
 		{"every query value", "https://127.0.0.1/hook?key=a&sig=b&key=c", "https://127.0.0.1/hook?key=***&sig=***&key=***"},
 		{"bare query parameter", "https://127.0.0.1/hook?s3cr3t", "https://127.0.0.1/hook?***"},
 		{"empty query", "https://127.0.0.1/hook?", "https://127.0.0.1/hook"},
