@@ -35,6 +35,12 @@ var alwaysSecretHeaders = map[string]bool{
 // '-', '_' and '.': "client_secret", "X-Api-Key" and "accessToken" all match.
 var secretWords = []string{"password", "passwd", "passphrase", "secret", "token", "apikey", "authorization", "cookie"}
 
+// secretWordPattern is secretWords as a regular expression for names in
+// text (pairRE, jsonPairRE, flagRE), where the name is not stripped first:
+// "apikey" may be written "api_key", "api-key" or "api.key" there.
+// TestSecretWordPatternCoversSecretWords keeps the two in step.
+const secretWordPattern = `(?:pass(?:word|wd|phrase)|secret|token|api[_.\-]?key|authorization|cookie)`
+
 // SensitiveName reports whether a header, JSON field, query parameter or form
 // field with this name carries a secret (password, token, secret, apiKey,
 // client_secret and their spellings).
@@ -69,13 +75,13 @@ var (
 	jwtRE = regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*`)
 	// pairRE finds name=value pairs (query strings, form bodies, cookies,
 	// command-line flags) whose name is sensitive.
-	pairRE = regexp.MustCompile(`(?i)([A-Za-z0-9_.\-]*(?:pass(?:word|wd|phrase)|secret|token|api[_\-]?key)[A-Za-z0-9_.\-]*)(=)([^&\s"'<>;,\\]+)`)
+	pairRE = regexp.MustCompile(`(?i)([A-Za-z0-9_.\-]*` + secretWordPattern + `[A-Za-z0-9_.\-]*)(=)([^&\s"'<>;,\\]+)`)
 	// jsonPairRE finds "name": value members whose name is sensitive in text
 	// that is not valid JSON, such as a body cut short by its sender.
-	jsonPairRE = regexp.MustCompile(`(?i)("[^"\\]*(?:pass(?:word|wd|phrase)|secret|token|api[_\-]?key)[^"\\]*"\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,}\]"]+)`)
+	jsonPairRE = regexp.MustCompile(`(?i)("[^"\\]*` + secretWordPattern + `[^"\\]*"\s*:\s*)("(?:[^"\\]|\\.)*(?:"|\\?$)|[^\s,}\]"]+)`)
 	// flagRE finds command-line flags whose name is sensitive, with their value
 	// after a space.
-	flagRE = regexp.MustCompile(`(?i)(\s--?[A-Za-z0-9_\-]*(?:pass(?:word|wd|phrase)|secret|token|api[_\-]?key)[A-Za-z0-9_\-]*)(\s+)([^\s\-]\S*)`)
+	flagRE = regexp.MustCompile(`(?i)(\s--?[A-Za-z0-9_\-]*` + secretWordPattern + `[A-Za-z0-9_\-]*)(\s+)([^\s\-]\S*)`)
 )
 
 // redactText removes credentials that can be recognised by their shape
@@ -119,7 +125,8 @@ func redactText(s string, marker string) string {
 // mayNameSecret reports whether s could hold a name that pairRE or
 // jsonPairRE would take for a secret's.
 func mayNameSecret(s string) bool {
-	return containsFold(s, "pass") || containsFold(s, "secret") || containsFold(s, "token") || containsFold(s, "key")
+	return containsFold(s, "pass") || containsFold(s, "secret") || containsFold(s, "token") || containsFold(s, "key") ||
+		containsFold(s, "authorization") || containsFold(s, "cookie")
 }
 
 // containsFold reports whether s contains the lower-case ASCII word sub,

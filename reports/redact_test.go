@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -188,6 +189,8 @@ func TestRedactCommand(t *testing.T) {
 		{`scimlab test --header "X-Auth: a\"b" --seed 1`, `scimlab test --header "X-Auth: [REDACTED]" --seed 1`},
 		{`scimlab test --header 'X-Key: it'\''s' --seed 1`, `scimlab test --header 'X-Key: [REDACTED]' --seed 1`},
 		{"scimlab test --header 'X-Tenant: acme' --header 'Cookie: [REDACTED]'", "scimlab test --header 'X-Tenant: acme' --header 'Cookie: [REDACTED]'"},
+		// Every secret word of SensitiveName, as a flag of its own.
+		{"scimlab x --cookie sid=PLAIN1 --authorization PLAIN2 --api.key PLAIN3 --seed 1", "scimlab x --cookie [REDACTED] --authorization [REDACTED] --api.key [REDACTED] --seed 1"},
 	} {
 		if got := RedactCommand(tc.in); got != tc.want {
 			t.Errorf("RedactCommand(%q)\n got %q\nwant %q", tc.in, got, tc.want)
@@ -437,4 +440,26 @@ func FuzzRedactBody(f *testing.F) {
 		}
 		walk(v)
 	})
+}
+
+// TestSecretWordPatternCoversSecretWords: the names found in text (pairRE,
+// jsonPairRE, flagRE) are the names SensitiveName takes for secrets.
+func TestSecretWordPatternCoversSecretWords(t *testing.T) {
+	re := regexp.MustCompile(`(?i)^` + secretWordPattern + `$`)
+	for _, w := range secretWords {
+		if !re.MatchString(w) {
+			t.Errorf("secretWordPattern misses %q", w)
+		}
+		if !mayNameSecret("x" + strings.ToUpper(w) + "=1") {
+			t.Errorf("mayNameSecret misses %q", w)
+		}
+		in := "a=1&" + w + "=PLAINSECRET7&b=2"
+		if got := redactText(in, Mask); strings.Contains(got, "PLAINSECRET7") {
+			t.Errorf("redactText(%q) = %q", in, got)
+		}
+		body := `{"` + w + `": "PLAINSECRET7", "x": [` // cut short: not valid JSON
+		if got := redactBody(body); strings.Contains(got, "PLAINSECRET7") {
+			t.Errorf("redactBody(%q) = %q", body, got)
+		}
+	}
 }
