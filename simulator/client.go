@@ -64,7 +64,11 @@ func newClient(base string, p *idp.IdP, cfg Config, unreachable func(error)) *cl
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
 	}
 	// A redirect is an answer the IdP sees as it is, not one it follows.
-	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var rt http.RoundTripper = tr
+	if cfg.WrapTransport != nil {
+		rt = cfg.WrapTransport(tr)
+	}
+	hc := &http.Client{Transport: rt, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	rc := resty.NewWithClient(hc)
 	rc.SetLogger(quietLogger{})
 	var extra []idp.Header

@@ -69,6 +69,10 @@ type Config struct {
 	// seed does not collide with what the first one renamed.
 	Keep bool
 
+	// WrapTransport, when set, wraps the transport of every request the run
+	// sends to the target.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+
 	// trace, when set (by tests), is told the operation of each request
 	// just before it is sent.
 	trace func(op string)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -89,6 +90,9 @@ type Config struct {
 	Seed int64
 	// Command is recorded (redacted) in the report.
 	Command string
+	// WrapTransport, when set, wraps the transport of every request the run
+	// sends to the target.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 var (
@@ -163,7 +167,7 @@ func (c Config) framework() framework.Config {
 		CapabilitiesFile: c.CapabilitiesFile, LimitsFile: c.LimitsFile, BaselineFile: c.BaselineFile,
 		ExpiredToken: c.ExpiredToken, AllowDestructive: c.AllowDestructive,
 		Profile: c.Profile, Lenient: c.Lenient, ReportDir: c.ReportDir, Seed: c.Seed, Verbose: c.Verbose,
-		Local: LocalStarter, Command: c.Command, LabelFilter: c.LabelFilter,
+		Local: LocalStarter, Command: c.Command, LabelFilter: c.LabelFilter, WrapTransport: c.WrapTransport,
 	}
 }
 

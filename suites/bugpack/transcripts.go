@@ -1,7 +1,6 @@
 package bugpack
 
 import (
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -42,11 +41,7 @@ var _ = Describe("Known-bug pack transcripts", lbl.Of(lbl.BugPack), func() {
 			if t.Authorization != "" {
 				target.Headers["Authorization"] = t.Authorization
 			}
-			tr := http.DefaultTransport.(*http.Transport).Clone()
-			if t.Insecure {
-				tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-			}
-			target.Client = &http.Client{Timeout: 60 * time.Second, Transport: tr}
+			target.Client = &http.Client{Timeout: 60 * time.Second, Transport: t.Transport()}
 			run, err := bugpack.RunBugs(ctx, target, []bugpack.Bug{b})
 			if err != nil {
 				framework.CouldNotRun("bug %s could not be replayed: %v", b.ID, err)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"strings"
@@ -72,6 +73,9 @@ type Config struct {
 	Command string
 	// LabelFilter is recorded in the report notes.
 	LabelFilter string
+	// WrapTransport, when set, wraps the transport of every request the run
+	// sends to the target (the CLI watches it for transport failures).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // LocalStarter starts an in-process SCIM server and returns how to reach it.

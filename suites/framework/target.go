@@ -46,6 +46,7 @@ type Target struct {
 	RequestTimeout   time.Duration
 
 	httpClient *http.Client
+	wrap       func(http.RoundTripper) http.RoundTripper
 	stop       func() error
 	counter    int
 	mu         sync.Mutex
@@ -138,6 +139,13 @@ func setup(ctx context.Context, cfg Config) (*Target, error) {
 	if t.Insecure {
 		t.httpClient.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // asked for with --insecure
 	}
+	if t.wrap = cfg.WrapTransport; t.wrap != nil {
+		rt := t.httpClient.Transport
+		if rt == nil {
+			rt = http.DefaultTransport.(*http.Transport).Clone()
+		}
+		t.httpClient.Transport = t.wrap(rt)
+	}
 	if err := t.checkReachable(ctx); err != nil {
 		t.close()
 		return nil, err
@@ -177,6 +185,21 @@ func (t *Target) checkReachable(ctx context.Context) error {
 		return fmt.Errorf("%w: %s refused the credential (GET /Users?count=1 answered %d): check --token / --basic / --header", ErrConfig, t.BaseURL, resp.StatusCode)
 	}
 	return nil
+}
+
+// Transport returns a new transport for a spec that sends requests to the
+// target through a client of its own: http.DefaultTransport's settings,
+// without certificate verification under --insecure, wrapped as the run's
+// own requests are (Config.WrapTransport).
+func (t *Target) Transport() http.RoundTripper {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if t.Insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
+	}
+	if t.wrap != nil {
+		return t.wrap(tr)
+	}
+	return tr
 }
 
 // decorate adds the run's credential and headers to a request.
