@@ -11,9 +11,18 @@ import (
 )
 
 // finishRun stamps the tool, writes the reports (when dir is set), prints the
-// terminal summary and maps the run to an exit code: 1 when a required check
-// (MUST or an IdP need) failed or the run was interrupted (ctx ended), else 0.
-func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir string) ExitCode {
+// terminal summary and maps the run to an exit code: 1 when the run was
+// interrupted (ctx ended); 3 when the target stopped answering during the
+// run (see targetWatch; w may be nil); 1 when a required check (MUST or an
+// IdP need) failed; else 0.
+func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir string, w *targetWatch) ExitCode {
+	var lost *lostTarget
+	ran := ranChecks(run)
+	if w != nil {
+		if lost = w.lost(ctx); lost != nil {
+			lost.record(run, ran)
+		}
+	}
 	v, c := Version()
 	run.Tool = reports.Tool{Name: "scimlab", Version: v, Commit: c}
 	run.SchemaVersion = reports.SchemaVersion
@@ -49,6 +58,9 @@ func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir s
 	if ctx.Err() != nil {
 		fmt.Fprintf(e.stderr, "scimlab %s: interrupted: the run is incomplete, so it cannot pass (exit 1)\n", name)
 		return ExitFailures
+	}
+	if lost != nil {
+		return fail(e, name, fmt.Errorf("the target stopped answering during the run (after %d %s): %s (exit 3)", ran, plural(ran, "check", "checks"), lost.cause), ExitUnreachable)
 	}
 	if run.Failed() {
 		return ExitFailures

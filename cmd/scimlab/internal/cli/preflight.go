@@ -132,7 +132,7 @@ func (p scimProbe) get(ctx context.Context, path string) (probeAnswer, error) {
 	req.Header.Set("User-Agent", framework.UserAgent)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return a, fmt.Errorf("%w: GET %s: %v", all.ErrUnreachable, reports.RedactURL(p.base+path), err)
+		return a, fmt.Errorf("%w: GET %s: %w", all.ErrUnreachable, reports.RedactURL(p.base+path), err)
 	}
 	defer resp.Body.Close()
 	a.status, a.ctype = resp.StatusCode, resp.Header.Get("Content-Type")

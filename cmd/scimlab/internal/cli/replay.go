@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -175,6 +176,8 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	defer release()
+	watch := watchTarget(newProbe(tgt.BaseURL, tgt.Token, "", tgt.Headers, false))
+	tgt.Client = &http.Client{Timeout: 60 * time.Second, Transport: watch.wrap(http.DefaultTransport.(*http.Transport).Clone())}
 	results, err := replayer.Replay(ctx, tgt, xs)
 	if errors.Is(err, replayer.ErrUnreachable) {
 		return fail(e, "replay", err, ExitUnreachable)
@@ -194,5 +197,5 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	if ctx.Err() != nil {
 		run.Notes = append(run.Notes, interruptedNote(ctx, fmt.Sprintf("%d of the %d exchanges", len(xs)-replayed, len(xs))))
 	}
-	return finishRun(ctx, e, "replay", run, *reportDir)
+	return finishRun(ctx, e, "replay", run, *reportDir, watch)
 }

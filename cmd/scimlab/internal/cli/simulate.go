@@ -73,12 +73,15 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 		cfg.Target, cfg.Token = l.BaseURL, l.Token
 		fmt.Fprintf(e.stderr, "scimlab simulate: no --target; simulating against an in-process reference server (profile %s, lenient %v)\n", sf.profile, sf.lenient)
 	}
+	base, _, _ := strings.Cut(cfg.Target, "?") // the IdP's URL flags (aadOptscim062020) are no part of it
+	watch := watchTarget(newProbe(base, cfg.Token, "", headers, *insecure))
+	cfg.WrapTransport = watch.wrap
 	run, err := simulator.Run(ctx, cfg)
 	if code, bad := simulateError(e, err, run); bad {
 		return code
 	}
 	run.Command = commandLine("simulate", fs, args)
-	return finishRun(ctx, e, "simulate", run, *reportDir)
+	return finishRun(ctx, e, "simulate", run, *reportDir, watch)
 }
 
 // simulateError maps a simulator error to an exit code; a cancelled run

@@ -120,12 +120,13 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if *verbose {
 		out = e.stdout
 	}
+	watch := watchTarget(newProbe(*target, *token, *basic, headers, *insecure))
 	started := time.Now()
 	run, err := all.Run(ctx, all.Config{
 		Target: *target, Token: *token, Basic: *basic, Headers: headers, Insecure: *insecure,
 		LabelFilter: *labels, CapabilitiesFile: *capsFile, LimitsFile: *limitsFile,
 		ExpiredToken: *expired, AllowDestructive: *destructive, Verbose: *verbose, Out: out, Seed: *seed,
-		Profile: sf.profile, Lenient: sf.lenient, Command: commandLine("test", fs, args),
+		Profile: sf.profile, Lenient: sf.lenient, Command: commandLine("test", fs, args), WrapTransport: watch.wrap,
 	})
 	if code, bad := suiteError(e, "test", err); bad {
 		return code
@@ -137,7 +138,7 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if ctx.Err() != nil {
 		run.Notes = append(run.Notes, interruptedNote(ctx, "the checks after the stop"))
 	}
-	return finishRun(ctx, e, "test", run, *reportDir)
+	return finishRun(ctx, e, "test", run, *reportDir, watch)
 }
 
 // checkCapabilities reads a --capabilities file: a JSON object (a

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/suites/all"
+)
+
+// targetWatch tells a run whose target stopped answering (exit 3) from one
+// whose target answered badly (exit 1). It wraps the transport of the run's
+// requests and counts those that got no response at all: the connection was
+// refused or reset, the dial timed out, the target closed the connection
+// before answering. A request ended by its own context (the run stopped, a
+// request timeout ran out) is not counted, and an HTTP status, 500 and 503
+// included, is an answer. After the run, one probe (the preflight's request)
+// confirms that the target is gone, so that a blip the run recovered from
+// does not change the exit code.
+type targetWatch struct {
+	probe scimProbe
+
+	mu       sync.Mutex
+	failures int
+	first    error // the first transport failure
+}
+
+// watchTarget returns a watch whose probe after the run is p.
+func watchTarget(p scimProbe) *targetWatch {
+	p.base = strings.TrimRight(p.base, "/")
+	return &targetWatch{probe: p}
+}
+
+// wrap returns rt with its transport failures counted by w.
+func (w *targetWatch) wrap(rt http.RoundTripper) http.RoundTripper {
+	return &watchedTransport{next: rt, w: w}
+}
+
+// watchedTransport is a transport whose failures a targetWatch counts.
+type watchedTransport struct {
+	next http.RoundTripper
+	w    *targetWatch
+}
+
+// RoundTrip sends req and counts a failure that its context did not cause.
+func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil && req.Context().Err() == nil {
+		t.w.mu.Lock()
+		t.w.failures++
+		if t.w.first == nil {
+			t.w.first = err
+		}
+		t.w.mu.Unlock()
+	}
+	return resp, err
+}
+
+// CloseIdleConnections closes the idle connections of the wrapped transport.
+func (t *watchedTransport) CloseIdleConnections() {
+	if c, ok := t.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
+// lostTarget is a target that stopped answering during a run.
+type lostTarget struct {
+	failures int    // requests of the run that got no response
+	first    string // the first of them
+	cause    string // what the probe after the run got instead of a response
+}
+
+// lost returns the lost target when some request of the run got no
+// response and the probe after the run gets none either; nil when every
+// request was answered, or the target answers again.
+func (w *targetWatch) lost(ctx context.Context) *lostTarget {
+	w.mu.Lock()
+	failures, first := w.failures, w.first
+	w.mu.Unlock()
+	if failures == 0 || ctx.Err() != nil {
+		return nil
+	}
+	_, err := w.probe.get(ctx, "/Users?count=1")
+	if !errors.Is(err, all.ErrUnreachable) || ctx.Err() != nil {
+		return nil
+	}
+	return &lostTarget{failures: failures, first: transportCause(first), cause: transportCause(err)}
+}
+
+// transportCause says why a request got no response, without the request's
+// URL (the transport's own error names the address it dialled) and without a
+// bare EOF.
+func transportCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the target closed the connection before answering"
+	}
+	return err.Error()
+}
+
+// checkTargetLost is the ID of the check a run gets when its target stopped
+// answering and none of its required checks failed: the run is incomplete
+// and cannot pass.
+const checkTargetLost = "RUN-TARGET-LOST"
+
+// record notes in run that its target stopped answering after ran checks,
+// and makes sure the run cannot read as passed.
+func (l *lostTarget) record(run *reports.Run, ran int) {
+	run.Notes = append(run.Notes, fmt.Sprintf("the target stopped answering during the run (after %d %s): %d %s got no response (the first: %s); a probe after the run got none either: %s",
+		ran, plural(ran, "check", "checks"), l.failures, plural(l.failures, "request", "requests"), l.first, l.cause))
+	if run.Failed() {
+		return
+	}
+	level := reports.Must
+	for _, c := range run.Checks {
+		if c.Level.Required() {
+			level = c.Level
+			break
+		}
+	}
+	run.Checks = append(run.Checks, reports.Check{
+		ID: checkTargetLost, Title: "The target answers until the run ends", Area: "run", Level: level,
+		Verdict: reports.Error, Reason: "the target stopped answering during the run: " + l.cause,
+	})
+}
+
+// ranChecks counts the checks of run that reached a verdict from the target:
+// neither error nor skipped.
+func ranChecks(run *reports.Run) int {
+	n := 0
+	for _, c := range run.Checks {
+		if c.Verdict != reports.Error && c.Verdict != reports.Skipped {
+			n++
+		}
+	}
+	return n
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
