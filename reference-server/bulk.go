@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type bulkOp struct {
 	done    bool
 	failed  bool
 	id      string // id of the resource a successful POST created
+	loc     string // the resource's URL, for every result but a failed POST's (RFC 7644 §3.7)
 	resp    scim.BulkOperationResponse
 	present bool // resp is set
 }
@@ -88,6 +90,9 @@ func (s *Server) bulk(c *call) error {
 	for i, raw := range req.Operations {
 		op := parseBulkOp(i, raw)
 		ops[i] = op
+		if op.method != http.MethodPost && strings.HasPrefix(op.path, "/") {
+			op.loc = c.base + pathOnly(op.path)
+		}
 		if op.err == nil && op.bulkID != "" {
 			if byBulkID[op.bulkID] != nil {
 				op.err = errorf(http.StatusBadRequest, scim.InvalidValue, "bulkId %q is used by more than one operation", truncate(op.bulkID, 100))
@@ -204,6 +209,13 @@ func parseBulkOp(i int, raw json.RawMessage) *bulkOp {
 	}
 	seen := map[string]bool{}
 	collectRefs(op.path, op.data, seen)
+	if op.method == http.MethodPatch {
+		for _, p := range patchPaths(op.data) {
+			for _, m := range quotedRefRE.FindAllStringSubmatch(p, -1) {
+				seen[m[1]] = true
+			}
+		}
+	}
 	for r := range seen {
 		op.refs = append(op.refs, r)
 	}
@@ -263,7 +275,13 @@ func (s *Server) bulkError(op *bulkOp, e *scim.Error) {
 	body, _ := json.Marshal(e)
 	op.failed = true
 	op.present = true
-	op.resp = scim.BulkOperationResponse{Method: op.method, BulkID: op.bulkID, Status: strconv.Itoa(e.Status), Response: body}
+	op.resp = scim.BulkOperationResponse{Method: op.method, BulkID: op.bulkID, Status: strconv.Itoa(e.Status), Location: op.loc, Response: body}
+}
+
+// pathOnly is a bulk operation's path without its query.
+func pathOnly(p string) string {
+	p, _, _ = strings.Cut(p, "?")
+	return p
 }
 
 // runBulkOp resolves the operation's references and runs it through the
@@ -295,7 +313,13 @@ func (s *Server) runBulkOp(c *call, op *bulkOp, byBulkID map[string]*bulkOp) {
 			path = strings.ReplaceAll(path, bulkIDPrefix+ref, url.PathEscape(id))
 		}
 	}
+	if op.loc != "" {
+		op.loc = c.base + pathOnly(path)
+	}
 	data := substituteRefs(op.data, ids)
+	if op.method == http.MethodPatch {
+		data = substitutePatchPaths(data, ids)
+	}
 	var body []byte
 	if data != nil {
 		var err error
@@ -341,11 +365,12 @@ func (s *Server) runBulkOp(c *call, op *bulkOp, byBulkID map[string]*bulkOp) {
 	resp := scim.BulkOperationResponse{Method: op.method, BulkID: op.bulkID, Status: strconv.Itoa(status), Version: rec.header.Get("ETag")}
 	if status >= 400 {
 		resp.Response = json.RawMessage(rec.body.Bytes())
+		resp.Location = op.loc // none for a failed POST
 		op.failed = true
 	} else {
 		resp.Location = rec.header.Get("Location")
-		if resp.Location == "" && op.method != http.MethodDelete {
-			resp.Location = c.base + path
+		if resp.Location == "" {
+			resp.Location = op.loc
 		}
 		if op.method == http.MethodPost {
 			op.id = createdID(rec.body.Bytes(), resp.Location)
@@ -379,6 +404,49 @@ func substituteRefs(v any, ids map[string]string) any {
 		}
 		return s
 	})
+}
+
+// quotedRefRE finds a bulkId reference written as a string literal inside a
+// PATCH path's value filter: members[value eq "bulkId:m1"], the way an IdP
+// removes a member it created in the same request (idp-traffic.md §1.1 row
+// 12). RFC 7644 §3.7.2: the server replaces every "bulkId:" reference.
+var quotedRefRE = regexp.MustCompile(`"` + bulkIDPrefix + `([^"\\]*)"`)
+
+// patchPaths returns the "path" strings of a PATCH body's Operations.
+func patchPaths(data any) []string {
+	m, _ := data.(map[string]any)
+	ops, _ := m["Operations"].([]any)
+	var out []string
+	for _, o := range ops {
+		if om, ok := o.(map[string]any); ok {
+			if p, ok := om["path"].(string); ok && strings.Contains(p, bulkIDPrefix) {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// substitutePatchPaths replaces the quoted bulkId references in the paths of
+// data, a PATCH body, with the ids they resolved to.
+func substitutePatchPaths(data any, ids map[string]string) any {
+	m, _ := data.(map[string]any)
+	ops, _ := m["Operations"].([]any)
+	for _, o := range ops {
+		om, ok := o.(map[string]any)
+		if !ok {
+			continue
+		}
+		if p, ok := om["path"].(string); ok && strings.Contains(p, bulkIDPrefix) {
+			om["path"] = quotedRefRE.ReplaceAllStringFunc(p, func(lit string) string {
+				if id, ok := ids[lit[1+len(bulkIDPrefix):len(lit)-1]]; ok {
+					return `"` + id + `"`
+				}
+				return lit
+			})
+		}
+	}
+	return data
 }
 
 // recorder is a minimal in-memory http.ResponseWriter for bulk operations.

@@ -197,3 +197,66 @@ func TestBulkLimits(t *testing.T) {
 		t.Errorf("SPC bulk %v", spc["bulk"])
 	}
 }
+
+// TestBulkLocations: every result carries the resource's location except a
+// failed POST's (RFC 7644 §3.7: "location ... REQUIRED in a response, except
+// in the event of a POST failure"), so a client can tell which of several
+// untagged operations failed.
+func TestBulkLocations(t *testing.T) {
+	e := newEnv(t)
+	created := e.createUser("loc@example.test")
+	u := created["id"].(string)
+	base := strings.TrimSuffix(created["meta"].(map[string]any)["location"].(string), "/Users/"+u)
+	gone := e.createUser("gone@example.test")["id"].(string)
+	br := e.bulk(bulkReq(0,
+		map[string]any{"method": "PATCH", "path": "/Users/" + u, "version": `W/"99"`, "data": patchBody(op("replace", "title", "x"))},
+		bop("PUT", "/Users/nope", "", userBody("nope@example.test")),
+		bop("DELETE", "/Users/"+gone, "", nil),
+		bop("PATCH", "/Users/bulkId:undefined", "", patchBody(op("replace", "title", "x"))),
+		bop("POST", "/Users", "dup", userBody("loc@example.test")),
+		bop("DELETE", "/Users/nope?x=1", "", nil),
+	))
+	want := []struct{ status, loc string }{
+		{"412", base + "/Users/" + u},
+		{"404", base + "/Users/nope"},
+		{"204", base + "/Users/" + gone},
+		{"400", base + "/Users/bulkId:undefined"},
+		{"409", ""},
+		{"404", base + "/Users/nope"},
+	}
+	if len(br.Operations) != len(want) {
+		t.Fatalf("%d results", len(br.Operations))
+	}
+	for i, w := range want {
+		o := br.Operations[i]
+		if st := statusOf(t, o.Status); st != w.status || o.Location != w.loc {
+			t.Errorf("op %d (%s): status %s location %q, want %s %q", i, o.Method, st, o.Location, w.status, w.loc)
+		}
+	}
+}
+
+// TestBulkReferenceInPatchFilter: a bulkId quoted in a PATCH path's value
+// filter is replaced too (RFC 7644 §3.7.2), and orders the PATCH after the
+// POST that defines it; an undefined one is refused, not silently ignored
+// (a 200 that changes nothing is idp-traffic.md B13).
+func TestBulkReferenceInPatchFilter(t *testing.T) {
+	e := newEnv(t)
+	keep := e.createUser("keep@example.test")["id"].(string)
+	gid := e.createGroup("Filtered", keep)["id"].(string)
+	br := e.bulk(bulkReq(0,
+		bop("PATCH", "/Groups/"+gid, "", patchBody(op("add", "members", []any{map[string]any{"value": "bulkId:m"}}))),
+		bop("POST", "/Users", "m", userBody("m@example.test")),
+		bop("PATCH", "/Groups/"+gid, "", patchBody(op("remove", `members[value eq "bulkId:m"]`, nil))),
+		bop("PATCH", "/Groups/"+gid, "", patchBody(op("remove", `members[value eq "bulkId:nobody"]`, nil))),
+	))
+	var got []string
+	for _, o := range br.Operations {
+		got = append(got, statusOf(t, o.Status))
+	}
+	if len(got) != 4 || got[0][0] != '2' || got[1] != "201" || got[2][0] != '2' || got[3] != "400" {
+		t.Fatalf("statuses %v (last: %s)", got, br.Operations[len(br.Operations)-1].Response)
+	}
+	if members := memberValues(e.must(200, "GET", "/Groups/"+gid, nil).obj()); !slices.Equal(members, []string{keep}) {
+		t.Errorf("members %v, want only %s: the member added by bulkId was not removed by it", members, keep)
+	}
+}
