@@ -269,8 +269,34 @@ func (e *evaluator) finish() error {
 			return err
 		}
 	}
+	if _, ok := e.touched[slot{name: "schemas"}]; ok {
+		e.relistExtensions()
+	}
 	e.cur = -1 // a validation error belongs to no one operation
 	return e.validate()
+}
+
+// relistExtensions puts back into a written "schemas" the extensions whose
+// attributes the resource still holds, as a POST or PUT body's "schemas" is
+// read (schema.ResourceType.Validate: an extension is listed when declared
+// or present). Replacing "schemas" with the core URN alone therefore leaves
+// the enterprise data listed rather than hidden from schemas filters; an
+// extension's data is removed by removing its attributes (RFC 7643 §3).
+func (e *evaluator) relistExtensions() {
+	schemas, _ := get(e.doc, "schemas")
+	list, ok := schemas.([]any)
+	if !ok {
+		return // not a list: validate reports it
+	}
+	for _, ext := range e.rt.Extensions {
+		if _, present := get(e.doc, ext.Schema.ID); !present {
+			continue
+		}
+		if !slices.ContainsFunc(list, func(v any) bool { s, ok := v.(string); return ok && strings.EqualFold(s, ext.Schema.ID) }) {
+			list = append(slices.Clone(list), ext.Schema.ID)
+		}
+	}
+	set(e.doc, "schemas", list)
 }
 
 // syncExtension drops an extension object that the request left empty and

@@ -92,6 +92,13 @@ var ruleCases = []ruleCase{
 		want: `{"emails":[{"value":"m@work.test","primary":true},{"value":"m@home.test"}]}`},
 	{name: "remove a required attribute is mutability", ops: `[{"op":"remove","path":"userName"}]`, err: scim.Mutability},
 	{name: "remove schemas is mutability", ops: `[{"op":"remove","path":"schemas"}]`, err: scim.Mutability},
+	// RFC 7643 §3: "schemas" lists the schemas of the attributes the resource holds.
+	{name: "replace schemas without a present extension lists it again", doc: miniExt,
+		ops: `[{"op":"replace","path":"schemas","value":[` + coreUser + `]}]`, same: true},
+	{name: "replace schemas with a no-path value lists a present extension again", doc: miniExt,
+		ops: `[{"op":"replace","value":{"schemas":[` + coreUser + `],"nickName":"M"}}]`, want: `{"nickName":"M"}`},
+	{name: "replace schemas without the core schema is invalid", doc: miniExt,
+		ops: `[{"op":"replace","path":"schemas","value":["` + enterprise + `"]}]`, err: scim.InvalidValue},
 	{name: "remove a group's displayName is mutability", rt: "Group", doc: team, ops: `[{"op":"remove","path":"displayName"}]`, err: scim.Mutability},
 	{name: "remove id is mutability", ops: `[{"op":"remove","path":"id"}]`, err: scim.Mutability},
 	{name: "remove readOnly groups is mutability", doc: miniExt, ops: `[{"op":"remove","path":"groups"}]`, err: scim.Mutability},
