@@ -60,7 +60,7 @@ type parser struct {
 // checkInput rejects input that is too long or not UTF-8.
 func (p *parser) checkInput() error {
 	if len(p.in) > MaxLength {
-		return p.failf(MaxLength, "input is %d bytes, more than the maximum of %d", len(p.in), MaxLength)
+		return p.failf(MaxLength, "input is %d bytes, more than the maximum of %d bytes this server accepts (a size limit, not a syntax error)", len(p.in), MaxLength)
 	}
 	for i := 0; i < len(p.in); {
 		if p.in[i] < utf8.RuneSelf {
