@@ -2,11 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/scimlab/scimlab/reference-server/filter"
 	"github.com/scimlab/scimlab/reference-server/patch"
+	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
 )
@@ -23,11 +25,13 @@ func (s *Server) patchOptions(id string) patch.Options {
 	}
 }
 
-// checkOpCase refuses op keywords that are not lower case unless the profile
-// is lenient: RFC 7644 §3.5.2 spells them "add", "remove" and "replace";
-// Entra ID sends "Add", "Replace", "Remove" (idp-traffic.md B3).
-func (s *Server) checkOpCase(ops []scim.PatchOperation) error {
-	if s.prof.Lenient.CaseInsensitiveOps {
+// checkOpCase refuses op keywords of kind k that are not lower case unless
+// the profile is lenient or its PATCH rules for k accept any case: RFC 7644
+// §3.5.2 spells them "add", "remove" and "replace"; Entra ID sends "Add",
+// "Replace", "Remove" (idp-traffic.md B3), and HCP Terraform documents them
+// so (HCP-USERS).
+func (s *Server) checkOpCase(k *resourceKind, ops []scim.PatchOperation) error {
+	if s.prof.Lenient.CaseInsensitiveOps || s.prof.Rules(k.name).Patch.CaseInsensitiveOps {
 		return nil
 	}
 	for i, op := range ops {
@@ -38,6 +42,91 @@ func (s *Server) checkOpCase(ops []scim.PatchOperation) error {
 		}
 	}
 	return nil
+}
+
+// applyPatchRules applies the profile's rules for the PATCH operations of
+// kind k (profile.Rules Refused and Patch) and returns the operations to
+// evaluate: an operation addressing a refused attribute, a second operation
+// on a OnceOnly attribute, or a remove the profile rejects is 400
+// invalidValue; a remove the profile ignores is dropped; with AddAsReplace
+// an add becomes a replace.
+func (s *Server) applyPatchRules(k *resourceKind, ops []scim.PatchOperation) ([]scim.PatchOperation, error) {
+	r := s.prof.Rules(k.name)
+	if r == nil || (len(r.Refused) == 0 && r.Patch.Empty()) {
+		return ops, nil
+	}
+	first := map[string]int{} // a OnceOnly attribute → the operation that addressed it
+	out := make([]scim.PatchOperation, 0, len(ops))
+	for i, op := range ops {
+		remove := strings.EqualFold(op.Op, "remove")
+		ignored := false
+		for _, path := range s.opTargets(k, op) {
+			if a, ok := profile.Covers(r.Refused, path); ok {
+				return nil, s.refusedWrite(a, fmt.Sprintf("Operations[%d] (%s)", i, op.Op))
+			}
+			if a, ok := profile.Covers(r.Patch.OnceOnly, path); ok {
+				if j, seen := first[a]; seen && j != i {
+					return nil, errorf(http.StatusBadRequest, scim.InvalidValue, "Operations[%d] and Operations[%d] both address %s; this server takes one operation on %s per request (profile %s)", j, i, a, a, s.prof.Name)
+				}
+				first[a] = i
+			}
+			if !remove {
+				continue
+			}
+			switch r.Patch.RemovePolicy(path) {
+			case profile.Reject:
+				return nil, errorf(http.StatusBadRequest, scim.InvalidValue, "Operations[%d]: remove of %s is not supported by this server (profile %s)", i, path, s.prof.Name)
+			case profile.Ignore:
+				ignored = true
+			}
+		}
+		if ignored {
+			continue
+		}
+		if r.Patch.AddAsReplace && strings.EqualFold(op.Op, "add") {
+			op.Op = "replace"
+		}
+		out = append(out, op)
+	}
+	return out, nil
+}
+
+// opTargets returns the canonical paths (profile.ResolvePath) of the
+// attributes op addresses: its path, or each key of a path-less value
+// object, where an extension's URN key stands for every attribute under
+// it. What does not resolve is left out; patch.Apply explains it.
+func (s *Server) opTargets(k *resourceKind, op scim.PatchOperation) []string {
+	var out []string
+	add := func(path string) {
+		if ref, err := profile.ResolvePath(k.rt, path); err == nil {
+			out = append(out, ref.Path)
+		}
+	}
+	if op.Path != "" {
+		p, err := filter.ParsePath(op.Path)
+		if err != nil {
+			return nil
+		}
+		ap := p.Attr
+		if p.Sub != "" {
+			ap.Sub = p.Sub
+		}
+		add(ap.String())
+		return out
+	}
+	obj, _ := op.Value.(map[string]any)
+	for key, v := range obj {
+		ext := k.rt.Extension(key)
+		if ext == nil {
+			add(key)
+			continue
+		}
+		sub, _ := v.(map[string]any)
+		for name := range sub {
+			add(ext.ID + ":" + name)
+		}
+	}
+	return out
 }
 
 // patch serves PATCH /Users/{id} and /Groups/{id} (RFC 7644 §3.5.2).
@@ -58,7 +147,10 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	if err != nil {
 		return asClientError(err, scim.InvalidSyntax)
 	}
-	if err := s.checkOpCase(req.Operations); err != nil {
+	if err := s.checkOpCase(k, req.Operations); err != nil {
+		return err
+	}
+	if req.Operations, err = s.applyPatchRules(k, req.Operations); err != nil {
 		return err
 	}
 	v := parseView(c.query())
@@ -74,9 +166,13 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 		}
 		var changed bool
 		var err error
-		if k == s.groups {
+		switch {
+		case len(req.Operations) == 0:
+			// Every operation was a remove the profile ignores: the
+			// request succeeds and changes nothing.
+		case k == s.groups:
 			doc, changed, err = s.patchGroup(ctx, tx, r, req.Operations, opts)
-		} else {
+		default:
 			doc, changed, err = patch.Apply(r.Doc, req.Operations, k.rt, opts)
 			if err != nil {
 				err = asClientError(err, scim.InvalidValue)

@@ -107,6 +107,30 @@ func userNames(t *testing.T, r resp) string {
 	return strings.Join(out, ",")
 }
 
+// patchUser creates a user (with the extra attributes), sends it a PATCH
+// of ops and returns the outcome and, read back with GET, the attribute
+// attr ("emails": their values).
+func patchUser(attr string, extra []any, ops ...map[string]any) func(t *testing.T, e *env) string {
+	return func(t *testing.T, e *env) string {
+		u := e.createUser("pu@x.test", append([]any{"displayName", "PU"}, extra...)...)
+		id := u["id"].(string)
+		r := e.do("PATCH", "/Users/"+id, patchBody(ops...))
+		doc := e.must(200, "GET", "/Users/"+id, nil).obj()
+		if attr == "emails" {
+			return outcome(r) + " " + emailsOf(doc)
+		}
+		return outcome(r) + " " + fmt.Sprint(doc[attr])
+	}
+}
+
+// putUser creates a user and replaces it with userBody plus extra.
+func putUser(extra ...any) func(t *testing.T, e *env) string {
+	return func(t *testing.T, e *env) string {
+		u := e.createUser("pt@x.test", "displayName", "PT")
+		return outcome(e.do("PUT", "/Users/"+u["id"].(string), userBody("pt@x.test", append([]any{"displayName", "PT"}, extra...)...)))
+	}
+}
+
 var entraGroupSchema = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"
 
 // TestProfileKnobs runs, for every shipped profile, one request per knob it
@@ -269,6 +293,26 @@ func TestProfileKnobs(t *testing.T) {
 			{"error media type", func(t *testing.T, e *env) string {
 				return e.do("GET", "/Users/nope", nil).Header.Get("Content-Type")
 			}, "application/scim+json", "application/json"},
+			// users.refused: [password] (AWS-ATTR, AWS-PATCHUSER).
+			{"password on create", post("/Users", userBody("pw@x.test", "displayName", "P", "password", "Sc1m!pw-1")), "201", "400 invalidValue"},
+			{"password by PUT", putUser("password", "Sc1m!pw-1"), "200", "400 invalidValue"},
+			{"password by PATCH", patchUser("displayName", nil, op("replace", "password", "Sc1m!pw-2")), "200 PU", "400 invalidValue PU"},
+			{"password in a path-less PATCH", patchUser("displayName", nil, op("replace", "", map[string]any{"displayName": "New", "password": "Sc1m!pw-2"})), "200 New", "400 invalidValue PU"},
+			{"password refused as AWS renders errors", func(t *testing.T, e *env) string {
+				r := e.do("POST", "/Users", userBody("pw@x.test", "displayName", "P", "password", "Sc1m!pw-1"))
+				var se scim.Error
+				json.Unmarshal(r.Body, &se)
+				return fmt.Sprint(r.Status, " ", r.Header.Get("Content-Type"), " ", r.Header.Get("X-Amzn-Requestid") != "", " ", strings.Contains(se.Detail, "password"))
+			}, "201 application/scim+json false false", "400 application/json true true"},
+			// users.patch.onceOnly: [userName, active] (AWS-PATCHUSER).
+			{"two ops on userName", patchUser("userName", nil, op("replace", "userName", "a@x.test"), op("replace", "userName", "b@x.test")), "200 b@x.test", "400 invalidValue pu@x.test"},
+			{"two ops on active", patchUser("active", nil, op("replace", "active", false), op("replace", "active", true)), "200 true", "400 invalidValue true"},
+			{"active by path and in a value object", patchUser("active", nil, op("replace", "active", false), op("replace", "", map[string]any{"active": true})), "200 true", "400 invalidValue true"},
+			{"one op each on userName and active", patchUser("active", nil, op("replace", "userName", "a@x.test"), op("replace", "active", false)), "200 false", "200 false"},
+			// users.patch.remove: {userName: reject, active: reject} (AWS-PATCHUSER).
+			{"remove active", patchUser("active", nil, op("remove", "active", nil)), "200 <nil>", "400 invalidValue true"},
+			{"remove userName", patchUser("userName", nil, op("remove", "userName", nil)), "400 mutability pu@x.test", "400 invalidValue pu@x.test"},
+			{"remove another attribute", patchUser("nickName", []any{"nickName", "N"}, op("remove", "nickName", nil)), "200 <nil>", "200 <nil>"},
 		},
 		"resolver": {
 			{"group create not offered", post("/Groups", groupBody("g")), "201", "405"},
@@ -367,6 +411,34 @@ func TestProfileKnobs(t *testing.T) {
 				n, _ := listOf(t, e.must(200, "GET", "/Users?filter="+url.QueryEscape(`externalId eq "abc"`), nil))
 				return fmt.Sprint(n)
 			}, "0", "0"},
+			// groups.patch.caseInsensitiveOps and users.patch.caseInsensitiveOps (HCP-USERS).
+			{"group PATCH Replace", func(t *testing.T, e *env) string {
+				g := e.createGroup("g")
+				r := e.do("PATCH", "/Groups/"+g["id"].(string), patchBody(op("Replace", "displayName", "h")))
+				return outcome(r) + " " + fmt.Sprint(e.must(200, "GET", "/Groups/"+g["id"].(string), nil).obj()["displayName"])
+			}, "400 invalidSyntax g", "200 h"},
+			{"group PATCH Add and Remove members", func(t *testing.T, e *env) string {
+				a, b := e.createUser("a@x.test"), e.createUser("b@x.test")
+				g := e.createGroup("g", a["id"].(string))
+				r := e.do("PATCH", "/Groups/"+g["id"].(string), patchBody(
+					op("Add", "members", []any{map[string]any{"value": b["id"]}}),
+					op("Remove", fmt.Sprintf("members[value eq %q]", a["id"]), nil)))
+				got := memberValues(e.must(200, "GET", "/Groups/"+g["id"].(string), nil).obj())
+				return fmt.Sprint(outcome(r), " ", len(got) == 1 && got[0] == b["id"])
+			}, "400 invalidSyntax false", "200 true"},
+			{"user PATCH Replace", patchUser("displayName", nil, op("Replace", "displayName", "New")), "400 invalidSyntax PU", "200 New"},
+			{"op of no known kind", patchUser("displayName", nil, op("Update", "displayName", "New")), "400 invalidSyntax PU", "400 invalidSyntax PU"},
+			// users.patch.addAsReplace (HCP-USERS).
+			{"user add emails replaces", patchUser("emails", nil, op("add", "emails", []any{map[string]any{"value": "new@x.test", "type": "work"}})), "200 pu@x.test,new@x.test", "200 new@x.test"},
+			{"user path-less add replaces", patchUser("emails", nil, op("add", "", map[string]any{"emails": []any{map[string]any{"value": "new@x.test"}}})), "200 pu@x.test,new@x.test", "200 new@x.test"},
+			{"user add on a single-valued attribute", patchUser("displayName", nil, op("add", "displayName", "New")), "200 New", "200 New"},
+			// users.patch.remove (HCP-USERS).
+			{"user remove displayName", patchUser("displayName", nil, op("remove", "displayName", nil)), "200 <nil>", "400 invalidValue PU"},
+			{"user remove name.givenName", patchUser("name", nil, op("remove", "name.givenName", nil)), "200 map[familyName:Family]", "400 invalidValue map[familyName:Family givenName:Given pu@x.test]"},
+			{"user remove externalId", patchUser("externalId", []any{"externalId", "ext-1"}, op("remove", "externalId", nil)), "200 <nil>", "200 <nil>"},
+			{"user remove active ignored", patchUser("active", nil, op("remove", "active", nil)), "200 <nil>", "200 true"},
+			{"user remove a work email ignored", patchUser("emails", nil, op("remove", `emails[type eq "work"]`, nil)), "200 ", "200 pu@x.test"},
+			{"user remove ignored, the rest applied", patchUser("active", []any{"externalId", "ext-1"}, op("remove", "active", nil), op("Replace", "active", false)), "400 invalidSyntax true", "200 false"},
 		},
 		"github-emu": {
 			{"no User-Agent", get("/Users"), "200", "400"},
@@ -580,4 +652,63 @@ func TestSchemasDescribeNameRules(t *testing.T) {
 			t.Errorf("%s: Group displayName %v", c.profile, g)
 		}
 	}
+}
+
+// TestPatchRulesOwnProfile runs the PATCH rules and a refused attribute from
+// a user's own profile, read as `scimlab serve --profile-file` reads it:
+// discovery follows the refused attribute, /Bulk refuses it too, and a
+// PATCH whose every operation is an ignored remove is still a conditional
+// request on an existing resource.
+func TestPatchRulesOwnProfile(t *testing.T) {
+	p, err := profile.Parse([]byte(`name: mine
+users:
+  refused: [password, nickName, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"]
+  patch:
+    onceOnly: [emails]
+    remove: {"*": ignore, title: reject}
+`), "inline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, withProfile(p))
+	var spc scim.ServiceProviderConfig
+	if err := json.Unmarshal(e.must(200, "GET", "/ServiceProviderConfig", nil).Body, &spc); err != nil || spc.ChangePassword.Supported {
+		t.Errorf("changePassword with password refused: %+v (%v)", spc.ChangePassword, err)
+	}
+	for _, a := range e.must(200, "GET", "/Schemas/"+scim.UserSchema, nil).obj()["attributes"].([]any) {
+		if n := a.(map[string]any)["name"]; n == "password" || n == "nickName" {
+			t.Errorf("/Schemas lists the refused %s", n)
+		}
+	}
+	wantError(t, e.do("POST", "/Users", userBody("n@x.test", "nickName", "N")), 400, scim.InvalidValue)
+
+	r := e.must(200, "POST", "/Bulk", map[string]any{"schemas": []any{scim.BulkRequestSchema}, "Operations": []any{
+		map[string]any{"method": "POST", "path": "/Users", "bulkId": "u", "data": userBody("b@x.test", "password", "Sc1m!pw-1")},
+	}})
+	var br scim.BulkResponse
+	if err := json.Unmarshal(r.Body, &br); err != nil || len(br.Operations) != 1 || br.Operations[0].Status != "400" {
+		t.Errorf("bulk create with a password: %s", r.Body)
+	}
+
+	u := e.createUser("u@x.test", "title", "T")
+	id := u["id"].(string)
+	tag := e.must(200, "GET", "/Users/"+id, nil).Header.Get("ETag")
+	ignored := patchBody(op("remove", "displayName", nil), op("remove", "active", nil))
+	e.must(412, "PATCH", "/Users/"+id, ignored, "If-Match", `W/"999"`)
+	e.must(404, "PATCH", "/Users/nope", ignored)
+	r = e.must(200, "PATCH", "/Users/"+id, ignored, "If-Match", tag)
+	if r.Header.Get("ETag") != tag || r.obj()["active"] != true {
+		t.Errorf("ignored removes changed the user: %s %s", r.Header.Get("ETag"), r.Body)
+	}
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("remove", "title", nil))), 400, scim.InvalidValue)
+	two := patchBody(op("add", "emails", []any{map[string]any{"value": "a@x.test"}}), op("remove", `emails[value eq "u@x.test"]`, nil))
+	se := wantError(t, e.do("PATCH", "/Users/"+id, two), 400, scim.InvalidValue)
+	if !strings.Contains(se.Detail, "Operations[0] and Operations[1] both address emails") {
+		t.Errorf("detail: %s", se.Detail)
+	}
+	ext := "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "", map[string]any{"nickName": "N"}))), 400, scim.InvalidValue)
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("replace", "", map[string]any{ext: map[string]any{"costCenter": "C"}}))), 400, scim.InvalidValue)
+	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("add", ext+":costCenter", "C"))), 400, scim.InvalidValue)
+	e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "", map[string]any{ext: map[string]any{"department": "D"}})))
 }

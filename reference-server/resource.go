@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
+	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reference-server/store"
@@ -124,7 +125,20 @@ func (s *Server) validate(k *resourceKind, doc map[string]any, mode schema.Mode)
 	if err != nil {
 		return nil, asClientError(err, scim.InvalidValue)
 	}
+	if r := s.prof.Rules(k.name); r != nil {
+		for _, p := range r.Refused {
+			if ref, err := profile.ResolvePath(k.rt, p); err == nil && hasValue(out, ref) {
+				return nil, s.refusedWrite(ref.Path, "the request body")
+			}
+		}
+	}
 	return s.shape(k, out)
+}
+
+// refusedWrite is the error for a write of an attribute the profile
+// refuses (profile.Rules.Refused); where names the part of the request.
+func (s *Server) refusedWrite(attr, where string) error {
+	return errorf(http.StatusBadRequest, scim.InvalidValue, "%s writes %s, which this server does not accept (profile %s)", where, attr, s.prof.Name)
 }
 
 // dropUnknownSchemas removes from doc["schemas"] the URIs that are neither

@@ -90,6 +90,23 @@ users: {params: {sortBy: reject}}
 					t.Fatalf("patch.supported=%v but PATCH answered %s", spc.Patch.Supported, r)
 				}
 			})
+			// A password write works exactly when changePassword says so,
+			// by PATCH and by PUT (RFC 7643 §5).
+			t.Run("changePassword", func(t *testing.T) {
+				works := func(r resp) bool { return r.Status == 200 || r.Status == 204 }
+				if spc.Patch.Supported {
+					r := do("PATCH", "/Users/"+uid, patchBody(op("replace", "password", "Sc1m!pw-patch")))
+					if spc.ChangePassword.Supported != works(r) {
+						t.Errorf("changePassword.supported=%v but PATCH replace password answered %s", spc.ChangePassword.Supported, r)
+					}
+				}
+				if p.Users.Replace {
+					r := do("PUT", "/Users/"+uid, userBody("spc@x.test", "displayName", "spc@x.test", "password", "Sc1m!pw-put"))
+					if spc.ChangePassword.Supported != works(r) {
+						t.Errorf("changePassword.supported=%v but PUT with a password answered %s", spc.ChangePassword.Supported, r)
+					}
+				}
+			})
 			t.Run("filter", func(t *testing.T) {
 				r := do("GET", "/Users?filter="+url.QueryEscape(`userName eq "spc@x.test"`), nil)
 				if !spc.Filter.Supported {

@@ -173,12 +173,86 @@ type Rules struct {
 	Unsupported []string `json:"unsupported,omitempty" yaml:"unsupported,omitempty"`
 	// Required attributes must have a value beyond what the schema requires.
 	Required []string `json:"required,omitempty" yaml:"required,omitempty"`
+	// Refused attributes may not be written: a POST or PUT that carries
+	// one, or a PATCH operation that addresses one, is 400 invalidValue
+	// naming it, and nothing changes. Validate adds each to Unsupported, so
+	// discovery leaves it out (a refused password makes
+	// ServiceProviderConfig changePassword false).
+	Refused []string `json:"refused,omitempty" yaml:"refused,omitempty"`
+	// Patch is what one PATCH request may do beyond, or short of, RFC 7644 §3.5.2.
+	Patch PatchRules `json:"patch" yaml:"patch"`
 	// Filter restricts filters on this resource type.
 	Filter FilterRules `json:"filter" yaml:"filter"`
 	// Params says how list queries treat each optional parameter.
 	Params Params `json:"params" yaml:"params"`
 	// MaxPatchOperations caps the operations of one PATCH (0: no cap).
 	MaxPatchOperations int `json:"maxPatchOperations,omitempty" yaml:"maxPatchOperations,omitempty"`
+}
+
+// PatchRules are a target's own rules for the operations of one PATCH
+// request (RFC 7644 §3.5.2), per resource type. The zero value is the RFC.
+type PatchRules struct {
+	// CaseInsensitiveOps accepts the op keywords in any letter case
+	// ("Add", "Replace", "Remove"), as a target that documents them so
+	// does (HCP Terraform); Lenient.CaseInsensitiveOps turns it on for
+	// every resource type.
+	CaseInsensitiveOps bool `json:"caseInsensitiveOps" yaml:"caseInsensitiveOps"`
+	// AddAsReplace evaluates every "add" as a "replace" (RFC 7644
+	// §3.5.2.3): an add on a multi-valued attribute replaces its values
+	// instead of appending to them (HCP Terraform users).
+	AddAsReplace bool `json:"addAsReplace" yaml:"addAsReplace"`
+	// OnceOnly lists attributes that at most one operation of a request
+	// may address; a request with two is 400 invalidValue (AWS: userName
+	// and active).
+	OnceOnly []string `json:"onceOnly,omitempty" yaml:"onceOnly,omitempty"`
+	// Remove maps an attribute path to what a "remove" operation on it (or
+	// on one of its sub-attributes) gets: Allow (the RFC), Reject (400
+	// invalidValue, nothing changes) or Ignore (the operation is dropped
+	// and the rest of the request runs). The key "*" is the policy for
+	// every attribute not listed; without it, Allow.
+	Remove map[string]string `json:"remove,omitempty" yaml:"remove,omitempty"`
+}
+
+// AnyRemove is the key of PatchRules.Remove for the attributes it does not list.
+const AnyRemove = "*"
+
+// RemovePolicy returns the Remove policy of a canonical attribute path
+// (as ResolvePath spells it): the longest key that is path or a parent of
+// it, else the "*" key, else Allow.
+func (r PatchRules) RemovePolicy(path string) string {
+	best, policy := -1, ""
+	for k, v := range r.Remove {
+		if k != AnyRemove && covers(k, path) && len(k) > best {
+			best, policy = len(k), v
+		}
+	}
+	if best >= 0 {
+		return policy
+	}
+	if v, ok := r.Remove[AnyRemove]; ok {
+		return v
+	}
+	return Allow
+}
+
+// Covers reports whether one of the canonical attribute paths in list is
+// path or a parent of it ("name" covers "name.givenName").
+func Covers(list []string, path string) (string, bool) {
+	for _, k := range list {
+		if covers(k, path) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func covers(k, path string) bool {
+	return path == k || strings.HasPrefix(path, k+".")
+}
+
+// Empty reports whether r is the RFC's behaviour.
+func (r PatchRules) Empty() bool {
+	return !r.CaseInsensitiveOps && !r.AddAsReplace && len(r.OnceOnly) == 0 && len(r.Remove) == 0
 }
 
 // UserRules are the knobs of /Users.
@@ -318,6 +392,9 @@ func (r Rules) clone() Rules {
 	r.MultiValued = maps.Clone(r.MultiValued)
 	r.Unsupported = slices.Clone(r.Unsupported)
 	r.Required = slices.Clone(r.Required)
+	r.Refused = slices.Clone(r.Refused)
+	r.Patch.OnceOnly = slices.Clone(r.Patch.OnceOnly)
+	r.Patch.Remove = maps.Clone(r.Patch.Remove)
 	r.Filter.Attributes = slices.Clone(r.Filter.Attributes)
 	r.Filter.Operators = slices.Clone(r.Filter.Operators)
 	return r

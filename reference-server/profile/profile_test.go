@@ -157,7 +157,13 @@ func TestTargetKnobs(t *testing.T) {
 	if at.Users.Delete != Deactivate || at.Users.Inactive != NotFound || at.Sort || at.Users.Filter.And {
 		t.Errorf("atlassian %+v", at)
 	}
-	if h := get("hcp-terraform"); h.Groups.MaxPatchOperations != 100 || h.Users.Filter.Attributes[0] != "userName" {
+	if !slices.Equal(w.Users.Refused, []string{"password"}) || !slices.Equal(w.Users.Patch.OnceOnly, []string{"userName", "active"}) ||
+		w.Users.Patch.RemovePolicy("active") != Reject || w.Users.Patch.RemovePolicy("userName") != Reject || w.Users.Patch.RemovePolicy("nickName") != Allow {
+		t.Errorf("aws PATCH rules %+v refused %v", w.Users.Patch, w.Users.Refused)
+	}
+	if h := get("hcp-terraform"); h.Groups.MaxPatchOperations != 100 || h.Users.Filter.Attributes[0] != "userName" ||
+		!h.Groups.Patch.CaseInsensitiveOps || !h.Users.Patch.CaseInsensitiveOps || !h.Users.Patch.AddAsReplace || h.Groups.Patch.AddAsReplace ||
+		h.Users.Patch.RemovePolicy("externalId") != Allow || h.Users.Patch.RemovePolicy("displayName") != Reject || h.Users.Patch.RemovePolicy("emails.value") != Ignore {
 		t.Errorf("hcp %+v", h)
 	}
 	if g := get("github-emu"); !g.Endpoints.RequireUserAgent {
@@ -247,6 +253,14 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"faults.rateLimit", func(p *Profile) { p.Faults.RateLimit = RateLimit{PerSecond: 1, PerMinute: 3} }},
 		{"faults.rateLimit.scope", func(p *Profile) { p.Faults.RateLimit = RateLimit{PerSecond: 1, Scope: "ip"} }},
 		{"faults.latency", func(p *Profile) { p.Faults.Latency = -1 }},
+		{"users.refused[0]", func(p *Profile) { p.Users.Refused = []string{"userName"} }},
+		{"users.refused[1]", func(p *Profile) { p.Users.Refused = []string{"password", "pasword"} }},
+		{"users.required", func(p *Profile) { p.Users.Required = []string{"title"}; p.Users.Refused = []string{"title"} }},
+		{"users.patch.onceOnly[0]", func(p *Profile) { p.Users.Patch.OnceOnly = []string{"nope"} }},
+		{"users.patch.remove.nope", func(p *Profile) { p.Users.Patch.Remove = map[string]string{"nope": Reject} }},
+		{"users.patch.remove.active", func(p *Profile) { p.Users.Patch.Remove = map[string]string{"active": "never"} }},
+		{"users.patch.remove.*", func(p *Profile) { p.Users.Patch.Remove = map[string]string{AnyRemove: Refuse} }},
+		{"groups.patch.addAsReplace", func(p *Profile) { p.Groups.Patch.AddAsReplace = true; p.Groups.ReplaceMembers = Reject }},
 	}
 	for _, c := range cases {
 		t.Run(c.field, func(t *testing.T) {
@@ -285,6 +299,45 @@ func TestValidateCanonicalPaths(t *testing.T) {
 	want := map[string]int{"userName": 10, "name.givenName": 5, "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": 20}
 	if !reflect.DeepEqual(p.Users.Limits, want) || p.Users.MultiValued["emails"] != KeepOne || !slices.Equal(p.Users.Filter.Attributes, []string{"userName", "emails.value"}) {
 		t.Errorf("canonical: %v %v %v", p.Users.Limits, p.Users.MultiValued, p.Users.Filter.Attributes)
+	}
+}
+
+// A refused attribute is unsupported too, so that discovery leaves it out;
+// PATCH rule paths take the schema's spelling.
+func TestPatchRulesValidate(t *testing.T) {
+	p, _ := Get("rfc")
+	p.Users.Refused = []string{"PASSWORD"}
+	p.Users.Patch.OnceOnly = []string{"USERNAME", "urn:ietf:params:scim:schemas:core:2.0:User:active"}
+	p.Users.Patch.Remove = map[string]string{AnyRemove: Reject, "ExternalId": Allow, "EMAILS": Ignore, "name.GivenName": Ignore}
+	if err := p.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Users.Refused, []string{"password"}) || !slices.Equal(p.Users.Unsupported, []string{"password"}) ||
+		!slices.Equal(p.Users.Patch.OnceOnly, []string{"userName", "active"}) ||
+		!reflect.DeepEqual(p.Users.Patch.Remove, map[string]string{AnyRemove: Reject, "externalId": Allow, "emails": Ignore, "name.givenName": Ignore}) {
+		t.Errorf("validated: refused %v unsupported %v patch %+v", p.Users.Refused, p.Users.Unsupported, p.Users.Patch)
+	}
+	for path, want := range map[string]string{
+		"externalId": Allow, "emails": Ignore, "emails.value": Ignore, "name.givenName": Ignore,
+		"name": Reject, "name.familyName": Reject, "displayName": Reject, "externalIdX": Reject,
+	} {
+		if got := p.Users.Patch.RemovePolicy(path); got != want {
+			t.Errorf("RemovePolicy(%s) = %s, want %s", path, got, want)
+		}
+	}
+	if got := (PatchRules{Remove: map[string]string{"active": Reject}}).RemovePolicy("title"); got != Allow {
+		t.Errorf("without \"*\" an attribute not listed is %s", got)
+	}
+	if a, ok := Covers([]string{"name", "active"}, "name.givenName"); !ok || a != "name" {
+		t.Errorf("Covers: %s %v", a, ok)
+	}
+	c := p.Clone()
+	c.Users.Refused[0], c.Users.Patch.OnceOnly[0], c.Users.Patch.Remove["emails"] = "x", "x", Reject
+	if p.Users.Refused[0] != "password" || p.Users.Patch.OnceOnly[0] != "userName" || p.Users.Patch.Remove["emails"] != Ignore {
+		t.Errorf("Clone shares the PATCH rules: %+v", p.Users)
+	}
+	if (PatchRules{}).Empty() != true || p.Users.Patch.Empty() || (PatchRules{CaseInsensitiveOps: true}).Empty() {
+		t.Error("Empty")
 	}
 }
 

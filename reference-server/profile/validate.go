@@ -178,6 +178,11 @@ func (p *Profile) Validate() error {
 	}
 	errs = append(errs, p.Users.Rules.validate("users", schema.UserResourceType(), p, []string{Delete, Deactivate, Refuse})...)
 	errs = append(errs, p.Groups.Rules.validate("groups", schema.GroupResourceType(), p, []string{Delete, Refuse})...)
+	if p.Groups.Patch.AddAsReplace && p.Groups.ReplaceMembers != Allow {
+		// An add of members would replace the whole list, which the
+		// replaceMembers rule (checked on the request as sent) never sees.
+		add(fieldErr("groups.patch.addAsReplace", "needs groups.replaceMembers: allow (an add of members would replace every member)"))
+	}
 
 	if err := p.Tokens.Validate(); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "auth: token policy: ")
@@ -282,13 +287,24 @@ func (r *Rules) validate(field string, rt *schema.ResourceType, p *Profile, dele
 		}
 		return out
 	}
-	r.Unsupported = canon(r.Unsupported, "unsupported", func(f string, ref Ref) error {
-		a := ref.Parent
-		if ref.Schema == "" && (a.Required || a.Mutability == schema.ReadOnly || slices.Contains([]string{"schemas", "externalId", "members", "active"}, a.Name)) {
-			return fieldErr(f, "%s cannot be unsupported", ref.Path)
+	storable := func(what string) func(f string, ref Ref) error {
+		return func(f string, ref Ref) error {
+			a := ref.Parent
+			if ref.Schema == "" && (a.Required || a.Mutability == schema.ReadOnly || slices.Contains([]string{"schemas", "externalId", "members", "active"}, a.Name)) {
+				return fieldErr(f, "%s cannot be %s", ref.Path, what)
+			}
+			return nil
 		}
-		return nil
-	})
+	}
+	r.Unsupported = canon(r.Unsupported, "unsupported", storable("unsupported"))
+	// A refused attribute is not stored either, so that discovery (and
+	// changePassword) says what the server does.
+	r.Refused = canon(r.Refused, "refused", storable("refused"))
+	for _, ref := range r.Refused {
+		if !slices.Contains(r.Unsupported, ref) {
+			r.Unsupported = append(r.Unsupported, ref)
+		}
+	}
 	r.Required = canon(r.Required, "required", func(f string, ref Ref) error {
 		if ref.Parent.Mutability == schema.ReadOnly {
 			return fieldErr(f, "%s is read-only and cannot be required", ref.Path)
@@ -303,6 +319,29 @@ func (r *Rules) validate(field string, rt *schema.ResourceType, p *Profile, dele
 		}
 	}
 	r.Filter.Attributes = canon(r.Filter.Attributes, "filter.attributes", nil)
+	r.Patch.OnceOnly = canon(r.Patch.OnceOnly, "patch.onceOnly", nil)
+	if len(r.Patch.Remove) > 0 {
+		out := make(map[string]string, len(r.Patch.Remove))
+		for _, k := range sortedKeys(r.Patch.Remove) {
+			v := r.Patch.Remove[k]
+			f := field + ".patch.remove." + k
+			if err := oneOf(f, v, Allow, Reject, Ignore); err != nil {
+				add(err)
+				continue
+			}
+			if k == AnyRemove {
+				out[k] = v
+				continue
+			}
+			ref, err := ResolvePath(rt, k)
+			if err != nil {
+				add(fieldErr(f, "%v (or %q for every attribute not listed)", err, AnyRemove))
+				continue
+			}
+			out[ref.Path] = v
+		}
+		r.Patch.Remove = out
+	}
 	var ops []string
 	for i, o := range r.Filter.Operators {
 		o = strings.ToLower(strings.TrimSpace(o))
