@@ -64,6 +64,9 @@ func (s *Server) applyPatchRules(k *resourceKind, ops []scim.PatchOperation) ([]
 			if a, ok := profile.Covers(r.Refused, path); ok {
 				return nil, s.refusedWrite(a, fmt.Sprintf("Operations[%d] (%s)", i, op.Op))
 			}
+			if a, ok := profile.Covers(r.Patch.Refused, path); ok {
+				return nil, s.refusedWrite(a, fmt.Sprintf("Operations[%d] (%s)", i, op.Op))
+			}
 			if a, ok := profile.Covers(r.Patch.OnceOnly, path); ok {
 				if j, seen := first[a]; seen && j != i {
 					return nil, errorf(http.StatusBadRequest, scim.InvalidValue, "Operations[%d] and Operations[%d] both address %s; this server takes one operation on %s per request (profile %s)", j, i, a, a, s.prof.Name)

@@ -197,6 +197,13 @@ type PatchRules struct {
 	// does (HCP Terraform); Lenient.CaseInsensitiveOps turns it on for
 	// every resource type.
 	CaseInsensitiveOps bool `json:"caseInsensitiveOps" yaml:"caseInsensitiveOps"`
+	// Refused lists attributes no PATCH operation may address: one that
+	// does is 400 invalidValue naming it, and nothing changes. POST and PUT
+	// are left to Unsupported (the attribute is dropped), as a target whose
+	// PATCH takes a fixed list of modifiable attributes does (AWS:
+	// password). Validate adds each to Unsupported, so discovery leaves it
+	// out (a refused password makes changePassword false).
+	Refused []string `json:"refused,omitempty" yaml:"refused,omitempty"`
 	// AddAsReplace evaluates every "add" as a "replace" (RFC 7644
 	// §3.5.2.3): an add on a multi-valued attribute replaces its values
 	// instead of appending to them (HCP Terraform users).
@@ -252,7 +259,7 @@ func covers(k, path string) bool {
 
 // Empty reports whether r is the RFC's behaviour.
 func (r PatchRules) Empty() bool {
-	return !r.CaseInsensitiveOps && !r.AddAsReplace && len(r.OnceOnly) == 0 && len(r.Remove) == 0
+	return !r.CaseInsensitiveOps && !r.AddAsReplace && len(r.OnceOnly) == 0 && len(r.Remove) == 0 && len(r.Refused) == 0
 }
 
 // UserRules are the knobs of /Users.
@@ -394,6 +401,7 @@ func (r Rules) clone() Rules {
 	r.Required = slices.Clone(r.Required)
 	r.Refused = slices.Clone(r.Refused)
 	r.Patch.OnceOnly = slices.Clone(r.Patch.OnceOnly)
+	r.Patch.Refused = slices.Clone(r.Patch.Refused)
 	r.Patch.Remove = maps.Clone(r.Patch.Remove)
 	r.Filter.Attributes = slices.Clone(r.Filter.Attributes)
 	r.Filter.Operators = slices.Clone(r.Filter.Operators)

@@ -300,7 +300,8 @@ func (r *Rules) validate(field string, rt *schema.ResourceType, p *Profile, dele
 	// A refused attribute is not stored either, so that discovery (and
 	// changePassword) says what the server does.
 	r.Refused = canon(r.Refused, "refused", storable("refused"))
-	for _, ref := range r.Refused {
+	r.Patch.Refused = canon(r.Patch.Refused, "patch.refused", storable("refused"))
+	for _, ref := range slices.Concat(r.Refused, r.Patch.Refused) {
 		if !slices.Contains(r.Unsupported, ref) {
 			r.Unsupported = append(r.Unsupported, ref)
 		}
