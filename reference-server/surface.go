@@ -390,10 +390,8 @@ func (s *Server) checkFilter(k *resourceKind, fr profile.FilterRules, e filter.E
 		if err != nil {
 			return nil // filter.Validate in the handler names it
 		}
-		for _, allowed := range fr.Attributes {
-			if ref.Path == allowed || strings.HasPrefix(ref.Path, allowed+".") {
-				return nil
-			}
+		if _, ok := profile.Covers(fr.Attributes, ref.Path); ok {
+			return nil
 		}
 		return bad("filtering %s on %s is not supported; filterable attributes: %s", k.endpoint, ref.Path, strings.Join(fr.Attributes, ", "))
 	}
