@@ -1,6 +1,11 @@
 // Package recorder is a reverse proxy that an IdP is pointed at instead of the
 // real SCIM target. It forwards every request unchanged, returns the target's
 // response unchanged, and writes each exchange, redacted, to a transcript.
+// What it writes is the decoded body: a gzip or deflate response is recorded
+// as the text it decodes to (the recorded headers keep Content-Encoding as
+// sent, and the exchange's BodyCoding says what was decoded), and a body that
+// is not UTF-8 text is recorded as base64. Its own /healthz is answered by
+// the recorder, never forwarded or recorded.
 package recorder
 
 import (
@@ -19,7 +24,11 @@ import (
 
 // MaxRecordedBody caps how much of one body is kept in the transcript; the
 // proxied traffic itself is never cut.
-const MaxRecordedBody = 8 << 20
+const MaxRecordedBody = transcript.MaxBody
+
+// HealthPath is the recorder's own health check: GET answers 200 "ok", and
+// the request is neither forwarded nor recorded.
+const HealthPath = "/healthz"
 
 // Recorder is an http.Handler that proxies to Upstream and records.
 type Recorder struct {
@@ -39,7 +48,10 @@ type Recorder struct {
 type Options struct {
 	// KeepExchanges keeps every exchange in memory (for HAR output at Close).
 	KeepExchanges bool
-	// Transport is the upstream transport (default http.DefaultTransport).
+	// Transport is the upstream transport (default: http.DefaultTransport's
+	// settings without its own compression, so that the upstream sees the
+	// IdP's Accept-Encoding or none, and the IdP gets the bytes the upstream
+	// sent).
 	Transport http.RoundTripper
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -61,7 +73,11 @@ func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
 	}
 	tr := opt.Transport
 	if tr == nil {
-		tr = http.DefaultTransport
+		// Go's transport would otherwise ask for gzip when the IdP did not
+		// and hand the IdP the body decompressed, altering the traffic.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.DisableCompression = true
+		tr = t
 	}
 	r.proxy = &httputil.ReverseProxy{
 		Transport: tr,
@@ -102,8 +118,12 @@ func (r *Recorder) relative(p string) string {
 	return rel
 }
 
-// ServeHTTP proxies one request and records it.
+// ServeHTTP proxies one request and records it; HealthPath it answers itself.
 func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.URL.Path == HealthPath {
+		serveHealth(w, req)
+		return
+	}
 	start := r.now()
 	var reqBody []byte
 	if req.Body != nil {
@@ -122,18 +142,19 @@ func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	r.proxy.ServeHTTP(cw, req)
 	lat := r.now().Sub(start)
 
+	respHeaders := w.Header().Clone()
 	x := transcript.Exchange{
 		Time:            start.UTC(),
 		Method:          req.Method,
 		Path:            r.relative(req.URL.Path),
 		Query:           req.URL.RawQuery,
 		RequestHeaders:  reqHeaders,
-		RequestBody:     capBody(reqBody),
 		Status:          cw.status,
-		ResponseHeaders: w.Header().Clone(),
-		ResponseBody:    capBody(cw.body.Bytes()),
+		ResponseHeaders: respHeaders,
 		LatencyMs:       float64(lat.Microseconds()) / 1000,
 	}
+	x.RequestBody, x.RequestBodyCoding = transcript.RecordBody(reqHeaders, capBody(reqBody), len(reqBody))
+	x.ResponseBody, x.ResponseBodyCoding = transcript.RecordBody(respHeaders, capBody(cw.body.Bytes()), cw.size)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seq++
@@ -170,11 +191,24 @@ func (r *Recorder) Err() error {
 // Upstream returns the upstream base URL.
 func (r *Recorder) Upstream() string { return r.upstream.String() }
 
-func capBody(b []byte) string {
+// serveHealth answers the recorder's own health check: the address an IdP
+// or a script polls is the recorder's, and what it says is that the recorder
+// is up, not the upstream.
+func serveHealth(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+func capBody(b []byte) []byte {
 	if len(b) > MaxRecordedBody {
 		b = b[:MaxRecordedBody]
 	}
-	return string(b)
+	return b
 }
 
 // captureWriter passes the response through and keeps a copy.
@@ -182,6 +216,7 @@ type captureWriter struct {
 	http.ResponseWriter
 	status int
 	body   bytes.Buffer
+	size   int // bytes passed through, which body may hold only the start of
 	wrote  bool
 }
 
@@ -194,6 +229,7 @@ func (c *captureWriter) WriteHeader(code int) {
 
 func (c *captureWriter) Write(b []byte) (int, error) {
 	c.wrote = true
+	c.size += len(b)
 	if c.body.Len() < MaxRecordedBody {
 		c.body.Write(b)
 	}

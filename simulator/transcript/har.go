@@ -1,6 +1,7 @@
 package transcript
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -56,6 +57,11 @@ type harRequest struct {
 type harPostData struct {
 	MimeType string `json:"mimeType"`
 	Text     string `json:"text"`
+	// Encoding is a custom field (HAR 1.2 allows those with a leading
+	// underscore): postData has no encoding of its own, and "base64" here
+	// says what content.encoding says of a response.
+	Encoding string `json:"_encoding,omitempty"`
+	Comment  string `json:"comment,omitempty"`
 }
 
 type harResponse struct {
@@ -70,10 +76,17 @@ type harResponse struct {
 	BodySize    int        `json:"bodySize"`
 }
 
+// harContent is a response body. HAR 1.2: text is the body decoded
+// (decompressed); size is its length in bytes; compression is how many bytes
+// the content coding saved (size minus the response's bodySize); encoding is
+// "base64" when text is base64 of bytes that are not UTF-8.
 type harContent struct {
-	Size     int    `json:"size"`
-	MimeType string `json:"mimeType"`
-	Text     string `json:"text,omitempty"`
+	Size        int    `json:"size"`
+	Compression int    `json:"compression,omitempty"`
+	MimeType    string `json:"mimeType"`
+	Text        string `json:"text,omitempty"`
+	Encoding    string `json:"encoding,omitempty"`
+	Comment     string `json:"comment,omitempty"`
 }
 
 type harTimings struct {
@@ -89,10 +102,11 @@ func WriteHAR(w io.Writer, base string, toolVersion string, xs []Exchange) error
 	base = strings.TrimRight(base, "/")
 	for _, x := range xs {
 		x = x.Redacted()
+		reqSize, _ := sizes(x.RequestBody, x.RequestBodyCoding)
 		req := harRequest{
 			Method: x.Method, URL: base + x.Target(), HTTPVersion: "HTTP/1.1",
 			Cookies: []harNV{}, Headers: harHeaders(x.RequestHeaders), QueryString: harQuery(x.Query),
-			HeadersSize: -1, BodySize: len(x.RequestBody),
+			HeadersSize: -1, BodySize: reqSize,
 		}
 		if x.RequestBody != "" {
 			mt := http.Header(x.RequestHeaders).Get("Content-Type")
@@ -100,8 +114,21 @@ func WriteHAR(w io.Writer, base string, toolVersion string, xs []Exchange) error
 				mt = "application/scim+json"
 			}
 			req.PostData = &harPostData{MimeType: mt, Text: x.RequestBody}
+			if c := x.RequestBodyCoding; c != nil {
+				req.PostData.Encoding = c.Encoding
+				req.PostData.Comment = codingComment(c)
+			}
 		}
 		mt := http.Header(x.ResponseHeaders).Get("Content-Type")
+		respWire, respSize := sizes(x.ResponseBody, x.ResponseBodyCoding)
+		content := harContent{Size: respSize, MimeType: mt, Text: x.ResponseBody}
+		if c := x.ResponseBodyCoding; c != nil {
+			content.Encoding = c.Encoding
+			content.Comment = codingComment(c)
+			if c.Decoded != "" {
+				content.Compression = respSize - respWire
+			}
+		}
 		h.Log.Entries = append(h.Log.Entries, harEntry{
 			StartedDateTime: x.Time.UTC().Format(time.RFC3339Nano),
 			Time:            x.LatencyMs,
@@ -109,8 +136,8 @@ func WriteHAR(w io.Writer, base string, toolVersion string, xs []Exchange) error
 			Response: harResponse{
 				Status: x.Status, StatusText: http.StatusText(x.Status), HTTPVersion: "HTTP/1.1",
 				Cookies: []harNV{}, Headers: harHeaders(x.ResponseHeaders),
-				Content:     harContent{Size: len(x.ResponseBody), MimeType: mt, Text: x.ResponseBody},
-				HeadersSize: -1, BodySize: len(x.ResponseBody),
+				Content:     content,
+				HeadersSize: -1, BodySize: respWire,
 			},
 			Timings: harTimings{Wait: x.LatencyMs},
 		})
@@ -119,6 +146,36 @@ func WriteHAR(w io.Writer, base string, toolVersion string, xs []Exchange) error
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	return enc.Encode(h)
+}
+
+// sizes returns a body's size on the wire and its size once decoded.
+func sizes(body string, c *BodyCoding) (wire, size int) {
+	size = len(body)
+	if c.isBase64() {
+		if b, err := base64.StdEncoding.DecodeString(body); err == nil {
+			size = len(b)
+		}
+	}
+	wire = size
+	if c != nil && c.WireSize > 0 {
+		wire = c.WireSize
+	}
+	return wire, size
+}
+
+// codingComment says in words what a BodyCoding records.
+func codingComment(c *BodyCoding) string {
+	var parts []string
+	if c.Decoded != "" {
+		parts = append(parts, "decoded from Content-Encoding "+c.Decoded)
+	}
+	if c.Encoding == Base64 {
+		parts = append(parts, "base64: the bytes are not UTF-8 text")
+	}
+	if c.Note != "" {
+		parts = append(parts, c.Note)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func harHeaders(h map[string][]string) []harNV {

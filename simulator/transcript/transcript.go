@@ -21,17 +21,23 @@ import (
 // SCIM base URL ("/Users/2819c223…"), so a transcript recorded against one
 // server replays against another.
 type Exchange struct {
-	Seq             int                 `json:"seq"`
-	Time            time.Time           `json:"time"`
-	Method          string              `json:"method"`
-	Path            string              `json:"path"`
-	Query           string              `json:"query,omitempty"`
-	RequestHeaders  map[string][]string `json:"requestHeaders,omitempty"`
-	RequestBody     string              `json:"requestBody,omitempty"`
-	Status          int                 `json:"status"`
-	ResponseHeaders map[string][]string `json:"responseHeaders,omitempty"`
-	ResponseBody    string              `json:"responseBody,omitempty"`
-	LatencyMs       float64             `json:"latencyMs"`
+	Seq            int                 `json:"seq"`
+	Time           time.Time           `json:"time"`
+	Method         string              `json:"method"`
+	Path           string              `json:"path"`
+	Query          string              `json:"query,omitempty"`
+	RequestHeaders map[string][]string `json:"requestHeaders,omitempty"`
+	RequestBody    string              `json:"requestBody,omitempty"`
+	// RequestBodyCoding, when set, says how RequestBody relates to the bytes
+	// sent: base64, decoded from a Content-Encoding, cut short.
+	RequestBodyCoding *BodyCoding         `json:"requestBodyCoding,omitempty"`
+	Status            int                 `json:"status"`
+	ResponseHeaders   map[string][]string `json:"responseHeaders,omitempty"`
+	ResponseBody      string              `json:"responseBody,omitempty"`
+	// ResponseBodyCoding, when set, says how ResponseBody relates to the
+	// bytes received (see BodyCoding).
+	ResponseBodyCoding *BodyCoding `json:"responseBodyCoding,omitempty"`
+	LatencyMs          float64     `json:"latencyMs"`
 	// Note says why the exchange is there (bug-pack transcripts).
 	Note string `json:"note,omitempty"`
 	// Expect, when set, overrides what the replayer learns from the recorded
@@ -51,15 +57,30 @@ type Expect struct {
 
 // Redacted returns a copy of x with secrets replaced (reports.Redact rules:
 // Authorization and cookie headers, password/token/secret fields, bearer and
-// scimlab_ tokens anywhere).
+// scimlab_ tokens anywhere). A body kept as base64 is bytes, not text, and
+// is left as it is.
 func (x Exchange) Redacted() Exchange {
-	req := reports.Redact(reports.HTTPMessage{Method: x.Method, URL: x.Path + querySuffix(x.Query), Headers: x.RequestHeaders, Body: x.RequestBody})
-	resp := reports.Redact(reports.HTTPMessage{Status: x.Status, Headers: x.ResponseHeaders, Body: x.ResponseBody})
+	req := reports.Redact(reports.HTTPMessage{Method: x.Method, URL: x.Path + querySuffix(x.Query), Headers: x.RequestHeaders, Body: textOf(x.RequestBody, x.RequestBodyCoding)})
+	resp := reports.Redact(reports.HTTPMessage{Status: x.Status, Headers: x.ResponseHeaders, Body: textOf(x.ResponseBody, x.ResponseBodyCoding)})
 	out := x
-	out.RequestHeaders, out.RequestBody = req.Headers, req.Body
+	out.RequestHeaders = req.Headers
 	out.Path, out.Query, _ = strings.Cut(req.URL, "?")
-	out.ResponseHeaders, out.ResponseBody = resp.Headers, resp.Body
+	out.ResponseHeaders = resp.Headers
+	if !x.RequestBodyCoding.isBase64() {
+		out.RequestBody = req.Body
+	}
+	if !x.ResponseBodyCoding.isBase64() {
+		out.ResponseBody = resp.Body
+	}
 	return out
+}
+
+// textOf returns body when it is text, and "" when it is base64 of bytes.
+func textOf(body string, c *BodyCoding) string {
+	if c.isBase64() {
+		return ""
+	}
+	return body
 }
 
 func querySuffix(q string) string {
@@ -117,6 +138,12 @@ func Read(r io.Reader) ([]Exchange, error) {
 		}
 		if x.Method == "" || !strings.HasPrefix(x.Path, "/") {
 			return nil, fmt.Errorf("transcript line %d: an exchange needs a method and a path starting with /", line)
+		}
+		if err := x.RequestBodyCoding.check(x.RequestBody); err != nil {
+			return nil, fmt.Errorf("transcript line %d: requestBodyCoding: %v", line, err)
+		}
+		if err := x.ResponseBodyCoding.check(x.ResponseBody); err != nil {
+			return nil, fmt.Errorf("transcript line %d: responseBodyCoding: %v", line, err)
 		}
 		out = append(out, x)
 	}
