@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/transcript"
@@ -16,6 +17,10 @@ type Fresh func(ctx context.Context) (Target, func(), error)
 
 // ErrNoFailure means the transcript replays without the failure to minimise.
 var ErrNoFailure = errors.New("the transcript shows no such failure")
+
+// ErrBlocked means the check to minimise was never sent: it uses an id whose
+// creating exchange failed, and that exchange is the one to minimise.
+var ErrBlocked = errors.New("cannot minimise a check that was not sent")
 
 // Minimize shrinks xs to a small transcript that still shows the failure of
 // checkID (a replay check ID such as RPL-0042; empty means the first failure
@@ -45,6 +50,9 @@ func Minimize(ctx context.Context, fresh Fresh, xs []transcript.Exchange, checkI
 			return nil, "", fmt.Errorf("%w: every exchange passed", ErrNoFailure)
 		}
 		return nil, "", fmt.Errorf("%w: %s passed or is not in the transcript", ErrNoFailure, checkID)
+	}
+	if by := full[target].BlockedBy; by != 0 {
+		return nil, "", fmt.Errorf("%w: %s %s; minimise %s instead", ErrBlocked, checkID, strings.TrimPrefix(full[target].Reason, "not sent: it "), CheckID(by))
 	}
 	failing := xs[target]
 	wantStatus := full[target].Sent.Status

@@ -31,10 +31,12 @@ var ErrUnreachable = errors.New("target unreachable")
 // exchange would fail for it (CLI exit 2).
 var ErrCredential = errors.New("the target refused the credential")
 
-// Target is where a transcript is replayed.
+// Target is where a transcript is replayed. The recorded credentials are
+// redacted and never sent: Token, Basic and Headers supply the target's.
 type Target struct {
 	BaseURL string // SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2
 	Token   string // bearer token; replaces the recorded (redacted) Authorization
+	Basic   string // "user:password" for basic auth, instead of Token
 	Headers map[string]string
 	Client  *http.Client
 }
@@ -47,22 +49,35 @@ type Result struct {
 	Reason   string
 	// Missing lists top-level attributes the original response had and the new one lacks.
 	Missing []string
+	// BlockedBy is the sequence number of the exchange whose failure left
+	// this one unsent (see Replay), or 0.
+	BlockedBy int
 }
 
 // CheckID is the stable check ID of the exchange with sequence number seq.
 func CheckID(seq int) string { return fmt.Sprintf("RPL-%04d", seq) }
 
-// Replay sends xs in order to t and judges each exchange.
+// Replay sends xs in order to t and judges each exchange. An exchange that
+// uses an id which an earlier exchange created in the recording, where that
+// exchange did not pass here (so the id has no counterpart on t), is not
+// sent: its verdict is error, naming that exchange, since what it would show
+// is the earlier failure again, not a failure of its own.
 func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, error) {
 	c := t.Client
 	if c == nil {
 		c = &http.Client{Timeout: 60 * time.Second}
 	}
 	ids := newIDMap()
+	lost := lostIDs{}
 	out := make([]Result, 0, len(xs))
 	for _, x := range xs {
 		if err := ctx.Err(); err != nil {
 			return out, err
+		}
+		if id, cause, ok := lost.usedBy(x, ids); ok {
+			out = append(out, Result{Original: x, Verdict: reports.Error, BlockedBy: cause.seq, Reason: "not sent: it " + cause.uses(id)})
+			lost.created(x, ids, cause)
+			continue
 		}
 		sent, err := send(ctx, c, t, ids.apply(x))
 		if err != nil {
@@ -70,19 +85,173 @@ func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, 
 				return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 			}
 			out = append(out, Result{Original: x, Sent: sent, Verdict: reports.Error, Reason: err.Error()})
+			lost.created(x, ids, blocker{seq: x.Seq, title: x.Title(), why: CheckID(x.Seq) + " could not be replayed"})
 			continue
 		}
 		if len(out) == 0 && refused(x, sent) {
-			return nil, fmt.Errorf("%w: %s answered %d to %s, which the recording shows answered %d: check --token / --header", ErrCredential, reports.RedactURL(t.BaseURL), sent.Status, x.Title(), x.Status)
+			return nil, fmt.Errorf("%w: %s answered %d to %s, which the recording shows answered %d: check --token / --header%s", ErrCredential, reports.RedactURL(t.BaseURL), sent.Status, x.Title(), x.Status, unsuppliedCredentials(x, t))
 		}
 		ids.learn(x, sent)
 		r := judge(x, sent)
 		if r.Verdict == reports.Pass && x.Expect != nil && len(x.Expect.Attributes) > 0 {
 			checkAttributes(ctx, c, t, &r, ids)
 		}
+		why := fmt.Sprintf("%s did not pass here", CheckID(x.Seq))
+		if r.Verdict == reports.Pass {
+			why = fmt.Sprintf("%s gave no id here to map it to", CheckID(x.Seq))
+		}
+		lost.created(x, ids, blocker{seq: x.Seq, title: x.Title(), why: why})
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// blocker is an exchange whose replay left the ids it created in the
+// recording without a counterpart on the target.
+type blocker struct {
+	seq   int
+	title string
+	why   string // "RPL-0018 did not pass here"
+}
+
+// uses says why an exchange that uses id is not sent.
+func (b blocker) uses(id string) string {
+	return fmt.Sprintf("uses id %s, which %s (%s) created in the recording; %s, so this target has nothing to map it to", id, CheckID(b.seq), b.title, b.why)
+}
+
+// lostIDs maps ids the recording's creates returned, and the replay could
+// not pair with an id of the target, to the exchange to blame.
+type lostIDs map[string]blocker
+
+// created notes the ids that x created in the recording (a POST answered
+// 2xx: the id in its body and its Location) which the replay has not paired:
+// they are lost, and b is why.
+func (l lostIDs) created(x transcript.Exchange, ids *idMap, b blocker) {
+	if x.Method != http.MethodPost || x.Status/100 != 2 || strings.HasSuffix(x.Path, "/.search") {
+		return
+	}
+	var found []string
+	if o := decodeObject(x.ResponseBody); o != nil {
+		if id, _ := o["id"].(string); id != "" {
+			found = append(found, id)
+		}
+	}
+	if loc := http.Header(x.ResponseHeaders).Get("Location"); loc != "" {
+		found = append(found, lastSegment(loc))
+	}
+	for _, id := range found {
+		if _, paired := ids.m[id]; !paired {
+			l[id] = b
+		}
+	}
+}
+
+// usedBy returns a lost id that x's request uses (in its path, query or
+// body), and the exchange to blame, earliest first.
+func (l lostIDs) usedBy(x transcript.Exchange, ids *idMap) (string, blocker, bool) {
+	if len(l) == 0 {
+		return "", blocker{}, false
+	}
+	where := []string{x.Path, x.Query}
+	if q, err := url.QueryUnescape(x.Query); err == nil {
+		where = append(where, q)
+	}
+	if x.RequestText() {
+		where = append(where, x.RequestBody)
+	}
+	var best string
+	for id, b := range l {
+		if _, paired := ids.m[id]; paired {
+			continue // a later list paired it after all
+		}
+		for _, s := range where {
+			if containsID(s, id) && (best == "" || b.seq < l[best].seq || b.seq == l[best].seq && id < best) {
+				best = id
+			}
+		}
+	}
+	if best == "" {
+		return "", blocker{}, false
+	}
+	return best, l[best], true
+}
+
+// containsID reports whether id occurs in s as a whole token: not inside a
+// longer run of letters, digits, '-' or '_'.
+func containsID(s, id string) bool {
+	for off := 0; ; {
+		i := strings.Index(s[off:], id)
+		if i < 0 {
+			return false
+		}
+		start, end := off+i, off+i+len(id)
+		if (start == 0 || !idByte(s[start-1])) && (end == len(s) || !idByte(s[end])) {
+			return true
+		}
+		off = start + 1
+	}
+}
+
+func idByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_'
+}
+
+// dropOnReplay reports whether a recorded request header is left out of a
+// replay: the transport's own (length, host, encoding, connection), and every
+// credential: a header whose name reports.CredentialHeader matches, or whose
+// recorded value was redacted. The target's credentials come from Target.
+func dropOnReplay(name string, values []string) bool {
+	switch http.CanonicalHeaderKey(name) {
+	case "Content-Length", "Host", "Accept-Encoding", "Connection", "Transfer-Encoding":
+		return true
+	}
+	if reports.CredentialHeader(name) {
+		return true
+	}
+	for _, v := range values {
+		if strings.Contains(v, reports.Mask) {
+			return true
+		}
+	}
+	return false
+}
+
+// unsuppliedCredentials names the recorded credential headers of x that the
+// replay left out and t does not supply, as a hint for a refusal.
+func unsuppliedCredentials(x transcript.Exchange, t Target) string {
+	var names []string
+	for k, vs := range x.RequestHeaders {
+		if !dropOnReplay(k, vs) || !reports.CredentialHeader(k) && !redactedValue(vs) {
+			continue
+		}
+		if strings.EqualFold(k, "Authorization") && (t.Token != "" || t.Basic != "") {
+			continue
+		}
+		supplied := false
+		for h := range t.Headers {
+			supplied = supplied || strings.EqualFold(h, k)
+		}
+		if !supplied {
+			names = append(names, http.CanonicalHeaderKey(k))
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	sort.Strings(names)
+	if len(names) == 1 {
+		return fmt.Sprintf(" (the recording's %s header was redacted and is not replayed: pass it with --header)", names[0])
+	}
+	return fmt.Sprintf(" (the recording's %s headers were redacted and are not replayed: pass the target's with --header)", strings.Join(names, ", "))
+}
+
+func redactedValue(vs []string) bool {
+	for _, v := range vs {
+		if strings.Contains(v, reports.Mask) {
+			return true
+		}
+	}
+	return false
 }
 
 // refused reports whether the target answered orig with 401 or 403 where the
@@ -111,15 +280,18 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 	u := strings.TrimRight(t.BaseURL, "/") + x.Target()
 	var body io.Reader
 	if x.RequestBody != "" {
-		body = strings.NewReader(x.RequestBody)
+		b, err := x.WireRequestBody()
+		if err != nil {
+			return x, fmt.Errorf("the recorded body of %s: %v", x.Title(), err)
+		}
+		body = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, x.Method, u, body)
 	if err != nil {
 		return x, fmt.Errorf("building %s: %v", x.Title(), err)
 	}
 	for k, vs := range x.RequestHeaders {
-		switch http.CanonicalHeaderKey(k) {
-		case "Authorization", "Cookie", "Content-Length", "Host", "Accept-Encoding", "Connection":
+		if dropOnReplay(k, vs) {
 			continue
 		}
 		for _, v := range vs {
@@ -131,6 +303,8 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 	}
 	if t.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+t.Token)
+	} else if user, pass, ok := strings.Cut(t.Basic, ":"); ok {
+		req.SetBasicAuth(user, pass)
 	}
 	for k, v := range t.Headers {
 		req.Header.Set(k, v)
@@ -141,6 +315,8 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 		return x, err
 	}
 	defer resp.Body.Close()
+	// The transport asked for gzip itself and decodes it; a coding the
+	// target sends unasked is recorded as received (RecordBody).
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	if err != nil {
 		return x, fmt.Errorf("reading the response to %s: %v", x.Title(), err)
@@ -150,7 +326,7 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 	sent.RequestHeaders = req.Header.Clone()
 	sent.Status = resp.StatusCode
 	sent.ResponseHeaders = resp.Header.Clone()
-	sent.ResponseBody = string(b)
+	sent.ResponseBody, sent.ResponseBodyCoding = transcript.RecordBody(resp.Header, b, len(b))
 	sent.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
 	return sent, nil
 }
@@ -349,11 +525,14 @@ func (m *idMap) guess(old, new string) {
 	m.add(old, new)
 }
 
+// add pairs old with new. A target that returns the very id the recording
+// has (sequential ids on a fresh server) pairs it with itself: nothing to
+// replace, but the id is known.
 func (m *idMap) add(old, new string) {
-	if old == "" || new == "" || old == new {
+	if old == "" || new == "" {
 		return
 	}
-	if _, ok := m.m[old]; !ok {
+	if _, ok := m.m[old]; !ok && old != new {
 		m.keys = append(m.keys, old)
 		sort.Slice(m.keys, func(i, j int) bool { return len(m.keys[i]) > len(m.keys[j]) })
 	}
@@ -408,7 +587,9 @@ func (m *idMap) apply(x transcript.Exchange) transcript.Exchange {
 			x.Query = vals.Encode()
 		}
 	}
-	x.RequestBody = m.replace(x.RequestBody)
+	if x.RequestText() {
+		x.RequestBody = m.replace(x.RequestBody)
+	}
 	return x
 }
 

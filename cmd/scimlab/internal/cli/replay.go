@@ -66,6 +66,32 @@ func checkMinimizeFlags(minimize bool, target, resetCmd, out string) error {
 	return nil
 }
 
+// replayCredential checks the credentials for --target: the recording's are
+// redacted and never replayed, so the target's must come from --token,
+// --basic, or a --header that carries one (Authorization, X-Api-Key, …: any
+// name reports.CredentialHeader matches).
+func replayCredential(target, token, basic string, headers headerFlag) error {
+	switch {
+	case target == "":
+		return nil
+	case token != "" && basic != "":
+		return usagef("give either --token or --basic, not both")
+	case basic != "" && !strings.Contains(basic, ":"):
+		return usagef("--basic must be user:password")
+	case basic != "":
+		return nil
+	}
+	for name := range headers {
+		if reports.CredentialHeader(name) {
+			return nil
+		}
+	}
+	if token != "" {
+		return nil
+	}
+	return usagef("no credential for %s: pass --token (or SCIM_TOKEN), --basic user:password (or SCIM_BASIC), or the target's credential header with --header ('Authorization: …', 'X-Api-Key: …')", target)
+}
+
 // joinMinimize turns "--minimize RPL-0042" into "--minimize=RPL-0042".
 func joinMinimize(args []string) []string {
 	out := make([]string, 0, len(args))
@@ -85,8 +111,9 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	fs := newFlags("replay", "FILE [--target URL --token T] [--minimize [CHECK_ID]] [--report-dir DIR]", e)
 	target := fs.String("target", "", "SCIM base URL to replay against (default: a fresh in-process reference server)")
 	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token for --target (env SCIM_TOKEN)")
+	basic := fs.String("basic", os.Getenv("SCIM_BASIC"), "basic credentials user:password for --target, instead of a token (env SCIM_BASIC)")
 	headers := headerFlag{}
-	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable)")
+	fs.Var(headers, "header", "extra request header \"Name: value\" (repeatable); the recording's credential headers are redacted and never replayed, so pass the target's here (e.g. X-Api-Key)")
 	reportDir := fs.String("report-dir", "", "write JSON, JUnit, HTML and Markdown reports here")
 	var minimize minimizeFlag
 	fs.Var(&minimize, "minimize", "shrink the transcript to the fewest exchanges that still show the failure of CHECK_ID (alone: the first failure)")
@@ -102,7 +129,7 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	if len(pos) != 1 {
 		return fail(e, "replay", usagef("want exactly one transcript file, got %d arguments", len(pos)), ExitUsage)
 	}
-	if err := requireCredential(*target, *token, headers); err != nil {
+	if err := replayCredential(*target, *token, *basic, headers); err != nil {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	if err := checkMinimizeFlags(minimize.set, *target, *resetCmd, *out); err != nil {
@@ -134,7 +161,7 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 					return replayer.Target{}, nil, fmt.Errorf("--reset-cmd: %w", err)
 				}
 			}
-			return replayer.Target{BaseURL: *target, Token: *token, Headers: headers}, func() {}, nil
+			return replayer.Target{BaseURL: *target, Token: *token, Basic: *basic, Headers: headers}, func() {}, nil
 		}
 		l, err := server.StartLocal(ctx, server.LocalOptions{Profile: sf.profile, Lenient: sf.lenient})
 		if err != nil {
@@ -176,7 +203,7 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	defer release()
-	watch := watchTarget(newProbe(tgt.BaseURL, tgt.Token, "", tgt.Headers, false))
+	watch := watchTarget(newProbe(tgt.BaseURL, tgt.Token, tgt.Basic, tgt.Headers, false))
 	tgt.Client = &http.Client{Timeout: 60 * time.Second, Transport: watch.wrap(http.DefaultTransport.(*http.Transport).Clone())}
 	results, err := replayer.Replay(ctx, tgt, xs)
 	if errors.Is(err, replayer.ErrUnreachable) {
