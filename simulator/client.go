@@ -159,8 +159,12 @@ const opProbe = "probe"
 
 // ownOp reports whether requests of op are the simulator's own (a probe, the
 // clean-up), not the IdP's: the run's request count and latency figures
-// leave them out.
+// leave them out, and they carry ownUserAgent instead of the IdP's.
 func ownOp(op string) bool { return op == opProbe || op == opCleanup }
+
+// ownUserAgent is the User-Agent of the simulator's own requests of op, so
+// that a recording or the target's log never takes them for the IdP's.
+func ownUserAgent(op string) string { return "scimlab-simulator/" + op }
 
 // once sends one try.
 func (c *client) once(ctx context.Context, op string, req idp.Request) *response {
@@ -187,6 +191,9 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 	}
 	for _, h := range c.extra {
 		r.SetHeader(h.Name, h.Value)
+	}
+	if ownOp(op) {
+		r.SetHeader("User-Agent", ownUserAgent(op))
 	}
 	if c.trace != nil {
 		c.trace(op)
