@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 
+	"github.com/scimlab/scimlab/internal/retry"
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/idp"
 )
@@ -89,7 +90,7 @@ func newClient(base string, p *idp.IdP, cfg Config, unreachable func(error)) *cl
 		errors:      map[string]int{},
 		unreachable: unreachable,
 		trace:       cfg.trace,
-		pause:       sleep,
+		pause:       retry.Sleep,
 		owned:       newLedger(),
 	}
 }
@@ -372,21 +373,6 @@ func scaled(d time.Duration, scale float64) time.Duration {
 	return time.Duration(float64(d) * scale)
 }
 
-// sleep pauses for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
 // limiter spaces requests to at most rate per second across all workers.
 type limiter struct {
 	mu       sync.Mutex
@@ -405,7 +391,7 @@ func (l *limiter) wait(ctx context.Context) error {
 	if l == nil {
 		return ctx.Err()
 	}
-	return sleep(ctx, time.Until(l.reserve(time.Now())))
+	return retry.Sleep(ctx, time.Until(l.reserve(time.Now())))
 }
 
 // reserve returns the time at which the next request may start, given that

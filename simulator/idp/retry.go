@@ -1,9 +1,9 @@
 package idp
 
 import (
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/scimlab/scimlab/internal/retry"
 )
 
 // Wait returns how long the IdP pauses before trying again after the
@@ -21,8 +21,8 @@ func (r Retry) Wait(attempt int, prev time.Duration, retryAfter string) (wait ti
 		return 0, false
 	}
 	if r.HonourRetryAfter {
-		if secs, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && secs >= 0 {
-			return time.Duration(secs) * time.Second, true
+		if d, ok := retry.DelaySeconds(retryAfter); ok {
+			return d, true
 		}
 	}
 	if prev <= 0 {
