@@ -35,6 +35,7 @@ type htmlView struct {
 	Checks     []htmlCheck
 	Operations []htmlOperation
 	Diffs      []Difference
+	Orphans    []Orphan
 	Schema     int
 }
 
@@ -109,6 +110,7 @@ func newHTMLView(r *Run) htmlView {
 		Subject:  subjectOf(r),
 		Failed:   r.Failed(),
 		Schema:   SchemaVersion,
+		Orphans:  r.OrphanList(),
 	}
 	v.RequiredN = len(r.RequiredFailures())
 	sum := r.Summary()

@@ -242,8 +242,11 @@ func junitSystemOut(r *Run) string {
 	for _, d := range r.Differences {
 		fmt.Fprintf(&b, "difference: %s\n", differenceText(d))
 	}
-	for _, o := range r.Orphans {
-		fmt.Fprintf(&b, "orphan: %s\n", oneLine(o))
+	for _, o := range r.OrphanList() {
+		fmt.Fprintf(&b, "orphan: %s\n", oneLine(o.URL))
+		if o.Reason != "" {
+			fmt.Fprintf(&b, "  why: %s\n", oneLine(o.Reason))
+		}
 	}
 	return b.String()
 }

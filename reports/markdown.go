@@ -114,17 +114,20 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 		}
 		b.WriteString("\n")
 	}
-	if len(r.Orphans) > 0 {
-		fmt.Fprintf(&b, "**%s left on the target**: ", plural(len(r.Orphans), "resource", "resources"))
-		var os []string
-		for i, o := range r.Orphans {
-			if i == 10 {
-				os = append(os, fmt.Sprintf("…and %d more", len(r.Orphans)-10))
+	if orphans := r.OrphanList(); len(orphans) > 0 {
+		fmt.Fprintf(&b, "### %s left on the target\n\n", plural(len(orphans), "resource", "resources"))
+		for i, o := range orphans {
+			if i == markdownOrphanLimit {
+				fmt.Fprintf(&b, "- …and %d more (see report.html)\n", len(orphans)-markdownOrphanLimit)
 				break
 			}
-			os = append(os, codeSpan(o))
+			b.WriteString("- " + codeSpan(o.URL))
+			if o.Reason != "" {
+				b.WriteString(": " + mdEscape(clip(o.Reason, markdownReasonLimit)))
+			}
+			b.WriteString("\n")
 		}
-		b.WriteString(strings.Join(os, ", ") + "\n")
+		b.WriteString("\n")
 	}
 	_, err := io.WriteString(w, strings.TrimRight(b.String(), "\n")+"\n")
 	if err != nil {
@@ -190,6 +193,9 @@ var mdReplacer = strings.NewReplacer(
 var mentionRE = regexp.MustCompile(`(^|[^A-Za-z0-9._%+\-])@([A-Za-z0-9])`)
 
 // mdEscape makes s literal text in Markdown, on one line.
+// markdownOrphanLimit is how many orphans a Markdown report lists.
+const markdownOrphanLimit = 10
+
 func mdEscape(s string) string {
 	s = mdReplacer.Replace(oneLine(s))
 	return mentionRE.ReplaceAllString(s, "${1}@&#8203;${2}")

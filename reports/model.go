@@ -4,6 +4,8 @@
 package reports
 
 import (
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -60,13 +62,85 @@ type Run struct {
 	// Differences lists where the target's end state departs from what the IdP
 	// pushed (simulator runs).
 	Differences []Difference `json:"differences,omitempty"`
-	// Orphans lists resources a run created and could not remove.
+	// Orphans lists the URLs of the resources a run created and could not
+	// remove. An entry a producer wrote as "URL (reason)", as older reports
+	// hold them, still reads: OrphanList splits it.
 	Orphans []string `json:"orphans,omitempty"`
+	// OrphanDetails lists the same resources, each with why it was left on
+	// the target. AddOrphan keeps Orphans and OrphanDetails in step; the
+	// renderers write both from OrphanList.
+	OrphanDetails []Orphan `json:"orphanDetails,omitempty"`
 	// NotSelected lists the IDs of checks that exist but that the run's
 	// selection (a label filter, --bug-pack) left out. They have no verdict.
 	NotSelected []string `json:"notSelected,omitempty"`
 	// Notes are free-form lines a run wants the reader to see.
 	Notes []string `json:"notes,omitempty"`
+}
+
+// Orphan is a resource a run created and could not remove.
+type Orphan struct {
+	// URL is where the resource is (absolute, or relative to the target).
+	URL string `json:"url"`
+	// Reason says, in one line, why the resource is still there: "DELETE
+	// answered 405", "DELETE answered 204 but GET still reads it
+	// (active=false)".
+	Reason string `json:"reason,omitempty"`
+}
+
+// String gives the orphan as one line: the URL, then the reason in
+// parentheses. ParseOrphan reads it back.
+func (o Orphan) String() string {
+	if o.Reason == "" {
+		return o.URL
+	}
+	return o.URL + " (" + o.Reason + ")"
+}
+
+// ParseOrphan splits an Orphans entry into its URL and reason: "URL
+// (reason)" as Orphan.String writes it, a bare URL, or the form older
+// reports hold after the whole line went through URL redaction, with the
+// reason percent-encoded onto the path ("…/Users/1%20%28DELETE%20answered%20429%29").
+func ParseOrphan(s string) Orphan {
+	s = strings.TrimSpace(s)
+	if u, why, ok := strings.Cut(s, " ("); ok && strings.HasSuffix(why, ")") {
+		return Orphan{URL: u, Reason: strings.TrimSuffix(why, ")")}
+	}
+	if i := strings.Index(s, "%20%28"); i > 0 && strings.HasSuffix(s, "%29") {
+		if why, err := url.PathUnescape(s[i+len("%20%28") : len(s)-len("%29")]); err == nil {
+			return Orphan{URL: s[:i], Reason: why}
+		}
+	}
+	return Orphan{URL: s}
+}
+
+// AddOrphan lists a resource the run could not remove, with why.
+func (r *Run) AddOrphan(url, reason string) {
+	r.Orphans = append(r.Orphans, url)
+	r.OrphanDetails = append(r.OrphanDetails, Orphan{URL: url, Reason: reason})
+}
+
+// OrphanList returns every resource the run left on the target, once each,
+// in order: OrphanDetails, then the Orphans entries that no detail names
+// (written by a producer or an older scimlab that knew only Orphans, with
+// the reason split off by ParseOrphan).
+func (r *Run) OrphanList() []Orphan {
+	if len(r.Orphans) == 0 && len(r.OrphanDetails) == 0 {
+		return nil
+	}
+	out := append([]Orphan(nil), r.OrphanDetails...)
+	named := make(map[string]int, len(out))
+	for _, o := range out {
+		named[o.URL]++
+	}
+	for _, s := range r.Orphans {
+		o := ParseOrphan(s)
+		if named[o.URL] > 0 {
+			named[o.URL]--
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // Tool identifies the scimlab build that wrote a run.

@@ -788,10 +788,13 @@ func (r *Run) Redacted() *Run {
 		out.Checks[i] = c
 	}
 	out.Notes = redactLines(r.Notes)
-	if r.Orphans != nil {
-		out.Orphans = make([]string, len(r.Orphans))
-		for i, o := range r.Orphans {
-			out.Orphans[i] = RedactURL(o)
+	if list := r.OrphanList(); list != nil {
+		out.Orphans = make([]string, len(list))
+		out.OrphanDetails = make([]Orphan, len(list))
+		for i, o := range list {
+			o.URL = RedactURL(o.URL)
+			o.Reason = redactText(o.Reason, Mask)
+			out.Orphans[i], out.OrphanDetails[i] = o.URL, o
 		}
 	}
 	if r.Differences != nil {

@@ -13,6 +13,9 @@ import (
 // "…and N more".
 const TextListLimit = 50
 
+// TextOrphanLimit is how many orphans the terminal summary lists.
+const TextOrphanLimit = 20
+
 // ANSI SGR sequences used by the terminal summary.
 const (
 	ansiReset  = "\x1b[0m"
@@ -165,10 +168,17 @@ func WriteText(w io.Writer, r *Run, color bool) error {
 			fmt.Fprintf(&b, "  note: %s\n", oneLine(n))
 		}
 	}
-	if len(r.Orphans) > 0 {
-		fmt.Fprintf(&b, "\n  %s left on the target:\n", plural(len(r.Orphans), "resource", "resources"))
-		for _, o := range r.Orphans {
-			fmt.Fprintf(&b, "    %s\n", oneLine(o))
+	if orphans := r.OrphanList(); len(orphans) > 0 {
+		fmt.Fprintf(&b, "\n  %s left on the target:\n", plural(len(orphans), "resource", "resources"))
+		for i, o := range orphans {
+			if i == TextOrphanLimit {
+				fmt.Fprintf(&b, "    …and %d more (see report.html)\n", len(orphans)-TextOrphanLimit)
+				break
+			}
+			fmt.Fprintf(&b, "    %s\n", oneLine(o.URL))
+			if o.Reason != "" {
+				fmt.Fprintf(&b, "      %s\n", oneLine(o.Reason))
+			}
 		}
 	}
 
