@@ -114,6 +114,10 @@ func TestConformance(t *testing.T) {
 		cfg.Target, cfg.Token = startUnreliable(t)
 		cfg.Basic = ""
 		sc.LabelFilter = and(sc.LabelFilter, "filter || groups || bugpack")
+	case "throttled":
+		cfg.Target, cfg.Token = startThrottled(t)
+		cfg.Basic = ""
+		sc.LabelFilter = and(sc.LabelFilter, "users || groups || bugpack")
 	case "caps":
 		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
 		abs, err := filepath.Abs("../../fixtures/capabilities/all-unsupported.json")
@@ -137,7 +141,7 @@ func TestConformance(t *testing.T) {
 			sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 		}
 	default:
-		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, caps, cli or postgres", envChild, os.Getenv(envChild))
+		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, throttled, caps, cli or postgres", envChild, os.Getenv(envChild))
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -153,6 +157,18 @@ func TestConformance(t *testing.T) {
 		for _, c := range run.Checks {
 			if c.Verdict != reports.Pass {
 				t.Logf("%s %s [%s %s]: %s", c.Verdict, c.ID, c.Level, c.Area, c.Reason)
+			}
+		}
+		// The reference server deletes: its clean-up leaves nothing, and
+		// checks every deletion.
+		if os.Getenv(envChild) == "" && cfg.Target == "" {
+			for _, o := range run.OrphanList() {
+				t.Errorf("orphan %s: %s", o.URL, o.Reason)
+			}
+			for _, n := range run.Notes {
+				if strings.HasPrefix(n, "clean-up: ") {
+					t.Errorf("note: %s", n)
+				}
 			}
 		}
 	}

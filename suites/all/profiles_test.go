@@ -276,6 +276,7 @@ func checkProfileRun(t *testing.T, name string, run *reports.Run) {
 			t.Errorf("profile %s: %s", name, n)
 		}
 	}
+	checkProfileOrphans(t, name, run)
 	failing := 0
 	for _, c := range run.Checks {
 		if c.Verdict.Failing() {
@@ -329,6 +330,43 @@ func checkProfileRun(t *testing.T, name string, run *reports.Run) {
 	if len(knownBugs) > 0 && !t.Failed() {
 		t.Skipf("profile %s: everything else is explained, but %d failures are not explained by the profile (known bugs, reported, not waived): %s",
 			name, len(knownBugs), strings.Join(knownBugs, "; "))
+	}
+}
+
+// checkProfileOrphans: the clean-up leaves nothing on a profile whose
+// DELETE deletes; on one whose user DELETE only deactivates (slack,
+// atlassian) every user it created stays, and each is an orphan that says
+// how it still answers. What the clean-up could not check is a note, never
+// silent.
+func checkProfileOrphans(t *testing.T, name string, run *reports.Run) {
+	p, err := profile.Get(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphans := run.OrphanList()
+	for _, n := range run.Notes {
+		if strings.HasPrefix(n, "clean-up: could not check") {
+			t.Errorf("profile %s: %s", name, n)
+		}
+	}
+	if p.Users.Delete != profile.Deactivate {
+		if len(orphans) > 0 {
+			t.Errorf("profile %s deletes, yet the run left %d orphans; the first: %+v", name, len(orphans), orphans[0])
+		}
+		return
+	}
+	if len(orphans) < 100 {
+		t.Errorf("profile %s: DELETE only deactivates users, but only %d orphans are listed", name, len(orphans))
+	}
+	want := ", but GET still answers 200 (active=false)"
+	if p.Users.Inactive == profile.NotFound {
+		want = ", but the user is still listed by userName eq "
+	}
+	for _, o := range orphans {
+		if !strings.Contains(o.URL, "/Users/") || !strings.Contains(o.Reason, want) {
+			t.Errorf("profile %s: orphan %s (%s), want a user whose reason says %q", name, o.URL, o.Reason, want)
+			return
+		}
 	}
 }
 

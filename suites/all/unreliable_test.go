@@ -12,26 +12,37 @@ import (
 	"github.com/scimlab/scimlab/reports"
 )
 
-// startUnreliable starts the reference server (lenient, so that the bug
-// pack's IdP shapes pass) behind a proxy that answers nothing at all under
-// /Groups and to any DELETE: it closes the connection, as a target that has
-// died does. Everything else passes through.
-func startUnreliable(t *testing.T) (baseURL, token string) {
+// startBehind starts the reference server (lenient, so that the bug pack's
+// IdP shapes pass) behind a proxy that lets intercept answer each request
+// first; what it does not answer (false) passes through.
+func startBehind(t *testing.T, intercept func(w http.ResponseWriter, r *http.Request) bool) (baseURL, token string) {
 	t.Helper()
 	local, up := startUpstream(t, true)
 	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: up.Scheme, Host: up.Host})
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/Groups") || r.Method == http.MethodDelete {
-			conn, _, err := http.NewResponseController(w).Hijack()
-			if err == nil {
-				_ = conn.Close()
-			}
-			return
+		if !intercept(w, r) {
+			rp.ServeHTTP(w, r)
 		}
-		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(proxy.Close)
 	return proxy.URL + up.Path, local.Token
+}
+
+// startUnreliable starts the reference server behind a proxy that answers
+// nothing at all under /Groups and to any DELETE: it closes the
+// connection, as a target that has died does. Everything else passes
+// through.
+func startUnreliable(t *testing.T) (baseURL, token string) {
+	return startBehind(t, func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.Contains(r.URL.Path, "/Groups") && r.Method != http.MethodDelete {
+			return false
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+		return true
+	})
 }
 
 // TestUnreliableTarget runs the filter, group and bug-pack checks against a

@@ -41,8 +41,27 @@ var _ = Describe("Known-bug pack transcripts", lbl.Of(lbl.BugPack), func() {
 			if t.Authorization != "" {
 				target.Headers["Authorization"] = t.Authorization
 			}
-			target.Client = &http.Client{Timeout: 60 * time.Second, Transport: t.Transport()}
+			// The bug pack deletes what its replay created; the log lets the
+			// check see that it is gone, as the suites' own clean-up does.
+			var created framework.CreationLog
+			left := map[string]bool{}
+			DeferCleanup(func(ctx SpecContext) {
+				created.CheckGone(ctx, "deleted by the bug pack's clean-up", left)
+			})
+			target.Client = &http.Client{Timeout: 60*time.Second + t.Retry.Effective().MaxTotal, Transport: created.Wrap(t.Transport())}
 			run, err := bugpack.RunBugs(ctx, target, []bugpack.Bug{b})
+			if run != nil {
+				// What the replay could not remove is the run's orphan, not
+				// the bug's failure (the target may have gone away after the bug).
+				for _, o := range run.OrphanList() {
+					framework.AddOrphan(o.URL, o.Reason)
+					u := o.URL
+					if !strings.Contains(u, "://") {
+						u = t.BaseURL + "/" + strings.TrimLeft(u, "/")
+					}
+					left[u] = true
+				}
+			}
 			if err != nil {
 				framework.CouldNotRun("bug %s could not be replayed: %v", b.ID, err)
 			}
@@ -50,12 +69,6 @@ var _ = Describe("Known-bug pack transcripts", lbl.Of(lbl.BugPack), func() {
 			c := run.Checks[0]
 			for _, ev := range c.Evidence {
 				framework.Attach(ev)
-			}
-			// What the replay could not remove is the run's orphan, not the
-			// bug's failure (the target may have gone away after the bug).
-			for _, o := range run.Orphans {
-				path, why, _ := strings.Cut(o, " (")
-				framework.AddOrphan(path, strings.TrimSuffix(why, ")"))
 			}
 			if c.Verdict == reports.Pass {
 				return

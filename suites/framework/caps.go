@@ -103,7 +103,9 @@ func discover(ctx context.Context, t *Target, capsFile string) (*Capabilities, e
 			return nil, fmt.Errorf("%w: --capabilities %s is not a JSON ServiceProviderConfig: %v", ErrConfig, capsFile, err)
 		}
 		c.SPC, c.Source = Doc(normalizeNumbers(m).(map[string]any)), "file "+capsFile
-	} else if doc, ok := getJSON(ctx, t, "/ServiceProviderConfig"); ok {
+	} else if doc, ok, err := getJSON(ctx, t, "/ServiceProviderConfig"); err != nil {
+		return nil, err
+	} else if ok {
 		c.SPC, c.Source = doc, "ServiceProviderConfig"
 	} else {
 		c.Source = "fallback"
@@ -119,7 +121,11 @@ func discover(ctx context.Context, t *Target, capsFile string) (*Capabilities, e
 		c.BulkMaxPayloadSize, _ = c.SPC.Int("bulk.maxPayloadSize")
 		c.FilterMaxResults, _ = c.SPC.Int("filter.maxResults")
 	}
-	if doc, ok := getJSON(ctx, t, "/ResourceTypes"); ok {
+	doc, ok, err := getJSON(ctx, t, "/ResourceTypes")
+	if err != nil {
+		return nil, err
+	}
+	if ok {
 		for _, r := range doc.Resources() {
 			rt := ResourceTypeInfo{ID: r.Str("id"), Name: r.Str("name"), Endpoint: r.Str("endpoint"), Schema: r.Str("schema")}
 			for _, e := range r.List("schemaExtensions") {
@@ -140,28 +146,45 @@ func discover(ctx context.Context, t *Target, capsFile string) (*Capabilities, e
 	return c, nil
 }
 
-// getJSON fetches a discovery document without recording evidence.
-func getJSON(ctx context.Context, t *Target, path string) (Doc, bool) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.BaseURL+path, nil)
-	if err != nil {
-		return nil, false
-	}
-	t.decorate(req)
-	resp, err := t.httpClient.Do(req)
-	if err != nil {
-		return nil, false
+// getJSON fetches a discovery document without recording evidence. A
+// target that is still throttling the request after the retries is an
+// error (ErrUnreachable): what it declares cannot be read, and guessing
+// would gate the checks wrongly.
+func getJSON(ctx context.Context, t *Target, path string) (Doc, bool, error) {
+	var resp *http.Response
+	res := t.retryPolicy().Do(ctx, func(int) (int, http.Header, error) {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.BaseURL+path, nil)
+		if err != nil {
+			return 0, nil, err
+		}
+		t.decorate(req)
+		if resp, err = t.httpClient.Do(req); err != nil {
+			resp = nil
+			return 0, nil, err
+		}
+		return resp.StatusCode, resp.Header, nil
+	})
+	throttling.add(res)
+	if resp == nil {
+		return nil, false, nil
 	}
 	defer resp.Body.Close()
+	if res.Err != nil {
+		return nil, false, fmt.Errorf("%w: GET %s%s: %v", ErrUnreachable, t.BaseURL, path, res.Err)
+	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, false
+		return nil, false, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, false
+		return nil, false, nil
 	}
 	r := &Response{Status: resp.StatusCode, Body: body}
 	doc := r.JSON()
-	return Doc(doc), doc != nil
+	return Doc(doc), doc != nil, nil
 }
 
 // gate skips the running spec when one of its capability gates is declared

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/scimlab/scimlab/internal/retry"
 	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reports"
 )
@@ -39,6 +41,9 @@ type Request struct {
 	UserAgent string
 	// Quiet keeps the exchange out of the spec's evidence (cleanup).
 	Quiet bool
+	// NoRetry sends the request once even when the answer is 429 or 503
+	// with Retry-After: for a check whose purpose is to see that answer.
+	NoRetry bool
 }
 
 // Response is what came back, with the exchange recorded as evidence.
@@ -94,6 +99,12 @@ func EncodeQuery(q url.Values) string {
 }
 
 // Do sends r and returns the response; it never fails the spec itself.
+// A throttled answer (429, or 503 with Retry-After) is retried as a careful
+// IdP does (retry.Policy: wait what Retry-After asks, a bounded number of
+// times), each throttled try kept as evidence; a request still throttled at
+// the end has Err set to a *retry.GaveUpError (errors.Is ErrRateLimited)
+// and Status 0, so the check's verdict is error, not fail. NoRetry sends
+// once and returns what came back.
 func (c *Client) Do(ctx context.Context, r Request) *Response {
 	u := c.URL(r.Path)
 	switch {
@@ -102,6 +113,45 @@ func (c *Client) Do(ctx context.Context, r Request) *Response {
 	case len(r.Query) > 0:
 		u += "?" + EncodeQuery(r.Query)
 	}
+	var body []byte
+	if r.Body != nil {
+		switch b := r.Body.(type) {
+		case []byte:
+			body = b
+		case string:
+			body = []byte(b)
+		default:
+			var err error
+			if body, err = json.Marshal(b); err != nil {
+				return &Response{Method: r.Method, URL: u, Err: fmt.Errorf("encoding the request body: %w", err)}
+			}
+		}
+	}
+	var out *Response
+	if r.NoRetry {
+		out = c.once(ctx, r, u, body)
+	} else {
+		res := c.t.retryPolicy().Do(ctx, func(attempt int) (int, http.Header, error) {
+			if out != nil && !r.Quiet {
+				record(out) // a throttled try: the evidence shows the wait was asked for
+			}
+			out = c.once(ctx, r, u, body)
+			return out.Status, out.Header, out.Err
+		})
+		throttling.add(res)
+		if res.Err != nil && out.Err == nil {
+			out.Err, out.Status = res.Err, 0
+		}
+	}
+	if !r.Quiet {
+		record(out)
+	}
+	observeName(out)
+	return out
+}
+
+// once sends r to u one time.
+func (c *Client) once(ctx context.Context, r Request, u string, body []byte) *Response {
 	req := c.rc.R().SetContext(ctx).SetHeader("Accept", "application/scim+json")
 	ua := UserAgent
 	if r.UserAgent != "" {
@@ -123,19 +173,7 @@ func (c *Client) Do(ctx context.Context, r Request) *Response {
 		}
 		req.SetHeader(k, v)
 	}
-	var body []byte
 	if r.Body != nil {
-		switch b := r.Body.(type) {
-		case []byte:
-			body = b
-		case string:
-			body = []byte(b)
-		default:
-			var err error
-			if body, err = json.Marshal(b); err != nil {
-				return &Response{Method: r.Method, URL: u, Err: fmt.Errorf("encoding the request body: %w", err)}
-			}
-		}
 		ct := r.ContentType
 		if ct == "" {
 			ct = scim.MediaType
@@ -176,9 +214,6 @@ func (c *Client) Do(ctx context.Context, r Request) *Response {
 		out.Body = rr.Body()
 	}
 	out.Exchange = reports.NewExchange(httpReq, body, httpResp, out.Body, out.Latency)
-	if !r.Quiet {
-		record(out)
-	}
 	return out
 }
 
@@ -318,18 +353,21 @@ func Transcript(ex reports.Exchange, err error) string {
 	if ex.Request.Body != "" {
 		fmt.Fprintf(&b, "> %s\n", clip(ex.Request.Body, 1500))
 	}
-	if err != nil {
+	if err != nil && ex.Response.Status == 0 {
 		fmt.Fprintf(&b, "< (no response: %v)\n", err)
 		return b.String()
 	}
 	fmt.Fprintf(&b, "< %d %s (%s)\n", ex.Response.Status, http.StatusText(ex.Response.Status), ex.Latency.Round(time.Microsecond))
-	for _, k := range []string{"Content-Type", "Location", "Etag", "Www-Authenticate"} {
+	for _, k := range []string{"Content-Type", "Location", "Etag", "Www-Authenticate", "Retry-After"} {
 		if v := ex.Response.Headers[k]; len(v) > 0 {
 			fmt.Fprintf(&b, "< %s: %s\n", k, strings.Join(v, ", "))
 		}
 	}
 	if ex.Response.Body != "" {
 		fmt.Fprintf(&b, "< %s\n", clip(ex.Response.Body, 2500))
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "< (%v)\n", err) // an answer that could not be used (rate limited)
 	}
 	return b.String()
 }
@@ -346,6 +384,9 @@ func clip(s string, n int) string {
 type Evidence struct {
 	Exchange reports.Exchange
 	Err      string
+	// RateLimited is true when Err says the target was still throttling
+	// the request after the retries (retry.ErrRateLimited).
+	RateLimited bool
 }
 
 // String renders the evidence when Ginkgo prints a failed spec.
@@ -371,6 +412,7 @@ func record(r *Response) {
 	e := Evidence{Exchange: r.Exchange}
 	if r.Err != nil {
 		e.Err = r.Err.Error()
+		e.RateLimited = errors.Is(r.Err, retry.ErrRateLimited)
 	}
 	ginkgo.AddReportEntry(evidenceEntry, e, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 }

@@ -15,6 +15,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/scimlab/scimlab/internal/retry"
 )
 
 // Sentinel errors that the CLI maps to exit codes.
@@ -67,6 +69,9 @@ type Config struct {
 	Verbose bool
 	// RequestTimeout bounds each HTTP request (0: 30s).
 	RequestTimeout time.Duration
+	// Retry bounds how the run retries a request the target throttles (429,
+	// or 503 with Retry-After); unset fields take retry.Default's values.
+	Retry retry.Policy
 	// Local starts the in-process reference server when Target is empty.
 	Local LocalStarter
 	// Command is the command line recorded in the report (redacted there).

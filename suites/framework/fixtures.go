@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	"github.com/onsi/gomega"
@@ -142,50 +140,6 @@ func CreateUsers(ctx context.Context, c *Client, tag string, n int) []Doc {
 		out[i] = CreateUser(ctx, c, NewUser(tag))
 	}
 	return out
-}
-
-// Cleanup registers the deletion of a resource this run created at path
-// ("/Users/<id>"). It runs after the spec, even when the spec failed; a
-// resource that cannot be deleted is listed as an orphan in the report.
-func Cleanup(path string) {
-	ginkgo.DeferCleanup(func(ctx context.Context) {
-		c := NewClient()
-		resp := c.Do(ctx, Request{Method: http.MethodDelete, Path: path, Quiet: true})
-		switch {
-		case resp.Err != nil:
-			addOrphan(c.URL(path), resp.Err.Error())
-		case resp.Status >= 200 && resp.Status < 300, resp.Status == http.StatusNotFound:
-		default:
-			addOrphan(c.URL(path), fmt.Sprintf("DELETE answered %d", resp.Status))
-		}
-	}, ginkgo.NodeTimeout(time.Minute))
-}
-
-var (
-	orphanMu sync.Mutex
-	orphans  []string
-)
-
-func addOrphan(url, why string) {
-	orphanMu.Lock()
-	defer orphanMu.Unlock()
-	orphans = append(orphans, url+" ("+why+")")
-}
-
-// AddOrphan lists a resource the run created and could not remove (path
-// relative to the base URL, or absolute) in the report's orphans, with why.
-func AddOrphan(path, why string) {
-	if !strings.Contains(path, "://") {
-		path = Current().BaseURL + "/" + strings.TrimLeft(path, "/")
-	}
-	addOrphan(path, why)
-}
-
-// Orphans returns the resources the run created and could not remove.
-func Orphans() []string {
-	orphanMu.Lock()
-	defer orphanMu.Unlock()
-	return append([]string(nil), orphans...)
 }
 
 // PatchOp builds a PatchOp body from operations.

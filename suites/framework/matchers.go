@@ -1,6 +1,7 @@
 package framework
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/onsi/gomega/types"
 
+	"github.com/scimlab/scimlab/internal/retry"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
 
@@ -30,7 +32,7 @@ func (m *respMatcher) Match(actual any) (bool, error) {
 		return false, nil
 	}
 	if r.Err != nil {
-		m.why = fmt.Sprintf("%s %s got no response: %v", r.Method, pathOf(r.URL), r.Err)
+		m.why = r.unanswered()
 		return false, nil
 	}
 	ok, m.why = m.check(r)
@@ -67,11 +69,20 @@ func pathOf(u string) string {
 
 func reqLine(r *Response) string { return r.Method + " " + pathOf(r.URL) }
 
+// unanswered says why a response with Err set carries no usable answer:
+// none came, or the target was still throttling after the retries.
+func (r *Response) unanswered() string {
+	if errors.Is(r.Err, retry.ErrRateLimited) {
+		return fmt.Sprintf("%s: %v", reqLine(r), r.Err)
+	}
+	return fmt.Sprintf("%s got no response: %v", reqLine(r), r.Err)
+}
+
 // Summary says in one line what the target answered: "POST /scim/v2/Users
 // answered 400 invalidValue: <detail>", or that nothing came back.
 func (r *Response) Summary() string {
 	if r.Err != nil {
-		return fmt.Sprintf("%s got no response: %v", reqLine(r), r.Err)
+		return r.unanswered()
 	}
 	return fmt.Sprintf("%s answered %d%s", reqLine(r), r.Status, errorSummary(r))
 }

@@ -29,7 +29,7 @@ var (
 		}
 		target = t
 		ginkgo.GinkgoWriter.Printf("scimlab: target %s (run id %s, capabilities from %s)\n", t.BaseURL, t.RunID, t.Caps.Source)
-	}, ginkgo.NodeTimeout(2*time.Minute))
+	}, ginkgo.NodeTimeout(10*time.Minute)) // discovery, with the waits of a throttled target
 
 	_ = ginkgo.AfterSuite(func() {
 		recording = false
@@ -137,7 +137,15 @@ func BuildRun(r types.Report) *reports.Run {
 	if target != nil {
 		run.Capabilities = capabilityTable(target.Caps, run.Checks)
 	}
-	run.Orphans = Orphans()
+	for _, o := range Orphans() {
+		run.AddOrphan(o.URL, o.Reason)
+	}
+	run.Notes = append(run.Notes, cleanupChecks.notes()...)
+	if target != nil {
+		if n := throttling.note(target.Retry); n != "" {
+			run.Notes = append(run.Notes, n)
+		}
+	}
 	if current.BaselineFile != "" {
 		b, err := reports.LoadBaseline(current.BaselineFile)
 		if err != nil {

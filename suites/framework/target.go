@@ -13,6 +13,8 @@ import (
 
 	"github.com/brianvoe/gofakeit/v6"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/scimlab/scimlab/internal/retry"
 )
 
 // Target is the SCIM service provider a run tests, as resolved in BeforeSuite.
@@ -44,6 +46,8 @@ type Target struct {
 	ExpiredToken     string
 	AllowDestructive bool
 	RequestTimeout   time.Duration
+	// Retry is how the run answers a throttled request (see Config.Retry).
+	Retry retry.Policy
 
 	httpClient *http.Client
 	wrap       func(http.RoundTripper) http.RoundTripper
@@ -104,6 +108,7 @@ func setup(ctx context.Context, cfg Config) (*Target, error) {
 		ExpiredToken:     cfg.ExpiredToken,
 		AllowDestructive: cfg.AllowDestructive,
 		RequestTimeout:   cfg.RequestTimeout,
+		Retry:            cfg.Retry,
 	}
 	if t.RequestTimeout <= 0 {
 		t.RequestTimeout = 30 * time.Second
@@ -190,16 +195,19 @@ func (t *Target) checkReachable(ctx context.Context) error {
 // Transport returns a new transport for a spec that sends requests to the
 // target through a client of its own: http.DefaultTransport's settings,
 // without certificate verification under --insecure, wrapped as the run's
-// own requests are (Config.WrapTransport).
+// own requests are (Config.WrapTransport), and retrying a throttled answer
+// as they do (Retry). A client's Timeout covers those waits: give it
+// Retry.Effective().MaxTotal more than one request needs.
 func (t *Target) Transport() http.RoundTripper {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if t.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
 	}
+	var rt http.RoundTripper = tr
 	if t.wrap != nil {
-		return t.wrap(tr)
+		rt = t.wrap(tr)
 	}
-	return tr
+	return &retry.Transport{Next: rt, Policy: t.retryPolicy(), Observe: throttling.add}
 }
 
 // decorate adds the run's credential and headers to a request.

@@ -192,6 +192,8 @@ func (v *verdicts) check(s types.SpecReport) (reports.Check, bool) {
 		}
 	case types.SpecStateFailed:
 		switch why := firstLine(msg); {
+		case rateLimited(s) != "":
+			c.Verdict, c.Reason = reports.Error, rateLimited(s)
 		case isSetupNode(s.Failure.FailureNodeType):
 			c.Verdict, c.Reason = reports.Error, fmt.Sprintf("setup failed (%s): %s", s.Failure.FailureNodeType, why)
 		case phase(s) == phaseSetup:
@@ -265,6 +267,18 @@ func phase(s types.SpecReport) string {
 		}
 	}
 	return p
+}
+
+// rateLimited says which request of the spec the target was still
+// throttling after the retries (429, or 503 with Retry-After), or "": the
+// check could not run, so its verdict is error, never fail.
+func rateLimited(s types.SpecReport) string {
+	for _, e := range s.ReportEntries {
+		if ev, ok := e.GetRawValue().(Evidence); ok && e.Name == evidenceEntry && ev.RateLimited {
+			return fmt.Sprintf("%s %s: %s", ev.Exchange.Request.Method, pathOf(ev.Exchange.Request.URL), ev.Err)
+		}
+	}
+	return ""
 }
 
 // noResponse returns the error of an exchange of the spec that got no

@@ -34,6 +34,8 @@ func TestVerdictRules(t *testing.T) {
 		return types.ReportEntry{Name: name, Value: types.WrapEntryValue(v)}
 	}
 	msg := func(m string) types.Failure { return types.Failure{Message: m} }
+	throttled := Evidence{Exchange: reports.Exchange{Request: reports.HTTPMessage{Method: "POST", URL: "http://127.0.0.1:1/scim/v2/Users"}, Response: reports.HTTPMessage{Status: 429}},
+		Err: "rate limited: the target answered 429 Too Many Requests 5 times", RateLimited: true}
 	refused := Evidence{Exchange: reports.Exchange{Request: reports.HTTPMessage{Method: "POST", URL: "http://127.0.0.1:1/scim/v2/Groups"}}, Err: "dial tcp 127.0.0.1:1: connect: connection refused"}
 
 	specs := types.SpecReports{
@@ -48,6 +50,10 @@ func TestVerdictRules(t *testing.T) {
 		spec("[ME-006] write", filterBox, types.SpecStateSkipped, msg(NotRequestedPrefix+"pass --allow-destructive")),
 		spec("[SRT-001] sort", filterBox, types.SpecStateSkipped, msg(ginkgoEarlierFailed)),
 		spec("[USR-001] create", filterBox, types.SpecStateFailed, types.Failure{Message: "boom", FailureNodeType: types.NodeTypeBeforeEach}),
+		// A request still throttled after the retries: error, whether the
+		// check's own assertion or its setup met it, never fail.
+		spec("[USR-002] full", filterBox, types.SpecStateFailed, msg("Expected 0 to equal 201"), entry(evidenceEntry, throttled)),
+		spec("[USR-003] put", filterBox, types.SpecStateFailed, msg("POST /scim/v2/Users: rate limited: …"), entry(phaseEntry, phaseSetup), entry(evidenceEntry, throttled)),
 		spec("[BPK-001] B01", filterBox, types.SpecStateFailed, msg("bug B01 could not be replayed: target unreachable"), entry(phaseEntry, phaseNotRun)),
 	}
 	v := newVerdicts(types.Report{SpecReports: specs})
@@ -67,6 +73,8 @@ func TestVerdictRules(t *testing.T) {
 		"ME-006":  {reports.Skipped, NotRequestedPrefix + "pass --allow-destructive", true},
 		"SRT-001": {reports.Error, "not run: an earlier check of its ordered container failed, and the container stops there", false},
 		"USR-001": {reports.Error, "setup failed (BeforeEach): boom", false},
+		"USR-002": {reports.Error, "POST /scim/v2/Users: rate limited: the target answered 429 Too Many Requests 5 times", false},
+		"USR-003": {reports.Error, "POST /scim/v2/Users: rate limited: the target answered 429 Too Many Requests 5 times", false},
 		"BPK-001": {reports.Error, "bug B01 could not be replayed: target unreachable", false},
 	}
 	for _, s := range specs {
