@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/idp"
 	"github.com/scimlab/scimlab/simulator/internal/faketarget"
@@ -104,15 +106,16 @@ func TestKeepLeavesTheRunsResources(t *testing.T) {
 }
 
 // TestCleanupListsWhatItCannotDelete: resources the target refuses to delete
-// are the report's orphans; the clean-up is not a check of the target, and
-// its requests are not counted as the IdP's.
+// are the report's orphans, each with its reason; the clean-up is not a
+// check of the target, and its requests are not counted as the IdP's.
 func TestCleanupListsWhatItCannotDelete(t *testing.T) {
 	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: deleteAnswers(t, http.StatusMethodNotAllowed), Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
 	if err != nil || run.Failed() {
 		t.Fatalf("err %v, failed %v", err, run.Failed())
 	}
-	if len(run.Orphans) != 6 || !strings.Contains(run.Orphans[0], "/scim/v2/Groups/") || !strings.Contains(run.Orphans[0], "(DELETE answered 405)") {
-		t.Fatalf("orphans %v, want the 2 groups then the 4 users", run.Orphans)
+	orphans := run.OrphanList()
+	if len(orphans) != 6 || !strings.Contains(orphans[0].URL, "/scim/v2/Groups/") || orphans[0].Reason != "DELETE answered 405" || !strings.Contains(orphans[5].URL, "/scim/v2/Users/") {
+		t.Fatalf("orphans %+v, want the 2 groups then the 4 users", orphans)
 	}
 	for _, op := range run.Operations {
 		if ownOp(op.Operation) {
@@ -125,21 +128,134 @@ func TestCleanupListsWhatItCannotDelete(t *testing.T) {
 }
 
 // TestCleanupSaysWhenTheTargetKeepsDeletedResources: on a target whose
-// DELETE only deactivates (Slack), the clean-up says that a later run with
-// the same seed will meet what this one renamed.
+// DELETE only deactivates, what still reads back after its DELETE is an
+// orphan with the reason, and the note says that a later run with the same
+// seed meets it.
 func TestCleanupSaysWhenTheTargetKeepsDeletedResources(t *testing.T) {
 	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: deleteAnswers(t, http.StatusNoContent), Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
 	if err != nil || run.Failed() {
 		t.Fatalf("err %v, failed %v", err, run.Failed())
 	}
+	orphans := run.OrphanList()
+	if len(orphans) != 6 {
+		t.Fatalf("orphans %+v, want all 6", orphans)
+	}
+	for _, o := range orphans {
+		if o.Reason != "DELETE answered 204, but GET still answers 200 (active=true)" && o.Reason != "DELETE answered 204, but GET still answers 200" {
+			t.Errorf("orphan %+v", o)
+		}
+	}
 	notes := strings.Join(run.Notes, "\n")
-	if !strings.Contains(notes, "deleted the 4 users and 2 groups") || !strings.Contains(notes, "this target keeps deleted resources") || !strings.Contains(notes, "GET Users/") {
-		t.Errorf("notes:\n%s", notes)
+	for _, want := range []string{"deleted the 0 users and 0 groups", "4 users and 2 groups it created are still on the target", "this target keeps what it deletes", "A later run with the same --seed therefore differs"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes lack %q:\n%s", want, notes)
+		}
 	}
 	// A target that deletes gets no such warning.
 	l := startReference(t, true)
 	run, err = Run(context.Background(), Config{IdP: "okta-oin", Target: l.BaseURL, Token: l.Token, Users: 4, Groups: 2, Seed: 3, Scenario: "initial-sync"})
-	if err != nil || strings.Contains(strings.Join(run.Notes, "\n"), "keeps deleted") {
-		t.Errorf("err %v, notes %v", err, run.Notes)
+	if err != nil || strings.Contains(strings.Join(run.Notes, "\n"), "keeps what it deletes") || len(run.Orphans) > 0 {
+		t.Errorf("err %v, notes %v, orphans %v", err, run.Notes, run.Orphans)
+	}
+}
+
+// TestCleanupFindsWhatDeactivatingProfilesKeep runs the lifecycle against
+// the reference server's profiles whose DELETE only deactivates a user:
+// atlassian (then 404 by id, but still listed by userName) and slack (still
+// read by id, active=false). Every user the run created, including the one
+// the IdP itself deleted, is an orphan with the reason; the groups, which
+// both delete, are gone.
+func TestCleanupFindsWhatDeactivatingProfilesKeep(t *testing.T) {
+	for _, tc := range []struct {
+		profile, reason string
+		// idpDeleted counts the users found after the IdP's own DELETE. On
+		// slack, Entra's re-provisioning brings its deleted user back, so
+		// the clean-up deletes it again.
+		idpDeleted int
+	}{
+		{"atlassian", `, but the user is still listed by userName eq "`, 1},
+		{"slack", ", but GET still answers 200 (active=false)", 0},
+	} {
+		t.Run(tc.profile, func(t *testing.T) {
+			l, err := server.StartLocal(context.Background(), server.LocalOptions{Profile: tc.profile, Lenient: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { l.Close() })
+			run, err := Run(context.Background(), Config{IdP: "entra", Target: l.BaseURL, Token: l.Token, Users: 6, Groups: 2, Seed: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			orphans := run.OrphanList()
+			idpDeleted := 0
+			for _, o := range orphans {
+				if !strings.Contains(o.URL, "/Users/") || !strings.Contains(o.Reason, tc.reason) {
+					t.Errorf("orphan %+v, want a user with %q", o, tc.reason)
+				}
+				if strings.HasPrefix(o.Reason, "the IdP's DELETE answered 204") {
+					idpDeleted++
+				}
+			}
+			if len(orphans) != 6 || idpDeleted != tc.idpDeleted {
+				t.Fatalf("%d orphans (%d the IdP deleted), want the 6 users (%d):\n%+v", len(orphans), idpDeleted, tc.idpDeleted, orphans)
+			}
+			if n := countOn(t, l.BaseURL, l.Token, "Groups"); n != 0 {
+				t.Errorf("%d groups left", n)
+			}
+			if notes := strings.Join(run.Notes, "\n"); !strings.Contains(notes, "A later run with the same --seed therefore differs") {
+				t.Errorf("notes:\n%s", notes)
+			}
+		})
+	}
+}
+
+// throttledDeletes starts a fake target that answers the first n DELETEs of
+// each resource with 429 and Retry-After: 0 (n < 0: every one), then
+// deletes; it returns its SCIM base URL.
+func throttledDeletes(t *testing.T, n int) string {
+	ft := faketarget.New(faketarget.Options{})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodDelete {
+			mu.Lock()
+			seen[r.URL.Path]++
+			k := seen[r.URL.Path]
+			mu.Unlock()
+			if n < 0 || k <= n {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+		}
+		ft.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/scim/v2"
+}
+
+// TestCleanupRetriesThrottledDeletes: the clean-up waits out a 429 as
+// Retry-After asks, also for an IdP that never retries one (Entra); a
+// target still throttling after the retries leaves orphans that say so.
+func TestCleanupRetriesThrottledDeletes(t *testing.T) {
+	run, err := Run(context.Background(), Config{IdP: "entra", Target: throttledDeletes(t, 2), Users: 3, Groups: 1, Seed: 3, Scenario: "initial-sync"})
+	if err != nil || run.Failed() || len(run.Orphans) > 0 {
+		t.Fatalf("err %v, failed %v, orphans %v", err, run.Failed(), run.Orphans)
+	}
+	if notes := strings.Join(run.Notes, "\n"); !strings.Contains(notes, "deleted the 3 users and 1 groups") {
+		t.Errorf("notes:\n%s", notes)
+	}
+	run, err = Run(context.Background(), Config{IdP: "entra", Target: throttledDeletes(t, -1), Users: 3, Groups: 1, Seed: 3, Scenario: "initial-sync"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphans := run.OrphanList()
+	if len(orphans) != 4 {
+		t.Fatalf("orphans %+v, want all 4", orphans)
+	}
+	for _, o := range orphans {
+		if !strings.HasPrefix(o.Reason, "DELETE: rate limited: the target answered 429 Too Many Requests 10 times") {
+			t.Errorf("orphan %+v", o)
+		}
 	}
 }
