@@ -119,6 +119,13 @@ func (r *Run) AddOrphan(url, reason string) {
 	r.OrphanDetails = append(r.OrphanDetails, Orphan{URL: url, Reason: reason})
 }
 
+// AddOrphans records resources the run could not remove (AddOrphan for each).
+func (r *Run) AddOrphans(os []Orphan) {
+	for _, o := range os {
+		r.AddOrphan(o.URL, o.Reason)
+	}
+}
+
 // OrphanList returns every resource the run left on the target, once each,
 // in order: OrphanDetails, then the Orphans entries that no detail names
 // (written by a producer or an older scimlab that knew only Orphans, with

@@ -196,14 +196,14 @@ func (l *ledger) remaining() []resourceRef {
 // within cleanupBudget, but not when the target proved unreachable. Its
 // requests retry a throttled answer as the suites do (retry.Default), not
 // as the IdP does.
-func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (note string, orphans []string) {
+func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (note string, orphans []reports.Orphan) {
 	refs := r.c.owned.remaining()
 	earlier := r.c.owned.deletions()
 	if len(refs) == 0 && len(earlier) == 0 {
 		return "", nil
 	}
 	orphan := func(ref resourceRef, why string) {
-		orphans = append(orphans, reports.Orphan{URL: reports.RedactURL(base + "/" + ref.kind + "/" + ref.id), Reason: why}.String())
+		orphans = append(orphans, reports.Orphan{URL: reports.RedactURL(base + "/" + ref.kind + "/" + ref.id), Reason: why})
 	}
 	if unreachable {
 		for _, ref := range refs {

@@ -140,6 +140,9 @@ func TestCleanupSaysWhenTheTargetKeepsDeletedResources(t *testing.T) {
 	if len(orphans) != 6 {
 		t.Fatalf("orphans %+v, want all 6", orphans)
 	}
+	if len(run.OrphanDetails) != 6 {
+		t.Errorf("orphanDetails %+v: each orphan's reason belongs there, not glued to its URL", run.OrphanDetails)
+	}
 	for _, o := range orphans {
 		if o.Reason != "DELETE answered 204, but GET still answers 200 (active=true)" && o.Reason != "DELETE answered 204, but GET still answers 200" {
 			t.Errorf("orphan %+v", o)

@@ -191,7 +191,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		if note != "" {
 			run.Notes = append(run.Notes, note)
 		}
-		run.Orphans = orphans
+		run.AddOrphans(orphans)
 	}
 	return run, runErr
 }

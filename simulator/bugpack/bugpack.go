@@ -194,13 +194,13 @@ func RunBugs(ctx context.Context, target replayer.Target, bugs []Bug) (*reports.
 		if err != nil {
 			// Still remove what the interrupted bug created.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-			run.Orphans = append(run.Orphans, cleanup(cctx, target, results)...)
+			run.AddOrphans(cleanup(cctx, target, results))
 			cancel()
 			run.Notes = append(run.Notes, fmt.Sprintf("interrupted at %s (%v): the report covers the bugs before it", b.CheckID(), err))
 			return finish(err)
 		}
 		run.Checks = append(run.Checks, b.check(results))
-		run.Orphans = append(run.Orphans, cleanup(ctx, target, results)...)
+		run.AddOrphans(cleanup(ctx, target, results))
 	}
 	return finish(nil)
 }
@@ -298,7 +298,7 @@ func newTag() string {
 
 // cleanup deletes what the replayed bug created (groups before users) and
 // returns the resources it could not delete.
-func cleanup(ctx context.Context, t replayer.Target, results []replayer.Result) []string {
+func cleanup(ctx context.Context, t replayer.Target, results []replayer.Result) []reports.Orphan {
 	var groups, users []string
 	for _, r := range results {
 		if r.Sent.Method != http.MethodPost || r.Sent.Status != http.StatusCreated {
@@ -317,10 +317,10 @@ func cleanup(ctx context.Context, t replayer.Target, results []replayer.Result) 
 			users = append(users, "/Users/"+doc.ID)
 		}
 	}
-	var orphans []string
+	var orphans []reports.Orphan
 	for _, p := range append(groups, users...) {
 		if err := del(ctx, t, p); err != nil {
-			orphans = append(orphans, fmt.Sprintf("%s (%v)", strings.TrimPrefix(p, "/"), err))
+			orphans = append(orphans, reports.Orphan{URL: reports.RedactURL(strings.TrimRight(t.BaseURL, "/") + p), Reason: err.Error()})
 		}
 	}
 	return orphans
