@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimlab/scimlab/internal/retry"
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
@@ -32,7 +33,7 @@ func (s *Server) withFaults(next http.Handler) http.Handler {
 	if !s.prof.Faults.On() {
 		return next
 	}
-	fi := newFaultInjector(s.prof.Faults, s.prof.Name, s.now, sleepCtx)
+	fi := newFaultInjector(s.prof.Faults, s.prof.Name, s.now, retry.Sleep)
 	fi.observe = func(r *http.Request, status int, d time.Duration) {
 		pattern := "unmatched"
 		if rt, _ := match(strings.TrimPrefix(r.URL.Path, BasePath)); rt != nil {
@@ -224,18 +225,6 @@ func (h *heldWriter) copyTo(w http.ResponseWriter) {
 	}
 	w.WriteHeader(h.status)
 	w.Write(h.body.Bytes())
-}
-
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // limiter is a token bucket per key (or one for all, scope server).
