@@ -73,8 +73,8 @@ func (c *protocolConn) CloseWrite() error {
 // is one of net/http's plain-text answers to an unreadable request.
 func rewritePlainError(p []byte) ([]byte, bool) {
 	const proto = "HTTP/1.1 "
-	if len(p) < len(proto)+3 || string(p[:len(proto)]) != proto {
-		return nil, false
+	if len(p) < len(proto)+3 || p[len(proto)] < '4' || p[len(proto)] > '5' || string(p[:len(proto)]) != proto {
+		return nil, false // most writes: a handler's 1xx/2xx/3xx, or a body
 	}
 	end := bytes.Index(p, []byte(plainErrorHeaders))
 	if end < 0 || bytes.IndexByte(p[:end], '\n') >= 0 {
