@@ -293,6 +293,22 @@ func (s *Server) runBulkOp(c *call, op *bulkOp, byBulkID map[string]*bulkOp) {
 	}
 	ids := map[string]string{}
 	for _, ref := range op.refs {
+		if dep := byBulkID[ref]; dep != nil && dep != op && dep.done && !dep.failed {
+			ids[ref] = dep.id
+		}
+	}
+	path := op.path
+	if strings.Contains(path, bulkIDPrefix) {
+		for ref, id := range ids {
+			path = strings.ReplaceAll(path, bulkIDPrefix+ref, url.PathEscape(id))
+		}
+	}
+	if op.loc != "" {
+		// Resolved as far as it can be, also for a refusal below: the
+		// resource of "/Groups/bulkId:g" exists once g's POST succeeded.
+		op.loc = c.base + pathOnly(path)
+	}
+	for _, ref := range op.refs {
 		dep := byBulkID[ref]
 		switch {
 		case dep == nil:
@@ -305,16 +321,6 @@ func (s *Server) runBulkOp(c *call, op *bulkOp, byBulkID map[string]*bulkOp) {
 			s.bulkError(op, errorf(http.StatusConflict, "", "bulkId %q cannot be resolved: the operation that defines it failed", truncate(ref, 100)))
 			return
 		}
-		ids[ref] = dep.id
-	}
-	path := op.path
-	if strings.Contains(path, bulkIDPrefix) {
-		for ref, id := range ids {
-			path = strings.ReplaceAll(path, bulkIDPrefix+ref, url.PathEscape(id))
-		}
-	}
-	if op.loc != "" {
-		op.loc = c.base + pathOnly(path)
 	}
 	data := substituteRefs(op.data, ids)
 	if op.method == http.MethodPatch {

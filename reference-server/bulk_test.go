@@ -259,4 +259,13 @@ func TestBulkReferenceInPatchFilter(t *testing.T) {
 	if members := memberValues(e.must(200, "GET", "/Groups/"+gid, nil).obj()); !slices.Equal(members, []string{keep}) {
 		t.Errorf("members %v, want only %s: the member added by bulkId was not removed by it", members, keep)
 	}
+	// Refused for its undefined filter reference, the PATCH still names the
+	// group it addressed, which the request's POST created.
+	br = e.bulk(bulkReq(0,
+		bop("PATCH", "/Groups/bulkId:g2", "", patchBody(op("remove", `members[value eq "bulkId:undefinedX"]`, nil))),
+		bop("POST", "/Groups", "g2", groupBody("G2")),
+	))
+	if statusOf(t, br.Operations[0].Status) != "400" || statusOf(t, br.Operations[1].Status) != "201" || br.Operations[0].Location != br.Operations[1].Location {
+		t.Errorf("refused PATCH: status %s location %q; the group's POST: %s %q", br.Operations[0].Status, br.Operations[0].Location, br.Operations[1].Status, br.Operations[1].Location)
+	}
 }
