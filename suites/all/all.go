@@ -205,7 +205,7 @@ func ProfileLimits(p *profile.Profile) map[string]int {
 // vocabulary, a spec without exactly one area and one level.
 func Checks() ([]framework.CheckInfo, error) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	r := ginkgo.PreviewSpecs(SuiteName)
+	r := framework.PreviewSpecs(SuiteName)
 	checks, problems := framework.InfoFromReport(r)
 	if len(problems) > 0 {
 		return checks, fmt.Errorf("check registry: %s", strings.Join(problems, "; "))

@@ -99,6 +99,10 @@ func TestConformance(t *testing.T) {
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	cfg := testConfig(t)
 	sc, rc := ginkgo.GinkgoConfiguration()
+	// The caps and throttled children preview the suite first, as the CLI
+	// does to check a --label-filter: their gated skips and rate-limit
+	// errors need the top-level BeforeEach that a bare preview would drop.
+	preview := false
 	switch os.Getenv(envChild) {
 	case "lenient":
 		cfg.Target, cfg.Token, cfg.Basic, cfg.Lenient = "", "", "", true
@@ -118,6 +122,7 @@ func TestConformance(t *testing.T) {
 		cfg.Target, cfg.Token = startThrottled(t)
 		cfg.Basic = ""
 		sc.LabelFilter = and(sc.LabelFilter, "users || groups || bugpack")
+		preview = true
 	case "caps":
 		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
 		abs, err := filepath.Abs("../../fixtures/capabilities/all-unsupported.json")
@@ -126,6 +131,7 @@ func TestConformance(t *testing.T) {
 		}
 		cfg.CapabilitiesFile = abs
 		sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
+		preview = true
 	case "cli":
 		runCLI(t, cfg)
 		return
@@ -147,6 +153,9 @@ func TestConformance(t *testing.T) {
 		t.Fatal(err)
 	}
 	framework.Configure(cfg)
+	if preview {
+		framework.PreviewSpecs(SuiteName)
+	}
 	start := time.Now()
 	ginkgo.RunSpecs(t, SuiteName, sc, rc)
 	run := framework.LastRun()

@@ -38,10 +38,7 @@ var (
 		}
 	})
 
-	_ = ginkgo.BeforeEach(func() {
-		recording = true
-		gate(ginkgo.CurrentSpecReport().Labels())
-	})
+	_ = registerEach()
 
 	_ = ginkgo.ReportAfterSuite("scimlab report", func(r ginkgo.Report) {
 		run := BuildRun(r)
@@ -63,6 +60,29 @@ var (
 		}
 	})
 )
+
+// registerEach registers the suite's top-level BeforeEach: evidence
+// recording and the capability and destructive gates of every check.
+func registerEach() bool {
+	return ginkgo.BeforeEach(func() {
+		recording = true
+		gate(ginkgo.CurrentSpecReport().Labels())
+	})
+}
+
+// PreviewSpecs is ginkgo.PreviewSpecs for a suite that runs afterwards in
+// the same process. Ginkgo's preview works on a clone of the suite that
+// keeps its containers and suite-level nodes but not its top-level
+// BeforeEach (ginkgo v2 internal/suite.go, Suite.Clone), and restores that
+// clone, so a RunSpecs after it would run every check without the gates:
+// a check of a capability the target declares unsupported would fail
+// instead of being skipped, and a destructive one would run unasked. The
+// BeforeEach is registered again here.
+func PreviewSpecs(description string) types.Report {
+	r := ginkgo.PreviewSpecs(description)
+	registerEach()
+	return r
+}
 
 var (
 	lastMu  sync.Mutex

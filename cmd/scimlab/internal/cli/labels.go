@@ -10,6 +10,7 @@ import (
 	"github.com/onsi/gomega"
 
 	"github.com/scimlab/scimlab/suites/all"
+	"github.com/scimlab/scimlab/suites/framework"
 )
 
 // suiteCheckIDRE matches a suite check ID such as USR-001.
@@ -32,7 +33,7 @@ func selectChecks(filter string) error {
 		return usagef("--label-filter %q: %v", filter, err)
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
-	report := ginkgo.PreviewSpecs(all.SuiteName)
+	report := framework.PreviewSpecs(all.SuiteName)
 	for _, s := range report.SpecReports {
 		if s.LeafNodeType == types.NodeTypeIt && match(s.Labels()) {
 			return nil
