@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -143,10 +144,22 @@ func annotate(err error, i int, op scim.PatchOperation) error {
 	se := scim.AsError(err)
 	where := "Operations[" + strconv.Itoa(i) + "] (" + op.Op
 	if op.Path != "" {
-		where += " " + op.Path
+		where += " " + shorten(op.Path, 100)
 	}
 	where += "): "
 	return &scim.Error{Status: se.Status, ScimType: se.ScimType, Detail: where + se.Detail}
+}
+
+// shorten cuts s to at most n bytes (on a rune boundary) and marks the cut,
+// so that an error about a huge path does not repeat all of it.
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // slot names a top-level attribute of a document: its name in the core

@@ -429,3 +429,15 @@ func TestMutabilityMessageNamesThePath(t *testing.T) {
 		t.Errorf("error %v, want it to name members[value eq \"u-1\"].display once", err)
 	}
 }
+
+// TestLongPathErrorIsShort: an error about a path over the size limit names
+// it shortened, not whole (a 900 KB path once made a 900 KB error body).
+func TestLongPathErrorIsShort(t *testing.T) {
+	var ops []scim.PatchOperation
+	long := "name." + strings.Repeat("a", 100000)
+	ops = append(ops, scim.PatchOperation{Op: "replace", Path: long, Value: "x"})
+	_, _, err := patch.Apply(decodeDoc(t, []byte(mini)), ops, resourceType(t, "User"), patch.Options{})
+	if err == nil || len(err.Error()) > 1000 || !strings.Contains(err.Error(), "…") {
+		t.Fatalf("error of %d bytes: %.300v", len(fmt.Sprint(err)), err)
+	}
+}
