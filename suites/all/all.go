@@ -51,6 +51,7 @@ const SuiteName = "SCIM 2.0 conformance"
 var (
 	ErrConfig      = framework.ErrConfig
 	ErrUnreachable = framework.ErrUnreachable
+	ErrThrottled   = framework.ErrThrottled
 	// ErrAlreadyRan: Ginkgo runs one suite per process.
 	ErrAlreadyRan = errors.New("the conformance suite already ran in this process: Ginkgo allows one run per process")
 )

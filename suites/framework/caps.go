@@ -148,7 +148,7 @@ func discover(ctx context.Context, t *Target, capsFile string) (*Capabilities, e
 
 // getJSON fetches a discovery document without recording evidence. A
 // target that is still throttling the request after the retries is an
-// error (ErrUnreachable): what it declares cannot be read, and guessing
+// error (ErrThrottled): what it declares cannot be read, and guessing
 // would gate the checks wrongly.
 func getJSON(ctx context.Context, t *Target, path string) (Doc, bool, error) {
 	var resp *http.Response
@@ -173,7 +173,7 @@ func getJSON(ctx context.Context, t *Target, path string) (Doc, bool, error) {
 	}
 	defer resp.Body.Close()
 	if res.Err != nil {
-		return nil, false, fmt.Errorf("%w: GET %s%s: %v", ErrUnreachable, t.BaseURL, path, res.Err)
+		return nil, false, fmt.Errorf("%w: GET %s%s: %v", ErrThrottled, t.BaseURL, path, res.Err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		return nil, false, nil

@@ -25,6 +25,10 @@ var (
 	ErrConfig = errors.New("configuration error")
 	// ErrUnreachable wraps every failure to reach the target.
 	ErrUnreachable = errors.New("target unreachable")
+	// ErrThrottled wraps a discovery request the target was still
+	// throttling after the retries: it answers, so it is reachable, but
+	// what it declares could not be read, so no check can run.
+	ErrThrottled = errors.New("the target throttled discovery")
 )
 
 // Environment variables read when a field is not set otherwise.

@@ -105,6 +105,14 @@ func preflight(ctx context.Context, p scimProbe, skipDiscovery bool) error {
 		return nil
 	}
 	tried = append(tried, a)
+	for _, t := range tried {
+		// A SCIM Error at the base URL with a 5xx or a 429 is a SCIM
+		// service that fails or throttles: an answer, which the run
+		// reports (exit 1), not a wrong --target.
+		if (t.status >= 500 || t.status == http.StatusTooManyRequests) && t.doc.has(errorSchema) {
+			return nil
+		}
+	}
 	var got []string
 	for _, t := range tried {
 		got = append(got, t.String(p.base))

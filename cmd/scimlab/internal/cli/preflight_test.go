@@ -86,3 +86,25 @@ func TestPreflightTakesASCIMTargetWithoutDiscovery(t *testing.T) {
 		t.Errorf("wrong token: %v, want ErrConfig", err)
 	}
 }
+
+// TestPreflightTakesAFailingOrThrottlingSCIMTarget: a target that answers
+// every request with a SCIM Error and a 5xx or 429 serves SCIM, badly or
+// slowly: the run goes ahead and reports it (exit 1), rather than calling
+// --target wrong (exit 2). A 404 SCIM Error stays a wrong base path.
+func TestPreflightTakesAFailingOrThrottlingSCIMTarget(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		ok     bool
+	}{{500, true}, {503, true}, {429, true}, {404, false}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/scim+json")
+			w.WriteHeader(tc.status)
+			io.WriteString(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"`+http.StatusText(tc.status)[:0]+`","detail":"boom"}`)
+		}))
+		err := preflight(context.Background(), newProbe(srv.URL+"/scim/v2", "x", "", nil, false), false)
+		srv.Close()
+		if (err == nil) != tc.ok || !tc.ok && !errors.Is(err, all.ErrConfig) {
+			t.Errorf("SCIM Error %d: preflight %v, want accepted %v", tc.status, err, tc.ok)
+		}
+	}
+}

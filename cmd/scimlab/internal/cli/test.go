@@ -128,6 +128,17 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 		ExpiredToken: *expired, AllowDestructive: *destructive, Verbose: *verbose, Out: out, Seed: *seed,
 		Profile: sf.profile, Lenient: sf.lenient, Command: commandLine("test", fs, args), WrapTransport: watch.wrap,
 	})
+	if errors.Is(err, all.ErrThrottled) {
+		// The target answers but throttled its discovery past the retries:
+		// no check could run. That is neither a configuration error nor an
+		// unreachable target: exit 1, with the report when there is one.
+		fmt.Fprintf(e.stderr, "scimlab test: %s; no check could run (exit 1)\n", e.scrub(firstLine(err.Error())))
+		if run == nil {
+			return ExitFailures
+		}
+		run.Notes = append(run.Notes, "no check ran: "+firstLine(err.Error()))
+		err = nil
+	}
 	if code, bad := suiteError(e, "test", err); bad {
 		return code
 	}
