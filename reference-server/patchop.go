@@ -150,11 +150,12 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	if err != nil {
 		return asClientError(err, scim.InvalidSyntax)
 	}
-	if err := s.checkOpCase(k, req.Operations); err != nil {
-		return err
-	}
-	if req.Operations, err = s.applyPatchRules(k, req.Operations); err != nil {
-		return err
+	// The profile's rules are judged once the resource is found, as
+	// patch.Apply's errors are: a PATCH of an unknown id is 404 whatever its
+	// operations.
+	ruleErr := s.checkOpCase(k, req.Operations)
+	if ruleErr == nil {
+		req.Operations, ruleErr = s.applyPatchRules(k, req.Operations)
 	}
 	v := parseView(c.query())
 	status := s.prof.PatchStatus(k.name)
@@ -166,6 +167,9 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	r, err := s.st.Update(ctx, k.name, id, 0, func(tx store.Tx, r *store.Resource) error {
 		if err := pre.check(r.Version); err != nil {
 			return err
+		}
+		if ruleErr != nil {
+			return ruleErr
 		}
 		var changed bool
 		var err error

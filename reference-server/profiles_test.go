@@ -705,6 +705,15 @@ users:
 		t.Errorf("ignored removes changed the user: %s %s", r.Header.Get("ETag"), r.Body)
 	}
 	wantError(t, e.do("PATCH", "/Users/"+id, patchBody(op("remove", "title", nil))), 400, scim.InvalidValue)
+	// The rules are judged against a resource found: an unknown id is 404
+	// whatever the operations, as for any other PATCH.
+	for _, body := range []map[string]any{
+		patchBody(op("remove", "title", nil)),
+		patchBody(op("replace", "nickName", "N")),
+		patchBody(op("add", "emails", []any{map[string]any{"value": "a@x.test"}}), op("add", "emails", []any{map[string]any{"value": "b@x.test"}})),
+	} {
+		wantError(t, e.do("PATCH", "/Users/nope", body), 404, "")
+	}
 	two := patchBody(op("add", "emails", []any{map[string]any{"value": "a@x.test"}}), op("remove", `emails[value eq "u@x.test"]`, nil))
 	se := wantError(t, e.do("PATCH", "/Users/"+id, two), 400, scim.InvalidValue)
 	if !strings.Contains(se.Detail, "Operations[0] and Operations[1] both address emails") {

@@ -140,6 +140,7 @@ func TestErrorPaths(t *testing.T) {
 		{"patch not PatchOp", "PATCH", "/Users/" + uid, `{"Operations":[]}`, nil, 400, scim.InvalidSyntax},
 		{"patch bad op", "PATCH", "/Users/" + uid, patchBody(op("frobnicate", "active", false)), nil, 400, scim.InvalidSyntax},
 		{"patch capitalised op strict", "PATCH", "/Users/" + uid, patchBody(op("Replace", "active", false)), nil, 400, scim.InvalidSyntax},
+		{"patch capitalised op strict, unknown id", "PATCH", "/Users/nope", patchBody(op("Replace", "active", false)), nil, 404, ""},
 		{"patch string boolean strict", "PATCH", "/Users/" + uid, patchBody(op("replace", "active", "False")), nil, 400, scim.InvalidValue},
 		{"patch unknown path", "PATCH", "/Users/" + uid, patchBody(op("replace", "nope", "x")), nil, 400, scim.InvalidPath},
 		{"patch readOnly", "PATCH", "/Users/" + uid, patchBody(op("replace", "id", "x")), nil, 400, scim.Mutability},
