@@ -122,6 +122,9 @@ func (s *Server) allSchemas() []*schema.Schema {
 			sc = withoutUnsupported(sc, k.rt.Schema.ID, unsupported)
 			if sc.ID == k.rt.Schema.ID {
 				sc = s.withKeyRules(k, sc)
+				if k == s.groups {
+					sc = s.withMemberTypes(sc)
+				}
 			}
 			add(sc)
 		}
@@ -202,6 +205,28 @@ func (s *Server) withKeyRules(k *resourceKind, sc *schema.Schema) *schema.Schema
 	out := schema.Clone(sc)
 	a = out.Attr(name)
 	a.Uniqueness, a.CaseExact = schema.Server, caseExact
+	return out
+}
+
+// withMemberTypes returns the Group schema sc with the member types the
+// server keeps: without nested groups (the profile's nestedGroups is not
+// "allow"), a member is a User, so members.type offers "User" alone and
+// members.$ref refers to Users alone. sc itself when groups may nest.
+func (s *Server) withMemberTypes(sc *schema.Schema) *schema.Schema {
+	if s.prof.NestedGroups == profile.Allow || sc.Attr("members") == nil {
+		return sc
+	}
+	out := schema.Clone(sc)
+	m := out.Attr("members")
+	users := func(vs []string) []string {
+		return slices.DeleteFunc(vs, func(v string) bool { return !strings.EqualFold(v, "User") })
+	}
+	if t := m.Sub("type"); t != nil {
+		t.CanonicalValues = users(t.CanonicalValues)
+	}
+	if r := m.Sub("$ref"); r != nil {
+		r.ReferenceTypes = users(r.ReferenceTypes)
+	}
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"slices"
 	"strconv"
@@ -521,6 +522,46 @@ func TestNestedGroups(t *testing.T) {
 		wantError(t, e.do("PATCH", "/Groups/"+a, patchBody(op("add", "members", []any{map[string]any{"value": c}}))), 400, scim.InvalidValue)
 		wantError(t, e.do("PATCH", "/Groups/"+a, patchBody(op("add", "members", []any{map[string]any{"value": a}}))), 400, scim.InvalidValue)
 	})
+}
+
+// /Schemas describes the members the server keeps: members.value is
+// required (a member without one is refused), and a Group member type is
+// offered only where groups may nest.
+func TestGroupSchemaFollowsMemberRules(t *testing.T) {
+	for _, c := range []struct {
+		nested string
+		want   []any
+	}{
+		{profile.Reject, []any{"User"}},
+		{profile.Ignore, []any{"User"}},
+		{profile.Allow, []any{"User", "Group"}},
+	} {
+		t.Run(c.nested, func(t *testing.T) {
+			e := newEnv(t, func(p *profile.Profile, _ *Config) { p.NestedGroups = c.nested })
+			var members map[string]any
+			for _, a := range e.must(200, "GET", "/Schemas/"+scim.GroupSchema, nil).obj()["attributes"].([]any) {
+				if a := a.(map[string]any); a["name"] == "members" {
+					members = a
+				}
+			}
+			subs := map[string]map[string]any{}
+			for _, s := range members["subAttributes"].([]any) {
+				subs[s.(map[string]any)["name"].(string)] = s.(map[string]any)
+			}
+			if subs["value"]["required"] != true {
+				t.Errorf("members.value %v, want required", subs["value"])
+			}
+			if got := subs["type"]["canonicalValues"]; !reflect.DeepEqual(got, c.want) {
+				t.Errorf("members.type canonicalValues %v, want %v", got, c.want)
+			}
+			if got := subs["$ref"]["referenceTypes"]; !reflect.DeepEqual(got, c.want) {
+				t.Errorf("members.$ref referenceTypes %v, want %v", got, c.want)
+			}
+			u := e.createUser("m@x.test")["id"].(string)
+			wantError(t, e.do("POST", "/Groups", map[string]any{"schemas": []any{scim.GroupSchema}, "displayName": "g",
+				"members": []any{map[string]any{"$ref": "http://x.test/scim/v2/Users/" + u, "type": "User"}}}), 400, scim.InvalidValue)
+		})
+	}
 }
 
 // Two PATCHes adding different members to one group at once both land

@@ -76,6 +76,12 @@ func applyDefaults(a *Attribute) {
 func amend(m map[string]*Schema) {
 	user, group := m[scim.UserSchema], m[scim.GroupSchema]
 
+	// §4.2: a service provider "MAY require clients to provide a non-empty
+	// value by setting the "required" attribute characteristic of a
+	// sub-attribute of the "members" attribute". This server does: a member
+	// is named by its id, and one without a value is refused.
+	group.Attr("members").Sub("value").Required = true
+
 	// §4.2: Group displayName is "REQUIRED" (§8.7.1's own description says so
 	// too), yet §8.7.1 prints "required": false.
 	group.Attr("displayName").Required = true

@@ -158,7 +158,7 @@ func TestGroupMatchesRFC7643Section8_7_1(t *testing.T) {
 	if got := subNames(w["members"]); !slices.Equal(got, []string{"value", "$ref", "display", "type"}) {
 		t.Errorf("members sub-attributes = %v", got)
 	}
-	has(t, "members.value", sub(w["members"], "value"), map[string]any{"type": "string", "mutability": "immutable"})
+	has(t, "members.value", sub(w["members"], "value"), map[string]any{"type": "string", "mutability": "immutable", "required": true})
 	has(t, "members.$ref", sub(w["members"], "$ref"), map[string]any{"type": "reference", "mutability": "immutable", "referenceTypes": []any{"User", "Group"}})
 	has(t, "members.type", sub(w["members"], "type"), map[string]any{"mutability": "immutable", "canonicalValues": []any{"User", "Group"}})
 }
