@@ -157,7 +157,10 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	if ruleErr == nil {
 		req.Operations, ruleErr = s.applyPatchRules(k, req.Operations)
 	}
-	v := parseView(c.query())
+	v, err := parseView(c.query())
+	if err != nil {
+		return err
+	}
 	status := s.prof.PatchStatus(k.name)
 	needMembers := status == http.StatusOK && k == s.groups && v.wants(k, "members")
 	pre := s.precondition(c)

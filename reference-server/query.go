@@ -21,6 +21,7 @@ import (
 // SearchRequest of §3.4.3 (POST /.search).
 type listParams struct {
 	filterText string
+	hasFilter  bool // a filter was given, even an empty one
 	expr       filter.Expr
 	sortBy     string
 	sortPath   filter.AttrPath
@@ -32,7 +33,12 @@ type listParams struct {
 
 // parseListQuery reads the query parameters of a GET on a resource endpoint.
 func (s *Server) parseListQuery(q url.Values) (listParams, error) {
-	p := listParams{view: parseView(q), filterText: q.Get("filter"), sortBy: strings.TrimSpace(q.Get("sortBy"))}
+	v, err := parseView(q)
+	if err != nil {
+		return listParams{}, err
+	}
+	_, hasFilter := q["filter"]
+	p := listParams{view: v, filterText: q.Get("filter"), hasFilter: hasFilter, sortBy: strings.TrimSpace(q.Get("sortBy"))}
 	var start, count *int
 	if v, ok := q["startIndex"]; ok && len(v) > 0 {
 		n, err := parseIntParam("startIndex", v[0])
@@ -103,7 +109,13 @@ func (s *Server) finishParams(p *listParams, sortOrder string, start, count *int
 		}
 		p.sortPath = ap
 	}
-	if strings.TrimSpace(p.filterText) != "" {
+	if p.hasFilter || p.filterText != "" {
+		if strings.TrimSpace(p.filterText) == "" {
+			// Not the grammar's (RFC 7644 §3.4.2.2 Figure 1); read as "no
+			// filter" it would return the whole collection to a client
+			// whose filter template lost its value.
+			return scim.New(http.StatusBadRequest, scim.InvalidFilter, "the filter is empty; to list every resource, leave the filter out")
+		}
 		if !s.prof.Filter {
 			return scim.New(http.StatusBadRequest, scim.InvalidFilter, "this server does not support filtering (ServiceProviderConfig filter.supported is false)")
 		}
@@ -146,15 +158,36 @@ func (s *Server) search(c *call) error {
 	if _, err := decodeObject(body); err != nil {
 		return err
 	}
-	var req scim.SearchRequest
+	var req struct {
+		scim.SearchRequest
+		// Read as GET reads them: an integer beyond int's range is clamped.
+		StartIndex json.RawMessage `json:"startIndex"`
+		Count      json.RawMessage `json:"count"`
+		Filter     *string         `json:"filter"` // nil: absent; "": an empty filter
+	}
 	if err := json.Unmarshal(body, &req); err != nil {
 		return errorf(http.StatusBadRequest, scim.InvalidSyntax, "the SearchRequest is malformed: %s", jsonErrText(err))
 	}
 	if !slices.ContainsFunc(req.Schemas, func(x string) bool { return strings.EqualFold(x, scim.SearchRequestSchema) }) {
 		return errorf(http.StatusBadRequest, scim.InvalidSyntax, "\"schemas\" must contain %q (RFC 7644 §3.4.3)", scim.SearchRequestSchema)
 	}
-	p := listParams{filterText: req.Filter, sortBy: strings.TrimSpace(req.SortBy), view: view{attrs: req.Attributes, excluded: req.ExcludedAttributes}}
-	if err := s.finishParams(&p, req.SortOrder, req.StartIndex, req.Count); err != nil {
+	v, err := newView(req.Attributes, req.ExcludedAttributes)
+	if err != nil {
+		return err
+	}
+	start, err := searchInt("startIndex", req.StartIndex)
+	if err != nil {
+		return err
+	}
+	count, err := searchInt("count", req.Count)
+	if err != nil {
+		return err
+	}
+	p := listParams{hasFilter: req.Filter != nil, sortBy: strings.TrimSpace(req.SortBy), view: v}
+	if req.Filter != nil {
+		p.filterText = *req.Filter
+	}
+	if err := s.finishParams(&p, req.SortOrder, start, count); err != nil {
 		return err
 	}
 	var kinds []*resourceKind
@@ -167,6 +200,24 @@ func (s *Server) search(c *call) error {
 		kinds = s.kinds
 	}
 	return s.serveList(c, kinds, p)
+}
+
+// searchInt reads a SearchRequest's startIndex or count: absent or null is
+// nil; a JSON integer is read as the query parameter is (parseIntParam,
+// which clamps one beyond int's range); anything else is 400.
+func searchInt(name string, raw json.RawMessage) (*int, error) {
+	t := strings.TrimSpace(string(raw))
+	if t == "" || t == "null" {
+		return nil, nil
+	}
+	if t[0] != '-' && (t[0] < '0' || t[0] > '9') {
+		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the SearchRequest is malformed: %s must be a JSON integer, not %s", name, truncate(t, 40))
+	}
+	n, err := parseIntParam(name, t)
+	if err != nil {
+		return nil, err
+	}
+	return &n, nil
 }
 
 // absentTruth evaluates e for resources of type rt as far as the attributes

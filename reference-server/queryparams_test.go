@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -71,5 +73,83 @@ func TestUncleanPathsGetSCIMErrors(t *testing.T) {
 		if r.Header.Get("Location") != "" {
 			t.Errorf("%s: redirected to %s", p, r.Header.Get("Location"))
 		}
+	}
+}
+
+// TestEmptyFilterAndViewLimits: an empty or blank filter, by GET or in a
+// SearchRequest, is 400 invalidFilter, never the whole collection; a
+// SearchRequest reads attributes, startIndex and count as GET reads them;
+// attribute lists over maxViewBytes are 400.
+func TestEmptyFilterAndViewLimits(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("a@x.test")["id"].(string)
+	e.createUser("b@x.test")
+	e.createGroup("G", u)
+	search := func(path string, fields map[string]any) resp {
+		body := map[string]any{"schemas": []any{scim.SearchRequestSchema}}
+		for k, v := range fields {
+			body[k] = v
+		}
+		return e.do("POST", path, body)
+	}
+	for _, path := range []string{"/Users?filter=", "/Users?filter=%20%20", "/Groups?filter=&count=1", "/Users?filter=+"} {
+		wantError(t, e.do("GET", path, nil), 400, scim.InvalidFilter)
+	}
+	for _, f := range []string{"", " ", "\t"} {
+		wantError(t, search("/Users/.search", map[string]any{"filter": f}), 400, scim.InvalidFilter)
+		wantError(t, search("/.search", map[string]any{"filter": f}), 400, scim.InvalidFilter)
+	}
+	if r := search("/Users/.search", map[string]any{"filter": nil}); r.Status != 200 || r.obj()["totalResults"] != 2.0 {
+		t.Errorf("null filter: %s", r)
+	}
+
+	// attributes entries are trimmed and empty ones dropped, as in a query.
+	one := func(r resp) map[string]any {
+		t.Helper()
+		rs, _ := r.obj()["Resources"].([]any)
+		if r.Status != 200 || len(rs) != 1 {
+			t.Fatalf("want one resource: %s", r)
+		}
+		return rs[0].(map[string]any)
+	}
+	if m := one(search("/Groups/.search", map[string]any{"filter": `displayName eq "G"`, "attributes": []any{" members"}})); len(memberValues(m)) != 1 {
+		t.Errorf(`attributes [" members"]: %v`, m)
+	}
+	if m := one(search("/Users/.search", map[string]any{"filter": `userName eq "a@x.test"`, "attributes": []any{"userName", "groups "}})); m["groups"] == nil {
+		t.Errorf(`attributes ["userName","groups "]: %v`, m)
+	}
+	for _, key := range []string{"attributes", "excludedAttributes"} {
+		m := one(search("/Groups/.search", map[string]any{"filter": `displayName eq "G"`, key: []any{""}}))
+		if len(memberValues(m)) != 1 || m["displayName"] != "G" {
+			t.Errorf(`%s [""] is no list at all: %v`, key, m)
+		}
+	}
+
+	// startIndex and count beyond int's range are clamped, as by GET;
+	// other JSON types are 400.
+	if r := search("/Users/.search", map[string]any{"count": json.Number("99999999999999999999")}); r.Status != 200 || r.obj()["totalResults"] != 2.0 {
+		t.Errorf("huge count: %s", r)
+	}
+	if r := search("/Users/.search", map[string]any{"startIndex": json.Number("99999999999999999999")}); r.Status != 200 || len(r.obj()["Resources"].([]any)) != 0 {
+		t.Errorf("huge startIndex: %s", r)
+	}
+	for _, bad := range []any{"5", 1.5, true, []any{1}, json.Number("1e2")} {
+		r := search("/Users/.search", map[string]any{"count": bad})
+		if r.Status != 400 {
+			t.Errorf("count %v: %s", bad, r)
+		}
+	}
+
+	long := strings.Repeat("userName,", maxViewBytes/9+1)
+	for _, path := range []string{"/Users?attributes=" + long, "/Users?excludedAttributes=" + long, "/Users/" + u + "?attributes=" + long} {
+		se := wantError(t, e.do("GET", path, nil), 400, scim.InvalidValue)
+		if !strings.Contains(se.Detail, "size limit") {
+			t.Errorf("detail %q", se.Detail)
+		}
+	}
+	wantError(t, search("/Users/.search", map[string]any{"attributes": strings.Split(long, ",")}), 400, scim.InvalidValue)
+	wantError(t, e.do("POST", "/Users?attributes="+long, userBody("c@x.test")), 400, scim.InvalidValue)
+	if r := e.do("GET", "/Users?attributes="+strings.Repeat("userName,", maxViewBytes/9-1), nil); r.Status != 200 {
+		t.Errorf("a list under the limit: %s", r)
 	}
 }

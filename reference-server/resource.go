@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimlab/scimlab/reference-server/filter"
 	"github.com/scimlab/scimlab/reference-server/jsondoc"
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/schema"
@@ -178,8 +179,35 @@ type view struct {
 	attrs, excluded []string
 }
 
-func parseView(q map[string][]string) view {
-	return view{attrs: splitList(q["attributes"]), excluded: splitList(q["excludedAttributes"])}
+// maxViewBytes bounds the attributes and excludedAttributes lists of one
+// request, as filter.MaxLength bounds a filter: the cost of shaping a
+// response grows with the number of names times the resources shown, so a
+// megabyte of names on a page of 200 would cost seconds of CPU.
+const maxViewBytes = filter.MaxLength
+
+// parseView reads the attributes and excludedAttributes query parameters
+// (each a comma-separated list, possibly repeated).
+func parseView(q map[string][]string) (view, error) {
+	return newView(q["attributes"], q["excludedAttributes"])
+}
+
+// newView makes the view of attributes and excludedAttributes lists, from
+// a query or a SearchRequest alike: entries split at commas, trimmed, empty
+// ones dropped; a list longer than maxViewBytes is 400 invalidValue.
+func newView(attrs, excluded []string) (view, error) {
+	for _, l := range []struct {
+		name string
+		vs   []string
+	}{{"attributes", attrs}, {"excludedAttributes", excluded}} {
+		n := 0
+		for _, v := range l.vs {
+			n += len(v) + 1
+		}
+		if n > maxViewBytes+1 {
+			return view{}, errorf(http.StatusBadRequest, scim.InvalidValue, "%s is %d bytes, more than the %d bytes this server accepts (a size limit)", l.name, n-1, maxViewBytes)
+		}
+	}
+	return view{attrs: splitList(attrs), excluded: splitList(excluded)}, nil
 }
 
 // query returns the request's query parameters; most requests have none,
@@ -583,7 +611,10 @@ func (s *Server) kindOf(c *call) *resourceKind {
 // k: decoded, validated for mode, and inside the token's scope; with the
 // response view the query asks for.
 func (s *Server) readDocument(c *call, k *resourceKind, mode schema.Mode) (map[string]any, view, error) {
-	v := parseView(c.query())
+	v, err := parseView(c.query())
+	if err != nil {
+		return nil, v, err
+	}
 	body, err := readBody(c.r, s.maxBody)
 	if err != nil {
 		return nil, v, err
@@ -674,7 +705,10 @@ func (s *Server) get(c *call) error {
 }
 
 func (s *Server) getResource(c *call, k *resourceKind, id string) error {
-	v := parseView(c.query())
+	v, err := parseView(c.query())
+	if err != nil {
+		return err
+	}
 	loadMembers := k == s.groups && v.wants(k, "members")
 	vk := v.cacheKey(c.base)
 	if !loadMembers {
@@ -690,7 +724,6 @@ func (s *Server) getResource(c *call, k *resourceKind, id string) error {
 	var (
 		r      *store.Resource
 		groups []store.GroupRef
-		err    error
 	)
 	// A user's groups come with it in one round trip where the store can
 	// (PostgreSQL); otherwise from the cache or a second store call.
