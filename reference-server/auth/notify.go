@@ -198,7 +198,7 @@ func noticeMessage(t store.Token, now time.Time) string {
 	at := t.Expires.UTC().Format(time.RFC3339)
 	if !now.Before(t.Expires) {
 		return fmt.Sprintf("%s expired at %s, %s ago; SCIM requests with it are refused: create a new token and give it to the IdP",
-			who, at, timeText(now.Sub(t.Expires)))
+			who, at, agoText(now.Sub(t.Expires)))
 	}
 	today := ""
 	if y, m, d := t.Expires.UTC().Date(); now.UTC().Year() == y && now.UTC().Month() == m && now.UTC().Day() == d {
@@ -223,6 +223,15 @@ func timeText(d time.Duration) string {
 		return fmt.Sprintf("%dm", m)
 	}
 	return fmt.Sprintf("%ds", int(d/time.Second))
+}
+
+// agoText is a span in the past for people: whole days rounded down from a
+// day on (24h5m ago is "1 day", never "2 days"), else as timeText.
+func agoText(d time.Duration) string {
+	if d >= Day {
+		return DaysText(int64(d / Day))
+	}
+	return timeText(d)
 }
 
 // deliver POSTs body to the webhook, retrying network errors, 408, 429 and
