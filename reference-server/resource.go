@@ -713,8 +713,8 @@ func (s *Server) getResource(c *call, k *resourceKind, id string) error {
 	vk := v.cacheKey(c.base)
 	if !loadMembers {
 		if body, ver, ok := s.cache.body(k.name, id, vk); ok {
-			if s.notModified(c, ver) {
-				return nil
+			if done, err := s.conditionalGet(c, ver); done {
+				return err
 			}
 			s.writeBody(c, http.StatusOK, k, id, ver, body)
 			return nil
@@ -740,8 +740,8 @@ func (s *Server) getResource(c *call, k *resourceKind, id string) error {
 	if err != nil {
 		return err
 	}
-	if s.notModified(c, r.Version) {
-		return nil
+	if done, err := s.conditionalGet(c, r.Version); done {
+		return err
 	}
 	var members []store.Member
 	if loadMembers {
@@ -764,14 +764,36 @@ func (s *Server) getResource(c *call, k *resourceKind, id string) error {
 	return nil
 }
 
-// notModified answers 304 when If-None-Match names the current version (RFC 7644 §3.14).
-func (s *Server) notModified(c *call, version int64) bool {
-	if !s.prof.ETag || !etagMatches(c.r.Header.Get("If-None-Match"), version) {
-		return false
+// conditionalGet evaluates the conditional headers of a GET of a resource
+// whose current version is version (RFC 7644 §3.14, RFC 7232 §6): If-Match
+// naming none of its versions is 412 and the method is not performed (RFC
+// 7232 §3.1); If-None-Match naming it is 304 Not Modified. done reports
+// that the request is answered (err, when set, is the answer).
+func (s *Server) conditionalGet(c *call, version int64) (done bool, err error) {
+	if !s.prof.ETag {
+		return false, nil
+	}
+	if im := headerList(c.r.Header, "If-Match"); strings.TrimSpace(im) != "" && !etagMatches(im, version) {
+		return true, precondition{header: im}.check(version)
+	}
+	if !etagMatches(headerList(c.r.Header, "If-None-Match"), version) {
+		return false, nil
 	}
 	c.w.Header().Set("ETag", etag(version))
 	c.w.WriteHeader(http.StatusNotModified)
-	return true
+	return true, nil
+}
+
+// headerList is every value of the header name as one comma-separated list:
+// a list header sent on several lines means what one line would (RFC 7230
+// §3.2.2), so `If-Match: W/"1"` and `If-Match: W/"2"` together are
+// `If-Match: W/"1", W/"2"`.
+func headerList(h http.Header, name string) string {
+	vs := h.Values(name)
+	if len(vs) == 1 {
+		return vs[0]
+	}
+	return strings.Join(vs, ", ")
 }
 
 // withoutKey returns doc without key, copying only when the key is there.
@@ -813,9 +835,6 @@ func etagMatches(header string, version int64) bool {
 	return false
 }
 
-// ifMatch interprets If-Match (RFC 7644 §3.14): it returns the version to
-// require (0: none) and whether a check is needed at all; a header naming no
-// version of ours can never match.
 // precondition holds the conditional headers of a PUT, PATCH or DELETE
 // (RFC 7644 §3.14, RFC 7232 §3.1–3.2).
 type precondition struct {
@@ -844,7 +863,7 @@ func (s *Server) precondition(c *call) precondition {
 	if !s.prof.ETag {
 		return precondition{}
 	}
-	return precondition{header: c.r.Header.Get("If-Match"), noneMatch: c.r.Header.Get("If-None-Match")}
+	return precondition{header: headerList(c.r.Header, "If-Match"), noneMatch: headerList(c.r.Header, "If-None-Match")}
 }
 
 // delete serves DELETE /Users/{id} and /Groups/{id} (RFC 7644 §3.6).

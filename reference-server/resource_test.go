@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -199,6 +202,13 @@ func TestETags(t *testing.T) {
 	}
 	e.must(304, "GET", "/Users/"+id, nil, "If-None-Match", `*`)
 	e.must(200, "GET", "/Users/"+id, nil, "If-None-Match", `W/"7"`)
+	// If-Match on a GET (RFC 7232 §3.1): the method is not performed when
+	// no listed tag is current, whether the body is cached or not.
+	for range 2 {
+		wantError(t, e.do("GET", "/Users/"+id+"?attributes=userName", nil, "If-Match", `W/"7"`), 412, "")
+		e.must(200, "GET", "/Users/"+id+"?attributes=userName", nil, "If-Match", `W/"7", W/"1"`)
+		e.must(200, "GET", "/Users/"+id+"?attributes=userName", nil, "If-Match", `*`)
+	}
 
 	r = e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "displayName", "E")), "If-Match", `W/"1"`)
 	if r.Header.Get("ETag") != `W/"2"` || r.obj()["meta"].(map[string]any)["version"] != `W/"2"` {
@@ -218,6 +228,49 @@ func TestETags(t *testing.T) {
 	e.must(200, "PATCH", "/Users/"+id, patchBody(op("replace", "title", "z")), "If-None-Match", `W/"1"`)
 	wantError(t, e.do("DELETE", "/Users/"+id, nil, "If-Match", `W/"1"`), 412, "")
 	e.must(204, "DELETE", "/Users/"+id, nil, "If-Match", `W/"5"`)
+}
+
+// TestConditionalHeaders: If-Match on a group GET, and conditional headers
+// sent on several lines (RFC 7230 §3.2.2).
+func TestConditionalHeaders(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("cond@example.test")["id"].(string)
+	gid := e.createGroup("etag-group", id)["id"].(string)
+	wantError(t, e.do("GET", "/Groups/"+gid, nil, "If-Match", `W/"9"`), 412, "")
+	e.must(200, "GET", "/Groups/"+gid, nil, "If-Match", `W/"1"`)
+	e.must(204, "DELETE", "/Groups/"+gid, nil)
+	cur := e.must(200, "GET", "/Users/"+id, nil).Header.Get("ETag")
+	// A list header on several lines means what one line would (RFC 7230
+	// §3.2.2).
+	lines := func(method, path, name string, body any, vals ...string) resp {
+		t.Helper()
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = bytes.NewReader(b)
+		}
+		req := httptest.NewRequest(method, BasePath+path, rd)
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Content-Type", scim.MediaType)
+		for _, v := range vals {
+			req.Header.Add(name, v)
+		}
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		return resp{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	}
+	if r := lines("GET", "/Users/"+id, "If-None-Match", nil, `W/"7"`, cur); r.Status != 304 {
+		t.Errorf("If-None-Match on two lines naming the current version: %s", r)
+	}
+	if r := lines("GET", "/Users/"+id, "If-Match", nil, `W/"7"`, cur); r.Status != 200 {
+		t.Errorf("If-Match on two lines naming the current version: %s", r)
+	}
+	if r := lines("PATCH", "/Users/"+id, "If-Match", patchBody(op("replace", "nickName", "n")), `W/"7"`, cur); r.Status != 200 {
+		t.Errorf("PATCH with If-Match on two lines naming the current version: %s", r)
+	}
+	if r := lines("PATCH", "/Users/"+id, "If-Match", patchBody(op("remove", "nickName", nil)), `W/"7"`, `W/"8"`); r.Status != 412 {
+		t.Errorf("PATCH with If-Match on two lines naming other versions: %s", r)
+	}
 }
 
 func TestProjection(t *testing.T) {
