@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -33,5 +34,30 @@ func TestAmbiguousOrMisencodedBodies(t *testing.T) {
 	}
 	if got := e.must(200, "GET", "/Users/"+id, nil).obj(); got["active"] == false || got["displayName"] != nil {
 		t.Errorf("a refused write changed the user: %v", got)
+	}
+}
+
+// TestNumberOutOfRange: a number no float64 holds is valid JSON, so the
+// answer is 400 invalidValue naming the number, never a claim that the
+// body is not a JSON object; nothing is stored.
+func TestNumberOutOfRange(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("existing")["id"].(string)
+	const u = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	for _, c := range []struct{ name, method, path, body string }{
+		{"POST attribute", "POST", "/Users", `{` + u + `,"userName":"n","title":1e999}`},
+		{"POST unknown attribute", "POST", "/Users", `{` + u + `,"userName":"n","x":-1e999}`},
+		{"PUT", "PUT", "/Users/" + id, `{` + u + `,"userName":"existing","x":1e400}`},
+		{"PATCH value", "PATCH", "/Users/" + id, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":1e999}]}`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			se := wantError(t, e.do(c.method, c.path, c.body), 400, scim.InvalidValue)
+			if !strings.Contains(se.Detail, "out of range") || strings.Contains(se.Detail, "not a valid JSON object") {
+				t.Errorf("detail %q", se.Detail)
+			}
+		})
+	}
+	if n := e.must(200, "GET", "/Users", nil).obj()["totalResults"]; n != float64(1) {
+		t.Errorf("%v users after refused writes, want 1", n)
 	}
 }

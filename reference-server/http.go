@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -434,6 +435,14 @@ func decodeObject(b []byte) (map[string]any, error) {
 	if errors.As(err, &dup) {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is ambiguous: %v", dup)
 	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if v, ok := outOfRange(te); ok {
+			// Valid JSON (RFC 8259 §6 sets no limit), but no value this
+			// server can hold.
+			return nil, errorf(http.StatusBadRequest, scim.InvalidValue, "the request body holds %s, out of range (a number must fit a 64-bit float)", truncate(v, 60))
+		}
+	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not a valid JSON object: %s", jsonErrText(err))
 	}
@@ -443,6 +452,16 @@ func decodeObject(b []byte) (map[string]any, error) {
 	return doc, nil
 }
 
+// outOfRange returns the number ("number 1e999") of te when te is a
+// number too large for the float64 or any it was decoded into.
+func outOfRange(te *json.UnmarshalTypeError) (string, bool) {
+	if !strings.HasPrefix(te.Value, "number ") || te.Type == nil {
+		return "", false
+	}
+	k := te.Type.Kind()
+	return te.Value, k == reflect.Float64 || k == reflect.Interface
+}
+
 func jsonErrText(err error) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -450,6 +469,9 @@ func jsonErrText(err error) string {
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
+		if v, ok := outOfRange(te); ok {
+			return v + " is out of range (a number must fit a 64-bit float)"
+		}
 		if te.Field != "" {
 			return fmt.Sprintf("%s has the wrong JSON type (%s)", te.Field, te.Value)
 		}

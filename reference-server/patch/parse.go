@@ -213,6 +213,11 @@ func parseOperation(i int, raw json.RawMessage) (scim.PatchOperation, error) {
 	}
 	if !isAbsent(o.Value) {
 		if err := json.Unmarshal(o.Value, &op.Value); err != nil {
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) && strings.HasPrefix(te.Value, "number ") {
+				// Valid JSON, but a number no float64 holds.
+				return scim.PatchOperation{}, scim.Errorf(400, scim.InvalidValue, "Operations[%d].value holds %s, out of range (a number must fit a 64-bit float)", i, shorten(te.Value, 60))
+			}
 			return scim.PatchOperation{}, scim.Errorf(400, scim.InvalidSyntax, "Operations[%d].value %s", i, jsonProblem(err))
 		}
 	}

@@ -447,7 +447,7 @@ func (v *validator) single(a *Attribute, val any, prefix, subPrefix string) (any
 		if !ok {
 			return nil, typeError(prefix+a.Name, "a URI reference", val)
 		}
-		if _, err := url.Parse(s); err != nil {
+		if _, err := url.Parse(s); err != nil || strings.ContainsFunc(s, notInURI) {
 			return nil, scim.Errorf(400, scim.InvalidValue, "attribute %q must be a URI reference (RFC 7643 §2.3.7)", prefix+a.Name)
 		}
 		return val, canonical(a, s, prefix) // val, not s: re-boxing a string allocates
@@ -681,4 +681,12 @@ func validBase64(s string) bool {
 	}
 	_, err := base64.StdEncoding.Decode(dst, []byte(s))
 	return err == nil
+}
+
+// notInURI reports an ASCII character that no part of a URI may hold as it
+// stands (RFC 3986 §2: a space, a control, or one of "<>\^`{|}): url.Parse
+// lets some through in a path ("not a url" parses as a relative path). Other
+// characters outside ASCII are left to IRIs (RFC 3987).
+func notInURI(r rune) bool {
+	return r <= ' ' || r == 0x7f || strings.ContainsRune("\"<>\\^`{|}", r)
 }
