@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"strings"
 	"testing"
 
@@ -59,5 +61,40 @@ func TestNumberOutOfRange(t *testing.T) {
 	}
 	if n := e.must(200, "GET", "/Users", nil).obj()["totalResults"]; n != float64(1) {
 		t.Errorf("%v users after refused writes, want 1", n)
+	}
+}
+
+// TestContentEncoding: a gzip-coded body is read decoded, with the size
+// limit on the decoded bytes; any other coding is 415, never bytes read as
+// JSON.
+func TestContentEncoding(t *testing.T) {
+	e := newEnv(t)
+	gz := func(s string) string {
+		var b bytes.Buffer
+		w := gzip.NewWriter(&b)
+		w.Write([]byte(s))
+		w.Close()
+		return b.String()
+	}
+	const u = `"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"]`
+	r := e.do("POST", "/Users", gz(`{`+u+`,"userName":"zipped"}`), "Content-Encoding", "gzip")
+	if r.Status != 201 || r.obj()["userName"] != "zipped" {
+		t.Fatalf("gzip POST: %s", r)
+	}
+	id := r.obj()["id"].(string)
+	e.must(200, "PATCH", "/Users/"+id, gz(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","path":"title","value":"T"}]}`), "Content-Encoding", "GZIP")
+	e.must(200, "POST", "/Bulk", gz(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"DELETE","path":"/Users/`+id+`"}]}`), "Content-Encoding", "x-gzip")
+	e.must(404, "GET", "/Users/"+id, nil)
+
+	wantError(t, e.do("POST", "/Users", `{`+u+`,"userName":"br"}`, "Content-Encoding", "br"), 415, "")
+	wantError(t, e.do("POST", "/Users", gz(`{`+u+`,"userName":"two"}`), "Content-Encoding", "gzip, br"), 415, "")
+	wantError(t, e.do("POST", "/Users", `{`+u+`,"userName":"plain"}`, "Content-Encoding", "gzip"), 400, scim.InvalidSyntax)
+	bomb := gz(`{` + u + `,"userName":"big","title":"` + strings.Repeat("x", 2<<20) + `"}`)
+	if len(bomb) > 1<<20 {
+		t.Fatalf("the compressed body is %d bytes; it should be small", len(bomb))
+	}
+	wantError(t, e.do("POST", "/Users", bomb, "Content-Encoding", "gzip"), 413, "")
+	if n := e.must(200, "GET", "/Users", nil).obj()["totalResults"]; n != float64(0) {
+		t.Errorf("%v users, want 0", n)
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -409,13 +410,29 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	body := io.LimitReader(r.Body, limit+1)
+	// A coded body is decoded here, and the limit holds for the decoded
+	// bytes; a coding the server does not know is 415 (RFC 7231 §3.1.2.2),
+	// never bytes read as if they were JSON.
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not gzip data, as Content-Encoding says: %v", err)
+		}
+		body = io.LimitReader(zr, limit+1)
+	default:
+		return nil, errorf(http.StatusUnsupportedMediaType, "", "Content-Encoding %q is not supported: send the body uncompressed or gzip-coded", truncate(enc, 40))
+	}
+	b, err := io.ReadAll(body)
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "reading the request body: %v", err)
 	}
 	if int64(len(b)) > limit {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than the limit of %d bytes", limit)
 	}
+	r.Header.Del("Content-Encoding") // b is the body now, for any later reader
 	return b, nil
 }
 
