@@ -301,6 +301,12 @@ func TestProfileKnobs(t *testing.T) {
 			{"password by PUT", putUser("password", "Sc1m!pw-1"), "200", "200"},
 			{"password by PATCH", patchUser("displayName", nil, op("replace", "password", "Sc1m!pw-2")), "200 PU", "400 invalidValue PU"},
 			{"password in a path-less PATCH", patchUser("displayName", nil, op("replace", "", map[string]any{"displayName": "New", "password": "Sc1m!pw-2"})), "200 New", "400 invalidValue PU"},
+			// AWS-PATCHUSER's modifiable list leaves ims, photos,
+			// entitlements and x509Certificates out too.
+			{"photos by PATCH", patchUser("displayName", nil, op("add", "photos", []any{map[string]any{"value": "https://x.test/p.png"}})), "200 PU", "400 invalidValue PU"},
+			{"ims by PATCH", patchUser("displayName", nil, op("replace", "ims", []any{map[string]any{"value": "pu", "type": "xmpp"}})), "200 PU", "400 invalidValue PU"},
+			{"x509Certificates in a path-less PATCH", patchUser("displayName", nil, op("replace", "", map[string]any{"displayName": "New", "x509Certificates": []any{map[string]any{"value": "TUlJ"}}})), "200 New", "400 invalidValue PU"},
+			{"photos on create", post("/Users", userBody("ph@x.test", "displayName", "P", "photos", []any{map[string]any{"value": "https://x.test/p.png"}})), "201", "201"},
 			{"password refused as AWS renders errors", func(t *testing.T, e *env) string {
 				u := e.createUser("pwr@x.test", "displayName", "P")
 				r := e.do("PATCH", "/Users/"+u["id"].(string), patchBody(op("replace", "password", "Sc1m!pw-1")))

@@ -157,7 +157,7 @@ func TestTargetKnobs(t *testing.T) {
 	if at.Users.Delete != Deactivate || at.Users.Inactive != NotFound || at.Sort || at.Users.Filter.And {
 		t.Errorf("atlassian %+v", at)
 	}
-	if len(w.Users.Refused) != 0 || !slices.Equal(w.Users.Patch.Refused, []string{"password"}) || !slices.Contains(w.Users.Unsupported, "password") || !slices.Equal(w.Users.Patch.OnceOnly, []string{"userName", "active"}) ||
+	if len(w.Users.Refused) != 0 || !slices.Equal(w.Users.Patch.Refused, []string{"password", "ims", "photos", "entitlements", "x509Certificates"}) || !slices.Contains(w.Users.Unsupported, "password") || !slices.Equal(w.Users.Patch.OnceOnly, []string{"userName", "active"}) ||
 		w.Users.Patch.RemovePolicy("active") != Reject || w.Users.Patch.RemovePolicy("userName") != Reject || w.Users.Patch.RemovePolicy("nickName") != Allow {
 		t.Errorf("aws PATCH rules %+v refused %v", w.Users.Patch, w.Users.Refused)
 	}
