@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/scimlab/scimlab/reference-server/filter"
@@ -58,6 +59,13 @@ func (s *Server) applyPatchRules(k *resourceKind, ops []scim.PatchOperation) ([]
 	first := map[string]int{} // a OnceOnly attribute → the operation that addressed it
 	out := make([]scim.PatchOperation, 0, len(ops))
 	for i, op := range ops {
+		if len(r.Patch.PathOperators) > 0 && op.Path != "" {
+			if p, err := filter.ParsePath(op.Path); err == nil && p.Filter != nil {
+				if bad, ok := operatorOutside(p.Filter, r.Patch.PathOperators); ok {
+					return nil, errorf(http.StatusBadRequest, scim.InvalidFilter, "Operations[%d]: the operator %q is not supported in a PATCH path filter; supported: %s (profile %s)", i, bad, strings.Join(r.Patch.PathOperators, ", "), s.prof.Name)
+				}
+			}
+		}
 		remove := strings.EqualFold(op.Op, "remove")
 		ignored := false
 		for _, path := range s.opTargets(k, op) {
@@ -92,6 +100,27 @@ func (s *Server) applyPatchRules(k *resourceKind, ops []scim.PatchOperation) ([]
 		out = append(out, op)
 	}
 	return out, nil
+}
+
+// operatorOutside returns the first comparison operator of e that allowed
+// does not list.
+func operatorOutside(e filter.Expr, allowed []string) (string, bool) {
+	switch x := e.(type) {
+	case *filter.Compare:
+		if !slices.Contains(allowed, string(x.Op)) {
+			return string(x.Op), true
+		}
+	case *filter.Logical:
+		if op, ok := operatorOutside(x.Left, allowed); ok {
+			return op, true
+		}
+		return operatorOutside(x.Right, allowed)
+	case *filter.Not:
+		return operatorOutside(x.X, allowed)
+	case *filter.ValuePath:
+		return operatorOutside(x.Filter, allowed)
+	}
+	return "", false
 }
 
 // opTargets returns the canonical paths (profile.ResolvePath) of the

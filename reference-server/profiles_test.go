@@ -323,6 +323,10 @@ func TestProfileKnobs(t *testing.T) {
 			{"remove active", patchUser("active", nil, op("remove", "active", nil)), "200 <nil>", "400 invalidValue true"},
 			{"remove userName", patchUser("userName", nil, op("remove", "userName", nil)), "400 mutability pu@x.test", "400 invalidValue pu@x.test"},
 			{"remove another attribute", patchUser("nickName", []any{"nickName", "N"}, op("remove", "nickName", nil)), "200 <nil>", "200 <nil>"},
+			// users.patch.pathOperators: [eq] (AWS-PATCHUSER).
+			{"eq in a path filter", patchUser("title", nil, op("replace", `emails[type eq "work"].display`, "W"), op("replace", "title", "T")), "200 T", "200 T"},
+			{"co in a path filter", patchUser("title", nil, op("replace", `emails[type co "wor"].display`, "W"), op("replace", "title", "T")), "200 T", "400 invalidFilter <nil>"},
+			{"ne inside and in a path filter", patchUser("title", nil, op("remove", `emails[type eq "home" and value ne "x"]`, nil), op("replace", "title", "T")), "200 T", "400 invalidFilter <nil>"},
 		},
 		"resolver": {
 			{"group create not offered", post("/Groups", groupBody("g")), "201", "405"},

@@ -218,6 +218,11 @@ type PatchRules struct {
 	// and the rest of the request runs). The key "*" is the policy for
 	// every attribute not listed; without it, Allow.
 	Remove map[string]string `json:"remove,omitempty" yaml:"remove,omitempty"`
+	// PathOperators are the comparison operators a filter in an
+	// operation's path may use (`emails[type eq "work"]`); an operation
+	// with another is 400 invalidFilter. Empty: every operator of RFC 7644
+	// §3.4.2.2 (AWS: eq only).
+	PathOperators []string `json:"pathOperators,omitempty" yaml:"pathOperators,omitempty"`
 }
 
 // AnyRemove is the key of PatchRules.Remove for the attributes it does not list.
@@ -259,7 +264,7 @@ func covers(k, path string) bool {
 
 // Empty reports whether r is the RFC's behaviour.
 func (r PatchRules) Empty() bool {
-	return !r.CaseInsensitiveOps && !r.AddAsReplace && len(r.OnceOnly) == 0 && len(r.Remove) == 0 && len(r.Refused) == 0
+	return !r.CaseInsensitiveOps && !r.AddAsReplace && len(r.OnceOnly) == 0 && len(r.Remove) == 0 && len(r.Refused) == 0 && len(r.PathOperators) == 0
 }
 
 // UserRules are the knobs of /Users.
@@ -403,6 +408,7 @@ func (r Rules) clone() Rules {
 	r.Patch.OnceOnly = slices.Clone(r.Patch.OnceOnly)
 	r.Patch.Refused = slices.Clone(r.Patch.Refused)
 	r.Patch.Remove = maps.Clone(r.Patch.Remove)
+	r.Patch.PathOperators = slices.Clone(r.Patch.PathOperators)
 	r.Filter.Attributes = slices.Clone(r.Filter.Attributes)
 	r.Filter.Operators = slices.Clone(r.Filter.Operators)
 	return r

@@ -240,6 +240,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"users.required", func(p *Profile) { p.Users.Required = []string{"title"}; p.Users.Unsupported = []string{"title"} }},
 		{"users.filter.attributes[1]", func(p *Profile) { p.Users.Filter.Attributes = []string{"userName", "nope"} }},
 		{"users.filter.operators[0]", func(p *Profile) { p.Users.Filter.Operators = []string{"like"} }},
+		{"users.patch.pathOperators[1]", func(p *Profile) { p.Users.Patch.PathOperators = []string{"eq", "like"} }},
 		{"users.params.startIndex", func(p *Profile) { p.Users.Params.StartIndex = "maybe" }},
 		{"groups.params.sortBy", func(p *Profile) { p.Sort = false; p.Groups.Params.SortBy = "maybe" }},
 		{"users.delete", func(p *Profile) { p.Users.Delete = "archive" }},

@@ -343,18 +343,22 @@ func (r *Rules) validate(field string, rt *schema.ResourceType, p *Profile, dele
 		}
 		r.Patch.Remove = out
 	}
-	var ops []string
-	for i, o := range r.Filter.Operators {
-		o = strings.ToLower(strings.TrimSpace(o))
-		if err := oneOf(fmt.Sprintf("%s.filter.operators[%d]", field, i), o, FilterOperators...); err != nil {
-			add(err)
-			continue
+	operators := func(name string, in []string) []string {
+		var ops []string
+		for i, o := range in {
+			o = strings.ToLower(strings.TrimSpace(o))
+			if err := oneOf(fmt.Sprintf("%s.%s[%d]", field, name, i), o, FilterOperators...); err != nil {
+				add(err)
+				continue
+			}
+			if !slices.Contains(ops, o) {
+				ops = append(ops, o)
+			}
 		}
-		if !slices.Contains(ops, o) {
-			ops = append(ops, o)
-		}
+		return ops
 	}
-	r.Filter.Operators = ops
+	r.Filter.Operators = operators("filter.operators", r.Filter.Operators)
+	r.Patch.PathOperators = operators("patch.pathOperators", r.Patch.PathOperators)
 
 	pr := &r.Params
 	for _, x := range []struct {
