@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/transcript"
 )
 
@@ -62,11 +63,10 @@ type Options struct {
 // at the recorder with the same path it would use on the upstream; a request
 // whose path does not start with the upstream's base path is forwarded under it.
 func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
-	u, err := url.Parse(upstream)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("upstream %q is not an http(s) URL", upstream)
+	u, err := ParseUpstream(upstream)
+	if err != nil {
+		return nil, err
 	}
-	u.Path = strings.TrimRight(u.Path, "/")
 	r := &Recorder{upstream: u, out: transcript.NewWriter(out), keep: opt.KeepExchanges, now: opt.Now}
 	if r.now == nil {
 		r.now = time.Now
@@ -98,6 +98,19 @@ func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
 		},
 	}
 	return r, nil
+}
+
+// ParseUpstream checks that upstream is an http(s) URL with a host and
+// returns it without a trailing slash on its path; New calls it, and a
+// caller can call it before any other start step. Its error shows the URL
+// with any credential in it redacted.
+func ParseUpstream(upstream string) (*url.URL, error) {
+	u, err := url.Parse(upstream)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream %q is not an http(s) URL", reports.RedactURL(upstream))
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u, nil
 }
 
 // upstreamPath maps an incoming path onto the upstream base path.
@@ -188,8 +201,9 @@ func (r *Recorder) Err() error {
 	return r.err
 }
 
-// Upstream returns the upstream base URL.
-func (r *Recorder) Upstream() string { return r.upstream.String() }
+// Upstream returns the upstream base URL as a user may see it: a password
+// or other credential in it is redacted (reports.RedactURL).
+func (r *Recorder) Upstream() string { return reports.RedactURL(r.upstream.String()) }
 
 // serveHealth answers the recorder's own health check: the address an IdP
 // or a script polls is the recorder's, and what it says is that the recorder

@@ -115,3 +115,18 @@ func TestNewRejectsBadUpstream(t *testing.T) {
 		}
 	}
 }
+
+// TestUpstreamPasswordIsNeverShown: a password in the upstream's userinfo
+// is redacted in Upstream and in ParseUpstream's error.
+func TestUpstreamPasswordIsNeverShown(t *testing.T) {
+	rec, err := New("http://svc:Sup3rSecret@127.0.0.1:1/scim/v2/", io.Discard, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Upstream(); got != "http://REDACTED@127.0.0.1:1/scim/v2" {
+		t.Errorf("Upstream() = %q", got)
+	}
+	if _, err := ParseUpstream("ftp://svc:Sup3rSecret@127.0.0.1/scim/v2"); err == nil || strings.Contains(err.Error(), "Sup3rSecret") {
+		t.Errorf("ParseUpstream: %v", err)
+	}
+}

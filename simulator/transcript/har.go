@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/scimlab/scimlab/reports"
 )
 
 // HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/) types, the
@@ -96,10 +98,11 @@ type harTimings struct {
 }
 
 // WriteHAR writes xs (redacted) as a HAR 1.2 log; base is the URL prefix the
-// paths are relative to (the upstream's SCIM base URL).
+// paths are relative to (the upstream's SCIM base URL), written with any
+// credential in it (a password in its userinfo) redacted.
 func WriteHAR(w io.Writer, base string, toolVersion string, xs []Exchange) error {
 	h := harLog{Log: harBody{Version: "1.2", Creator: harCreator{Name: "scimlab", Version: toolVersion}, Entries: []harEntry{}}}
-	base = strings.TrimRight(base, "/")
+	base = strings.TrimRight(reports.RedactURL(base), "/")
 	for _, x := range xs {
 		x = x.Redacted()
 		reqSize, _ := sizes(x.RequestBody, x.RequestBodyCoding)

@@ -59,3 +59,16 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestHARRedactsTheBaseURL: the base URL's userinfo (a password the
+// upstream was given in) is redacted in every entry's URL.
+func TestHARRedactsTheBaseURL(t *testing.T) {
+	var buf bytes.Buffer
+	xs := []Exchange{{Seq: 1, Method: "GET", Path: "/Users", Query: "count=1", Status: 200}}
+	if err := WriteHAR(&buf, "http://svc:Sup3rSecret@t.example/scim/v2/", "test", xs); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), "Sup3rSecret") || !strings.Contains(buf.String(), `"url": "http://REDACTED@t.example/scim/v2/Users?count=1"`) {
+		t.Errorf("HAR:\n%s", buf.String())
+	}
+}

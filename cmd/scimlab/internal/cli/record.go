@@ -41,31 +41,51 @@ func runRecord(ctx context.Context, e *env, args []string) ExitCode {
 	if *har != "" && samePath(*har, *out) {
 		return fail(e, "record", usagef("--har and --out name the same file, %s", *out), ExitUsage)
 	}
-	if st, err := os.Stat(*out); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
-		fmt.Fprintf(e.stderr, "scimlab record: %s exists (%d bytes); recording replaces it\n", *out, st.Size())
-	}
-	f, err := os.Create(*out)
-	if err != nil {
+	if _, err := recorder.ParseUpstream(*upstream); err != nil {
 		return fail(e, "record", err, ExitUsage)
 	}
-	defer f.Close()
-	// The HAR is written when recording stops; its file is created now, so
-	// that a path that cannot be written is an error before the session,
-	// not after it.
-	var harFile *os.File
-	if *har != "" {
-		if harFile, err = os.Create(*har); err != nil {
-			return fail(e, "record", usagef("--har: %v", err), ExitUsage)
-		}
-		defer harFile.Close()
-	}
-	rec, err := recorder.New(*upstream, f, recorder.Options{KeepExchanges: *har != ""})
-	if err != nil {
-		return fail(e, "record", err, ExitUsage)
-	}
+	// Every step that can fail comes before --out is touched, so that a
+	// recorder that cannot start (its address taken, by another recorder
+	// perhaps; a --har it cannot write) leaves a previous recording as it
+	// was. Claiming a file changes nothing in it, and keeps a second
+	// recorder from writing the file while this one does.
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return fail(e, "record", err, ExitUsage)
+	}
+	defer ln.Close()
+	// The HAR is written when recording stops; its file is claimed now, so
+	// that a path that cannot be written is an error before the session,
+	// not after it.
+	var harOut *recorder.Output
+	if *har != "" {
+		if harOut, err = recorder.Claim(*har); err != nil {
+			return fail(e, "record", usagef("--har: %v", err), ExitUsage)
+		}
+	}
+	outFile, err := recorder.Claim(*out)
+	if err != nil {
+		harOut.Release()
+		return fail(e, "record", usagef("--out: %v", err), ExitUsage)
+	}
+	rec, err := recorder.New(*upstream, outFile.File(), recorder.Options{KeepExchanges: *har != ""})
+	if err != nil {
+		harOut.Release()
+		outFile.Release()
+		return fail(e, "record", err, ExitUsage)
+	}
+	// Recording starts: the files are emptied.
+	if st, err := outFile.File().Stat(); err == nil && st.Mode().IsRegular() && st.Size() > 0 {
+		fmt.Fprintf(e.stderr, "scimlab record: %s exists (%d bytes); recording replaces it\n", *out, st.Size())
+	}
+	for _, o := range []*recorder.Output{outFile, harOut} {
+		if o == nil {
+			continue
+		}
+		defer o.Close()
+		if err := o.Begin(); err != nil {
+			return fail(e, "record", fmt.Errorf("%s: %w", o.File().Name(), err), ExitUsage)
+		}
 	}
 	srv := &http.Server{Handler: rec, ReadHeaderTimeout: 30 * time.Second}
 	fmt.Fprintf(e.stderr, "scimlab record: proxying http://%s -> %s, writing %s (Ctrl-C to stop)\n", ln.Addr(), rec.Upstream(), *out)
@@ -84,16 +104,16 @@ func runRecord(ctx context.Context, e *env, args []string) ExitCode {
 	if err := rec.Err(); err != nil {
 		return fail(e, "record", fmt.Errorf("writing %s: %w", *out, err), ExitUsage)
 	}
-	if harFile != nil {
+	if harOut != nil {
 		var buf bytes.Buffer
 		v, _ := Version()
 		if err := transcript.WriteHAR(&buf, *upstream, v, rec.Exchanges()); err != nil {
 			return fail(e, "record", err, ExitUsage)
 		}
-		if _, err := harFile.Write(buf.Bytes()); err != nil {
+		if _, err := harOut.File().Write(buf.Bytes()); err != nil {
 			return fail(e, "record", fmt.Errorf("writing %s: %w", *har, err), ExitUsage)
 		}
-		if err := harFile.Close(); err != nil {
+		if err := harOut.Close(); err != nil {
 			return fail(e, "record", fmt.Errorf("writing %s: %w", *har, err), ExitUsage)
 		}
 	}
