@@ -15,6 +15,7 @@ import (
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/replayer"
 	"github.com/scimlab/scimlab/simulator/transcript"
+	"github.com/scimlab/scimlab/suites/all"
 )
 
 func init() {
@@ -152,6 +153,13 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", fmt.Errorf("%s holds no exchanges", pos[0]), ExitUsage)
 	}
 
+	if *target != "" {
+		if err := replayPreflight(ctx, *target, *token, *basic, headers); err != nil {
+			code, _ := suiteError(e, "replay", err)
+			return code
+		}
+	}
+
 	fresh := func(ctx context.Context) (replayer.Target, func(), error) {
 		if *target != "" {
 			if *resetCmd != "" {
@@ -222,7 +230,30 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 	run := replayer.ToRun(tgt.BaseURL, transcript.IdP(xs), results, started)
 	run.Command = commandLine("replay", fs, args)
 	if ctx.Err() != nil {
-		run.Notes = append(run.Notes, interruptedNote(ctx, fmt.Sprintf("%d of the %d exchanges", len(xs)-replayed, len(xs))))
+		run.Notes = append(run.Notes, replayInterruptedNote(ctx, len(xs)-replayed, len(xs)))
 	}
 	return finishRun(ctx, e, "replay", run, *reportDir, watch)
+}
+
+// replayPreflight checks, as test does before its checks, that target serves
+// SCIM (see preflight): a wrong --target (a typo, /scim/v1 for /scim/v2, a
+// web server) is one line and exit 2, or 3 when nothing answers, not a
+// report in which every exchange fails. A target that refuses the
+// credential is left to the replay, which refuses it at the first exchange
+// (exit 2) in its own words: what the recording answered there, and which
+// of its redacted headers to pass. preflight has no sentinel error for a
+// refused credential, so its wording tells.
+func replayPreflight(ctx context.Context, target, token, basic string, headers headerFlag) error {
+	err := preflight(ctx, newProbe(target, token, basic, headers, false), false)
+	if errors.Is(err, all.ErrConfig) && strings.Contains(err.Error(), "refused the credential") {
+		return nil
+	}
+	return err
+}
+
+// replayInterruptedNote is the report note of a replay that ctx cut short
+// with notSent of its total exchanges never sent; the report lists them,
+// each with the verdict error.
+func replayInterruptedNote(ctx context.Context, notSent, total int) string {
+	return fmt.Sprintf("interrupted (%v): the last %d of the %d exchanges were not sent; they are in this report with the verdict error, so the run cannot pass", context.Cause(ctx), notSent, total)
 }
