@@ -41,18 +41,16 @@ type DiffResult struct {
 }
 
 // Regressed reports whether a check that passed (pass or
-// unsupported-but-works) in the old run fails or errors in the new one: the
-// gate for "scimlab report diff", which then exits 1.
-func (d DiffResult) Regressed() bool {
-	for _, c := range d.Changed {
-		if c.Old.Passing() && c.New.Failing() {
-			return true
-		}
-	}
-	return false
-}
+// unsupported-but-works) in the old run fails or errors in the new one, or
+// is missing from it (the new run did not run it: a narrower selection, a
+// run cut short, a check renamed or dropped): the gate for "scimlab report
+// diff", which then exits 1. A run with no checks never hides the checks
+// that passed before.
+func (d DiffResult) Regressed() bool { return len(d.Regressions()) > 0 }
 
-// Regressions returns the changes that make Regressed true.
+// Regressions returns the changes that make Regressed true: the checks
+// that passed and now fail or error, then those that passed and are
+// missing (New is empty), each group sorted by ID.
 func (d DiffResult) Regressions() []CheckChange {
 	var out []CheckChange
 	for _, c := range d.Changed {
@@ -60,7 +58,56 @@ func (d DiffResult) Regressions() []CheckChange {
 			out = append(out, c)
 		}
 	}
+	return append(out, d.missing()...)
+}
+
+// missing returns the checks that passed in the old run and are not in the
+// new one.
+func (d DiffResult) missing() []CheckChange {
+	var out []CheckChange
+	for _, c := range d.Removed {
+		if c.Old.Passing() {
+			out = append(out, c)
+		}
+	}
 	return out
+}
+
+// regressionLine says how many checks regressed, and how: "3 checks that
+// passed now fail; 395 that passed are missing from the new run".
+func (d DiffResult) regressionLine() string {
+	missing := len(d.missing())
+	failing := len(d.Regressions()) - missing
+	var parts []string
+	if failing > 0 {
+		parts = append(parts, plural(failing, "check", "checks")+" that passed now fail")
+	}
+	if missing > 0 {
+		n := plural(missing, "check", "checks")
+		if failing > 0 {
+			n = fmt.Sprint(missing)
+		}
+		verb := "are"
+		if missing == 1 {
+			verb = "is"
+		}
+		parts = append(parts, n+" that passed "+verb+" missing from the new run")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Comparable returns an error when oldRun and newRun cannot be diffed: runs
+// of different kinds (test, simulate, replay), or simulations of different
+// IdPs, do not run the same checks, so a diff would only say that every
+// check changed.
+func Comparable(oldRun, newRun *Run) error {
+	switch {
+	case oldRun.Kind != "" && newRun.Kind != "" && oldRun.Kind != newRun.Kind:
+		return fmt.Errorf("the old run is a %s run and the new one a %s run: diff compares two runs of one kind (two test runs, two simulations of one IdP, two replays)", oldRun.Kind, newRun.Kind)
+	case oldRun.Kind == "simulate" && oldRun.IdP != "" && newRun.IdP != "" && !strings.EqualFold(oldRun.IdP, newRun.IdP):
+		return fmt.Errorf("the old run simulates %s and the new one %s: diff compares two simulations of one IdP", oldRun.IdP, newRun.IdP)
+	}
+	return nil
 }
 
 // keyedChecks indexes checks by ID; a repeated ID gets "#2", "#3", … so that
@@ -194,7 +241,7 @@ func changeVerdicts(c CheckChange) string {
 func diffText(d DiffResult) string {
 	var b strings.Builder
 	if d.Regressed() {
-		fmt.Fprintf(&b, "REGRESSED: %s that passed now fail\n", plural(len(d.Regressions()), "check", "checks"))
+		fmt.Fprintf(&b, "REGRESSED: %s\n", d.regressionLine())
 	} else {
 		b.WriteString("No regressions.\n")
 	}
@@ -223,7 +270,7 @@ func diffMarkdown(d DiffResult) string {
 	var b strings.Builder
 	b.WriteString("## scimlab report diff\n\n")
 	if d.Regressed() {
-		fmt.Fprintf(&b, "❌ **REGRESSED**: %s that passed now fail\n\n", plural(len(d.Regressions()), "check", "checks"))
+		fmt.Fprintf(&b, "❌ **REGRESSED**: %s\n\n", mdEscape(d.regressionLine()))
 	} else {
 		b.WriteString("✅ **No regressions**\n\n")
 	}

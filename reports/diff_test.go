@@ -133,3 +133,64 @@ func TestRenderDiff(t *testing.T) {
 		t.Errorf("unchanged diff: %v\n%s", err, buf.String())
 	}
 }
+
+// TestDiffMissingPassingChecksRegress: a check that passed and is not in the
+// new run at all (a run with no checks, a narrower selection) regresses, as
+// one that now fails does; one that failed before and is gone does not.
+func TestDiffMissingPassingChecksRegress(t *testing.T) {
+	old := &Run{Kind: "test", Checks: []Check{
+		{ID: "USR-001", Level: Must, Verdict: Pass},
+		{ID: "USR-002", Level: Should, Verdict: UnsupportedButWorks},
+		{ID: "USR-003", Level: Must, Verdict: Fail},
+		{ID: "USR-004", Level: Must, Verdict: Skipped},
+	}}
+	empty := Diff(old, &Run{Kind: "test"})
+	if !empty.Regressed() {
+		t.Fatal("Regressed() = false for a new run with no checks at all")
+	}
+	if got := strings.Join(ids(empty.Regressions()), " "); got != "USR-001 USR-002" {
+		t.Errorf("Regressions() = %q, want the two checks that passed", got)
+	}
+	var buf bytes.Buffer
+	if err := RenderDiff(&buf, empty, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.HasPrefix(out, "REGRESSED: 2 checks that passed are missing from the new run\n") || !strings.Contains(out, "removed, was pass") {
+		t.Errorf("text diff:\n%s", out)
+	}
+
+	both := Diff(old, &Run{Kind: "test", Checks: []Check{{ID: "USR-002", Verdict: Fail}}})
+	buf.Reset()
+	if err := RenderDiff(&buf, both, "md"); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.Contains(out, "**REGRESSED**: 1 check that passed now fail; 1 that passed is missing from the new run") {
+		t.Errorf("markdown diff:\n%s", out)
+	}
+
+	onlyFailedGone := Diff(old, &Run{Kind: "test", Checks: []Check{old.Checks[0], old.Checks[1]}})
+	if onlyFailedGone.Regressed() {
+		t.Errorf("Regressed() = true when only a failing and a skipped check are gone: %+v", onlyFailedGone.Removed)
+	}
+}
+
+// TestComparable: runs that do not run the same checks cannot be diffed.
+func TestComparable(t *testing.T) {
+	for _, tc := range []struct {
+		old, cur *Run
+		want     string
+	}{
+		{&Run{Kind: "test"}, &Run{Kind: "test"}, ""},
+		{&Run{Kind: "simulate", IdP: "okta-oin"}, &Run{Kind: "simulate", IdP: "okta-oin"}, ""},
+		{&Run{Kind: "test"}, &Run{Kind: "simulate", IdP: "okta-oin"}, "the old run is a test run and the new one a simulate run"},
+		{&Run{Kind: "simulate", IdP: "okta-oin"}, &Run{Kind: "simulate", IdP: "entra"}, "the old run simulates okta-oin and the new one entra"},
+	} {
+		err := Comparable(tc.old, tc.cur)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s/%s vs %s/%s: %v", tc.old.Kind, tc.old.IdP, tc.cur.Kind, tc.cur.IdP, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s/%s vs %s/%s: error %v, want %q", tc.old.Kind, tc.old.IdP, tc.cur.Kind, tc.cur.IdP, err, tc.want)
+		}
+	}
+}

@@ -84,6 +84,12 @@ var (
 	flagRE = regexp.MustCompile(`(?i)(\s--?[A-Za-z0-9_\-]*` + secretWordPattern + `[A-Za-z0-9_\-]*)(\s+)([^\s\-]\S*)`)
 )
 
+// RedactText returns s, a line of text such as an error message, with the
+// credentials that can be recognised by their shape replaced by Mask: bearer
+// credentials, scimlab_ tokens, JWTs, sensitive name=value pairs, and the
+// userinfo of a URL, which becomes "REDACTED@" as in RedactURL.
+func RedactText(s string) string { return redactText(s, Mask) }
+
 // redactText removes credentials that can be recognised by their shape
 // wherever they appear: bearer credentials, scimlab_ tokens, JWTs, userinfo
 // in URLs and sensitive name=value pairs.

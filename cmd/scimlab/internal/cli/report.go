@@ -16,7 +16,7 @@ func init() {
 
 func runReport(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab report render RUN.json [--format html|junit|md|json|text] [-o FILE]\n" +
-		"       scimlab report diff OLD.json NEW.json [--format text|md]   (exit 1 when a passing check now fails)\n"
+		"       scimlab report diff OLD.json NEW.json [--format text|md]   (exit 1 when a passing check now fails or is missing)\n"
 	if code, done := groupHelp(e, args, usage); done {
 		return code
 	}
@@ -89,6 +89,9 @@ func runReportDiff(e *env, args []string) ExitCode {
 	newRun, err := reports.Load(pos[1])
 	if err != nil {
 		return fail(e, "report diff", err, ExitUsage)
+	}
+	if err := reports.Comparable(oldRun, newRun); err != nil {
+		return fail(e, "report diff", usagef("%s and %s: %v", pos[0], pos[1], err), ExitUsage)
 	}
 	d := reports.Diff(oldRun, newRun)
 	if err := reports.RenderDiff(e.stdout, d, *format); err != nil {
