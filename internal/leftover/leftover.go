@@ -107,23 +107,56 @@ func ReadBack(was string, body []byte) string {
 // holds it, "" when it does not. err is set when body is not a
 // ListResponse: the lookup could not tell.
 func (k Kind) Listed(was, name, id string, body []byte) (reason string, err error) {
-	var list struct {
-		Resources *[]resource `json:"Resources"`
-		Total     *int        `json:"totalResults"`
+	list, err := listOf(body)
+	if err != nil {
+		return "", err
 	}
-	if err := json.Unmarshal(body, &list); err != nil || (list.Resources == nil && list.Total == nil) {
-		return "", fmt.Errorf("the answer is not a ListResponse")
-	}
-	if list.Resources == nil {
-		return "", nil
-	}
-	for _, r := range *list.Resources {
+	for _, r := range list {
 		if r.ID != id {
 			continue
 		}
 		return fmt.Sprintf("%s, but the %s is still listed by %s eq %s%s", was, k.Noun, k.Attr, quote(name), activeNote(r.Active)), nil
 	}
 	return "", nil
+}
+
+// Named returns the ids of the resources in body, the answer to
+// Lookup(name), that are named name (Attr, compared ignoring case as
+// userName is, RFC 7643 §4.1.1): what a create of name that got no answer
+// left on the target. A resource of another name is never among them,
+// even when the target ignored the filter. err is set when body is not a
+// ListResponse.
+func (k Kind) Named(name string, body []byte) (ids []string, err error) {
+	list, err := listOf(body)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range list {
+		got := r.DisplayName
+		if k == Users {
+			got = r.UserName
+		}
+		if r.ID != "" && strings.EqualFold(got, name) {
+			ids = append(ids, r.ID)
+		}
+	}
+	return ids, nil
+}
+
+// listOf returns the resources of a ListResponse (RFC 7644 §3.4.2); an
+// answer with totalResults and no Resources lists none.
+func listOf(body []byte) ([]resource, error) {
+	var list struct {
+		Resources *[]resource `json:"Resources"`
+		Total     *int        `json:"totalResults"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || (list.Resources == nil && list.Total == nil) {
+		return nil, fmt.Errorf("the answer is not a ListResponse")
+	}
+	if list.Resources == nil {
+		return nil, nil
+	}
+	return *list.Resources, nil
 }
 
 func activeNote(active *bool) string {

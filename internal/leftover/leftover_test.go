@@ -59,3 +59,23 @@ func TestJudgements(t *testing.T) {
 		t.Errorf("Groups.Name = %q %q", id, name)
 	}
 }
+
+// TestNamed: the lookup of a create that got no answer finds the resources
+// of that name only, even from a target that ignored the filter.
+func TestNamed(t *testing.T) {
+	list := []byte(`{"totalResults":3,"Resources":[{"id":"1","userName":"scimlab-r1-u-001@example.com"},{"id":"2","userName":"someone.else@example.com"},{"id":"3","userName":"SCIMLAB-R1-U-001@example.com"}]}`)
+	ids, err := Users.Named("scimlab-r1-u-001@example.com", list)
+	if err != nil || len(ids) != 2 || ids[0] != "1" || ids[1] != "3" {
+		t.Errorf("Users.Named = %v %v, want [1 3]", ids, err)
+	}
+	groups := []byte(`{"totalResults":1,"Resources":[{"id":"g","displayName":"scimlab-r1-g-002","userName":"scimlab-r1-g-002"}]}`)
+	if ids, err := Groups.Named("scimlab-r1-g-002", groups); err != nil || len(ids) != 1 || ids[0] != "g" {
+		t.Errorf("Groups.Named = %v %v", ids, err)
+	}
+	if ids, err := Users.Named("x", []byte(`{"totalResults":0}`)); err != nil || len(ids) != 0 {
+		t.Errorf("empty list: %v %v", ids, err)
+	}
+	if _, err := Groups.Named("x", []byte(`{"detail":"no"}`)); err == nil {
+		t.Error("an error body is not a ListResponse")
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 
@@ -111,8 +110,8 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		return nil, err
 	}
 	if cfg.LabelFilter != "" {
-		if _, err := types.ParseLabelFilter(cfg.LabelFilter); err != nil {
-			return nil, fmt.Errorf("%w: --label-filter %q: %s", ErrConfig, cfg.LabelFilter, strings.Join(strings.Fields(stripANSI(err.Error())), " "))
+		if _, err := ParseLabelFilter(cfg.LabelFilter); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 	}
 	if fc.Target != "" {
@@ -140,9 +139,9 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		prev := formatter.ColorableStdOut
 		formatter.ColorableStdOut = cfg.Out
 		defer func() { formatter.ColorableStdOut = prev }()
-		if f, ok := cfg.Out.(*os.File); !ok || f != os.Stdout {
-			rc.NoColor = true
-		}
+		// Colour only on a terminal that wants it (NO_COLOR unset, TERM not
+		// dumb), as the terminal summary: never in a file or a pipe.
+		rc.NoColor = !reports.UseColor(cfg.Out)
 	}
 	var rec failRecorder
 	ginkgo.RunSpecs(&rec, SuiteName, sc, rc)
@@ -220,11 +219,36 @@ func ChecksMarkdown() (string, error) {
 	return framework.ChecksMarkdown(checks), err
 }
 
+// ParseLabelFilter parses a Ginkgo label filter. Its error is one plain
+// line that names the filter and says what is wrong with it: Ginkgo's
+// colour markup ({{red}}, ANSI escapes) removed, and its echo of the filter
+// (with the bad character underlined) left out.
+func ParseLabelFilter(filter string) (types.LabelFilter, error) {
+	match, err := types.ParseLabelFilter(filter)
+	if err == nil {
+		return match, nil
+	}
+	plain := formatter.NewWithNoColorBool(true)
+	what := err.Error()
+	var ge types.GinkgoError
+	if errors.As(err, &ge) {
+		var lines []string
+		for _, l := range strings.Split(plain.F(ge.Message), "\n") {
+			if l = strings.TrimSpace(l); l != "" && l != strings.TrimSpace(filter) {
+				lines = append(lines, l)
+			}
+		}
+		what = plain.F(ge.Heading) + ": " + strings.Join(lines, " ")
+	}
+	return nil, fmt.Errorf("--label-filter %q: %s", filter, strings.Join(strings.Fields(stripANSI(plain.F(what))), " "))
+}
+
+// stripANSI removes ANSI escape sequences (ESC [ … letter) from s.
 func stripANSI(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if s[i] == 0x1b {
-			for i < len(s) && s[i] != 'm' {
+			for i < len(s) && !(s[i] >= 'A' && s[i] <= 'Z' || s[i] >= 'a' && s[i] <= 'z') {
 				i++
 			}
 			continue

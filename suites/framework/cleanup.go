@@ -3,32 +3,46 @@ package framework
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	neturl "net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/scimlab/scimlab/internal/leftover"
+	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/reports"
 )
 
 // Cleanup registers the deletion of a resource this run created at path
 // ("/Users/<id>", or its absolute URL). It runs after the spec, even when
-// the spec failed, and then checks that the resource is gone: a GET by id,
-// and a lookup by its userName or displayName (a target whose DELETE only
-// deactivates keeps listing it). A resource that cannot be deleted, or that
-// still reads back, is listed as an orphan in the report, with why.
+// the spec failed or the run was interrupted (only a second interrupt skips
+// it), and then checks that the resource is gone: a GET by id, and a lookup
+// by its userName or displayName (a target whose DELETE only deactivates
+// keeps listing it). A resource that cannot be deleted, or that still reads
+// back, is listed as an orphan in the report, with why.
 func Cleanup(path string) {
 	t := Current()
-	per := t.RequestTimeout + t.retryPolicy().Effective().MaxTotal
+	limit := cleanupLimit(t)
+	registered.add(path)
 	ginkgo.DeferCleanup(func(ctx context.Context) {
+		ctx, cancel := cleanupContext(ctx, limit)
+		defer cancel()
 		remove(ctx, NewClient(), path)
-	}, ginkgo.NodeTimeout(4*per))
+	}, ginkgo.NodeTimeout(limit), ginkgo.GracePeriod(limit))
+}
+
+// cleanupLimit bounds the clean-up of one resource: up to four requests,
+// each of which may wait for a throttled target.
+func cleanupLimit(t *Target) time.Duration {
+	return 4 * (t.RequestTimeout + t.retryPolicy().Effective().MaxTotal)
 }
 
 // remove deletes the resource at path and lists it as an orphan when it
@@ -279,14 +293,20 @@ func observeName(r *Response) {
 	}
 }
 
+// relPath returns the path of a URL below the run's base URL, without
+// slashes around it or a query: "Users/2819c223".
+func relPath(u string) string {
+	rel, _, _ := strings.Cut(strings.TrimPrefix(u, target.BaseURL), "?")
+	return strings.Trim(rel, "/")
+}
+
 // collection returns the kind of a URL below the run's base URL that names
 // the Users or Groups collection or one resource in it.
 func collection(u string) (leftover.Kind, bool) {
 	if target == nil {
 		return leftover.Kind{}, false
 	}
-	rel, _, _ := strings.Cut(strings.TrimPrefix(u, target.BaseURL), "?")
-	rel = strings.Trim(rel, "/")
+	rel := relPath(u)
 	for _, k := range []leftover.Kind{leftover.Users, leftover.Groups} {
 		if rel == k.Endpoint || strings.HasPrefix(rel, k.Endpoint+"/") {
 			return k, true
@@ -320,4 +340,157 @@ func Orphans() []reports.Orphan {
 	orphanMu.Lock()
 	defer orphanMu.Unlock()
 	return append([]reports.Orphan(nil), orphans...)
+}
+
+// registered holds the resources whose deletion Cleanup registered, so that
+// the sweep of unanswered creates leaves them to it.
+var registered resourceSet
+
+// resourceSet is a set of users and groups, each keyed by the last two
+// segments of its URL ("Users/<id>", unescaped): a location the target
+// sent back and the URL the run builds from the id name it alike.
+type resourceSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func resourceKey(url string) string {
+	p, _, _ := strings.Cut(url, "?")
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	if len(parts) < 2 {
+		return p
+	}
+	id, err := neturl.PathUnescape(parts[len(parts)-1])
+	if err != nil {
+		id = parts[len(parts)-1]
+	}
+	return parts[len(parts)-2] + "/" + id
+}
+
+func (s *resourceSet) add(url string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]bool{}
+	}
+	s.m[resourceKey(url)] = true
+}
+
+func (s *resourceSet) has(url string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[resourceKey(url)]
+}
+
+// unanswered holds the users and groups this run asked the target to create
+// with a POST that got no answer: the connection failed, the request timed
+// out, or an interrupt stopped the spec while it waited. The target may
+// have created them all the same, and the run never learnt their ids, so no
+// Cleanup was registered for them; sweepUnanswered finds them by name.
+var unanswered createLog
+
+type createLog struct {
+	mu   sync.Mutex
+	list []unansweredCreate
+	seen map[string]bool
+}
+
+// unansweredCreate is one user or group a POST without an answer was
+// creating, and why the answer did not come.
+type unansweredCreate struct {
+	kind leftover.Kind
+	name string
+	why  string
+}
+
+func (l *createLog) add(k leftover.Kind, name, why string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	key := k.Endpoint + "/" + name
+	if l.seen[key] {
+		return
+	}
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	l.seen[key] = true
+	l.list = append(l.list, unansweredCreate{kind: k, name: name, why: why})
+}
+
+func (l *createLog) take() []unansweredCreate {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.list
+	l.list = nil
+	return out
+}
+
+// noteUnanswered notes what a request that got no answer (err) was
+// creating: the user or group of a POST to /Users or /Groups, or those of
+// the POST operations of a POST to /Bulk (RFC 7644 §3.7), each by the name
+// the request gave it, when that name is this run's (it starts with the
+// run's prefix): the run touches only what it created.
+func noteUnanswered(method, u string, body []byte, err error) {
+	if err == nil || method != http.MethodPost || target == nil || len(body) == 0 {
+		return
+	}
+	add := func(endpoint string, doc []byte) {
+		for _, k := range []leftover.Kind{leftover.Users, leftover.Groups} {
+			if endpoint != k.Endpoint {
+				continue
+			}
+			if _, name := k.Name(doc); strings.HasPrefix(name, target.Prefix()) {
+				unanswered.add(k, name, firstLine(err.Error()))
+			}
+		}
+	}
+	switch rel := relPath(u); rel {
+	case leftover.Users.Endpoint, leftover.Groups.Endpoint:
+		add(rel, body)
+	case "Bulk":
+		var req scim.BulkRequest
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		for _, op := range req.Operations {
+			if strings.EqualFold(op.Method, http.MethodPost) {
+				add(strings.Trim(op.Path, "/"), op.Data)
+			}
+		}
+	}
+}
+
+// sweepUnanswered looks up each user and group whose create got no answer
+// (noteUnanswered) by its name, and removes what the target holds under that
+// name as Cleanup would (a DELETE, then the check that it is gone), unless
+// a Cleanup already has it. When the lookup cannot tell, the resource may
+// be on the target: it is listed as an orphan at the lookup's URL, with why.
+func sweepUnanswered(ctx context.Context, c *Client) {
+	for _, u := range unanswered.take() {
+		lp, q := u.kind.Lookup(u.name)
+		where := c.URL(lp) + "?" + q
+		lost := fmt.Sprintf("the create of the %s %s got no answer (%s), so the target may hold it", u.kind.Noun, strconv.Quote(u.name), u.why)
+		if why := cleanupChecks.refused(u.kind); why != "" {
+			addOrphan(where, lost+"; "+why)
+			continue
+		}
+		list := c.Do(ctx, Request{Method: http.MethodGet, Path: lp, RawQuery: q, Quiet: true})
+		if list.Err != nil || list.Status != http.StatusOK {
+			addOrphan(where, lost+"; the lookup by "+u.kind.Attr+" failed: "+list.Summary())
+			continue
+		}
+		ids, err := u.kind.Named(u.name, list.Body)
+		if err != nil {
+			addOrphan(where, fmt.Sprintf("%s; the lookup by %s failed: %v", lost, u.kind.Attr, err))
+			continue
+		}
+		for _, id := range ids {
+			path := "/" + u.kind.Endpoint + "/" + neturl.PathEscape(id)
+			if registered.has(path) {
+				continue
+			}
+			names.set(u.kind, id, u.name)
+			remove(ctx, c, path)
+		}
+	}
 }

@@ -214,6 +214,7 @@ func (c *Client) once(ctx context.Context, r Request, u string, body []byte) *Re
 		out.Body = rr.Body()
 	}
 	out.Exchange = reports.NewExchange(httpReq, body, httpResp, out.Body, out.Latency)
+	noteUnanswered(r.Method, u, body, out.Err)
 	return out
 }
 

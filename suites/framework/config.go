@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/internal/retry"
+	"github.com/scimlab/scimlab/reports"
 )
 
 // Sentinel errors that the CLI maps to exit codes.
@@ -129,16 +130,19 @@ func (c Config) Validate() error {
 			problems = append(problems, "--token/--basic given without --target: the in-process server issues its own token")
 		}
 	} else {
+		// Every message shows the URL with its userinfo and secret query
+		// parameters redacted: an error must not print a password.
+		target := reports.RedactURL(c.Target)
 		u, err := url.Parse(c.Target)
 		switch {
 		case err != nil:
-			problems = append(problems, fmt.Sprintf("--target %q is not a URL: %v", c.Target, err))
+			problems = append(problems, fmt.Sprintf("--target %q is not a URL: %v", target, parseReason(err)))
 		case u.Scheme != "http" && u.Scheme != "https":
-			problems = append(problems, fmt.Sprintf("--target %q must start with http:// or https://", c.Target))
+			problems = append(problems, fmt.Sprintf("--target %q must start with http:// or https://", target))
 		case u.Host == "":
-			problems = append(problems, fmt.Sprintf("--target %q has no host", c.Target))
+			problems = append(problems, fmt.Sprintf("--target %q has no host", target))
 		case u.RawQuery != "" || u.Fragment != "":
-			problems = append(problems, fmt.Sprintf("--target %q must not have a query string or fragment: give the SCIM base URL only", c.Target))
+			problems = append(problems, fmt.Sprintf("--target %q must not have a query string or fragment: give the SCIM base URL only", target))
 		case u.User != nil:
 			problems = append(problems, "--target must not carry credentials: use --token or --basic")
 		}
@@ -149,7 +153,7 @@ func (c Config) Validate() error {
 			problems = append(problems, "--basic must be user:password")
 		}
 		if c.Token == "" && c.Basic == "" && !hasHeader(c.Headers, "Authorization") {
-			problems = append(problems, "no credential for "+c.Target+": pass --token (or "+EnvToken+"), --basic user:password (or "+EnvBasic+"), or --header 'Authorization: …'")
+			problems = append(problems, "no credential for "+target+": pass --token (or "+EnvToken+"), --basic user:password (or "+EnvBasic+"), or --header 'Authorization: …'")
 		}
 	}
 	for k, v := range c.Headers {
@@ -169,6 +173,16 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: %s", ErrConfig, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// parseReason is why url.Parse refused a URL, without the URL, which may
+// carry a password.
+func parseReason(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
 }
 
 // ParseHeader splits "Name: value" as given to --header.

@@ -22,6 +22,7 @@ import (
 var (
 	_ = ginkgo.BeforeSuite(func(ctx ginkgo.SpecContext) {
 		started = time.Now()
+		interrupts.start()
 		t, err := setup(ctx, current)
 		if err != nil {
 			setupErr = err
@@ -31,16 +32,22 @@ var (
 		ginkgo.GinkgoWriter.Printf("scimlab: target %s (run id %s, capabilities from %s)\n", t.BaseURL, t.RunID, t.Caps.Source)
 	}, ginkgo.NodeTimeout(10*time.Minute)) // discovery, with the waits of a throttled target
 
-	_ = ginkgo.AfterSuite(func() {
+	_ = ginkgo.AfterSuite(func(ctx ginkgo.SpecContext) {
 		recording = false
 		if target != nil {
+			// Also after an interrupt: what a create the interrupt cut off
+			// left on the target is removed too.
+			ctx, cancel := cleanupContext(ctx, sweepLimit)
+			sweepUnanswered(ctx, NewClient())
+			cancel()
 			target.close()
 		}
-	})
+	}, ginkgo.NodeTimeout(sweepLimit), ginkgo.GracePeriod(sweepLimit))
 
 	_ = registerEach()
 
 	_ = ginkgo.ReportAfterSuite("scimlab report", func(r ginkgo.Report) {
+		interrupts.stop()
 		run := BuildRun(r)
 		lastMu.Lock()
 		lastRun = run
@@ -60,6 +67,10 @@ var (
 		}
 	})
 )
+
+// sweepLimit bounds the sweep of the creates that got no answer
+// (sweepUnanswered), which runs in AfterSuite.
+const sweepLimit = 10 * time.Minute
 
 // registerEach registers the suite's top-level BeforeEach: evidence
 // recording and the capability and destructive gates of every check.

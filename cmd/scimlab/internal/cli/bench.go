@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/loadtest"
+	"github.com/scimlab/scimlab/suites/all"
 )
 
 func init() {
@@ -64,6 +66,9 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 		Progress: func(s string) { fmt.Fprintln(e.stderr, s) },
 	})
 	if err != nil {
+		if benchTargetGone(ctx, *target, *token, res) {
+			return fail(e, "bench", fmt.Errorf("%w: %v", all.ErrUnreachable, err), ExitUnreachable)
+		}
 		return fail(e, "bench", err, ExitUsage)
 	}
 	loadtest.Print(e.stdout, res)
@@ -129,4 +134,16 @@ func startTrivialChild(ctx context.Context) (string, func(), error) {
 	_ = cmd.Process.Kill()
 	stop()
 	return "", nil, err
+}
+
+// benchTargetGone tells a bench that failed because its --target does not
+// answer (exit 3) from one that failed otherwise (exit 2): res is set once
+// loadtest has accepted the target as a loopback base URL, and then one
+// probe of the target (the preflight's request) gets no response.
+func benchTargetGone(ctx context.Context, target, token string, res *loadtest.Result) bool {
+	if target == "" || res == nil || ctx.Err() != nil {
+		return false
+	}
+	_, err := newProbe(target, token, "", nil, false).get(ctx, "/Users?count=1")
+	return errors.Is(err, all.ErrUnreachable)
 }

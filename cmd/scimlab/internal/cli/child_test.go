@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -89,13 +90,54 @@ func startReference(t *testing.T, opt server.LocalOptions) *server.Local {
 	return l
 }
 
+// closedAddr returns a loopback host:port that nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// getJSON GETs path below the reference server l's base URL with its token
+// and decodes the JSON answer into v.
+func getJSON(t *testing.T, l *server.Local, path string, v any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, l.BaseURL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+l.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("GET %s: %v", path, err)
+	}
+}
+
 // credentialProxy is a SCIM target that takes any credential: it forwards
 // every request to a lenient in-process reference server with that server's
 // own token. It returns the proxy's SCIM base URL. hook, when set, is told
 // the number of each request (from 1) before it is forwarded.
 func credentialProxy(t *testing.T, hook func(n int64)) string {
 	t.Helper()
-	l := startReference(t, server.LocalOptions{Lenient: true})
+	var h func(int64, http.ResponseWriter, *http.Request) bool
+	if hook != nil {
+		h = func(n int64, _ http.ResponseWriter, _ *http.Request) bool { hook(n); return false }
+	}
+	return proxyFor(t, startReference(t, server.LocalOptions{Lenient: true}), h)
+}
+
+// proxyFor is credentialProxy in front of the reference server l; hook,
+// when set, is given each request and its number before it is forwarded,
+// and forwards nothing when it answered the request itself (handled).
+func proxyFor(t *testing.T, l *server.Local, hook func(n int64, w http.ResponseWriter, r *http.Request) (handled bool)) string {
+	t.Helper()
 	up, err := url.Parse(l.BaseURL)
 	if err != nil {
 		t.Fatal(err)
@@ -104,8 +146,8 @@ func credentialProxy(t *testing.T, hook func(n int64)) string {
 	rp.ErrorLog = log.New(io.Discard, "", 0) // a request a test cancels is no news
 	var n atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if hook != nil {
-			hook(n.Add(1))
+		if hook != nil && hook(n.Add(1), w, r) {
+			return
 		}
 		r.Header.Set("Authorization", "Bearer "+l.Token)
 		r.Header.Del("Cookie")

@@ -72,10 +72,22 @@ func Main(args []string, stdout, stderr io.Writer) ExitCode {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// The first signal stops the run, which still writes its partial report
-	// and removes what it created; a second one ends the process at once.
+	// and removes what it created; a second one ends the process at once,
+	// with the status a shell shows for a process the signal killed (130
+	// for SIGINT). It is exited here, not left to the signal's default
+	// action: while the suites run, Ginkgo handles the same signals, and a
+	// second one would only make it skip the clean-up.
 	go func() {
 		<-ctx.Done()
+		second := make(chan os.Signal, 1)
+		signal.Notify(second, os.Interrupt, syscall.SIGTERM)
 		stop()
+		sig := <-second
+		code := 128 + int(syscall.SIGINT)
+		if s, ok := sig.(syscall.Signal); ok {
+			code = 128 + int(s)
+		}
+		os.Exit(code)
 	}()
 	return run(ctx, args, stdout, stderr)
 }
@@ -92,6 +104,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) ExitCode 
 			if c := lookup(args[1]); c != nil {
 				return c.run(ctx, e, []string{"--help"})
 			}
+			fmt.Fprintf(stderr, "scimlab help: unknown command %q (run 'scimlab help' for the list)\n", args[1])
+			return ExitUsage
 		}
 		printUsage(stdout)
 		return ExitOK
@@ -144,11 +158,15 @@ func newFlags(name, usage string, e *env) *flags {
 }
 
 // parse parses args; it returns (code, true) when the command should stop:
-// after --help (0) or on a bad flag (one line, 2).
+// after --help (0), or on a bad flag or a credential no HTTP header can
+// carry (one line, 2).
 func parse(fs *flags, args []string, e *env) (ExitCode, bool) {
 	_, secrets := redactArgs(fs.FlagSet, args)
 	e.secrets = append(e.secrets, secrets...)
 	err := fs.Parse(args)
+	if err == nil {
+		err = checkCredentialFlags(fs.FlagSet)
+	}
 	if err == nil {
 		return ExitOK, false
 	}

@@ -27,6 +27,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{"no args", nil, ExitUsage, "Usage: scimlab", ""},
 		{"help", []string{"help"}, ExitOK, "", "Commands:"},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`, ""},
+		{"help for an unknown command", []string{"help", "nope"}, ExitUsage, `scimlab help: unknown command "nope"`, ""},
 		{"version", []string{"version"}, ExitOK, "", "scimlab "},
 		{"version extra arg", []string{"version", "x"}, ExitUsage, "takes no arguments", ""},
 		{"bad flag", []string{"version", "--bogus"}, ExitUsage, "flag provided but not defined: -bogus", ""},
@@ -43,6 +44,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 			}
 			if tc.stdoutRe != "" && !strings.Contains(out, tc.stdoutRe) {
 				t.Errorf("stdout = %q, want it to contain %q", out, tc.stdoutRe)
+			}
+			if tc.code == ExitUsage && tc.args != nil && (out != "" || strings.Count(errs, "\n") != 1) {
+				t.Errorf("a usage error is one line on stderr and nothing on stdout: stdout %q, stderr %q", out, errs)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"flag"
+	"regexp"
 	"strings"
 
 	"github.com/scimlab/scimlab/reports"
@@ -23,9 +24,11 @@ func commandLine(name string, fs *flags, args []string) string {
 // redactArgs returns args with the value of every credential flag replaced by
 // reports.Mask, and the values it replaced. Credential flags are --basic,
 // every flag whose name reports.SensitiveName matches (--token,
-// --expired-token, --password, …), and --header when the header is a
-// credential's (reports.CredentialHeader: Authorization, Cookie, X-Api-Key,
-// …), whose name is kept. fs tells flags that take a value from boolean ones.
+// --expired-token, --password, …) but not one ending in -file
+// (--password-file names the file that holds the secret, not the secret),
+// and --header when the header is a credential's (reports.CredentialHeader:
+// Authorization, Cookie, X-Api-Key, …), whose name is kept. fs tells flags
+// that take a value from boolean ones.
 func redactArgs(fs *flag.FlagSet, args []string) (red, secrets []string) {
 	red = append([]string(nil), args...)
 	for i := 0; i < len(red); i++ {
@@ -86,6 +89,10 @@ func maskFlagValue(name, value string) (string, []string) {
 			secrets = append(secrets, strings.TrimSpace(cred)) // "Basic dTpw": the credential alone too
 		}
 		return strings.TrimSpace(hn) + ": " + reports.Mask, secrets
+	case strings.HasSuffix(name, "-file"):
+		// --password-file, --admin-password-file: the path of the file that
+		// holds the secret, which an error may name; the secret is read later.
+		return value, nil
 	case name == "basic" || reports.SensitiveName(name):
 		if value == "" || value == reports.Mask {
 			return value, nil
@@ -123,13 +130,28 @@ func shellQuote(s string) string {
 	return s
 }
 
+// maskedUserinfoRE finds the userinfo of a URL that a message already shows
+// redacted the reference server's way (auth.RedactURL: "user:***@",
+// "***@"), which scrub keeps as it is.
+var maskedUserinfoRE = regexp.MustCompile(`://(?:[^/\s?#"'<>\\@:]*:)?\*\*\*@`)
+
 // scrub replaces every credential given on the command line (see
-// redactArgs) in a message meant for the terminal.
+// redactArgs) in a message meant for the terminal, and then every
+// credential recognisable by its shape (reports.RedactText), such as the
+// password in a URL's userinfo.
 func (e *env) scrub(s string) string {
 	for _, secret := range e.secrets {
 		if len(secret) >= minSecretLen {
 			s = strings.ReplaceAll(s, secret, reports.Mask)
 		}
+	}
+	kept := maskedUserinfoRE.FindAllString(s, -1)
+	if len(kept) == 0 {
+		return reports.RedactText(s)
+	}
+	s = reports.RedactText(maskedUserinfoRE.ReplaceAllString(s, "\x00"))
+	for _, k := range kept {
+		s = strings.Replace(s, "\x00", k, 1)
 	}
 	return s
 }

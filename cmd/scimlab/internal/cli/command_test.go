@@ -130,3 +130,33 @@ func TestSecretsNeverReachAReport(t *testing.T) {
 		})
 	}
 }
+
+// TestTargetPasswordNeverPrinted: a --target with a password in it is
+// refused or reported with the userinfo redacted, by test, simulate and
+// replay alike, and whatever the message.
+func TestTargetPasswordNeverPrinted(t *testing.T) {
+	const password = "Sup3rSecretPassw0rd!!"
+	closed := closedAddr(t)
+	target := "http://svc:" + password + "@" + closed + "/scim/v2"
+	session := listSession(t, 1)
+	t.Setenv("SCIM_TOKEN", "")
+	t.Setenv("SCIM_BASIC", "")
+	for _, args := range [][]string{
+		{"test", "--target", target},
+		{"test", "--target", target, "--token", "t0ken"},
+		{"test", "--target", "ftp://svc:" + password + "@" + closed + "/scim/v2", "--token", "t0ken"},
+		{"test", "--target", target + "?x=1", "--token", "t0ken"},
+		{"simulate", "--target", target},
+		{"simulate", "--target", target, "--token", "t0ken", "--users", "1", "--groups", "1"},
+		{"replay", session, "--target", target},
+		{"replay", session, "--target", target, "--token", "t0ken", "--minimize"},
+	} {
+		code, out, errs := runCLI(t, args...)
+		if code == ExitOK || !strings.Contains(errs, "scimlab "+args[0]+": ") {
+			t.Errorf("%v: exit %d, stderr %q; want an error", args, code, errs)
+		}
+		if strings.Contains(out+errs, password) || strings.Contains(out+errs, "Sup3r") {
+			t.Errorf("%v: the password is in the output:\n%s%s", args, out, errs)
+		}
+	}
+}

@@ -1,7 +1,11 @@
 package cli
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	server "github.com/scimlab/scimlab/reference-server"
@@ -39,4 +43,51 @@ func TestMissingOrRefusedCredentialIsAConfigError(t *testing.T) {
 		{"replay with a refused token", []string{"replay", session, "--target", l.BaseURL, "--token", "wrong-token"},
 			"scimlab replay: the target refused the credential: " + l.BaseURL + " answered 401 to GET /Users?count=1"},
 	})
+}
+
+// TestCredentialWithAControlCharacterIsAUsageError: a token, a --basic
+// credential or a header value with a control character (a token read from
+// a file with Windows line endings) cannot be sent; test, simulate, replay
+// and bench say which flag holds it, in one line and exit 2, without the
+// value and before any request, instead of calling the target unreachable.
+func TestCredentialWithAControlCharacterIsAUsageError(t *testing.T) {
+	var hits atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hits.Add(1) }))
+	defer srv.Close()
+	target := srv.URL + "/scim/v2"
+	session := listSession(t, 1)
+	const secret = "CTRLSECRET42"
+	t.Setenv("SCIM_TOKEN", "")
+	t.Setenv("SCIM_BASIC", "")
+	cases := []struct {
+		name string
+		env  string // SCIM_TOKEN
+		args []string
+		want string
+	}{
+		{"test token CR", "", []string{"test", "--target", target, "--token", secret + "\r"}, "--token holds a control character (U+000D, a carriage return"},
+		{"test token from the environment", secret + "\n", []string{"test", "--target", target}, "SCIM_TOKEN (the default of --token) holds a control character (U+000A, a newline"},
+		{"test basic", "", []string{"test", "--target", target, "--basic", "svc:" + secret + "\r"}, "--basic holds a control character"},
+		{"test expired token", "", []string{"test", "--target", target, "--token", secret, "--expired-token", secret + "\x7f"}, "--expired-token holds a control character (U+007F)"},
+		{"test header", "", []string{"test", "--target", target, "--header", "X-Api-Key: " + secret + "\x01x"}, "the value of --header X-Api-Key holds a control character (U+0001)"},
+		{"simulate", "", []string{"simulate", "--target", target, "--token", secret + "\r"}, "--token holds a control character"},
+		{"replay token", "", []string{"replay", session, "--target", target, "--token", secret + "\r"}, "--token holds a control character"},
+		{"replay basic", "", []string{"replay", session, "--target", target, "--basic", "svc:" + secret + "\n"}, "--basic holds a control character"},
+		{"bench", "", []string{"bench", "--target", target, "--token", secret + "\r"}, "--token holds a control character"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("SCIM_TOKEN", tc.env)
+			code, out, errs := runCLI(t, tc.args...)
+			if code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "scimlab "+tc.args[0]+": "+tc.want) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 2 and one line holding %q", code, out, errs, tc.want)
+			}
+			if strings.Contains(errs, secret) {
+				t.Errorf("the error shows the credential: %q", errs)
+			}
+		})
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("%d requests reached the target", n)
+	}
 }

@@ -68,7 +68,10 @@ func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir s
 	return ExitOK
 }
 
-// interruptedNote is the report note of a run that ctx cut short.
+// interruptedNote is the report note of a run that ctx cut short; what
+// names the checks it did not run, which the run lists with the verdict
+// error (test: "not run: the run stopped before it"; replay: "not
+// replayed").
 func interruptedNote(ctx context.Context, what string) string {
-	return fmt.Sprintf("interrupted (%v): %s did not run and are not in this report; the run cannot pass", context.Cause(ctx), what)
+	return fmt.Sprintf("interrupted (%v): %s did not run; they are in this report with the verdict error, so the run cannot pass", context.Cause(ctx), what)
 }

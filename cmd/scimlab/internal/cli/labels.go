@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"regexp"
 	"strings"
 
@@ -24,13 +23,9 @@ func selectChecks(filter string) error {
 	if filter == "" {
 		return nil
 	}
-	match, err := types.ParseLabelFilter(filter)
+	match, err := all.ParseLabelFilter(filter)
 	if err != nil {
-		var ge types.GinkgoError
-		if errors.As(err, &ge) {
-			return usagef("--label-filter %q: %s: %s", filter, ge.Heading, strings.Join(strings.Fields(ge.Message), " "))
-		}
-		return usagef("--label-filter %q: %v", filter, err)
+		return usagef("%v", err)
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)
 	report := framework.PreviewSpecs(all.SuiteName)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -36,12 +35,7 @@ func TestTargetMustServeSCIM(t *testing.T) {
 		{"simulate, wrong version path", []string{"simulate", "--target", v1, "--token", l.Token}, "and GET /Users?count=1 both answered 404: scim 404: no endpoint at /scim/v1/Users; SCIM is served under /scim/v2"},
 	})
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String() + "/scim/v2"
-	ln.Close()
+	closed := "http://" + closedAddr(t) + "/scim/v2"
 	if code, _, errs := runCLI(t, "test", "--target", closed, "--token", "x"); code != ExitUnreachable || strings.Count(errs, "\n") != 1 {
 		t.Errorf("closed port: exit %d, want 3 and one line: %q", code, errs)
 	}

@@ -3,14 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/transcript"
 )
 
@@ -70,7 +69,8 @@ func TestInterruptedRunsDoNotPass(t *testing.T) {
 				_ = cmd.Signal(os.Interrupt)
 			}
 		})
-		c, out, errb := childCommand(t, nil, "test", "--target", target, "--token", "t0ken")
+		dir := t.TempDir()
+		c, out, errb := childCommand(t, nil, "test", "--target", target, "--token", "t0ken", "--report-dir", dir)
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -79,6 +79,27 @@ func TestInterruptedRunsDoNotPass(t *testing.T) {
 		code := exitCode(t, c.Wait())
 		if code != ExitFailures || strings.Contains(out.String(), "PASSED") || !strings.Contains(out.String(), "interrupted") {
 			t.Fatalf("exit %d, want 1 and an interrupted note\n%s\n%s", code, out.String(), errb.String())
+		}
+		// The note says what the report holds: the checks after the stop,
+		// each an error.
+		run, err := reports.Load(filepath.Join(dir, "report.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		notRun := 0
+		for _, c := range run.Checks {
+			if c.Verdict == reports.Error && strings.HasPrefix(c.Reason, "not run: the run stopped before it") {
+				notRun++
+			}
+		}
+		note := ""
+		for _, n := range run.Notes {
+			if strings.HasPrefix(n, "interrupted (") {
+				note = n
+			}
+		}
+		if notRun == 0 || !strings.Contains(note, "the checks after the stop did not run; they are in this report with the verdict error") || strings.Contains(note, "not in this report") {
+			t.Errorf("%d checks not run; the note: %q", notRun, note)
 		}
 	})
 }
@@ -109,19 +130,9 @@ func TestSimulateTwiceWithTheSameSeed(t *testing.T) {
 	if code, out, errs := runCLI(t, append(args, "--keep")...); code != ExitOK {
 		t.Fatalf("--keep: exit %d\n%s\n%s", code, out, errs)
 	}
-	req, err := http.NewRequest(http.MethodGet, l.BaseURL+"/Users?count=0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+l.Token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
 	var list struct{ TotalResults int }
-	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || list.TotalResults != 30 {
-		t.Fatalf("after --keep the target holds %d users (%v), want 30", list.TotalResults, err)
+	if getJSON(t, l, "/Users?count=0", &list); list.TotalResults != 30 {
+		t.Fatalf("after --keep the target holds %d users, want 30", list.TotalResults)
 	}
 }
 
@@ -154,5 +165,21 @@ func TestSummaryPointsAtReportsOnlyWhenWritten(t *testing.T) {
 	code, out, _ = runCLI(t, "replay", session, "--target", l.BaseURL, "--token", l.Token, "--report-dir", dir)
 	if code != ExitFailures || !strings.Contains(out, "more (see report.html)") || !strings.Contains(out, filepath.Join(dir, "report.html")) {
 		t.Errorf("with --report-dir: exit %d\n%s", code, out)
+	}
+}
+
+// TestVerboseIsPlainOffATerminal: --verbose streams Ginkgo's output, in
+// colour only on a terminal: a redirected stdout gets no ANSI escape.
+func TestVerboseIsPlainOffATerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs scimlab in a child process")
+	}
+	code, out, errs := runChild(t, nil, "test", "--verbose", "--label-filter", "discovery && MUST")
+	if code != ExitOK || !strings.Contains(out, "Random Seed:") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if n := strings.Count(out, "\x1b["); n > 0 {
+		i := strings.Index(out, "\x1b[")
+		t.Errorf("%d ANSI escapes on a stdout that is no terminal, the first in %q", n, out[max(0, i-40):min(len(out), i+40)])
 	}
 }

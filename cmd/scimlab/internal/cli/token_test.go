@@ -10,6 +10,7 @@ import (
 
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
+	"github.com/scimlab/scimlab/reports"
 )
 
 var tokenLine = regexp.MustCompile(`^scimlab_[A-Za-z0-9_-]{43}\n$`)
@@ -195,8 +196,13 @@ func TestTokenBasicAndAdmin(t *testing.T) {
 	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", db, "--password-file", strong); code != ExitOK {
 		t.Errorf("admin set: %s", errs)
 	}
-	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", db, "--password-file", filepath.Join(dir, "missing")); code != ExitUsage || strings.Count(errs, "\n") != 1 {
-		t.Errorf("missing password file: %d %q", code, errs)
+	// The path of a password file is no secret: the error names it.
+	missing := filepath.Join(dir, "missing")
+	for _, args := range [][]string{{"admin", "set"}, {"basic", "set", "--username", "svc"}} {
+		args = append(append([]string{"token"}, args...), "--data", db, "--password-file", missing)
+		if code, _, errs := runCLI(t, args...); code != ExitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "open "+missing+": ") || strings.Contains(errs, reports.Mask) {
+			t.Errorf("%v: missing password file: %d %q; want one line naming the file", args, code, errs)
+		}
 	}
 }
 

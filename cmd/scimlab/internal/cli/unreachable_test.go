@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -242,12 +241,7 @@ func TestWatchCountsOnlyTransportFailures(t *testing.T) {
 		w.WriteHeader(http.StatusInternalServerError)
 	}))
 	defer answers500.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String()
-	ln.Close()
+	closed := "http://" + closedAddr(t)
 
 	send := func(w *targetWatch, ctx context.Context, u string) {
 		t.Helper()
@@ -292,12 +286,7 @@ func TestWatchCountsOnlyTransportFailures(t *testing.T) {
 // check (every check passed) still reads FAILED and exits 3: the report
 // gets an error check that says why.
 func TestLostTargetNeverPasses(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closed := "http://" + ln.Addr().String() + "/scim/v2"
-	ln.Close()
+	closed := "http://" + closedAddr(t) + "/scim/v2"
 	w := watchTarget(newProbe(closed, lostToken, "", nil, false))
 	w.failures, w.first = 1, io.EOF
 	run := &reports.Run{Kind: "simulate", Target: closed, Checks: []reports.Check{
@@ -315,5 +304,23 @@ func TestLostTargetNeverPasses(t *testing.T) {
 		if c.ID == checkTargetLost && (c.Level != reports.IdPLevel("okta") || c.Verdict != reports.Error) {
 			t.Errorf("%s is %s at level %s, want error at the run's own required level", c.ID, c.Verdict, c.Level)
 		}
+	}
+}
+
+// TestBenchUnreachableTargetIsExit3: bench against a --target that refuses
+// connections is exit 3, as for test, simulate and replay.
+func TestBenchUnreachableTargetIsExit3(t *testing.T) {
+	target := "http://" + closedAddr(t) + "/scim/v2"
+	code, _, errs := runCLI(t, "bench", "--target", target, "--token", "t0ken", "--users", "5", "--concurrency", "1")
+	if code != ExitUnreachable || !strings.Contains(lastLine(errs), "scimlab bench: target unreachable: ") {
+		t.Errorf("exit %d, stderr %q; want 3 and target unreachable", code, errs)
+	}
+	// A target that answers, badly, is not unreachable.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no", http.StatusUnauthorized)
+	}))
+	defer srv.Close()
+	if code, _, errs := runCLI(t, "bench", "--target", srv.URL+"/scim/v2", "--token", "t0ken", "--users", "5", "--concurrency", "1"); code != ExitUsage {
+		t.Errorf("a target that answers 401: exit %d, stderr %q; want 2", code, errs)
 	}
 }

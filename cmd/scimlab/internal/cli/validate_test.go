@@ -81,3 +81,17 @@ func TestFlagFilesAreReadBeforeTheTarget(t *testing.T) {
 		t.Errorf("the target got %d requests", n)
 	}
 }
+
+// TestLabelFilterErrorIsOnePlainLine: a label filter that does not parse is
+// one plain line (no colour markup, no ANSI escape) and exit 2.
+func TestLabelFilterErrorIsOnePlainLine(t *testing.T) {
+	for filter, want := range map[string]string{
+		"((":   `--label-filter "((": Syntax Error Parsing Label Filter: Mismatched '(' - could not find matching ')'`,
+		"a &&": `--label-filter "a &&": Syntax Error Parsing Label Filter: Unexpected EOF`,
+	} {
+		code, out, errs := runCLI(t, "test", "--label-filter", filter)
+		if code != ExitUsage || out != "" || errs != "scimlab test: "+want+".\n" {
+			t.Errorf("--label-filter %q: exit %d, stdout %q, stderr %q; want 2 and %q", filter, code, out, errs, want)
+		}
+	}
+}
