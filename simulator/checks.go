@@ -61,8 +61,17 @@ type tally struct {
 	reason        string
 	evidence      *reports.Exchange
 	failing       bool
-	// skipped is set when the step could not run; it becomes the reason.
-	skipped string
+	// never is set when the IdP never takes the step; it becomes the reason
+	// of a skipped verdict.
+	never string
+	// idle is set when the run gave the step nothing to do (see noWork);
+	// idleErr makes it an error rather than a skip. A step with exchanges
+	// keeps their verdict.
+	idle    string
+	idleErr bool
+	// blocked is why requests of the step were not sent (the read before a
+	// PUT failed); it becomes the no-work reason when none was sent.
+	blocked string
 	// errored is set when the step could not run to a verdict; it becomes
 	// the reason of an error verdict.
 	errored string
@@ -113,37 +122,56 @@ func (r *recorder) record(step idp.Step, res *response, reason string) {
 	}
 }
 
-// skip marks step as not run, with a reason; a step that has exchanges keeps
-// its verdict.
+// skip marks step as one the IdP never takes, with a reason; a step that
+// has exchanges keeps their verdict.
 func (r *recorder) skip(step idp.Step, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.tally(step)
-	if t.skipped == "" {
-		t.skipped = reason
+	if t.never == "" {
+		t.never = reason
+	}
+}
+
+// block records that a request of step was not sent, and why (reason
+// names the step that failed instead). When the step ends with no request
+// sent, the first such reason is its no-work reason.
+func (r *recorder) block(step idp.Step, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.tally(step); t.blocked == "" {
+		t.blocked = reason
 	}
 }
 
 // noWork marks step as not run because the run gave it nothing to do
-// (reason says what was missing). When an earlier step failed or could
-// not run, that is the likely cause, and the step could not run to a
-// verdict: an error naming the first such step (DESIGN.md keeps skipped
-// for what the target declares unsupported). Otherwise the directory was
-// too small for it, and it is skipped with the reason.
+// (reason says what was missing, or why its requests were not sent). A
+// step with exchanges, or one the IdP never takes, keeps its verdict; a
+// later call replaces an earlier one's reason (a later phase knows better).
+// When an earlier step failed or could not run, that is the likely cause,
+// and the step could not run to a verdict: an error naming the first such
+// step (DESIGN.md keeps skipped for what the target declares unsupported).
+// Otherwise (the directory was too small, or empty) it is skipped with the
+// reason.
 func (r *recorder) noWork(step idp.Step, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	t := r.tally(step)
+	if t.total > 0 || t.never != "" {
+		return
+	}
+	if t.blocked != "" {
+		reason = t.blocked
+	}
+	t.idle, t.idleErr = reason, false
 	for _, s := range idp.Steps {
 		if s == step {
 			break
 		}
-		if t := r.steps[s]; t != nil && (t.failed > 0 || t.errored != "") {
-			r.tally(step).errored = fmt.Sprintf("not run: %s, after %s did not pass", reason, r.idp.CheckID(s))
+		if e := r.steps[s]; e != nil && (e.failed > 0 || e.errored != "") {
+			t.idle, t.idleErr = fmt.Sprintf("not run: %s, after %s did not pass", reason, r.idp.CheckID(s)), true
 			return
 		}
-	}
-	if t := r.tally(step); t.skipped == "" {
-		t.skipped = reason
 	}
 }
 
@@ -153,6 +181,16 @@ func (r *recorder) abort(step idp.Step, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.tally(step).errored = reason
+}
+
+// stopped gives step an error verdict with reason when it sent no request
+// and the IdP takes it: the run stopped before it could.
+func (r *recorder) stopped(step idp.Step, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t := r.tally(step); t.total == 0 && t.never == "" {
+		t.errored = reason
+	}
 }
 
 // checks returns one check per recorded step, in idp.Steps order.
@@ -192,9 +230,15 @@ func (r *recorder) checks() []reports.Check {
 			}
 		case t.total > 0:
 			c.Verdict = reports.Pass
+		case t.never != "":
+			c.Verdict = reports.Skipped
+			c.Reason = t.never
+		case t.idleErr:
+			c.Verdict = reports.Error
+			c.Reason = t.idle
 		default:
 			c.Verdict = reports.Skipped
-			c.Reason = t.skipped
+			c.Reason = t.idle
 		}
 		if t.evidence != nil {
 			c.Evidence = []reports.Exchange{*t.evidence}

@@ -158,10 +158,14 @@ func (c *client) do(ctx context.Context, op string, req idp.Request) *response {
 // whose first answer was a 404 (see noCollection).
 const opProbe = "probe"
 
-// ownOp reports whether requests of op are the simulator's own (a probe, the
-// clean-up), not the IdP's: the run's request count and latency figures
-// leave them out, and they carry ownUserAgent instead of the IdP's.
-func ownOp(op string) bool { return op == opProbe || op == opCleanup }
+// opVerify is the operation name of the end-state read-back (verify.go).
+const opVerify = "verify"
+
+// ownOp reports whether requests of op are the simulator's own (a probe,
+// the end-state read-back, the clean-up), not the IdP's: the run's request
+// count and latency figures leave them out, and they carry ownUserAgent
+// instead of the IdP's.
+func ownOp(op string) bool { return op == opProbe || op == opVerify || op == opCleanup }
 
 // ownUserAgent is the User-Agent of the simulator's own requests of op, so
 // that a recording or the target's log never takes them for the IdP's.

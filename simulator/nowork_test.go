@@ -47,4 +47,29 @@ func TestNoWorkVerdict(t *testing.T) {
 	if c := verdict(failed, idp.StepMembers); c.Verdict != reports.Error || !strings.Contains(c.Reason, p.CheckID(idp.StepCreateUser)) {
 		t.Errorf("members after a failed create: %s %q", c.Verdict, c.Reason)
 	}
+
+	// A later phase that sends the step's requests decides its verdict,
+	// whatever an earlier phase with nothing to do said.
+	failed.noWork(idp.StepUpdateUser, "no user the lookups found needs an update")
+	failed.record(idp.StepUpdateUser, nil, "")
+	if c := verdict(failed, idp.StepUpdateUser); c.Verdict != reports.Pass {
+		t.Errorf("a step that ran after an idle phase: %s %q, want pass", c.Verdict, c.Reason)
+	}
+	// A step whose requests were never sent because the read before them
+	// failed says so, not that it had nothing to do.
+	failed.block(idp.StepDeactivate, "no PUT was sent: the read of the user before it failed")
+	failed.noWork(idp.StepDeactivate, "no user to deactivate")
+	if c := verdict(failed, idp.StepDeactivate); c.Verdict != reports.Error || !strings.Contains(c.Reason, "no PUT was sent") {
+		t.Errorf("a blocked step: %s %q", c.Verdict, c.Reason)
+	}
+	// A step the IdP never takes stays skipped, even in a stopped run.
+	failed.skip(idp.StepDeleteUser, "okta never deletes users")
+	failed.stopped(idp.StepDeleteUser, "not run: the run stopped")
+	failed.stopped(idp.StepEndState, "not run: the run stopped")
+	if c := verdict(failed, idp.StepDeleteUser); c.Verdict != reports.Skipped || c.Reason != "okta never deletes users" {
+		t.Errorf("a step the IdP never takes: %s %q", c.Verdict, c.Reason)
+	}
+	if c := verdict(failed, idp.StepEndState); c.Verdict != reports.Error || c.Reason != "not run: the run stopped" {
+		t.Errorf("a step the run stopped before: %s %q", c.Verdict, c.Reason)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/simulator/internal/faketarget"
 )
 
@@ -54,13 +55,17 @@ func TestOktaImportSendsOnlyWhatOktaSends(t *testing.T) {
 	if own == 0 {
 		t.Error("the clean-up sent no request with the simulator's own User-Agent")
 	}
-	counted := ""
-	for _, n := range run.Notes {
-		if strings.Contains(n, " requests in ") {
-			counted = n
-		}
-	}
-	if !strings.HasPrefix(counted, fmt.Sprintf("%d requests in ", okta)) {
+	if counted := countedNote(run); !strings.HasPrefix(counted, fmt.Sprintf("%d requests in ", okta)) {
 		t.Errorf("the run counts %q; the target saw %d requests with Okta's User-Agent and %d of the simulator's own", counted, okta, own)
 	}
+}
+
+// countedNote is the run's note that counts the IdP's requests.
+func countedNote(run *reports.Run) string {
+	for _, n := range run.Notes {
+		if strings.Contains(n, " requests in ") {
+			return n
+		}
+	}
+	return ""
 }

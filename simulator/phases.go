@@ -77,6 +77,7 @@ func (r *runner) provisionUser(ctx context.Context, i int) {
 	res := r.send(ctx, idp.StepLookupUser, r.idp.LookupUser(u.UserName))
 	found, id, reason := r.lookupResult(idp.StepLookupUser, res)
 	r.check(ctx, idp.StepLookupUser, res, reason)
+	r.userLookups.count(reason, found)
 	if reason != "" {
 		return
 	}
@@ -113,6 +114,7 @@ func (r *runner) pushGroup(ctx context.Context, j int) {
 	res := r.send(ctx, idp.StepLookupGroup, r.idp.LookupGroup(g.DisplayName))
 	found, id, reason := r.lookupResult(idp.StepLookupGroup, res)
 	r.check(ctx, idp.StepLookupGroup, res, reason)
+	r.groupLookups.count(reason, found)
 	if reason != "" {
 		return
 	}
@@ -181,7 +183,6 @@ func applyChange(cur, add, remove []int) []int {
 // (idp-traffic.md §1.1 row 15).
 func (r *runner) importWalk(ctx context.Context) {
 	if r.idp.Import == nil {
-		r.rec.skip(idp.StepImport, fmt.Sprintf("%s never lists the whole target; it reads only by filter or id (idp-traffic.md §1.2 row 18)", r.idp.Name))
 		return
 	}
 	kinds := []string{"Users", "Groups"}
@@ -309,16 +310,18 @@ func (r *runner) updateUser(ctx context.Context, i int, old, new directory.User)
 	var readBack []byte
 	if r.idp.Users.Update == idp.GetPut {
 		var ok bool
-		if readBack, ok = r.readForPut(ctx, id); !ok {
+		if readBack, ok = r.readForPut(ctx, idp.StepUpdateUser, id); !ok {
 			return
 		}
 	}
 	req, err := r.idp.UpdateUser(id, old, new, readBack)
 	if errors.Is(err, idp.ErrNoChange) {
+		r.rec.block(idp.StepUpdateUser, fmt.Sprintf("no update was sent: the changes made touch nothing %s sends", r.idp.Name))
 		return
 	}
 	if err != nil {
 		r.check(ctx, idp.StepGetUser, nil, fmt.Sprintf("GET /Users/%s: %v", id, err))
+		r.blockPut(idp.StepUpdateUser)
 		return
 	}
 	res := r.send(ctx, idp.StepUpdateUser, req)
@@ -329,15 +332,25 @@ func (r *runner) updateUser(ctx context.Context, i int, old, new directory.User)
 	r.check(ctx, idp.StepUpdateUser, res, reason)
 }
 
-// readForPut reads a user before a PUT, as Okta does.
-func (r *runner) readForPut(ctx context.Context, id string) ([]byte, bool) {
+// readForPut reads a user before a PUT of step, as Okta does. When the read
+// fails, the PUT is not sent.
+func (r *runner) readForPut(ctx context.Context, step idp.Step, id string) ([]byte, bool) {
 	res := r.send(ctx, idp.StepGetUser, r.idp.GetUser(id))
 	reason := r.statusReason(idp.StepGetUser, res)
 	if reason == "" {
 		_, reason = resourceReason(res)
 	}
 	r.check(ctx, idp.StepGetUser, res, reason)
+	if reason != "" {
+		r.blockPut(step)
+	}
 	return res.body, reason == ""
+}
+
+// blockPut records that a PUT of step was not sent because the read of the
+// user before it failed.
+func (r *runner) blockPut(step idp.Step) {
+	r.rec.block(step, fmt.Sprintf("no PUT was sent: the read of the user before it failed (see %s)", r.idp.CheckID(idp.StepGetUser)))
 }
 
 // setActive deactivates or reactivates user i in the IdP's form, recording
@@ -350,7 +363,7 @@ func (r *runner) setActive(ctx context.Context, step, accept idp.Step, i int, ac
 	var readBack []byte
 	if r.idp.Users.Activation == idp.GetPut {
 		var ok bool
-		if readBack, ok = r.readForPut(ctx, id); !ok {
+		if readBack, ok = r.readForPut(ctx, step, id); !ok {
 			return
 		}
 	}
@@ -372,6 +385,7 @@ func (r *runner) deactivate(ctx context.Context) {
 		r.setActive(ctx, idp.StepDeactivate, idp.StepDeactivate, picks[k], false)
 	})
 	r.deactivated = picks
+	r.deactivatedAll = len(picks)
 }
 
 // reactivate reactivates half of the deactivated users (idp-traffic.md §1.1
@@ -379,7 +393,6 @@ func (r *runner) deactivate(ctx context.Context) {
 func (r *runner) reactivate(ctx context.Context) {
 	n := len(r.deactivated) / 2
 	if n == 0 {
-		r.rec.noWork(idp.StepReactivate, "no deactivated user to spare for reactivation (the directory is too small)")
 		return
 	}
 	picks := r.deactivated[:n]
@@ -431,9 +444,6 @@ func (r *runner) membershipChurn(ctx context.Context) {
 		r.changeMembers(ctx, idp.StepMembers, j, add, remove)
 		r.churned = append(r.churned, j)
 	})
-	if len(r.churned) == 0 {
-		r.rec.noWork(idp.StepMembers, "no group with members or candidates to churn")
-	}
 }
 
 // nonMembers returns up to n users with a target id who are not in cur.
@@ -465,7 +475,6 @@ func (r *runner) memberReadd(ctx context.Context) {
 		}
 	}
 	if j < 0 {
-		r.rec.noWork(idp.StepMemberReadd, "no group with a member to add again")
 		return
 	}
 	r.phase(ctx, "member re-add", 1, 1, func(int) {
@@ -482,7 +491,6 @@ func (r *runner) memberReadd(ctx context.Context) {
 // (Okta Group Push, idp-traffic.md §1.1 row 12b, B12).
 func (r *runner) replaceMembers(ctx context.Context) {
 	if !r.idp.Groups.ReplaceMembers {
-		r.rec.skip(idp.StepReplaceMembers, fmt.Sprintf("%s never replaces a whole member list", r.idp.Name))
 		return
 	}
 	j := -1
@@ -494,7 +502,6 @@ func (r *runner) replaceMembers(ctx context.Context) {
 		}
 	}
 	if j < 0 {
-		r.rec.noWork(idp.StepReplaceMembers, "no group with two members")
 		return
 	}
 	r.phase(ctx, "replace members", 1, 1, func(int) {
@@ -512,7 +519,6 @@ func (r *runner) replaceMembers(ctx context.Context) {
 func (r *runner) groupRename(ctx context.Context) {
 	live := r.liveGroups()
 	if len(live) == 0 {
-		r.rec.noWork(idp.StepRenameGroup, "no group to rename")
 		return
 	}
 	j := live[0]
@@ -532,7 +538,6 @@ func (r *runner) groupRename(ctx context.Context) {
 func (r *runner) groupDelete(ctx context.Context) {
 	j := r.deleteTarget()
 	if j < 0 {
-		r.rec.noWork(idp.StepDeleteGroup, "fewer than two groups: none to spare for deletion")
 		return
 	}
 	r.st.deleteGroup(j)
@@ -546,7 +551,6 @@ func (r *runner) groupDelete(ctx context.Context) {
 // delete (idp-traffic.md §1.2 row 9) and Okta never does (§1.1 row 8).
 func (r *runner) userDelete(ctx context.Context) {
 	if !r.idp.Users.Delete {
-		r.rec.skip(idp.StepDeleteUser, fmt.Sprintf("%s never deletes users; it deactivates them (idp-traffic.md §1.1 row 8)", r.idp.Name))
 		return
 	}
 	inGroup := map[int]bool{}
@@ -569,7 +573,6 @@ func (r *runner) userDelete(ctx context.Context) {
 		picks = r.pickUsers(1, false)
 	}
 	if len(picks) == 0 {
-		r.rec.noWork(idp.StepDeleteUser, "no user to delete")
 		return
 	}
 	i := picks[0]
@@ -593,7 +596,6 @@ func (r *runner) reprovision(ctx context.Context) {
 		r.deactivated = r.deactivated[1:]
 	}
 	if i < 0 {
-		r.rec.noWork(idp.StepReprovision, "no deactivated or deleted user to provision again")
 		return
 	}
 	r.phase(ctx, "reprovision", 1, 1, func(int) { r.provisionAgain(ctx, i) })

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -95,4 +96,52 @@ func (p *progress) draw() {
 	}
 	fmt.Fprintf(p.w, "\r\033[K[%s%s] %d/%d %s%s", strings.Repeat("#", filled), strings.Repeat("-", width-filled), p.done, p.total, p.label, rate)
 	p.lastDraw = time.Now()
+}
+
+// heldWriter holds what is written to it until the run knows whether its
+// target can be simulated at all: release writes it out and lets later
+// writes through; drop discards it and what comes after. A run that stops
+// at its first answer (a refused credential, no SCIM service, no answer)
+// is one line of the caller's, with no progress before it.
+type heldWriter struct {
+	mu       sync.Mutex
+	w        io.Writer
+	buf      bytes.Buffer
+	released bool
+	dropped  bool
+}
+
+func (h *heldWriter) Write(b []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.dropped:
+		return len(b), nil
+	case h.released:
+		return h.w.Write(b)
+	}
+	return h.buf.Write(b)
+}
+
+// release writes out what is held, unless it was dropped.
+func (h *heldWriter) release() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.released || h.dropped {
+		return
+	}
+	h.released = true
+	_, _ = h.w.Write(h.buf.Bytes())
+	h.buf.Reset()
+}
+
+// drop discards what is held and what is written later, unless it was
+// released.
+func (h *heldWriter) drop() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.released {
+		h.dropped = true
+		h.buf.Reset()
+	}
 }

@@ -42,7 +42,8 @@ type Config struct {
 	// as the IdP would.
 	Target string
 	Token  string
-	// Users and Groups size the directory (both zero: 100 and 10).
+	// Users and Groups size the directory; zero is none (an empty
+	// directory: the steps that need a user or a group have nothing to do).
 	Users, Groups int
 	Seed          int64
 	// Scenario is a built-in scenario name (Scenarios; default "lifecycle")
@@ -102,9 +103,6 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Users == 0 && cfg.Groups == 0 {
-		cfg.Users, cfg.Groups = 100, 10
-	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -120,27 +118,37 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 
 	dir := directory.New(directory.Options{Seed: cfg.Seed, Users: cfg.Users, Groups: cfg.Groups})
 	c := newClient(base, p, cfg, unreachable)
+	// Progress waits for the first answer: a run it shows to be a config
+	// error, or one that never gets an answer, prints no progress at all.
+	held := &heldWriter{w: cfg.Progress}
+	if cfg.Progress == nil {
+		held.w = io.Discard
+	}
 	c.first = func(ctx context.Context, res *response) {
 		err := misconfigured(base, res)
 		if err == nil && res.status == http.StatusNotFound {
 			err = noCollection(base, res, c.once(ctx, opProbe, idp.Request{Method: http.MethodGet, Path: res.req.Path, Query: "count=1"}))
 		}
 		if err != nil {
+			held.drop()
 			once.Do(func() { cancel(err) })
+			return
 		}
+		held.release()
 	}
 	defer c.close()
 	r := &runner{
-		idp:         p,
-		dir:         dir,
-		c:           c,
-		rec:         newRecorder(p, c),
-		st:          newState(dir),
-		conc:        defaultInt(cfg.Concurrency, p.Concurrency),
-		deletedUser: -1,
-		touched:     map[int]bool{},
+		idp:            p,
+		dir:            dir,
+		c:              c,
+		rec:            newRecorder(p, c),
+		st:             newState(dir),
+		conc:           defaultInt(cfg.Concurrency, p.Concurrency),
+		deletedUser:    -1,
+		deactivatedAll: -1,
+		touched:        map[int]bool{},
 	}
-	r.prog = newProgress(cfg.Progress, cfg.TTY, c.requests.Load)
+	r.prog = newProgress(held, cfg.TTY, c.requests.Load)
 	run := &reports.Run{
 		SchemaVersion: reports.SchemaVersion,
 		Tool:          reports.Tool{Name: "scimlab"},
@@ -160,6 +168,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 
 	r.prog.note("%s against %s: scenario %s, %d users, %d groups, seed %d", p.Name, reports.RedactURL(base), scen.Name, cfg.Users, cfg.Groups, cfg.Seed)
 	var runErr error
+	r.markNever(scen.Steps)
 	done := 0 // phases that ended before any stop
 	for _, step := range scen.Steps {
 		if ctx.Err() != nil {
@@ -167,20 +176,23 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		}
 		phases[step](r, ctx)
 		if ctx.Err() == nil {
+			r.settlePhase(step)
 			done++
 		}
 	}
 	if ctx.Err() != nil {
 		runErr = context.Cause(ctx)
 		if errors.Is(runErr, ErrUnreachable) || errors.Is(runErr, ErrConfig) {
+			held.drop()
 			run.Notes = append(run.Notes, "stopped: "+runErr.Error())
 		} else {
 			run.Notes = append(run.Notes, fmt.Sprintf("interrupted (%v): the report covers only the requests sent before the stop", runErr))
 			r.rec.abort(idp.StepScenario, interruptedReason(runErr, scen.Steps, done))
 		}
+		r.markStopped(runErr, scen.Steps[done:])
 	}
+	held.release()
 	run.Duration = time.Since(run.Started)
-	run.Checks = r.rec.checks()
 	run.Operations = c.stats()
 	run.Differences = r.diffs
 	run.Notes = append(run.Notes, r.notes...)
@@ -193,6 +205,19 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		}
 		run.AddOrphans(orphans)
 	}
+	if runErr == nil && parent.Err() != nil {
+		// Stopped after the last phase (in the clean-up, which goes on to
+		// its end): the checks are complete, but the run was stopped, so
+		// it reads as the interrupted run it is.
+		runErr = context.Cause(parent)
+		where := "during the clean-up"
+		if cfg.Keep {
+			where = "at the end of the run"
+		}
+		run.Notes = append(run.Notes, fmt.Sprintf("interrupted (%v) %s, after every phase had run: the checks are complete, but the run was stopped, so it cannot pass", runErr, where))
+		r.rec.abort(idp.StepScenario, fmt.Sprintf("interrupted (%v) %s, after every phase had run: a stopped run cannot pass", runErr, where))
+	}
+	run.Checks = r.rec.checks()
 	return run, runErr
 }
 
@@ -369,10 +394,15 @@ type runner struct {
 	conc int
 
 	// Picks one phase leaves for a later one.
-	deactivated []int        // users deactivated and not reactivated
-	deletedUser int          // user hard-deleted by user-delete, or -1
-	churned     []int        // groups changed by membership-churn
-	touched     map[int]bool // users a phase has picked
+	deactivated    []int        // users deactivated and not reactivated
+	deactivatedAll int          // users deactivate picked, or -1 before it ran
+	deletedUser    int          // user hard-deleted by user-delete, or -1
+	churned        []int        // groups changed by membership-churn
+	touched        map[int]bool // users a phase has picked
+
+	// What initial sync's lookups found, for the reasons of steps that
+	// had nothing to do.
+	userLookups, groupLookups lookupCount
 
 	notes []string
 	diffs []reports.Difference

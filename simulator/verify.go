@@ -63,9 +63,14 @@ func diffText(d reports.Difference) string {
 	return fmt.Sprintf("%s: %s is %q, want %q", d.Resource, d.Attribute, d.Got, d.Want)
 }
 
-// read GETs a resource for the end-state check.
+// read GETs a resource for the end-state check. The read-back is the
+// simulator's own check of what the target holds, not a request of the
+// IdP's cycle (it needs a group's members, which Entra never reads back:
+// idp-traffic.md §1.2 row 11 and B10): it carries ownUserAgent and is left
+// out of the request counts and latencies, like the clean-up. A throttled
+// answer is asked again as the IdP would, so --time-scale applies to it.
 func (r *runner) read(ctx context.Context, req idp.Request) *response {
-	return r.c.do(ctx, string(idp.StepEndState), req)
+	return r.c.do(ctx, opVerify, req)
 }
 
 // settle records a resource's end-state verdict: its first difference, or a pass.

@@ -32,8 +32,8 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 	profileName := fs.String("profile", "rfc", "target profile the in-process reference server emulates")
 	lenient := fs.Bool("lenient", true, "the reference server accepts IdP dialects (--lenient=false shows where they depart from the RFC)")
 	outDir := fs.String("out", "scimlab-reports", "reports go to a new OUT/<timestamp>/ (OUT/<timestamp>-2/, … when a run started in the same second)")
-	users := fs.Int("users", 25, fmt.Sprintf("users in each simulated IdP directory (at most %d)", simulator.MaxUsers))
-	groups := fs.Int("groups", 5, fmt.Sprintf("groups in each simulated IdP directory (at most %d)", simulator.MaxGroups))
+	users := fs.Int("users", 25, fmt.Sprintf("users in each simulated IdP directory (at most %d; 0 is none: the steps that need a user have nothing to do)", simulator.MaxUsers))
+	groups := fs.Int("groups", 5, fmt.Sprintf("groups in each simulated IdP directory (at most %d; 0 is none: the steps that need a group have nothing to do)", simulator.MaxGroups))
 	if code, stop := parse(fs, args, e); stop {
 		return code
 	}
