@@ -16,6 +16,12 @@ import (
 // run (see targetWatch; w may be nil); 1 when a required check (MUST or an
 // IdP need) failed; else 0.
 func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir string, w *targetWatch) ExitCode {
+	// Read once, so that the reports and the exit code agree even when the
+	// signal lands while they are being written.
+	interrupted := ctx.Err() != nil
+	if interrupted {
+		markInterrupted(ctx, run)
+	}
 	var lost *lostTarget
 	ran := ranChecks(run)
 	if w != nil {
@@ -55,7 +61,7 @@ func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir s
 		}
 		fmt.Fprintf(e.stdout, "reports: %s (HTML: %s)\n", abs, paths["html"])
 	}
-	if ctx.Err() != nil {
+	if interrupted {
 		fmt.Fprintf(e.stderr, "scimlab %s: interrupted: the run is incomplete, so it cannot pass (exit 1)\n", name)
 		return ExitFailures
 	}
@@ -74,4 +80,25 @@ func finishRun(ctx context.Context, e *env, name string, run *reports.Run, dir s
 // replayed").
 func interruptedNote(ctx context.Context, what string) string {
 	return fmt.Sprintf("interrupted (%v): %s did not run; they are in this report with the verdict error, so the run cannot pass", context.Cause(ctx), what)
+}
+
+// checkInterrupted is the ID of the check a run gets when it was stopped
+// too late for the run itself to notice (after its last check) while no
+// required check failed: the exit is 1, so the report must not read as
+// passed either.
+const checkInterrupted = "RUN-INTERRUPTED"
+
+// markInterrupted makes sure that run, stopped by ctx, cannot read as
+// passed: a run that noticed the stop already holds a failing check; one
+// stopped after its last check gets a note and a RUN-INTERRUPTED error.
+func markInterrupted(ctx context.Context, run *reports.Run) {
+	if run.Failed() {
+		return
+	}
+	cause := fmt.Sprint(context.Cause(ctx))
+	run.Notes = append(run.Notes, "interrupted ("+cause+") as the run ended, after its last check; the exit code is 1, so the run does not read as passed")
+	run.Checks = append(run.Checks, reports.Check{
+		ID: checkInterrupted, Title: "The run ends without being stopped", Area: "run", Level: requiredLevel(run),
+		Verdict: reports.Error, Reason: "the run was stopped (" + cause + ")",
+	})
 }

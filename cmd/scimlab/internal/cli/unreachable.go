@@ -120,17 +120,21 @@ func (l *lostTarget) record(run *reports.Run, ran int) {
 	if run.Failed() {
 		return
 	}
-	level := reports.Must
-	for _, c := range run.Checks {
-		if c.Level.Required() {
-			level = c.Level
-			break
-		}
-	}
 	run.Checks = append(run.Checks, reports.Check{
-		ID: checkTargetLost, Title: "The target answers until the run ends", Area: "run", Level: level,
+		ID: checkTargetLost, Title: "The target answers until the run ends", Area: "run", Level: requiredLevel(run),
 		Verdict: reports.Error, Reason: "the target stopped answering during the run: " + l.cause,
 	})
+}
+
+// requiredLevel is the level of a check added to run so that it fails: the
+// level of its first required check (MUST, or an IdP's need), else MUST.
+func requiredLevel(run *reports.Run) reports.Level {
+	for _, c := range run.Checks {
+		if c.Level.Required() {
+			return c.Level
+		}
+	}
+	return reports.Must
 }
 
 // ranChecks counts the checks of run that reached a verdict from the target:
