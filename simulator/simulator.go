@@ -358,6 +358,11 @@ func resolve(cfg Config) (*idp.IdP, string, []string, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, "", nil, fmt.Errorf("%w: target %q is not an http(s) URL", ErrConfig, reports.RedactURL(cfg.Target))
 	}
+	if u.User != nil {
+		// An IdP sends its credential as a header, never in the URL; as for
+		// `test`, a user:password in --target would be sent by no request.
+		return nil, "", nil, fmt.Errorf("%w: --target must not carry credentials: use --token or --header", ErrConfig)
+	}
 	var notes []string
 	q := u.Query()
 	names := make([]string, 0, len(q))

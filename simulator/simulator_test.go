@@ -417,6 +417,7 @@ func TestConfigErrors(t *testing.T) {
 		"unknown idp":      {IdP: "google", Target: "http://127.0.0.1:1/scim/v2"},
 		"no target":        {IdP: "okta"},
 		"not http":         {IdP: "okta", Target: "ftp://x/scim"},
+		"credentials":      {IdP: "okta", Target: "http://svc:pw@127.0.0.1:1/scim/v2"},
 		"unknown scenario": {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Scenario: "nope"},
 		"negative":         {IdP: "okta", Target: "http://127.0.0.1:1/scim/v2", Users: -1},
 		// Sizes beyond the bounds are refused before anything is allocated
