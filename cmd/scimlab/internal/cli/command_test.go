@@ -3,6 +3,7 @@ package cli
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -157,6 +158,12 @@ func TestTargetPasswordNeverPrinted(t *testing.T) {
 		}
 		if strings.Contains(out+errs, password) || strings.Contains(out+errs, "Sup3r") {
 			t.Errorf("%v: the password is in the output:\n%s%s", args, out, errs)
+		}
+		// With a credential given, the userinfo itself is the mistake: no
+		// request would send it. Every command says so, with exit 2.
+		if slices.Contains(args, "--token") && !strings.Contains(args[2], "ftp:") && !strings.Contains(args[2], "?") &&
+			(code != ExitUsage || !strings.Contains(errs, "must not carry credentials")) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 saying --target must not carry credentials", args, code, errs)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -75,6 +76,8 @@ func replayCredential(target, token, basic string, headers headerFlag) error {
 	switch {
 	case target == "":
 		return nil
+	case hasUserinfo(target):
+		return usagef("--target must not carry credentials: use --token or --basic")
 	case token != "" && basic != "":
 		return usagef("give either --token or --basic, not both")
 	case basic != "" && !strings.Contains(basic, ":"):
@@ -90,7 +93,14 @@ func replayCredential(target, token, basic string, headers headerFlag) error {
 	if token != "" {
 		return nil
 	}
-	return usagef("no credential for %s: pass --token (or SCIM_TOKEN), --basic user:password (or SCIM_BASIC), or the target's credential header with --header ('Authorization: …', 'X-Api-Key: …')", target)
+	return usagef("no credential for %s: pass --token (or SCIM_TOKEN), --basic user:password (or SCIM_BASIC), or the target's credential header with --header ('Authorization: …', 'X-Api-Key: …')", reports.RedactURL(target))
+}
+
+// hasUserinfo reports whether target is a URL with a user (and password) in
+// it, which no request of a run would send.
+func hasUserinfo(target string) bool {
+	u, err := url.Parse(target)
+	return err == nil && u.User != nil
 }
 
 // joinMinimize turns "--minimize RPL-0042" into "--minimize=RPL-0042".
