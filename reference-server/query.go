@@ -590,7 +590,7 @@ func (s *Server) pushDown(k *resourceKind, e filter.Expr, q *store.Query) bool {
 			return false
 		}
 		v, ok := c.Value.(string)
-		if !ok || hasIndex(q) {
+		if !ok || v == "" || hasIndex(q) {
 			return false
 		}
 		q.HasMember = v
@@ -600,7 +600,10 @@ func (s *Server) pushDown(k *resourceKind, e filter.Expr, q *store.Query) bool {
 			return false
 		}
 		v, ok := e.Value.(string)
-		if !ok {
+		if !ok || v == "" {
+			// The store reads an empty index value as no constraint; the
+			// filter itself, evaluated on each resource, matches none
+			// (`userName eq ""`, a lookup whose template lost its value).
 			return false
 		}
 		a := e.Attr

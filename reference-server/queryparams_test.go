@@ -153,3 +153,29 @@ func TestEmptyFilterAndViewLimits(t *testing.T) {
 		t.Errorf("a list under the limit: %s", r)
 	}
 }
+
+// TestEqEmptyMatchesNothing: `attr eq ""` on an indexed attribute matches
+// no resource (RFC 7644 §3.4.2.2: the values must be identical), never the
+// whole collection, whether by GET or .search.
+func TestEqEmptyMatchesNothing(t *testing.T) {
+	e := newEnv(t)
+	u := e.createUser("a@x.test")["id"].(string)
+	e.createUser("b@x.test", "externalId", "ext-b")
+	e.createGroup("G", u)
+	for _, path := range []string{
+		`/Users?filter=userName eq ""`, `/Users?filter=externalId eq ""`, `/Users?filter=id eq ""`,
+		`/Users?filter=groups.value eq ""`, `/Users?filter=userName eq "" and active eq true`,
+		`/Groups?filter=displayName eq ""`, `/Groups?filter=members.value eq ""`, `/Groups?filter=members[value eq ""]`,
+		`/Groups?filter=externalId eq ""`, `/Groups?filter=id eq ""`,
+	} {
+		p, q, _ := strings.Cut(path, "?filter=")
+		r := e.must(200, "GET", p+"?filter="+url.QueryEscape(q), nil)
+		if n := r.obj()["totalResults"]; n != 0.0 {
+			t.Errorf("%s: totalResults %v, want 0", path, n)
+		}
+	}
+	r := e.must(200, "POST", "/.search", map[string]any{"schemas": []any{scim.SearchRequestSchema}, "filter": `userName eq "" or displayName eq ""`})
+	if n := r.obj()["totalResults"]; n != 0.0 {
+		t.Errorf(".search: totalResults %v, want 0", n)
+	}
+}
