@@ -77,7 +77,7 @@ func isObject(raw json.RawMessage) bool { return len(raw) > 0 && raw[0] == '{' }
 // that it serves SCIM: its /ServiceProviderConfig is a SCIM document, or
 // (a target without discovery, which the suites test with fallbacks, or
 // one whose capabilities come from --capabilities) its /Users?count=1 is a
-// ListResponse. A wrong --target (a typo, /scim/v1 for /scim/v2, a web
+// ListResponse, or either answers a SCIM Error other than a 404. A wrong --target (a typo, /scim/v1 for /scim/v2, a web
 // server) is then one line and exit 2, not 300 failures. A refused
 // credential is a configuration error too; a transport error wraps
 // all.ErrUnreachable (exit 3).
@@ -106,10 +106,13 @@ func preflight(ctx context.Context, p scimProbe, skipDiscovery bool) error {
 	}
 	tried = append(tried, a)
 	for _, t := range tried {
-		// A SCIM Error at the base URL with a 5xx or a 429 is a SCIM
-		// service that fails or throttles: an answer, which the run
-		// reports (exit 1), not a wrong --target.
-		if (t.status >= 500 || t.status == http.StatusTooManyRequests) && t.doc.has(errorSchema) {
+		// A SCIM Error at the base URL is a SCIM service answering: one that
+		// fails or throttles (a 5xx or a 429), or one that wants what the
+		// probe did not send (a 400 "a filter is required" from a target
+		// that only answers lookups, idp-traffic.md §1.2 row 18). The run
+		// reports what it does (exit 1), not a wrong --target. Only a 404
+		// says there is nothing at that URL.
+		if t.status != http.StatusNotFound && t.doc.has(errorSchema) {
 			return nil
 		}
 	}

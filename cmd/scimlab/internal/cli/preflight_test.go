@@ -82,14 +82,16 @@ func TestPreflightTakesASCIMTargetWithoutDiscovery(t *testing.T) {
 }
 
 // TestPreflightTakesAFailingOrThrottlingSCIMTarget: a target that answers
-// every request with a SCIM Error and a 5xx or 429 serves SCIM, badly or
-// slowly: the run goes ahead and reports it (exit 1), rather than calling
-// --target wrong (exit 2). A 404 SCIM Error stays a wrong base path.
+// every request with a SCIM Error and a 5xx, a 429 or a 4xx such as 400 ("a
+// filter is required", a target that only answers lookups) serves SCIM,
+// badly or in its own way: the run goes ahead and reports it (exit 1),
+// rather than calling --target wrong (exit 2). A 404 SCIM Error stays a
+// wrong base path.
 func TestPreflightTakesAFailingOrThrottlingSCIMTarget(t *testing.T) {
 	for _, tc := range []struct {
 		status int
 		ok     bool
-	}{{500, true}, {503, true}, {429, true}, {404, false}} {
+	}{{500, true}, {503, true}, {429, true}, {400, true}, {501, true}, {404, false}} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/scim+json")
 			w.WriteHeader(tc.status)
