@@ -107,10 +107,12 @@ func checkCredentialFlags(fs *flag.FlagSet) error {
 	return usagef("%s, which no HTTP header may carry: remove it", strings.Join(problems, "; "))
 }
 
-// controlChar returns the first control character of s, described ("U+000D,
-// a carriage return"), and whether there is one.
+// controlChar returns the first control character of s that an HTTP field
+// value may not hold, described ("U+000D, a carriage return"), and whether
+// there is one. A tab may stand between visible characters (RFC 7230 §3.2,
+// field-content), so it is not one.
 func controlChar(s string) (string, bool) {
-	i := strings.IndexFunc(s, unicode.IsControl)
+	i := strings.IndexFunc(s, func(r rune) bool { return r != '\t' && unicode.IsControl(r) })
 	if i < 0 {
 		return "", false
 	}
@@ -121,8 +123,6 @@ func controlChar(s string) (string, bool) {
 		what += ", a carriage return: a line ending read from a file?"
 	case '\n':
 		what += ", a newline: a line ending read from a file?"
-	case '\t':
-		what += ", a tab"
 	}
 	return what, true
 }

@@ -46,6 +46,11 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 			return fail(e, "bench", usagef("--cpuprofile: %v", err), ExitUsage)
 		}
 	}
+	if hasUserinfo(*target) {
+		// As test, simulate and replay: no request would send it, and the
+		// start-up line would show it.
+		return fail(e, "bench", usagef("--target must not carry credentials: use --token"), ExitUsage)
+	}
 	trivialURL := ""
 	if *target == "" {
 		tuneServerGC() // the in-process server runs as `scimlab serve` would

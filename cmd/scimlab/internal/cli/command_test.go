@@ -151,6 +151,7 @@ func TestTargetPasswordNeverPrinted(t *testing.T) {
 		{"simulate", "--target", target, "--token", "t0ken", "--users", "1", "--groups", "1"},
 		{"replay", session, "--target", target},
 		{"replay", session, "--target", target, "--token", "t0ken", "--minimize"},
+		{"bench", "--target", target, "--token", "t0ken", "--users", "1"},
 	} {
 		code, out, errs := runCLI(t, args...)
 		if code == ExitOK || !strings.Contains(errs, "scimlab "+args[0]+": ") {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -89,5 +90,25 @@ func TestCredentialWithAControlCharacterIsAUsageError(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("%d requests reached the target", n)
+	}
+}
+
+// TestTabInAHeaderValueIsAllowed: RFC 7230 §3.2 lets a tab stand between
+// the visible characters of a field value, so a --header holding one is
+// sent, not refused; the other controls still are.
+func TestTabInAHeaderValueIsAllowed(t *testing.T) {
+	for v, bad := range map[string]bool{"a\tb": false, "a b": false, "a\rb": true, "a\x00": true, "\x1b[0m": true} {
+		if _, got := controlChar(v); got != bad {
+			t.Errorf("controlChar(%q) = %v, want %v", v, got, bad)
+		}
+	}
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	h := headerFlag{}
+	fs.Var(h, "header", "")
+	if err := fs.Parse([]string{"--header", "X-Trace: a\tb"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkCredentialFlags(fs); err != nil {
+		t.Errorf("a tab in a header value: %v", err)
 	}
 }
