@@ -38,14 +38,19 @@ type DiffResult struct {
 	// Added are checks only the new run has; Removed, only the old one.
 	Added   []CheckChange `json:"added"`
 	Removed []CheckChange `json:"removed"`
+	// NotSelected are checks of the old run that the new one left out on
+	// purpose (its NotSelected list: a narrower --label-filter). They are
+	// not in Removed and never a regression: the new run says it did not
+	// ask about them.
+	NotSelected []CheckChange `json:"notSelected"`
 }
 
 // Regressed reports whether a check that passed (pass or
 // unsupported-but-works) in the old run fails or errors in the new one, or
-// is missing from it (the new run did not run it: a narrower selection, a
-// run cut short, a check renamed or dropped): the gate for "scimlab report
-// diff", which then exits 1. A run with no checks never hides the checks
-// that passed before.
+// is missing from it (the new run did not run it: a run cut short, a check
+// renamed or dropped): the gate for "scimlab report diff", which then exits
+// 1. A run with no checks never hides the checks that passed before; a
+// check the new run lists as not selected (--label-filter) is not missing.
 func (d DiffResult) Regressed() bool { return len(d.Regressions()) > 0 }
 
 // Regressions returns the changes that make Regressed true: the checks
@@ -158,14 +163,22 @@ func Diff(oldRun, newRun *Run) DiffResult {
 			d.Fixed = append(d.Fixed, ch)
 		}
 	}
+	deselected := make(map[string]bool, len(newRun.NotSelected))
+	for _, id := range newRun.NotSelected {
+		deselected[id] = true
+	}
 	for key, o := range before {
 		if _, ok := after[key]; !ok {
 			ch := changeOf(key, o)
 			ch.Old = o.Verdict
+			if deselected[o.ID] {
+				d.NotSelected = append(d.NotSelected, ch)
+				continue
+			}
 			d.Removed = append(d.Removed, ch)
 		}
 	}
-	for _, list := range []*[]CheckChange{&d.NewFailures, &d.Fixed, &d.Changed, &d.Added, &d.Removed} {
+	for _, list := range []*[]CheckChange{&d.NewFailures, &d.Fixed, &d.Changed, &d.Added, &d.Removed, &d.NotSelected} {
 		sort.Slice(*list, func(i, j int) bool { return (*list)[i].ID < (*list)[j].ID })
 	}
 	return d
@@ -208,7 +221,8 @@ func diffJSON(d DiffResult) any {
 		Changed     []CheckChange `json:"changed"`
 		Added       []CheckChange `json:"added"`
 		Removed     []CheckChange `json:"removed"`
-	}{d.Regressed(), nonNil(d.NewFailures), nonNil(d.Fixed), nonNil(d.Changed), nonNil(d.Added), nonNil(d.Removed)}
+		NotSelected []CheckChange `json:"notSelected"`
+	}{d.Regressed(), nonNil(d.NewFailures), nonNil(d.Fixed), nonNil(d.Changed), nonNil(d.Added), nonNil(d.Removed), nonNil(d.NotSelected)}
 }
 
 // tallyDelta renders the verdict counts of both runs, e.g. "pass 10 → 12".
@@ -263,6 +277,9 @@ func diffText(d DiffResult) string {
 	section("Changed verdicts", d.Changed)
 	section("Added checks", d.Added)
 	section("Removed checks", d.Removed)
+	if n := len(d.NotSelected); n > 0 {
+		fmt.Fprintf(&b, "\n%s of the old run not selected in the new one (--label-filter): not compared.\n", plural(n, "check", "checks"))
+	}
 	return b.String()
 }
 
@@ -297,5 +314,8 @@ func diffMarkdown(d DiffResult) string {
 	section("Changed verdicts", d.Changed)
 	section("Added checks", d.Added)
 	section("Removed checks", d.Removed)
+	if n := len(d.NotSelected); n > 0 {
+		fmt.Fprintf(&b, "\n%s of the old run not selected in the new one (`--label-filter`): not compared.\n", plural(n, "check", "checks"))
+	}
 	return b.String()
 }

@@ -194,3 +194,34 @@ func TestComparable(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffNotSelectedIsNoRegression: a check the new run lists as not
+// selected (a narrower --label-filter) is left out of the comparison, not
+// counted as missing; a check missing without being deselected still is.
+func TestDiffNotSelectedIsNoRegression(t *testing.T) {
+	old := &Run{Kind: "test", Checks: []Check{
+		{ID: "USR-001", Level: Must, Verdict: Pass},
+		{ID: "GRP-001", Level: Must, Verdict: Pass},
+		{ID: "BLK-001", Level: Must, Verdict: Pass},
+	}}
+	narrow := &Run{Kind: "test", Checks: []Check{{ID: "USR-001", Level: Must, Verdict: Pass}}, NotSelected: []string{"GRP-001", "BLK-001"}}
+	d := Diff(old, narrow)
+	if d.Regressed() || len(d.Removed) != 0 || len(d.NotSelected) != 2 {
+		t.Fatalf("a narrower selection: regressed %v, removed %v, not selected %v", d.Regressed(), ids(d.Removed), ids(d.NotSelected))
+	}
+	var buf bytes.Buffer
+	if err := RenderDiff(&buf, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.HasPrefix(out, "No regressions.") || !strings.Contains(out, "2 checks of the old run not selected") {
+		t.Errorf("text diff:\n%s", out)
+	}
+	buf.Reset()
+	if err := RenderDiff(&buf, d, "json"); err != nil || !strings.Contains(buf.String(), `"notSelected": [`) {
+		t.Errorf("json diff (%v):\n%s", err, buf.String())
+	}
+	narrow.NotSelected = []string{"GRP-001"}
+	if d := Diff(old, narrow); !d.Regressed() || strings.Join(ids(d.Regressions()), " ") != "BLK-001" {
+		t.Errorf("a check missing without being deselected: regressions %v", ids(d.Regressions()))
+	}
+}
