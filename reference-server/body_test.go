@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -86,7 +88,41 @@ func TestContentEncoding(t *testing.T) {
 	e.must(200, "POST", "/Bulk", gz(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],"Operations":[{"method":"DELETE","path":"/Users/`+id+`"}]}`), "Content-Encoding", "x-gzip")
 	e.must(404, "GET", "/Users/"+id, nil)
 
-	wantError(t, e.do("POST", "/Users", `{`+u+`,"userName":"br"}`, "Content-Encoding", "br"), 415, "")
+	r415 := e.do("POST", "/Users", `{`+u+`,"userName":"br"}`, "Content-Encoding", "br")
+	wantError(t, r415, 415, "")
+	if r415.Header.Get("Accept-Encoding") != "gzip" {
+		t.Errorf("415 without Accept-Encoding: %v", r415.Header)
+	}
+	e.must(201, "POST", "/Users", `{`+u+`,"userName":"ident"}`, "Content-Encoding", "identity")
+	send := func(body string, length int64, enc ...string) resp {
+		req := httptest.NewRequest("POST", BasePath+"/Users", strings.NewReader(body))
+		req.ContentLength = length
+		req.Header.Set("Authorization", "Bearer "+e.token)
+		req.Header.Set("Content-Type", scim.MediaType)
+		for _, v := range enc {
+			req.Header.Add("Content-Encoding", v)
+		}
+		w := httptest.NewRecorder()
+		e.h.ServeHTTP(w, req)
+		return resp{Status: w.Code, Header: w.Header(), Body: w.Body.Bytes()}
+	}
+	// Content-Encoding on two lines is one list (RFC 7230 §3.2.2).
+	if r := send(gz(`{`+u+`,"userName":"lines"}`), -1, "identity", "gzip"); r.Status != 201 {
+		t.Errorf("identity and gzip on two lines: %s", r)
+	}
+	if r := send(gz(gz(`{`+u+`,"userName":"twice"}`)), -1, "gzip", "gzip"); r.Status != 415 {
+		t.Errorf("gzip twice: %s", r)
+	}
+	// A coded body over the limit, sent without a length, is 413 too.
+	var stored bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&stored, gzip.NoCompression)
+	zw.Write([]byte(`{` + u + `,"userName":"big0","title":"` + strings.Repeat("x", 1<<20+100) + `"}`))
+	zw.Close()
+	if r := send(stored.String(), -1, "gzip"); r.Status != 413 {
+		t.Errorf("a stored gzip body over the limit, chunked: %s", r)
+	}
+	e.must(204, "DELETE", "/Users/"+e.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "ident"`), nil).obj()["Resources"].([]any)[0].(map[string]any)["id"].(string), nil)
+	e.must(204, "DELETE", "/Users/"+e.must(200, "GET", "/Users?filter="+url.QueryEscape(`userName eq "lines"`), nil).obj()["Resources"].([]any)[0].(map[string]any)["id"].(string), nil)
 	wantError(t, e.do("POST", "/Users", gz(`{`+u+`,"userName":"two"}`), "Content-Encoding", "gzip, br"), 415, "")
 	wantError(t, e.do("POST", "/Users", `{`+u+`,"userName":"plain"}`, "Content-Encoding", "gzip"), 400, scim.InvalidSyntax)
 	bomb := gz(`{` + u + `,"userName":"big","title":"` + strings.Repeat("x", 2<<20) + `"}`)

@@ -320,6 +320,10 @@ func (s *Server) fail(c *call, err error) {
 	} else if se.Status >= 500 && se.Status != http.StatusNotImplemented {
 		s.log.Error("server error", "method", c.r.Method, "path", c.r.URL.Path, "err", se.Error())
 	}
+	if se.Status == http.StatusUnsupportedMediaType {
+		// The codings a request may use (RFC 9110 §12.5.3, §15.5.16).
+		c.w.Header().Set("Accept-Encoding", "gzip")
+	}
 	writeError(c.w, se)
 }
 
@@ -410,30 +414,53 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil {
 		return nil, nil
 	}
-	body := io.LimitReader(r.Body, limit+1)
-	// A coded body is decoded here, and the limit holds for the decoded
-	// bytes; a coding the server does not know is 415 (RFC 7231 §3.1.2.2),
-	// never bytes read as if they were JSON.
-	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(body)
-		if err != nil {
-			return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not gzip data, as Content-Encoding says: %v", err)
-		}
-		body = io.LimitReader(zr, limit+1)
-	default:
-		return nil, errorf(http.StatusUnsupportedMediaType, "", "Content-Encoding %q is not supported: send the body uncompressed or gzip-coded", truncate(enc, 40))
+	// A coded body is decoded here, and the limit holds for the coded and
+	// the decoded bytes alike; a coding the server does not know is 415
+	// (RFC 7231 §3.1.2.2), never bytes read as if they were JSON.
+	gz, err := gzipCoded(r.Header)
+	if err != nil {
+		return nil, err
 	}
-	b, err := io.ReadAll(body)
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "reading the request body: %v", err)
 	}
 	if int64(len(b)) > limit {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "", "the request body is larger than the limit of %d bytes", limit)
 	}
+	if gz {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not gzip data, as Content-Encoding says: %v", err)
+		}
+		if b, err = io.ReadAll(io.LimitReader(zr, limit+1)); err != nil {
+			return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "the request body is not whole gzip data, as Content-Encoding says: %v", err)
+		}
+		if int64(len(b)) > limit {
+			return nil, errorf(http.StatusRequestEntityTooLarge, "", "the request body, decoded, is larger than the limit of %d bytes", limit)
+		}
+	}
 	r.Header.Del("Content-Encoding") // b is the body now, for any later reader
 	return b, nil
+}
+
+// gzipCoded reads the request's Content-Encoding, on one line or several
+// (RFC 7230 §3.2.2): true for gzip (or x-gzip), false for none or identity;
+// any other coding, or more than one, is 415 Unsupported Media Type.
+func gzipCoded(h http.Header) (bool, error) {
+	var codings []string
+	for _, c := range strings.Split(headerList(h, "Content-Encoding"), ",") {
+		if c = strings.ToLower(strings.TrimSpace(c)); c != "" && c != "identity" {
+			codings = append(codings, c)
+		}
+	}
+	switch {
+	case len(codings) == 0:
+		return false, nil
+	case len(codings) == 1 && (codings[0] == "gzip" || codings[0] == "x-gzip"):
+		return true, nil
+	}
+	return false, errorf(http.StatusUnsupportedMediaType, "", "Content-Encoding %q is not supported: send the body uncompressed or gzip-coded once", truncate(strings.Join(codings, ", "), 60))
 }
 
 // decodeObject parses a JSON object body.
