@@ -151,9 +151,10 @@ func (r *recorder) block(step idp.Step, reason string) {
 // When an earlier step failed or could not run, that is the likely cause,
 // and the step could not run to a verdict: an error naming the first such
 // step (DESIGN.md keeps skipped for what the target declares unsupported).
-// Otherwise (the directory was too small, or empty) it is skipped with the
-// reason.
-func (r *recorder) noWork(step idp.Step, reason string) {
+// Otherwise (the directory was too small, or empty), or when normal says
+// that nothing to do is the step's normal outcome whatever came before, it
+// is skipped with the reason.
+func (r *recorder) noWork(step idp.Step, reason string, normal bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.tally(step)
@@ -164,6 +165,9 @@ func (r *recorder) noWork(step idp.Step, reason string) {
 		reason = t.blocked
 	}
 	t.idle, t.idleErr = reason, false
+	if normal {
+		return
+	}
 	for _, s := range idp.Steps {
 		if s == step {
 			break

@@ -20,6 +20,12 @@ type phaseCheck struct {
 	step  idp.Step
 	never string
 	idle  func() string
+	// normal, when set and true, says that having nothing to do is this
+	// step's normal outcome, whatever earlier steps did (initial sync
+	// updates only users already on the target, and a fresh target has
+	// none): it is skipped with the reason, not an error blamed on an
+	// earlier failure.
+	normal func() bool
 }
 
 // checksOf lists the steps phase can record for the run's IdP, in the
@@ -56,7 +62,9 @@ func (r *runner) checksOf(phase string) []phaseCheck {
 		})
 		readFirst(p.Users.Update, p.Users.Activation)
 		add(idp.StepUpdateUser, func() string { return r.linkWhy("update", "differ from the directory") })
+		out[len(out)-1].normal = r.linkedNone
 		add(idp.StepReactivate, func() string { return r.linkWhy("reactivate", "are inactive") })
+		out[len(out)-1].normal = r.linkedNone
 		add(idp.StepLookupGroup, func() string { return "no group to look up: " + r.groupCause("") })
 		add(idp.StepCreateGroup, func() string {
 			return r.createWhy("group", r.dir.Groups(), &r.groupLookups, idp.StepLookupGroup, r.emptiness(true))
@@ -145,7 +153,7 @@ func (r *runner) scenarioSteps(steps []string) []idp.Step {
 func (r *runner) settlePhase(phase string) {
 	for _, c := range r.checksOf(phase) {
 		if c.never == "" {
-			r.rec.noWork(c.step, c.idle())
+			r.rec.noWork(c.step, c.idle(), c.normal != nil && c.normal())
 		}
 	}
 }
@@ -264,6 +272,11 @@ func (r *runner) createWhy(kind string, n int, c *lookupCount, lookup idp.Step, 
 	}
 	return fmt.Sprintf("no %s was created: the lookups found %d %ss already on the target and failed for the other %d (see %s)", kind, found, kind, failed, r.idp.CheckID(lookup))
 }
+
+// linkedNone reports that initial sync's lookups ran and the users they
+// found on the target (none, on a fresh one) needed no update: linkWhy's
+// last two reasons, which no earlier failure causes.
+func (r *runner) linkedNone() bool { return r.userCause("") == "" }
 
 // linkWhy says why initial sync sent no update (or reactivation): it sends
 // one only for a user its lookup finds on the target that needs it.

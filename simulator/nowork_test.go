@@ -30,7 +30,7 @@ func TestNoWorkVerdict(t *testing.T) {
 
 	clean := newRecorder(p, nil)
 	clean.record(idp.StepCreateUser, nil, "")
-	clean.noWork(idp.StepDeleteUser, "no user to delete")
+	clean.noWork(idp.StepDeleteUser, "no user to delete", false)
 	if c := verdict(clean, idp.StepDeleteUser); c.Verdict != reports.Skipped || c.Reason != "no user to delete" {
 		t.Errorf("after passing steps: %s %q, want skipped", c.Verdict, c.Reason)
 	}
@@ -38,19 +38,26 @@ func TestNoWorkVerdict(t *testing.T) {
 	failed := newRecorder(p, nil)
 	failed.record(idp.StepCreateUser, nil, "POST /Users answered 500")
 	failed.record(idp.StepRenameGroup, nil, "later step")
-	failed.noWork(idp.StepDeleteUser, "no user to delete")
+	failed.noWork(idp.StepDeleteUser, "no user to delete", false)
 	c := verdict(failed, idp.StepDeleteUser)
 	if c.Verdict != reports.Error || !strings.Contains(c.Reason, p.CheckID(idp.StepCreateUser)) || !strings.Contains(c.Reason, "no user to delete") {
 		t.Errorf("after a failed step: %s %q, want an error naming %s", c.Verdict, c.Reason, p.CheckID(idp.StepCreateUser))
 	}
-	failed.noWork(idp.StepMembers, "no group with members or candidates to churn")
+	failed.noWork(idp.StepMembers, "no group with members or candidates to churn", false)
 	if c := verdict(failed, idp.StepMembers); c.Verdict != reports.Error || !strings.Contains(c.Reason, p.CheckID(idp.StepCreateUser)) {
 		t.Errorf("members after a failed create: %s %q", c.Verdict, c.Reason)
 	}
 
+	// Nothing to do as the step's normal outcome (initial sync found no
+	// user already on the target) is skipped, whatever failed before.
+	failed.noWork(idp.StepReactivate, "no user to reactivate: initial sync does so only for users its lookups find already on the target, and they found none", true)
+	if c := verdict(failed, idp.StepReactivate); c.Verdict != reports.Skipped || strings.Contains(c.Reason, "did not pass") {
+		t.Errorf("a normal no-work after a failed step: %s %q, want skipped", c.Verdict, c.Reason)
+	}
+
 	// A later phase that sends the step's requests decides its verdict,
 	// whatever an earlier phase with nothing to do said.
-	failed.noWork(idp.StepUpdateUser, "no user the lookups found needs an update")
+	failed.noWork(idp.StepUpdateUser, "no user the lookups found needs an update", false)
 	failed.record(idp.StepUpdateUser, nil, "")
 	if c := verdict(failed, idp.StepUpdateUser); c.Verdict != reports.Pass {
 		t.Errorf("a step that ran after an idle phase: %s %q, want pass", c.Verdict, c.Reason)
@@ -58,7 +65,7 @@ func TestNoWorkVerdict(t *testing.T) {
 	// A step whose requests were never sent because the read before them
 	// failed says so, not that it had nothing to do.
 	failed.block(idp.StepDeactivate, "no PUT was sent: the read of the user before it failed")
-	failed.noWork(idp.StepDeactivate, "no user to deactivate")
+	failed.noWork(idp.StepDeactivate, "no user to deactivate", false)
 	if c := verdict(failed, idp.StepDeactivate); c.Verdict != reports.Error || !strings.Contains(c.Reason, "no PUT was sent") {
 		t.Errorf("a blocked step: %s %q", c.Verdict, c.Reason)
 	}
