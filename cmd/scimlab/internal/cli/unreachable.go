@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/scimlab/scimlab/reports"
 	"github.com/scimlab/scimlab/suites/all"
@@ -18,18 +19,39 @@ import (
 // whose target answered badly (exit 1). It wraps the transport of the run's
 // requests and counts those that got no response at all: the connection was
 // refused or reset, the dial timed out, the target closed the connection
-// before answering. A request ended by its own context (the run stopped, a
-// request timeout ran out) is not counted, and an HTTP status, 500 and 503
+// before answering, or the request's timeout ran out before any answer (a
+// target that accepts connections and never answers). A request the run
+// itself stopped (Ctrl-C) is not counted, and an HTTP status, 500 and 503
 // included, is an answer. After the run, one probe (the preflight's request)
 // confirms that the target is gone, so that a blip the run recovered from
 // does not change the exit code.
+//
+// A target that gives no answer for goneAfter and at least goneRequests
+// requests in a row, none answered in between, is taken as gone for the rest
+// of the run: later requests fail at once with errTargetGone instead of each
+// waiting out its timeout, so a hung target ends the run in minutes, not
+// hours. A restart shorter than goneAfter never trips it.
 type targetWatch struct {
 	probe scimProbe
 
 	mu       sync.Mutex
 	failures int
-	first    error // the first transport failure
+	first    error     // the first transport failure
+	streak   int       // requests in a row with no answer
+	since    time.Time // when the first of them failed
+	gone     error     // set once the streak is long enough: the rest fails at once
 }
+
+// How long a run of unanswered requests must last, and how many it must
+// hold, before the watch takes the target as gone.
+var (
+	goneAfter    = 30 * time.Second
+	goneRequests = 5
+)
+
+// errTargetGone is what a request gets once the watch takes the target as
+// gone.
+var errTargetGone = errors.New("not sent: the target stopped answering earlier in the run")
 
 // watchTarget returns a watch whose probe after the run is p.
 func watchTarget(p scimProbe) *targetWatch {
@@ -48,16 +70,45 @@ type watchedTransport struct {
 	w    *targetWatch
 }
 
-// RoundTrip sends req and counts a failure that its context did not cause.
+// RoundTrip sends req and counts a failure that the run's own stop did not
+// cause; once the target is taken as gone, it sends nothing.
 func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil && req.Context().Err() == nil {
-		t.w.mu.Lock()
-		t.w.failures++
-		if t.w.first == nil {
-			t.w.first = err
+	w := t.w
+	w.mu.Lock()
+	gone := w.gone
+	w.mu.Unlock()
+	if gone != nil {
+		if req.Body != nil {
+			_ = req.Body.Close()
 		}
-		t.w.mu.Unlock()
+		return nil, gone
+	}
+	resp, err := t.next.RoundTrip(req)
+	ctxErr := req.Context().Err()
+	switch {
+	case err == nil:
+		w.mu.Lock()
+		w.streak = 0
+		w.mu.Unlock()
+	case ctxErr == nil || errors.Is(ctxErr, context.DeadlineExceeded):
+		// No answer: a transport failure, or the request's own timeout.
+		cause := err
+		if ctxErr != nil {
+			cause = errors.New("no answer before the request's timeout")
+		}
+		w.mu.Lock()
+		w.failures++
+		if w.first == nil {
+			w.first = cause
+		}
+		if w.streak == 0 {
+			w.since = time.Now()
+		}
+		w.streak++
+		if w.gone == nil && w.streak >= goneRequests && time.Since(w.since) >= goneAfter {
+			w.gone = fmt.Errorf("%w (%d requests in a row got no answer over %s; the last: %s)", errTargetGone, w.streak, time.Since(w.since).Round(time.Second), transportCause(cause))
+		}
+		w.mu.Unlock()
 	}
 	return resp, err
 }
@@ -74,6 +125,7 @@ type lostTarget struct {
 	failures int    // requests of the run that got no response
 	first    string // the first of them
 	cause    string // what the probe after the run got instead of a response
+	gone     bool   // the watch stopped sending the run's later requests
 }
 
 // lost returns the lost target when some request of the run got no
@@ -81,7 +133,7 @@ type lostTarget struct {
 // request was answered, or the target answers again.
 func (w *targetWatch) lost(ctx context.Context) *lostTarget {
 	w.mu.Lock()
-	failures, first := w.failures, w.first
+	failures, first, gone := w.failures, w.first, w.gone != nil
 	w.mu.Unlock()
 	if failures == 0 || ctx.Err() != nil {
 		return nil
@@ -90,7 +142,7 @@ func (w *targetWatch) lost(ctx context.Context) *lostTarget {
 	if !errors.Is(err, all.ErrUnreachable) || ctx.Err() != nil {
 		return nil
 	}
-	return &lostTarget{failures: failures, first: transportCause(first), cause: transportCause(err)}
+	return &lostTarget{failures: failures, first: transportCause(first), cause: transportCause(err), gone: gone}
 }
 
 // transportCause says why a request got no response, without the request's
@@ -115,8 +167,12 @@ const checkTargetLost = "RUN-TARGET-LOST"
 // record notes in run that its target stopped answering after ran checks,
 // and makes sure the run cannot read as passed.
 func (l *lostTarget) record(run *reports.Run, ran int) {
-	run.Notes = append(run.Notes, fmt.Sprintf("the target stopped answering during the run (after %d %s): %d %s got no response (the first: %s); a probe after the run got none either: %s",
-		ran, plural(ran, "check", "checks"), l.failures, plural(l.failures, "request", "requests"), l.first, l.cause))
+	rest := ""
+	if l.gone {
+		rest = ", and the rest of the run was not sent (each would only have waited out its timeout)"
+	}
+	run.Notes = append(run.Notes, fmt.Sprintf("the target stopped answering during the run (after %d %s): %d %s got no response (the first: %s)%s; a probe after the run got none either: %s",
+		ran, plural(ran, "check", "checks"), l.failures, plural(l.failures, "request", "requests"), l.first, rest, l.cause))
 	if run.Failed() {
 		return
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/scimlab/scimlab/reports"
 )
@@ -322,5 +324,75 @@ func TestBenchUnreachableTargetIsExit3(t *testing.T) {
 	defer srv.Close()
 	if code, _, errs := runCLI(t, "bench", "--target", srv.URL+"/scim/v2", "--token", "t0ken", "--users", "5", "--concurrency", "1"); code != ExitUsage {
 		t.Errorf("a target that answers 401: exit %d, stderr %q; want 2", code, errs)
+	}
+}
+
+// stubRT answers with err, or with 200 when err is nil, and counts calls.
+type stubRT struct {
+	err   error
+	calls int
+}
+
+func (s *stubRT) RoundTrip(*http.Request) (*http.Response, error) {
+	s.calls++
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &http.Response{StatusCode: 200, Body: http.NoBody}, nil
+}
+
+// TestHungTargetIsTakenAsGone: requests that time out with no answer count
+// as unanswered; once enough of them in a row have gone on long enough, the
+// rest of the run fails at once instead of each waiting out its timeout. An
+// answer in between starts the count again, and the run's own stop
+// (Ctrl-C) is never counted.
+func TestHungTargetIsTakenAsGone(t *testing.T) {
+	defer func(a time.Duration, n int) { goneAfter, goneRequests = a, n }(goneAfter, goneRequests)
+	goneAfter, goneRequests = 0, 3
+	w := watchTarget(scimProbe{base: "http://127.0.0.1:1/scim/v2"})
+	stub := &stubRT{err: errors.New("net/http: request canceled (Client.Timeout exceeded while awaiting headers)")}
+	rt := w.wrap(stub)
+	send := func(ctx context.Context) error {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:1/scim/v2/Users", nil)
+		resp, err := rt.RoundTrip(req)
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return err
+	}
+	timedOut := func() context.Context {
+		ctx, cancel := context.WithTimeout(context.Background(), 0)
+		t.Cleanup(cancel)
+		return ctx
+	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+
+	for range 5 {
+		send(stopped) // the run's own stop: never counted
+	}
+	send(timedOut())
+	send(timedOut())
+	stub.err = nil
+	if err := send(context.Background()); err != nil { // an answer: the count starts again
+		t.Fatal(err)
+	}
+	stub.err = errors.New("dial tcp 127.0.0.1:1: connect: connection refused")
+	for range 3 {
+		send(timedOut())
+	}
+	calls := stub.calls
+	err := send(context.Background())
+	if !errors.Is(err, errTargetGone) || stub.calls != calls {
+		t.Fatalf("after 3 unanswered requests in a row: %v (calls %d → %d), want errTargetGone without sending", err, calls, stub.calls)
+	}
+	if !strings.Contains(err.Error(), "3 requests in a row") {
+		t.Errorf("error %q", err)
+	}
+	w.mu.Lock()
+	failures := w.failures
+	w.mu.Unlock()
+	if failures != 5 {
+		t.Errorf("%d failures counted, want 5 (the stopped requests are not)", failures)
 	}
 }
