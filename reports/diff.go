@@ -103,7 +103,7 @@ func (d DiffResult) regressionLine() string {
 
 // Comparable returns an error when oldRun and newRun cannot be diffed: runs
 // of different kinds (test, simulate, replay), or simulations of different
-// IdPs, do not run the same checks, so a diff would only say that every
+// IdPs or scenarios, do not run the same checks, so a diff would only say that every
 // check changed.
 func Comparable(oldRun, newRun *Run) error {
 	switch {
@@ -111,6 +111,8 @@ func Comparable(oldRun, newRun *Run) error {
 		return fmt.Errorf("the old run is a %s run and the new one a %s run: diff compares two runs of one kind (two test runs, two simulations of one IdP, two replays)", oldRun.Kind, newRun.Kind)
 	case oldRun.Kind == "simulate" && oldRun.IdP != "" && newRun.IdP != "" && !strings.EqualFold(oldRun.IdP, newRun.IdP):
 		return fmt.Errorf("the old run simulates %s and the new one %s: diff compares two simulations of one IdP", oldRun.IdP, newRun.IdP)
+	case oldRun.Kind == "simulate" && oldRun.Scenario != "" && newRun.Scenario != "" && !strings.EqualFold(oldRun.Scenario, newRun.Scenario):
+		return fmt.Errorf("the old run simulates the %s scenario and the new one %s: diff compares two simulations of one scenario", oldRun.Scenario, newRun.Scenario)
 	}
 	return nil
 }

@@ -184,6 +184,8 @@ func TestComparable(t *testing.T) {
 		{&Run{Kind: "simulate", IdP: "okta-oin"}, &Run{Kind: "simulate", IdP: "okta-oin"}, ""},
 		{&Run{Kind: "test"}, &Run{Kind: "simulate", IdP: "okta-oin"}, "the old run is a test run and the new one a simulate run"},
 		{&Run{Kind: "simulate", IdP: "okta-oin"}, &Run{Kind: "simulate", IdP: "entra"}, "the old run simulates okta-oin and the new one entra"},
+		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle"}, &Run{Kind: "simulate", IdP: "entra", Scenario: "initial-sync"}, "the old run simulates the lifecycle scenario and the new one initial-sync"},
+		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle"}, &Run{Kind: "simulate", IdP: "entra"}, ""}, // an older report names none
 	} {
 		err := Comparable(tc.old, tc.cur)
 		switch {

@@ -48,8 +48,10 @@ type Run struct {
 	// Target is the base URL tested, never with credentials in it.
 	Target string `json:"target"`
 	// Profile names the server profile (for suites) or the IdP profile (for simulations).
-	Profile  string        `json:"profile,omitempty"`
-	IdP      string        `json:"idp,omitempty"`
+	Profile string `json:"profile,omitempty"`
+	IdP     string `json:"idp,omitempty"`
+	// Scenario names the simulated scenario (simulator runs), e.g. "lifecycle".
+	Scenario string        `json:"scenario,omitempty"`
 	Seed     int64         `json:"seed,omitempty"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"durationNs"`

@@ -156,6 +156,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		Target:        reports.RedactURL(base),
 		Profile:       p.Name,
 		IdP:           p.Name,
+		Scenario:      scen.Name,
 		Seed:          cfg.Seed,
 		Started:       time.Now().UTC(),
 	}
