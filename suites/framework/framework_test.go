@@ -3,6 +3,8 @@ package framework
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -204,4 +206,30 @@ func TestLabels(t *testing.T) {
 		}
 	}()
 	lbl.RFC("3.5.2")
+}
+
+// TestInsecureTransportKeepsDefaults: --insecure turns certificate
+// verification off and nothing else: the transport still takes its proxy
+// from the environment, as every other client of the run does, and reaches
+// a server whose certificate no one signed.
+func TestInsecureTransportKeepsDefaults(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	for _, insecure := range []bool{false, true} {
+		tr := (&Target{Insecure: insecure}).baseTransport()
+		if tr.Proxy == nil {
+			t.Errorf("insecure=%v: the transport ignores proxy settings", insecure)
+		}
+		resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		if insecure {
+			if err != nil {
+				t.Errorf("insecure: %v", err)
+			} else {
+				resp.Body.Close()
+			}
+		} else if err == nil {
+			resp.Body.Close()
+			t.Error("without --insecure an unsigned certificate was accepted")
+		}
+	}
 }

@@ -142,7 +142,9 @@ func setup(ctx context.Context, cfg Config) (*Target, error) {
 	}
 	t.httpClient = &http.Client{Timeout: t.RequestTimeout}
 	if t.Insecure {
-		t.httpClient.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // asked for with --insecure
+		// http.DefaultTransport's settings (proxy from the environment,
+		// dial and handshake timeouts, HTTP/2) with verification off.
+		t.httpClient.Transport = t.baseTransport()
 	}
 	if t.wrap = cfg.WrapTransport; t.wrap != nil {
 		rt := t.httpClient.Transport
@@ -199,15 +201,22 @@ func (t *Target) checkReachable(ctx context.Context) error {
 // as they do (Retry). A client's Timeout covers those waits: give it
 // Retry.Effective().MaxTotal more than one request needs.
 func (t *Target) Transport() http.RoundTripper {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if t.Insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
-	}
+	tr := t.baseTransport()
 	var rt http.RoundTripper = tr
 	if t.wrap != nil {
 		rt = t.wrap(tr)
 	}
 	return &retry.Transport{Next: rt, Policy: t.retryPolicy(), Observe: throttling.add}
+}
+
+// baseTransport is a new clone of http.DefaultTransport, without
+// certificate verification under --insecure.
+func (t *Target) baseTransport() *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if t.Insecure {
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
+	}
+	return tr
 }
 
 // decorate adds the run's credential and headers to a request.
