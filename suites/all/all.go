@@ -114,9 +114,17 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
 	}
+	// A target that throttled its discovery past the retries answers, and
+	// the user asked for a report: the suite still runs, every selected
+	// check an error that says why, so the report is written (exit 1, as
+	// for any run with errors).
+	var throttled error
 	if fc.Target != "" {
 		if err := framework.Setup(ctx, fc); err != nil {
-			return nil, err
+			if !errors.Is(err, ErrThrottled) {
+				return nil, err
+			}
+			throttled = err
 		}
 	}
 	ranMu.Lock()
@@ -142,6 +150,10 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		// Colour only on a terminal that wants it (NO_COLOR unset, TERM not
 		// dumb), as the terminal summary: never in a file or a pipe.
 		rc.NoColor = !reports.UseColor(cfg.Out)
+	}
+	if throttled != nil {
+		run := framework.NotRun(framework.PreviewSpecs(SuiteName), sc, fc, throttled)
+		return run, throttled
 	}
 	var rec failRecorder
 	ginkgo.RunSpecs(&rec, SuiteName, sc, rc)

@@ -107,6 +107,24 @@ func LastRun() *reports.Run {
 	return lastRun
 }
 
+// NotRun is the report of a run whose setup failed before the suite could
+// start (a target that throttled its discovery past the retries): every
+// check that sc selects is an error naming why, the others are listed as
+// not selected. preview is a PreviewSpecs report of the suite.
+func NotRun(preview types.Report, sc types.SuiteConfig, cfg Config, why error) *reports.Run {
+	current, setupErr, target = cfg, why, nil
+	r := preview
+	r.SuiteConfig, r.StartTime, r.RunTime, r.SpecialSuiteFailureReasons = sc, time.Now(), 0, nil
+	r.SpecReports = make(types.SpecReports, 0, len(preview.SpecReports))
+	for _, s := range preview.SpecReports {
+		if s.LeafNodeType == types.NodeTypeIt {
+			s.State, s.Failure, s.RunTime = types.SpecStateSkipped, types.Failure{}, 0
+			r.SpecReports = append(r.SpecReports, s)
+		}
+	}
+	return BuildRun(r)
+}
+
 // Version is recorded in reports; the CLI may set it.
 var Version = "dev"
 

@@ -170,10 +170,10 @@ func (v *verdicts) check(s types.SpecReport) (reports.Check, bool) {
 		}
 	case types.SpecStateSkipped:
 		switch {
-		case msg == "" && setupErr != nil:
-			c.Verdict, c.Reason = reports.Error, "not run: suite setup failed: "+firstLine(setupErr.Error())
 		case msg == "" && !v.selected(s):
 			return c, false
+		case msg == "" && setupErr != nil:
+			c.Verdict, c.Reason = reports.Error, "not run: suite setup failed: "+firstLine(setupErr.Error())
 		case msg == "" && v.stopped != "":
 			c.Verdict, c.Reason = reports.Error, "not run: the run stopped before it ("+v.stopped+")"
 		case msg == "":

@@ -131,12 +131,12 @@ func runTest(ctx context.Context, e *env, args []string) ExitCode {
 	if errors.Is(err, all.ErrThrottled) {
 		// The target answers but throttled its discovery past the retries:
 		// no check could run. That is neither a configuration error nor an
-		// unreachable target: exit 1, with the report when there is one.
+		// unreachable target: exit 1, with reports in which every selected
+		// check is an error that says so (the run's notes say why).
 		fmt.Fprintf(e.stderr, "scimlab test: %s; no check could run (exit 1)\n", e.scrub(firstLine(err.Error())))
 		if run == nil {
 			return ExitFailures
 		}
-		run.Notes = append(run.Notes, "no check ran: "+firstLine(err.Error()))
 		err = nil
 	}
 	if code, bad := suiteError(e, "test", err); bad {
