@@ -305,8 +305,9 @@ type ReadinessLine struct {
 	// Passed counts pass and unsupported-but-works; Counted counts every
 	// check but the skipped ones, so a skip never counts as a pass.
 	Passed, Counted int
-	// Failed counts fail and error.
-	Failed int
+	// Failed counts fail; Errors counts error (a check that could not
+	// reach a verdict): either keeps the IdP from being ready.
+	Failed, Errors int
 	// Waived counts that verdict. Skipped counts the skips of capabilities
 	// the target declares unsupported (or that do not apply to it);
 	// NotRequested counts the skips of checks the run was not asked to run.
@@ -314,7 +315,7 @@ type ReadinessLine struct {
 }
 
 // Ready reports whether nothing in the line failed or errored.
-func (l ReadinessLine) Ready() bool { return l.Failed == 0 }
+func (l ReadinessLine) Ready() bool { return l.Failed == 0 && l.Errors == 0 }
 
 // String renders the line, e.g. "RFC 7644 MUST: 143/145 (3 skipped)" or
 // "Okta-ready: no (2 failures)".
@@ -323,6 +324,9 @@ func (l ReadinessLine) String() string {
 	if l.IdP {
 		if l.Failed > 0 {
 			notes = append(notes, plural(l.Failed, "failure", "failures"))
+		}
+		if l.Errors > 0 {
+			notes = append(notes, plural(l.Errors, "error", "errors"))
 		}
 		if l.Waived > 0 {
 			notes = append(notes, fmt.Sprintf("%d waived", l.Waived))
@@ -376,6 +380,8 @@ func (l *ReadinessLine) add(c Check) {
 		return
 	case v.Passing():
 		l.Passed++
+	case v == Error:
+		l.Errors++
 	case v.Failing():
 		l.Failed++
 	case v == Waived:

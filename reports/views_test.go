@@ -110,7 +110,7 @@ func TestReadiness(t *testing.T) {
 		"RFC 7644 MUST: 145/147 (1 waived, 3 skipped)",
 		"RFC 7644 SHOULD: 2/2 (1 skipped)",
 		"Entra-ready: yes",
-		"Okta-ready: no (2 failures, 1 skipped)",
+		"Okta-ready: no (1 failure, 1 error, 1 skipped)",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Readiness()\n got %q\nwant %q", got, want)
@@ -118,7 +118,7 @@ func TestReadiness(t *testing.T) {
 	// RFC 7644 MUST counts 143 pass + the IdP-labelled entra2 + one
 	// unsupported-but-works as passed; skips are left out of the total.
 	for _, l := range r.Readiness() {
-		if l.Key == "idp-okta" && (l.Ready() || l.Failed != 2) {
+		if l.Key == "idp-okta" && (l.Ready() || l.Failed != 1 || l.Errors != 1) {
 			t.Errorf("Okta line = %+v", l)
 		}
 	}
@@ -126,6 +126,12 @@ func TestReadiness(t *testing.T) {
 	one := &Run{Checks: []Check{check("o", IdPLevel("okta"), Fail)}}
 	if got := one.Readiness()[0].String(); got != "Okta-ready: no (1 failure)" {
 		t.Errorf("single failure: %q", got)
+	}
+	// An error alone (a check that could not run) keeps the IdP from being
+	// ready, and is called an error, not a failure.
+	errored := &Run{Checks: []Check{check("o", IdPLevel("okta"), Error)}}
+	if l := errored.Readiness()[0]; l.Ready() || l.String() != "Okta-ready: no (1 error)" {
+		t.Errorf("single error: %q", l.String())
 	}
 	if lines := (&Run{Checks: []Check{check("m", Must, Pass)}}).Readiness(); len(lines) != 1 || lines[0].IdP {
 		t.Errorf("a run with no IdP checks printed IdP lines: %v", lines)
