@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -30,7 +31,9 @@ import (
 // requests in a row, none answered in between, is taken as gone for the rest
 // of the run: later requests fail at once with errTargetGone instead of each
 // waiting out its timeout, so a hung target ends the run in minutes, not
-// hours. A restart shorter than goneAfter never trips it.
+// hours. A target that refuses connections (a restart) is waited for, each
+// request sent again until it is taken (rideOut), for up to goneAfter: a
+// restart shorter than that loses no check and never trips the watch.
 type targetWatch struct {
 	probe scimProbe
 
@@ -40,6 +43,7 @@ type targetWatch struct {
 	streak   int       // requests in a row with no answer
 	since    time.Time // when the first of them failed
 	gone     error     // set once the streak is long enough: the rest fails at once
+	down     time.Time // when the target started refusing connections (zero: it answers)
 }
 
 // How long a run of unanswered requests must last, and how many it must
@@ -83,17 +87,17 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		}
 		return nil, gone
 	}
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.rideOut(req)
 	ctxErr := req.Context().Err()
 	switch {
 	case err == nil:
 		w.mu.Lock()
-		w.streak = 0
+		w.streak, w.down = 0, time.Time{}
 		w.mu.Unlock()
 	case ctxErr == nil || errors.Is(ctxErr, context.DeadlineExceeded):
 		// No answer: a transport failure, or the request's own timeout.
 		cause := err
-		if ctxErr != nil {
+		if ctxErr != nil && !notSent(err) {
 			cause = errors.New("no answer before the request's timeout")
 		}
 		w.mu.Lock()
@@ -102,7 +106,12 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			w.first = cause
 		}
 		if w.streak == 0 {
+			// A streak of refused connections began when the target
+			// started refusing them, before the wait that rode it out.
 			w.since = time.Now()
+			if !w.down.IsZero() && w.down.Before(w.since) {
+				w.since = w.down
+			}
 		}
 		w.streak++
 		if w.gone == nil && w.streak >= goneRequests && time.Since(w.since) >= goneAfter {
@@ -111,6 +120,53 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		w.mu.Unlock()
 	}
 	return resp, err
+}
+
+// rideOut sends req; while the target refuses the connection (nothing was
+// sent, so any method may be sent again: a restart, a deploy), it sends it
+// again after a pause, until the target takes it, the request's own
+// context ends, or the target has refused connections for goneAfter since
+// it last answered. A restart shorter than that costs the run a wait, not
+// the checks that would have run meanwhile. A request whose body cannot be
+// read again (no GetBody) is sent once.
+func (t *watchedTransport) rideOut(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	pause := 50 * time.Millisecond
+	for err != nil && notSent(err) && (req.Body == nil || req.GetBody != nil) {
+		w := t.w
+		w.mu.Lock()
+		if w.down.IsZero() {
+			w.down = time.Now()
+		}
+		down, gone := time.Since(w.down), w.gone
+		w.mu.Unlock()
+		if gone != nil || down >= goneAfter {
+			return resp, err
+		}
+		timer := time.NewTimer(min(pause, goneAfter-down))
+		select {
+		case <-req.Context().Done():
+			timer.Stop()
+			return resp, err
+		case <-timer.C:
+		}
+		pause = min(2*pause, time.Second)
+		again := req.Clone(req.Context())
+		if req.Body != nil {
+			if again.Body, err = req.GetBody(); err != nil {
+				return nil, err
+			}
+		}
+		resp, err = t.next.RoundTrip(again)
+	}
+	return resp, err
+}
+
+// notSent reports whether err means the request never left: the connection
+// to the target could not be made (refused, no route, the dial timed out).
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // CloseIdleConnections closes the idle connections of the wrapped transport.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -99,6 +100,12 @@ type lostTargetRun struct {
 	// passes before it.
 	oneCheck bool
 }
+
+// The tests' targets that stop answering stay stopped: a run waits for one
+// a fifth of a second (not the 30 s a real run gives a restart) before it
+// takes it as gone. Child processes run this binary, so they wait as long.
+// TestRestartIsRiddenOut sets its own.
+func init() { goneAfter = 200 * time.Millisecond }
 
 func lostTargetRuns(t *testing.T) []lostTargetRun {
 	session := listSession(t, 8)
@@ -395,4 +402,77 @@ func TestHungTargetIsTakenAsGone(t *testing.T) {
 	if failures != 5 {
 		t.Errorf("%d failures counted, want 5 (the stopped requests are not)", failures)
 	}
+}
+
+// TestRestartIsRiddenOut: a target that refuses connections for a moment (a
+// restart) is waited for: the request, a POST with its body, is sent again
+// once the target listens and reaches it exactly once, and nothing counts
+// as unanswered. A body that cannot be read twice is sent once; and a target
+// that keeps refusing past goneAfter gets the refusal.
+func TestRestartIsRiddenOut(t *testing.T) {
+	defer func(a time.Duration) { goneAfter = a }(goneAfter)
+	goneAfter = time.Minute
+	addr := closedAddr(t)
+	var got []string
+	var mu sync.Mutex
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, r.Method+" "+string(b))
+		mu.Unlock()
+		w.WriteHeader(http.StatusCreated)
+	})}
+	restarted := make(chan struct{})
+	go func() {
+		time.Sleep(300 * time.Millisecond) // down for a moment; no assertion rests on it
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Error(err)
+			close(restarted)
+			return
+		}
+		close(restarted)
+		_ = srv.Serve(ln)
+	}()
+	t.Cleanup(func() { <-restarted; srv.Close() })
+
+	w := watchTarget(scimProbe{base: "http://" + addr + "/scim/v2"})
+	c := &http.Client{Transport: w.wrap(http.DefaultTransport.(*http.Transport).Clone())}
+	resp, err := c.Post("http://"+addr+"/scim/v2/Users", "application/scim+json", strings.NewReader(`{"userName":"a"}`))
+	if err != nil {
+		t.Fatalf("the restart was not ridden out: %v", err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	if resp.StatusCode != http.StatusCreated || len(got) != 1 || got[0] != `POST {"userName":"a"}` {
+		t.Errorf("status %d, the target got %q; want the POST once, with its body", resp.StatusCode, got)
+	}
+	mu.Unlock()
+	if w.failures != 0 {
+		t.Errorf("%d requests counted as unanswered", w.failures)
+	}
+
+	// A body that cannot be read again: sent once, and the refusal counts.
+	w = watchTarget(scimProbe{base: "http://127.0.0.1:1"})
+	closed := "http://" + closedAddr(t)
+	req, _ := http.NewRequest(http.MethodPost, closed+"/Users", io.MultiReader(strings.NewReader("{}")))
+	stub := &refusingRT{}
+	if _, err := w.wrap(stub).RoundTrip(req); !notSent(err) || stub.calls != 1 || w.failures != 1 {
+		t.Errorf("one-shot body: %v, %d sends, %d failures; want the refusal after one send", err, stub.calls, w.failures)
+	}
+	// A target that refuses for longer than goneAfter.
+	goneAfter = 0
+	stub = &refusingRT{}
+	req, _ = http.NewRequest(http.MethodGet, closed+"/Users", nil)
+	if _, err := w.wrap(stub).RoundTrip(req); !notSent(err) || stub.calls != 1 {
+		t.Errorf("past goneAfter: %v after %d sends; want the refusal at once", err, stub.calls)
+	}
+}
+
+// refusingRT refuses every connection, as a stopped target does.
+type refusingRT struct{ calls int }
+
+func (r *refusingRT) RoundTrip(*http.Request) (*http.Response, error) {
+	r.calls++
+	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 }
