@@ -111,10 +111,40 @@ func Comparable(oldRun, newRun *Run) error {
 		return fmt.Errorf("the old run is a %s run and the new one a %s run: diff compares two runs of one kind (two test runs, two simulations of one IdP, two replays)", oldRun.Kind, newRun.Kind)
 	case oldRun.Kind == "simulate" && oldRun.IdP != "" && newRun.IdP != "" && !strings.EqualFold(oldRun.IdP, newRun.IdP):
 		return fmt.Errorf("the old run simulates %s and the new one %s: diff compares two simulations of one IdP", oldRun.IdP, newRun.IdP)
-	case oldRun.Kind == "simulate" && oldRun.Scenario != "" && newRun.Scenario != "" && !strings.EqualFold(oldRun.Scenario, newRun.Scenario):
-		return fmt.Errorf("the old run simulates the %s scenario and the new one %s: diff compares two simulations of one scenario", oldRun.Scenario, newRun.Scenario)
+	}
+	if oldRun.Kind != "simulate" {
+		return nil
+	}
+	oldName, oldSteps := scenarioOf(oldRun)
+	newName, newSteps := scenarioOf(newRun)
+	switch {
+	case oldName != "" && newName != "" && !strings.EqualFold(oldName, newName):
+		return fmt.Errorf("the old run simulates the %s scenario and the new one %s: diff compares two simulations of one scenario", oldName, newName)
+	case oldSteps != "" && newSteps != "" && oldSteps != newSteps:
+		return fmt.Errorf("the old run's scenario runs the steps %s and the new one's %s: diff compares two simulations of one scenario", oldSteps, newSteps)
 	}
 	return nil
+}
+
+// scenarioOf returns the name and the steps of a simulation's scenario, as
+// far as its report says: the scenario field, and the note every simulation
+// has written since its first version ("scenario lifecycle: test-connection,
+// create-users, …"), which also serves a report older than the field.
+func scenarioOf(r *Run) (name, steps string) {
+	name = r.Scenario
+	for _, n := range r.Notes {
+		rest, ok := strings.CutPrefix(n, "scenario ")
+		if !ok {
+			continue
+		}
+		if nm, st, ok := strings.Cut(rest, ": "); ok {
+			if name == "" {
+				name = strings.TrimSpace(nm)
+			}
+			return name, strings.TrimSpace(st)
+		}
+	}
+	return name, ""
 }
 
 // keyedChecks indexes checks by ID; a repeated ID gets "#2", "#3", … so that

@@ -185,7 +185,17 @@ func TestComparable(t *testing.T) {
 		{&Run{Kind: "test"}, &Run{Kind: "simulate", IdP: "okta-oin"}, "the old run is a test run and the new one a simulate run"},
 		{&Run{Kind: "simulate", IdP: "okta-oin"}, &Run{Kind: "simulate", IdP: "entra"}, "the old run simulates okta-oin and the new one entra"},
 		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle"}, &Run{Kind: "simulate", IdP: "entra", Scenario: "initial-sync"}, "the old run simulates the lifecycle scenario and the new one initial-sync"},
-		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle"}, &Run{Kind: "simulate", IdP: "entra"}, ""}, // an older report names none
+		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle"}, &Run{Kind: "simulate", IdP: "entra"}, ""}, // nothing says which
+		// A report older than the scenario field says it in a note.
+		{&Run{Kind: "simulate", IdP: "entra", Notes: []string{"IdP profile entra", "scenario lifecycle: test-connection, create-users"}},
+			&Run{Kind: "simulate", IdP: "entra", Scenario: "initial-sync", Notes: []string{"scenario initial-sync: test-connection, initial-sync"}},
+			"the old run simulates the lifecycle scenario and the new one initial-sync"},
+		// One name, other steps (a scenario file of one's own).
+		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle", Notes: []string{"scenario lifecycle: test-connection, create-users, verify"}},
+			&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle", Notes: []string{"scenario lifecycle: test-connection, initial-sync, verify"}},
+			"the old run's scenario runs the steps test-connection, create-users, verify and the new one's test-connection, initial-sync, verify"},
+		{&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle", Notes: []string{"scenario lifecycle: a, b"}},
+			&Run{Kind: "simulate", IdP: "entra", Scenario: "lifecycle", Notes: []string{"scenario lifecycle: a, b"}}, ""},
 	} {
 		err := Comparable(tc.old, tc.cur)
 		switch {

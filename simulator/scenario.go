@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -51,6 +52,11 @@ func LoadScenario(name string) (*Scenario, error) {
 	}
 	if len(s.Steps) == 0 {
 		return nil, fmt.Errorf("scenario %s has no steps", name)
+	}
+	if strings.TrimSpace(s.Name) == "" {
+		// A file of one's own without a name is named after the file, so
+		// that its reports say which scenario they ran (report diff).
+		s.Name = strings.TrimSuffix(strings.TrimSuffix(filepath.Base(name), ".yaml"), ".yml")
 	}
 	for _, st := range s.Steps {
 		if _, ok := phases[st]; !ok {
