@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"runtime/debug"
 	"strconv"
@@ -186,12 +187,50 @@ func (s *Server) buildHandler() http.Handler {
 	// that is not clean (/scim/v2/Users//id, /scim/v2/./Users) with an HTML
 	// redirect, where a SCIM client must get a SCIM error (a 404 here).
 	return s.recoverer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = withBodyDeadline(w, r)
 		if p := r.URL.Path; p == BasePath || strings.HasPrefix(p, BasePath+"/") {
 			scimHandler.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
 	}))
+}
+
+// bodyReadTimeout bounds how long a request body may take to arrive, from
+// the end of its header fields: a client that sends its headers and then
+// a body that stalls (by mistake or to hold connections) gets a 408 instead
+// of a connection held for ever. A megabyte at modem speed fits.
+var bodyReadTimeout = time.Minute
+
+// withBodyDeadline sets the connection's read deadline for r's body and
+// clears it once the body has been read to its end, so that net/http's
+// watch for a closed connection during a long handler is not cut off.
+func withBodyDeadline(w http.ResponseWriter, r *http.Request) *http.Request {
+	if r.Body == nil || r.Body == http.NoBody {
+		return r
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetReadDeadline(time.Now().Add(bodyReadTimeout)) != nil {
+		return r // not a connection (a test recorder)
+	}
+	r.Body = &deadlineBody{ReadCloser: r.Body, rc: rc}
+	return r
+}
+
+// deadlineBody clears the read deadline at the body's end.
+type deadlineBody struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
 }
 
 // recoverer turns a panic anywhere below into a 500 SCIM Error, logged at
@@ -422,6 +461,9 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 		return nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return nil, errorf(http.StatusRequestTimeout, "", "the request body did not arrive within %s (%d bytes came)", bodyReadTimeout, len(b))
+	}
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, scim.InvalidSyntax, "reading the request body: %v", err)
 	}

@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
@@ -161,4 +163,61 @@ func FuzzRewritePlainError(f *testing.F) {
 			t.Fatalf("rewrote %q into %d %s", p, r.StatusCode, b)
 		}
 	})
+}
+
+// TestStalledBodyIs408: a request whose body stops arriving gets a 408
+// SCIM Error once bodyReadTimeout has passed, instead of holding its
+// connection; a body that arrives in time, and the next request on the same
+// connection, are served as usual.
+func TestStalledBodyIs408(t *testing.T) {
+	defer func(d time.Duration) { bodyReadTimeout = d }(bodyReadTimeout)
+	bodyReadTimeout = 200 * time.Millisecond
+	l, err := StartLocal(context.Background(), LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	auth := "Authorization: Bearer " + l.Token + "\r\n"
+	for _, tc := range []struct{ name, head, body string }{
+		{"content-length", "Content-Length: 100\r\n", `{"schemas":`},
+		{"chunked", "Transfer-Encoding: chunked\r\n", "b\r\n{\"schemas\":\r\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, b := rawExchange(t, l, "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n"+auth+"Content-Type: application/scim+json\r\n"+tc.head+"\r\n"+tc.body)
+			var e scim.Error
+			if resp.StatusCode != http.StatusRequestTimeout || json.Unmarshal(b, &e) != nil || e.Status != 408 || !strings.Contains(e.Detail, "did not arrive within") {
+				t.Errorf("%d %s", resp.StatusCode, b)
+			}
+		})
+	}
+	// Served as usual: a body that arrives, then a second request on the
+	// same connection well after the first one's deadline would have passed.
+	u, _ := url.Parse(l.BaseURL)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"slowpoke"}`
+	for i, req := range []string{
+		"POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Type: application/scim+json\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body,
+		"GET /scim/v2/Users?filter=userName%20eq%20%22slowpoke%22 HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n",
+	} {
+		if i == 1 {
+			time.Sleep(2 * bodyReadTimeout) // past the first request's deadline, had it been kept
+		}
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if want := []int{http.StatusCreated, http.StatusOK}[i]; resp.StatusCode != want {
+			t.Errorf("request %d: %d %s", i+1, resp.StatusCode, b)
+		}
+	}
 }
