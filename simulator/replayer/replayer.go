@@ -14,9 +14,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/scimlab/scimlab/reports"
@@ -44,9 +46,18 @@ type Target struct {
 // Result is one replayed exchange and its judgement.
 type Result struct {
 	Original transcript.Exchange
-	Sent     transcript.Exchange // as sent to the new target, with its response
-	Verdict  reports.Verdict
-	Reason   string
+	// Sent is the exchange as replayed: the request as sent to the new
+	// target, and the target's response, with the time the request took
+	// (LatencyMs). When the request got no response (Status 0), Sent has no
+	// response headers or body: the recorded ones stay in Original only.
+	Sent    transcript.Exchange
+	Verdict reports.Verdict
+	// Unsent is true when the request never went out: an earlier exchange
+	// left it nothing to map an id to (BlockedBy), the recorded request
+	// could not be built, or the client's transport refused it without
+	// asking for a connection (once the CLI takes the target as gone).
+	Unsent bool
+	Reason string
 	// Missing lists top-level attributes the original response had and the new one lacks.
 	Missing []string
 	// BlockedBy is the sequence number of the exchange whose failure left
@@ -75,16 +86,16 @@ func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, 
 			return out, err
 		}
 		if id, cause, ok := lost.usedBy(x, ids); ok {
-			out = append(out, Result{Original: x, Verdict: reports.Error, BlockedBy: cause.seq, Reason: "not sent: it " + cause.uses(id)})
+			out = append(out, Result{Original: x, Verdict: reports.Error, Unsent: true, BlockedBy: cause.seq, Reason: "not sent: it " + cause.uses(id)})
 			lost.created(x, ids, cause)
 			continue
 		}
-		sent, err := send(ctx, c, t, ids.apply(x))
+		sent, went, err := send(ctx, c, t, ids.apply(x))
 		if err != nil {
 			if len(out) == 0 && isUnreachable(err) {
 				return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 			}
-			out = append(out, Result{Original: x, Sent: sent, Verdict: reports.Error, Reason: err.Error()})
+			out = append(out, Result{Original: x, Sent: sent, Verdict: reports.Error, Unsent: !went, Reason: err.Error()})
 			lost.created(x, ids, blocker{seq: x.Seq, title: x.Title(), why: CheckID(x.Seq) + " could not be replayed"})
 			continue
 		}
@@ -276,19 +287,31 @@ func isUnreachable(err error) bool {
 	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) (transcript.Exchange, error) {
+// send sends x (a recorded exchange, its ids already mapped) to t and
+// returns it as replayed: the request as sent, and the target's response
+// with the time it took. went is false when the request never went out (it
+// could not be built, or the transport refused it without asking for a
+// connection). On an error the returned exchange holds what the target did
+// send, never the recorded response: no status, headers or body when it
+// gave no answer, and the time the request waited.
+func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) (sent transcript.Exchange, went bool, err error) {
+	sent = unanswered(x, time.Now())
 	u := strings.TrimRight(t.BaseURL, "/") + x.Target()
 	var body io.Reader
 	if x.RequestBody != "" {
 		b, err := x.WireRequestBody()
 		if err != nil {
-			return x, fmt.Errorf("the recorded body of %s: %v", x.Title(), err)
+			return sent, false, fmt.Errorf("the recorded body of %s: %v", x.Title(), err)
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, x.Method, u, body)
+	// The transport asks for a connection (GetConn) before anything goes
+	// on the wire; a transport that fails without asking sent nothing.
+	var dialled atomic.Bool
+	trace := &httptrace.ClientTrace{GetConn: func(string) { dialled.Store(true) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), x.Method, u, body)
 	if err != nil {
-		return x, fmt.Errorf("building %s: %v", x.Title(), err)
+		return sent, false, fmt.Errorf("building %s: %v", x.Title(), err)
 	}
 	for k, vs := range x.RequestHeaders {
 		if dropOnReplay(k, vs) {
@@ -310,26 +333,40 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 		req.Header.Set(k, v)
 	}
 	start := time.Now()
+	sent = unanswered(x, start)
+	sent.RequestHeaders = req.Header.Clone()
 	resp, err := c.Do(req)
 	if err != nil {
-		return x, err
+		if !dialled.Load() {
+			return sent, false, err
+		}
+		sent.LatencyMs = millis(time.Since(start))
+		return sent, true, err
 	}
 	defer resp.Body.Close()
 	// The transport asked for gzip itself and decodes it; a coding the
 	// target sends unasked is recorded as received (RecordBody).
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
-	if err != nil {
-		return x, fmt.Errorf("reading the response to %s: %v", x.Title(), err)
-	}
-	sent := x
-	sent.Time = start.UTC()
-	sent.RequestHeaders = req.Header.Clone()
 	sent.Status = resp.StatusCode
 	sent.ResponseHeaders = resp.Header.Clone()
 	sent.ResponseBody, sent.ResponseBodyCoding = transcript.RecordBody(resp.Header, b, len(b))
-	sent.LatencyMs = float64(time.Since(start).Microseconds()) / 1000
-	return sent, nil
+	sent.LatencyMs = millis(time.Since(start))
+	if err != nil {
+		return sent, true, fmt.Errorf("reading the response to %s: %v", x.Title(), err)
+	}
+	return sent, true, nil
 }
+
+// unanswered is x as replayed at start before any answer: the request as
+// recorded (ids mapped), and no status, response headers, body or latency.
+func unanswered(x transcript.Exchange, start time.Time) transcript.Exchange {
+	x.Time = start.UTC()
+	x.Status, x.ResponseHeaders, x.ResponseBody, x.ResponseBodyCoding, x.LatencyMs = 0, nil, "", nil, 0
+	return x
+}
+
+// millis is d in the milliseconds a transcript's LatencyMs holds.
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 // judge compares the new response with what the original showed the IdP needed.
 func judge(orig, got transcript.Exchange) Result {
@@ -413,7 +450,7 @@ func checkAttributes(ctx context.Context, c *http.Client, t Target, r *Result, i
 	doc := decodeObject(r.Sent.ResponseBody)
 	if doc == nil || doc["schemas"] == nil {
 		get := transcript.Exchange{Method: http.MethodGet, Path: r.Sent.Path}
-		if x, err := send(ctx, c, t, get); err == nil && x.Status == http.StatusOK {
+		if x, _, err := send(ctx, c, t, get); err == nil && x.Status == http.StatusOK {
 			doc = decodeObject(x.ResponseBody)
 		}
 	}
@@ -674,7 +711,10 @@ func ToRun(target string, idp string, results []Result, started time.Time) *repo
 		if r.Original.Note != "" {
 			c.Title += " — " + r.Original.Note
 		}
-		if r.Verdict != reports.Pass && r.Sent.Method != "" {
+		// Evidence is what happened on the wire: an exchange that was
+		// never sent has none (its reason says why), and one that got no
+		// answer shows the request with no response.
+		if r.Verdict != reports.Pass && r.Sent.Method != "" && !r.Unsent {
 			c.Evidence = []reports.Exchange{exchangeOf(r.Sent)}
 		}
 		if len(r.Missing) > 0 {
