@@ -172,3 +172,62 @@ func TestEvidenceIsWhatTheTargetDid(t *testing.T) {
 		})
 	}
 }
+
+// pairedLater is a target on which a create answers 500 yet creates the
+// user, a list shows it, and a read of an existing user never answers.
+type pairedLater struct {
+	mu    sync.Mutex
+	users []string
+}
+
+func (p *pairedLater) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w.Header().Set("Content-Type", "application/scim+json")
+	switch {
+	case r.Method == "POST":
+		io.Copy(io.Discard, r.Body)
+		p.users = append(p.users, "new-1")
+		w.WriteHeader(500)
+	case r.URL.Path == "/Users":
+		if len(p.users) == 0 {
+			io.WriteString(w, `{"totalResults":0,"Resources":[]}`)
+			return
+		}
+		io.WriteString(w, `{"totalResults":1,"Resources":[{"id":"new-1","userName":"ana"}]}`)
+	case len(p.users) > 0 && r.URL.Path == "/Users/new-1":
+		p.mu.Unlock()
+		<-r.Context().Done()
+		p.mu.Lock()
+	default:
+		w.WriteHeader(404)
+	}
+}
+
+// TestMinimizeKeepsANoAnswerFailureSent: the failure to minimise got no
+// answer (status 0); an attempt in which the exchange is not sent (its id
+// lost with the list that paired it) has status 0 too, but does not show
+// that failure, so the list stays in the minimal transcript.
+func TestMinimizeKeepsANoAnswerFailureSent(t *testing.T) {
+	xs := []transcript.Exchange{
+		{Seq: 1, Method: "POST", Path: "/Users", RequestBody: `{"userName":"ana"}`, Status: 201, ResponseBody: `{"id":"orig-A","userName":"ana"}`},
+		{Seq: 2, Method: "GET", Path: "/Users", Query: "filter=userName+eq+%22ana%22", Status: 200, ResponseBody: `{"totalResults":1,"Resources":[{"id":"orig-A","userName":"ana"}]}`},
+		{Seq: 3, Method: "GET", Path: "/Users/orig-A", Status: 200, ResponseBody: `{"id":"orig-A","userName":"ana"}`},
+	}
+	fresh := func(ctx context.Context) (Target, func(), error) {
+		srv := httptest.NewServer(&pairedLater{})
+		c := &http.Client{Transport: srv.Client().Transport, Timeout: 100 * time.Millisecond}
+		return Target{BaseURL: srv.URL, Token: "t", Client: c}, srv.Close, nil
+	}
+	got, id, err := Minimize(context.Background(), fresh, xs, "RPL-0003")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seqs []int
+	for _, x := range got {
+		seqs = append(seqs, x.Seq)
+	}
+	if id != "RPL-0003" || len(seqs) != 3 {
+		t.Errorf("minimised %s to %v; want RPL-0003 with all of [1 2 3]: without 2 exchange 3 is not sent at all", id, seqs)
+	}
+}

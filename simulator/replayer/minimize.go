@@ -27,8 +27,10 @@ var ErrBlocked = errors.New("cannot minimise a check that was not sent")
 // of a full replay). It runs Zeller's ddmin over the other exchanges: the
 // failing exchange is always kept, and the result is 1-minimal — removing any
 // one remaining exchange makes the failure go away. "Still shows the failure"
-// means the same exchange fails again with the same status code. Each attempt
-// replays against a target from fresh.
+// means the same exchange fails again with the same status code (0: no
+// answer), sent as it was in the full replay: an exchange left unsent because
+// an attempt dropped what paired its id does not show a failure that got no
+// answer. Each attempt replays against a target from fresh.
 func Minimize(ctx context.Context, fresh Fresh, xs []transcript.Exchange, checkID string) ([]transcript.Exchange, string, error) {
 	full, err := attempt(ctx, fresh, xs)
 	if err != nil {
@@ -55,7 +57,7 @@ func Minimize(ctx context.Context, fresh Fresh, xs []transcript.Exchange, checkI
 		return nil, "", fmt.Errorf("%w: %s %s; minimise %s instead", ErrBlocked, checkID, strings.TrimPrefix(full[target].Reason, "not sent: it "), CheckID(by))
 	}
 	failing := xs[target]
-	wantStatus := full[target].Sent.Status
+	wantStatus, wantUnsent := full[target].Sent.Status, full[target].Unsent
 
 	others := make([]int, 0, len(xs)-1)
 	for i := range xs {
@@ -82,7 +84,7 @@ func Minimize(ctx context.Context, fresh Fresh, xs []transcript.Exchange, checkI
 		}
 		for _, r := range res {
 			if r.Original.Seq == failing.Seq {
-				return r.Verdict != reports.Pass && r.Sent.Status == wantStatus, nil
+				return r.Verdict != reports.Pass && r.Sent.Status == wantStatus && r.Unsent == wantUnsent, nil
 			}
 		}
 		return false, nil
