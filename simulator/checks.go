@@ -56,11 +56,19 @@ type recorder struct {
 
 // tally is one step's running verdict.
 type tally struct {
-	total, failed int
-	dur           time.Duration
-	reason        string
+	// failed counts the exchanges with a reason; lost counts those of them
+	// that got no response at all (a transport error, the IdP's timeout, a
+	// request not sent): they show nothing about the target's answers.
+	total, failed, lost int
+	dur                 time.Duration
+	// reason is the first wrong answer's; lostReason the first unanswered
+	// request's.
+	reason, lostReason string
+	// evidence is the first wrong answer, else the first unanswered
+	// request, else the first exchange; rank says which (see rankOf), and
+	// claimed is the best rank a record is about to store.
 	evidence      *reports.Exchange
-	failing       bool
+	rank, claimed int
 	// never is set when the IdP never takes the step; it becomes the reason
 	// of a skipped verdict.
 	never string
@@ -77,6 +85,26 @@ type tally struct {
 	errored string
 }
 
+// Evidence ranks: a check shows its first wrong answer, else its first
+// unanswered request, else its first exchange.
+const (
+	rankNone = iota
+	rankAnswered
+	rankUnanswered
+	rankWrong
+)
+
+// rankOf ranks one exchange as evidence.
+func rankOf(reason string, unanswered bool) int {
+	switch {
+	case reason == "":
+		return rankAnswered
+	case unanswered:
+		return rankUnanswered
+	}
+	return rankWrong
+}
+
 func newRecorder(p *idp.IdP, c *client) *recorder {
 	return &recorder{idp: p, client: c, steps: map[idp.Step]*tally{}}
 }
@@ -90,33 +118,58 @@ func (r *recorder) tally(step idp.Step) *tally {
 	return t
 }
 
-// record adds one exchange to step's check; reason is empty on success. The
-// first failing exchange (else the first exchange) is kept as evidence.
+// record adds one exchange to step's check; reason is empty on success. A
+// request that got no response (res.err: refused, reset, timed out, not
+// sent) shows nothing about the target's answers: a check whose failed
+// exchanges are all such is an error, one with a wrong answer among them
+// fails (see checks).
 func (r *recorder) record(step idp.Step, res *response, reason string) {
+	r.add(step, res, reason, res != nil && res.err != nil)
+}
+
+// unanswered adds to step's check an outcome that got no response, though
+// not from a request of this step: what the step needed was never
+// answered (the end state of a user whose create went unanswered).
+func (r *recorder) unanswered(step idp.Step, reason string) {
+	r.add(step, nil, reason, true)
+}
+
+// add adds one outcome to step's check; unanswered says that it got no
+// response.
+func (r *recorder) add(step idp.Step, res *response, reason string, unanswered bool) {
+	rank := rankOf(reason, unanswered)
 	r.mu.Lock()
 	t := r.tally(step)
 	t.total++
 	if res != nil {
 		t.dur += res.latency
 	}
-	keep := false
-	if reason != "" {
+	switch rank {
+	case rankWrong:
 		t.failed++
-		if !t.failing {
-			t.failing, t.reason, keep = true, reason, true
+		if t.reason == "" {
+			t.reason = reason
 		}
-	} else if t.evidence == nil {
-		keep = true
+	case rankUnanswered:
+		t.failed++
+		t.lost++
+		if t.lostReason == "" {
+			t.lostReason = reason
+		}
+	}
+	keep := res != nil && rank > t.claimed
+	if keep {
+		t.claimed = rank
 	}
 	r.mu.Unlock()
 	if reason != "" && res != nil {
 		r.client.failed(string(step))
 	}
-	if keep && res != nil {
+	if keep {
 		ex := res.exchange()
 		r.mu.Lock()
-		if reason != "" || t.evidence == nil {
-			t.evidence = &ex
+		if rank > t.rank {
+			t.evidence, t.rank = &ex, rank
 		}
 		r.mu.Unlock()
 	}
@@ -222,16 +275,12 @@ func (r *recorder) checks() []reports.Check {
 		case t.errored != "":
 			c.Verdict = reports.Error
 			c.Reason = t.errored
-		case t.failed > 0:
+		case t.failed > t.lost:
 			c.Verdict = reports.Fail
-			what := info.counts
-			if what == "" {
-				what = "requests failed"
-			}
-			c.Reason = fmt.Sprintf("%d of %d %s; first: %s", t.failed, t.total, what, t.reason)
-			if t.total == 1 {
-				c.Reason = t.reason
-			}
+			c.Reason = t.failReason(info.counts)
+		case t.lost > 0:
+			c.Verdict = reports.Error
+			c.Reason = t.lostWhy()
 		case t.total > 0:
 			c.Verdict = reports.Pass
 		case t.never != "":
@@ -250,4 +299,31 @@ func (r *recorder) checks() []reports.Check {
 		out = append(out, c)
 	}
 	return out
+}
+
+// failReason says why a step with a wrong answer failed: how many of its
+// exchanges failed (what counts them, "requests failed" if empty), the
+// first wrong answer, and how many more got no response.
+func (t *tally) failReason(what string) string {
+	if what == "" {
+		what = "requests failed"
+	}
+	wrong := t.failed - t.lost
+	reason := t.reason
+	if t.total > 1 {
+		reason = fmt.Sprintf("%d of %d %s; first: %s", wrong, t.total, what, t.reason)
+	}
+	if t.lost > 0 {
+		reason += fmt.Sprintf("; %d more got no response (the first: %s)", t.lost, t.lostReason)
+	}
+	return reason
+}
+
+// lostWhy says why a step whose failed exchanges all got no response could
+// not reach a verdict.
+func (t *tally) lostWhy() string {
+	if t.total == 1 {
+		return "could not reach a verdict: the target did not answer: " + t.lostReason
+	}
+	return fmt.Sprintf("could not reach a verdict: %d of %d requests got no response from the target; the first: %s", t.lost, t.total, t.lostReason)
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
@@ -224,7 +225,7 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 		case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
 			res.err = fmt.Errorf("%w (%s)", errTimeout, c.timeout)
 		default:
-			res.err = err
+			res.err = transportError(err)
 			if !c.responded.Load() && c.unreachable != nil {
 				c.unreachable(err)
 			}
@@ -362,6 +363,24 @@ func stepRank(op string) int {
 		}
 	}
 	return len(idp.Steps)
+}
+
+// errClosed is a transport's bare EOF, said plainly: the target closed the
+// connection before any answer.
+var errClosed = errors.New("the target closed the connection before answering")
+
+// transportError is err, a request that got no response, without the
+// method and URL the client wraps it in (the reason names the request
+// already) and without a bare EOF.
+func transportError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return errClosed
+	}
+	return err
 }
 
 func isTimeout(err error) bool {

@@ -79,6 +79,7 @@ func (r *runner) provisionUser(ctx context.Context, i int) {
 	r.check(ctx, idp.StepLookupUser, res, reason)
 	r.userLookups.count(reason, found)
 	if reason != "" {
+		r.noteLost(false, i, res)
 		return
 	}
 	if found != nil {
@@ -89,8 +90,17 @@ func (r *runner) provisionUser(ctx context.Context, i int) {
 	res = r.send(ctx, idp.StepCreateUser, r.idp.CreateUser(u))
 	id, reason = r.createResult(idp.StepCreateUser, res)
 	r.check(ctx, idp.StepCreateUser, res, reason)
+	r.noteLost(false, i, res)
 	if id != "" {
 		r.st.setUserID(i, id)
+	}
+}
+
+// noteLost records that the provisioning of user i (group i when group is
+// set) got no response when res got none.
+func (r *runner) noteLost(group bool, i int, res *response) {
+	if res.err != nil {
+		r.st.setLost(group, i)
 	}
 }
 
@@ -116,12 +126,14 @@ func (r *runner) pushGroup(ctx context.Context, j int) {
 	r.check(ctx, idp.StepLookupGroup, res, reason)
 	r.groupLookups.count(reason, found)
 	if reason != "" {
+		r.noteLost(true, j, res)
 		return
 	}
 	if found == nil {
 		res = r.send(ctx, idp.StepCreateGroup, r.idp.CreateGroup(g))
 		id, reason = r.createResult(idp.StepCreateGroup, res)
 		r.check(ctx, idp.StepCreateGroup, res, reason)
+		r.noteLost(true, j, res)
 		if id == "" {
 			return
 		}

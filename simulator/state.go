@@ -22,6 +22,9 @@ type state struct {
 	names    map[int]string
 	gone     map[int]bool
 	members  map[int][]int
+	// lost holds the users (and groups) whose lookup or create got no
+	// response: the IdP cannot tell whether the target holds them.
+	lostUsers, lostGroups map[int]bool
 }
 
 func newState(d *directory.Directory) *state {
@@ -34,6 +37,9 @@ func newState(d *directory.Directory) *state {
 		names:    map[int]string{},
 		gone:     map[int]bool{},
 		members:  map[int][]int{},
+
+		lostUsers:  map[int]bool{},
+		lostGroups: map[int]bool{},
 	}
 }
 
@@ -104,6 +110,29 @@ func (s *state) undelete(i int, id string) {
 	delete(s.deleted, i)
 	s.userIDs[i] = id
 	s.mu.Unlock()
+}
+
+// setLost records that the provisioning of user i (group i when group is
+// set) got no response.
+func (s *state) setLost(group bool, i int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if group {
+		s.lostGroups[i] = true
+	} else {
+		s.lostUsers[i] = true
+	}
+}
+
+// isLost reports whether the provisioning of user i (group i when group is
+// set) got no response.
+func (s *state) isLost(group bool, i int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if group {
+		return s.lostGroups[i]
+	}
+	return s.lostUsers[i]
 }
 
 // groupName returns group j's displayName as the IdP now holds it.

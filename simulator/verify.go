@@ -73,6 +73,21 @@ func (r *runner) read(ctx context.Context, req idp.Request) *response {
 	return r.c.do(ctx, opVerify, req)
 }
 
+// neverProvisioned records the end state of a resource the IdP never got an
+// id for: a difference, or, when its lookup or create got no response (lost),
+// an outcome that shows nothing about what the target holds.
+func (r *runner) neverProvisioned(ctx context.Context, what string, lost bool) []reports.Difference {
+	d := reports.Difference{Resource: what, Want: "present", Got: "never provisioned (see the lookup and create checks)"}
+	if !lost {
+		return r.settle(ctx, nil, []reports.Difference{d})
+	}
+	d.Got = "never provisioned: its lookup or create got no response"
+	if ctx.Err() == nil {
+		r.rec.unanswered(idp.StepEndState, diffText(d))
+	}
+	return []reports.Difference{d}
+}
+
 // settle records a resource's end-state verdict: its first difference, or a pass.
 func (r *runner) settle(ctx context.Context, res *response, diffs []reports.Difference) []reports.Difference {
 	reason := ""
@@ -95,7 +110,7 @@ func (r *runner) verifyUser(ctx context.Context, i int) []reports.Difference {
 		if deleted {
 			return nil
 		}
-		return r.settle(ctx, nil, []reports.Difference{{Resource: what, Want: "present", Got: "never provisioned (see the lookup and create checks)"}})
+		return r.neverProvisioned(ctx, what, r.st.isLost(false, i))
 	}
 	res := r.read(ctx, r.idp.GetUser(id))
 	if res.err != nil {
@@ -140,7 +155,7 @@ func (r *runner) verifyGroup(ctx context.Context, j int) []reports.Difference {
 		if gone {
 			return nil
 		}
-		return r.settle(ctx, nil, []reports.Difference{{Resource: what, Want: "present", Got: "never provisioned (see the lookup and create checks)"}})
+		return r.neverProvisioned(ctx, what, r.st.isLost(true, j))
 	}
 	res := r.read(ctx, r.idp.GetGroup(id))
 	if res.err != nil {
