@@ -214,7 +214,7 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBudget)
 	defer cancel()
 	out := make([]sweep, len(refs)+len(earlier))
-	r.phase(ctx, "clean-up", len(out), r.conc, func(k int) {
+	r.work(ctx, "clean-up", len(out), r.conc, func(k int) {
 		if k < len(refs) {
 			out[k] = r.remove(ctx, refs[k])
 			return
@@ -236,8 +236,19 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 	})
 	deleted := map[string]int{}
 	kept := map[string]int{}
-	var keptReason string
-	unchecked := 0
+	held := map[string]int{}
+	for _, ref := range refs {
+		held[ref.kind]++
+	}
+	// firstLeft says why the first orphan is left, briefly: the progress
+	// line names no transport error, which the run's last line names.
+	var keptReason, failedReason, firstLeft string
+	unchecked, failed := 0, 0
+	left := func(why string) {
+		if firstLeft == "" {
+			firstLeft = why
+		}
+	}
 	for k, sw := range out {
 		ref := sw.ref
 		if k < len(refs) {
@@ -246,10 +257,24 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		switch {
 		case sw.why != "":
 			orphan(ref, sw.why)
+			failed++
+			if failedReason == "" {
+				failedReason = sw.why
+			}
+			if sw.lost {
+				left("the DELETE got no response")
+			}
+			left(sw.why)
 		case !sw.deleted && ctx.Err() != nil && r.c.owned.isLive(ref):
 			orphan(ref, "the clean-up ran out of time")
+			failed++
+			if failedReason == "" {
+				failedReason = "the clean-up ran out of time"
+			}
+			left("the clean-up ran out of time")
 		case sw.kept != "":
 			orphan(ref, sw.kept)
+			left(sw.kept)
 			kept[ref.kind]++
 			if keptReason == "" {
 				keptReason = sw.kept
@@ -261,7 +286,16 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 			unchecked++
 		}
 	}
+	outcome := fmt.Sprintf("%d of %d deleted", deleted["Users"]+deleted["Groups"], len(refs))
+	if len(orphans) > 0 {
+		outcome += fmt.Sprintf("; %d left on the target, listed as orphans (the first: %s)", len(orphans), firstLeft)
+	}
+	r.prog.finish(outcome)
 	note = fmt.Sprintf("clean-up: deleted the %d users and %d groups this run created and still held (--keep leaves them on the target)", deleted["Users"], deleted["Groups"])
+	if failed > 0 {
+		note = fmt.Sprintf("clean-up: deleted %d of the %d users and %d of the %d groups this run created and still held; %d could not be deleted and are listed as orphans (the first: %s)",
+			deleted["Users"], held["Users"], deleted["Groups"], held["Groups"], failed, failedReason)
+	}
 	if n := kept["Users"] + kept["Groups"]; n > 0 {
 		note += fmt.Sprintf("; but %d users and %d groups it created are still on the target after their DELETE (e.g. %s): this target keeps what it deletes (it deactivates), so they are listed as orphans, and their userNames and displayNames stay taken. A later run with the same --seed therefore differs from this one: it meets them where it creates or renames to those names. Remove them on the target, or use another --seed",
 			kept["Users"], kept["Groups"], keptReason)
@@ -278,6 +312,8 @@ type sweep struct {
 	// why is set when the DELETE failed; kept when the resource still
 	// reads back after a DELETE the target accepted.
 	why, kept string
+	// lost is set when the DELETE got no response (why says the cause).
+	lost bool
 	// deleted is true once a DELETE answered 2xx or 404.
 	deleted bool
 	// unchecked is true when whether it is gone could not be told.
@@ -292,6 +328,7 @@ func (r *runner) remove(ctx context.Context, ref resourceRef) sweep {
 	case res.err != nil:
 		if !errors.Is(res.err, errStopped) && ctx.Err() == nil {
 			sw.why = "DELETE: " + res.err.Error()
+			sw.lost = res.status == 0
 		}
 		return sw
 	case res.status/100 != 2 && res.status != http.StatusNotFound:

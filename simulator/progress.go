@@ -64,16 +64,27 @@ func (p *progress) tick() {
 }
 
 // end closes the current phase.
-func (p *progress) end() {
+func (p *progress) end() { p.finish("") }
+
+// finish closes the current phase with its outcome, when the count of units
+// done would not tell it (a clean-up whose DELETEs were not all answered):
+// "done, N" when outcome is "".
+func (p *progress) finish(outcome string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	el := time.Since(p.started).Round(time.Millisecond)
 	if p.tty {
 		p.draw()
 		fmt.Fprintln(p.w)
+		if outcome != "" {
+			fmt.Fprintf(p.w, "simulate: %s: %s (%s)\n", p.label, outcome, el)
+		}
 		return
 	}
-	fmt.Fprintf(p.w, "simulate: %s: done, %d in %s\n", p.label, p.done, el)
+	if outcome == "" {
+		outcome = fmt.Sprintf("done, %d", p.done)
+	}
+	fmt.Fprintf(p.w, "simulate: %s: %s in %s\n", p.label, outcome, el)
 }
 
 // note prints a line outside any phase.

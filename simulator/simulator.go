@@ -426,12 +426,18 @@ func (r *runner) send(ctx context.Context, step idp.Step, req idp.Request) *resp
 // phase runs fn(0..n-1) on up to conc workers under a progress label,
 // counting each finished unit.
 func (r *runner) phase(ctx context.Context, label string, n, conc int, fn func(i int)) {
+	r.work(ctx, label, n, conc, fn)
+	r.prog.end()
+}
+
+// work is phase without the progress line that closes it: the caller
+// closes it with r.prog.end or r.prog.finish.
+func (r *runner) work(ctx context.Context, label string, n, conc int, fn func(i int)) {
 	r.prog.begin(label, n)
 	each(ctx, n, conc, func(i int) {
 		fn(i)
 		r.prog.tick()
 	})
-	r.prog.end()
 }
 
 // check records one exchange under step, unless the run's stop cut it

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -80,7 +81,8 @@ func checkOf(t *testing.T, run *reports.Run, p *idp.IdP, step idp.Step) reports.
 // TestLostTargetChecksAreErrors: a target that stops answering in the
 // middle of a run (every later request is not sent) leaves the checks whose
 // requests got no response as errors naming the cause, never failures: the
-// target gave no wrong answer.
+// target gave no wrong answer. The clean-up, whose DELETEs were not sent
+// either, says that it deleted none of them, on stderr and in its note.
 func TestLostTargetChecksAreErrors(t *testing.T) {
 	p, err := idp.LoadIdP("okta-oin")
 	if err != nil {
@@ -88,8 +90,9 @@ func TestLostTargetChecksAreErrors(t *testing.T) {
 	}
 	srv := httptest.NewServer(faketarget.New(faketarget.Options{}))
 	t.Cleanup(srv.Close)
+	var progress bytes.Buffer
 	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: srv.URL + "/scim/v2", Users: 20, Groups: 3, Seed: 91,
-		WrapTransport: goneAfter(25)})
+		WrapTransport: goneAfter(25), Progress: &progress})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +111,25 @@ func TestLostTargetChecksAreErrors(t *testing.T) {
 		t.Errorf("test connection, answered before the loss: %s %q", c.Verdict, c.Reason)
 	}
 
+	created := len(run.OrphanList())
+	if created == 0 {
+		t.Fatalf("no orphans; the run created users before the loss:\n%s", verdicts(run))
+	}
+	notes := strings.Join(run.Notes, "\n")
+	if strings.Contains(notes, "deleted the 0 users and 0 groups") || !strings.Contains(notes, "could not be deleted") || !strings.Contains(notes, "not sent") {
+		t.Errorf("the clean-up note does not say that nothing was deleted, and why:\n%s", notes)
+	}
+	var line string
+	for _, l := range strings.Split(progress.String(), "\n") {
+		if strings.HasPrefix(l, "simulate: clean-up: ") && !strings.Contains(l, "to do") {
+			line = l
+		}
+	}
+	// The cause itself is the run's last line (the CLI's), said once.
+	if !strings.Contains(line, " 0 of ") || !strings.Contains(line, "left on the target, listed as orphans (the first: the DELETE got no response)") ||
+		strings.Contains(line, "done") || strings.Contains(line, "stopped answering") {
+		t.Errorf("clean-up progress line %q, want how many of them were deleted and why the rest were left:\n%s", line, progress.String())
+	}
 }
 
 // TestUnansweredAndWrongAnswers: a step whose failed requests all got no
