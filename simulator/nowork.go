@@ -273,10 +273,14 @@ func (r *runner) createWhy(kind string, n int, c *lookupCount, lookup idp.Step, 
 	return fmt.Sprintf("no %s was created: the lookups found %d %ss already on the target and failed for the other %d (see %s)", kind, found, kind, failed, r.idp.CheckID(lookup))
 }
 
-// linkedNone reports that initial sync's lookups ran and the users they
-// found on the target (none, on a fresh one) needed no update: linkWhy's
-// last two reasons, which no earlier failure causes.
-func (r *runner) linkedNone() bool { return r.userCause("") == "" }
+// linkedNone reports that every one of initial sync's user lookups
+// answered, and the users they found on the target (none, on a fresh one)
+// needed no update: linkWhy's last two reasons, which no earlier failure
+// causes. When a lookup failed or got no answer, the user it would have
+// found may be the one to update, so having nothing to do is not normal.
+func (r *runner) linkedNone() bool {
+	return r.userCause("") == "" && r.userLookups.failed.Load() == 0
+}
 
 // linkWhy says why initial sync sent no update (or reactivation): it sends
 // one only for a user its lookup finds on the target that needs it.
@@ -284,8 +288,13 @@ func (r *runner) linkWhy(what, need string) string {
 	if c := r.userCause(""); c != "" {
 		return fmt.Sprintf("no user to %s: %s", what, c)
 	}
-	if n := r.userLookups.found.Load(); n > 0 {
-		return fmt.Sprintf("no user to %s: initial sync does so only for users its lookups find already on the target that %s, and none of the %d found does", what, need, n)
+	found := r.userLookups.found.Load()
+	if failed := r.userLookups.failed.Load(); failed > 0 {
+		return fmt.Sprintf("no user to %s: initial sync does so only for users its lookups find already on the target that %s; %d of the %d lookups failed (see %s), and the users they would have found are unknown",
+			what, need, failed, r.dir.Users(), r.idp.CheckID(idp.StepLookupUser))
+	}
+	if found > 0 {
+		return fmt.Sprintf("no user to %s: initial sync does so only for users its lookups find already on the target that %s, and none of the %d found does", what, need, found)
 	}
 	return fmt.Sprintf("no user to %s: initial sync does so only for users its lookups find already on the target, and they found none", what)
 }

@@ -1,7 +1,10 @@
 package simulator
 
 import (
+	"context"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/scimlab/scimlab/reports"
@@ -17,16 +20,7 @@ func TestNoWorkVerdict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	verdict := func(r *recorder, step idp.Step) reports.Check {
-		t.Helper()
-		for _, c := range r.checks() {
-			if c.ID == p.CheckID(step) {
-				return c
-			}
-		}
-		t.Fatalf("no check for %s", step)
-		return reports.Check{}
-	}
+	verdict := func(r *recorder, step idp.Step) reports.Check { t.Helper(); return recorded(t, r, step) }
 
 	clean := newRecorder(p, nil)
 	clean.record(idp.StepCreateUser, nil, "")
@@ -78,5 +72,53 @@ func TestNoWorkVerdict(t *testing.T) {
 	}
 	if c := verdict(failed, idp.StepEndState); c.Verdict != reports.Error || c.Reason != "not run: the run stopped" {
 		t.Errorf("a step the run stopped before: %s %q", c.Verdict, c.Reason)
+	}
+}
+
+// TestInitialSyncLinkStepsAfterFailedLookups: initial sync's update and
+// reactivate steps, left with nothing to do, are skipped only when every
+// lookup answered; when some lookups failed, the users they would have
+// found are unknown, so the steps are errors naming the lookup step.
+func TestInitialSyncLinkStepsAfterFailedLookups(t *testing.T) {
+	p, err := idp.LoadIdP("okta-oin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		failed map[int64]bool // which user lookups (1-based) answer 503
+		want   reports.Verdict
+	}{
+		{"every lookup answered", nil, reports.Skipped},
+		{"two lookups failed", map[int64]bool{2: true, 5: true}, reports.Error},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var lookups atomic.Int64
+			target := intercepted(t, func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method != http.MethodGet || !strings.Contains(r.URL.RawQuery, "filter=userName") || !tc.failed[lookups.Add(1)] {
+					return false
+				}
+				w.Header().Set("Content-Type", "application/scim+json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte(`{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"503","detail":"fault"}`))
+				return true
+			})
+			run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: target, Users: 10, Groups: 2, Seed: 5, Scenario: "initial-sync", Concurrency: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []idp.Step{idp.StepUpdateUser, idp.StepReactivate} {
+				c := checkOf(t, run, p, step)
+				if c.Verdict != tc.want {
+					t.Errorf("%s: %s %q, want %s", c.ID, c.Verdict, c.Reason, tc.want)
+				}
+				if tc.want == reports.Error && (!strings.Contains(c.Reason, "after "+p.CheckID(idp.StepLookupUser)+" did not pass") || !strings.Contains(c.Reason, "2 of the 10 lookups failed")) {
+					t.Errorf("%s: %q, want the reason to name the failed lookups", c.ID, c.Reason)
+				}
+				if tc.want == reports.Error && strings.Contains(c.Reason, "they found none") {
+					t.Errorf("%s: %q says the lookups found none", c.ID, c.Reason)
+				}
+			}
+		})
 	}
 }
