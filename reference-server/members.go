@@ -23,23 +23,6 @@ type txReader struct{ tx store.Tx }
 func (r txReader) get(typ, id string) (*store.Resource, error) { return r.tx.Get(typ, id) }
 func (r txReader) members(gid string) ([]store.Member, error)  { return r.tx.Members(gid) }
 
-type storeReader struct {
-	ctx context.Context
-	st  store.Store
-}
-
-func (r storeReader) get(typ, id string) (*store.Resource, error) {
-	return r.st.Get(r.ctx, typ, id, false)
-}
-
-func (r storeReader) members(gid string) ([]store.Member, error) {
-	g, err := r.st.Get(r.ctx, "Group", gid, true)
-	if err != nil {
-		return nil, err
-	}
-	return membersFromDoc(g.Doc), nil
-}
-
 // normalizeMembers checks the members of group gid as sent in a request
 // (RFC 7643 §4.2) and returns them ready to store:
 //   - every member needs a string "value" naming an existing User or Group

@@ -639,18 +639,36 @@ func (s *Server) create(c *call) error {
 	if err != nil {
 		return err
 	}
-	var members []store.Member
+	var (
+		members []store.Member
+		raw     []any
+	)
 	id := newID()
 	if k == s.groups {
-		raw, _ := doc["members"].([]any)
-		members, err = s.normalizeMembers(c.r.Context(), storeReader{c.r.Context(), s.st}, id, raw)
-		if err != nil {
-			return err
-		}
+		raw, _ = doc["members"].([]any)
 	}
 	stripServerAttrs(doc)
 	r := &store.Resource{Type: k.name, ID: id, Key: s.keyOf(k, doc), ExternalID: externalIDOf(doc), Doc: doc}
-	if err := s.st.Create(c.r.Context(), r, members); err != nil {
+	ctx := c.r.Context()
+	if len(raw) == 0 {
+		err = s.st.Create(ctx, r, nil)
+	} else {
+		// The members are checked in the transaction that inserts the
+		// group, as PATCH and PUT check theirs: a member deleted meanwhile
+		// is either found missing here or, deleted after the commit, takes
+		// its membership with it; never a member whose resource is gone.
+		err = s.st.Write(ctx, func(tx store.Tx) error {
+			var err error
+			if members, err = s.normalizeMembers(ctx, txReader{tx}, id, raw); err != nil {
+				return err
+			}
+			if s.hookMembersChecked != nil {
+				s.hookMembersChecked()
+			}
+			return tx.Create(r, members)
+		})
+	}
+	if err != nil {
 		if errors.Is(err, store.ErrConflict) {
 			return s.conflict(k, doc)
 		}

@@ -115,6 +115,10 @@ type Server struct {
 	rules   *profileRules // the profile's attribute rules (limits.go)
 	handler http.Handler
 	cache   *readCache // nil: no caching
+
+	// hookMembersChecked, when set (by tests), runs between the check of a
+	// new group's members and its insert.
+	hookMembersChecked func()
 }
 
 // resourceKind is a resource type the server serves, with what the handlers

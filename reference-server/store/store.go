@@ -128,6 +128,13 @@ type Tx interface {
 	RemoveMembers(groupID string, values []string) (int, error)
 	// SetMembers replaces the whole member list (repeated values: the first wins).
 	SetMembers(groupID string, m []Member) error
+	// Create stores r as Store.Create does, inside the transaction, so that
+	// what the transaction checked before (its members exist, through Get
+	// or Exists) still holds when it commits: a group create that checks
+	// its members this way cannot race a Delete of one of them into a
+	// membership of a resource that is gone. ErrConflict when the id or Key
+	// is taken; r's Created, Modified, Version and Seq are set.
+	Create(r *Resource, members []Member) error
 }
 
 // Store is a backend. All methods are safe for concurrent use; writes to one

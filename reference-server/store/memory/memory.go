@@ -167,14 +167,7 @@ func (s *Store) check(ctx context.Context) error {
 
 // Create implements store.Store.
 func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.Member) error {
-	if r.Type == "" || r.ID == "" {
-		return doc.ErrNoIdentity
-	}
-	d, err := doc.Clone(r.Doc)
-	if err != nil {
-		return err
-	}
-	ms, err := doc.Dedupe(members)
+	d, ms, err := forCreate(r, members)
 	if err != nil {
 		return err
 	}
@@ -183,11 +176,40 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	t := s.table(r.Type, true)
-	if t.byID[r.ID] != nil {
+	tx := &tx{s: s}
+	if err := tx.create(r, d, ms); err != nil {
+		return err
+	}
+	tx.commit(r.ID) // the members' versions; the group starts at 1
+	return nil
+}
+
+// forCreate checks what a Create is given and returns a private copy of
+// the document and the members deduplicated.
+func forCreate(r *store.Resource, members []store.Member) (map[string]any, []store.Member, error) {
+	if r.Type == "" || r.ID == "" {
+		return nil, nil, doc.ErrNoIdentity
+	}
+	d, err := doc.Clone(r.Doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := doc.Dedupe(members)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, ms, nil
+}
+
+// create inserts r (its document d, a private copy) and its members ms,
+// undoably.
+func (t *tx) create(r *store.Resource, d map[string]any, ms []store.Member) error {
+	s := t.s
+	tb := s.table(r.Type, true)
+	if tb.byID[r.ID] != nil {
 		return fmt.Errorf("%w: %s id %q already exists", store.ErrConflict, r.Type, r.ID)
 	}
-	if r.Key != "" && t.byKey[r.Key] != nil {
+	if r.Key != "" && tb.byKey[r.Key] != nil {
 		return fmt.Errorf("%w: %s %q", store.ErrConflict, r.Type, r.Key)
 	}
 	now := doc.Now()
@@ -195,14 +217,14 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 	r.Created, r.Modified, r.Version, r.Seq = now, now, 1, s.seq
 	stored := *r
 	stored.Doc = d
-	t.insert(&row{res: stored})
-	if len(ms) > 0 {
-		tx := &tx{s: s}
-		for _, m := range ms {
-			tx.add(r.ID, m)
-		}
-		tx.commit(r.ID) // the members' versions; the group starts at 1
+	stored.Groups = nil
+	row := &row{res: stored}
+	tb.insert(row)
+	t.undo = append(t.undo, func() { tb.remove(row) })
+	for _, m := range ms {
+		t.add(r.ID, m)
 	}
+	delete(t.changed, r.ID)
 	return nil
 }
 

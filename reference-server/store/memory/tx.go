@@ -83,6 +83,15 @@ func (t *tx) Get(typ, id string) (*store.Resource, error) {
 	return t.s.out(r, false), nil
 }
 
+// Create implements store.Tx.
+func (t *tx) Create(r *store.Resource, members []store.Member) error {
+	d, ms, err := forCreate(r, members)
+	if err != nil {
+		return err
+	}
+	return t.create(r, d, ms)
+}
+
 func (t *tx) Exists(typ, id string) (bool, error) {
 	return t.s.get(typ, id) != nil, nil
 }

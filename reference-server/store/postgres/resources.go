@@ -162,14 +162,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $6, 1) RETURNING seq`
 // PostgreSQL runs as one implicit transaction. The unique indexes on
 // (id, type) and (type, key) decide conflicts, for every replica at once.
 func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.Member) error {
-	if r.Type == "" || r.ID == "" {
-		return doc.ErrNoIdentity
-	}
-	d, err := doc.Encode(r.Doc)
-	if err != nil {
-		return err
-	}
-	ms, err := doc.Dedupe(members)
+	d, ms, err := doc.ForCreate(r, members)
 	if err != nil {
 		return err
 	}

@@ -111,6 +111,40 @@ func (w *wtx) Exists(typ, id string) (bool, error) {
 	return n > 0, nil
 }
 
+// Create implements store.Tx: the insert runs in the transaction, after
+// whatever it read (a member's Get or Exists holds that row FOR KEY SHARE
+// until the commit, so a concurrent Delete of the member waits for this
+// transaction and then removes the new membership, or ran first and the
+// read found nothing). The new group's row is invisible to others until
+// the commit, so adding its members takes no group lock.
+func (w *wtx) Create(r *store.Resource, members []store.Member) error {
+	d, ms, err := doc.ForCreate(r, members)
+	if err != nil {
+		return err
+	}
+	if w.conflict != nil {
+		return w.conflict
+	}
+	what := fmt.Sprintf("create %s %q", r.Type, r.ID)
+	now := doc.Now()
+	var seq int64
+	if err := w.tx.QueryRow(w.ctx, insertResource, r.Type, r.ID, r.Key, r.ExternalID, d, now).Scan(&seq); err != nil {
+		if cerr := conflict(err, r.Type, r.ID, r.Key); cerr != err {
+			return cerr
+		}
+		return w.err(what, err)
+	}
+	w.locked[r.ID], w.holds = true, true
+	if len(ms) > 0 {
+		values, types, displays := memberColumns(ms)
+		if _, err := w.touchRows(w.tx.Query(w.ctx, insertMembers, r.ID, values, types, displays)); err != nil {
+			return w.err(what, err)
+		}
+	}
+	r.Created, r.Modified, r.Version, r.Seq = now, now, 1, seq
+	return nil
+}
+
 // group locks the rows with id (normally one group) FOR NO KEY UPDATE,
 // once per transaction, or returns ErrNotFound when there is none. Every
 // change to a group's members happens under this lock, so members' reads,

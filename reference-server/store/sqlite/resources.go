@@ -13,54 +13,69 @@ import (
 
 // Create implements store.Store.
 func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.Member) error {
-	if r.Type == "" || r.ID == "" {
-		return doc.ErrNoIdentity
-	}
-	d, err := doc.Encode(r.Doc) // on the caller's goroutine, not the writer's
-	if err != nil {
-		return err
-	}
-	ms, err := doc.Dedupe(members)
+	d, ms, err := doc.ForCreate(r, members) // on the caller's goroutine, not the writer's
 	if err != nil {
 		return err
 	}
 	var saved store.Resource
 	err = s.do(ctx, func(w *wtx) error {
-		// The unique indexes on (id, type) and on (type, key) where key <> ''
-		// make the INSERT fail exactly when the id or the key is taken, so
-		// the checks that name the conflict run only when it failed (a failed
-		// statement changes nothing).
-		now := doc.Now()
-		res, err := w.write(len(ms) == 0, "INSERT INTO resources (type, id, key, external_id, doc, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
-			r.Type, r.ID, r.Key, r.ExternalID, d, micros(now), micros(now))
-		if err != nil {
-			if kerr := w.keyTaken(r.Type, r.Key, r.ID); kerr != nil {
-				return kerr
-			}
-			if ok, xerr := w.Exists(r.Type, r.ID); xerr != nil || ok {
-				if xerr == nil {
-					xerr = fmt.Errorf("%w: %s id %q already exists", store.ErrConflict, r.Type, r.ID)
-				}
-				return xerr
-			}
-			return err
-		}
-		seq, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		if _, err := w.add(r.ID, ms); err != nil {
-			return err
-		}
-		w.changed = nil // a new group starts at version 1 with its members
-		saved = store.Resource{Created: now, Modified: now, Version: 1, Seq: seq}
-		return nil
+		var err error
+		saved, err = w.create(r, d, ms, true)
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	r.Created, r.Modified, r.Version, r.Seq = saved.Created, saved.Modified, saved.Version, saved.Seq
 	return nil
+}
+
+// Create implements store.Tx.
+func (w *wtx) Create(r *store.Resource, members []store.Member) error {
+	d, ms, err := doc.ForCreate(r, members)
+	if err != nil {
+		return err
+	}
+	saved, err := w.create(r, d, ms, false)
+	if err != nil {
+		return err
+	}
+	r.Created, r.Modified, r.Version, r.Seq = saved.Created, saved.Modified, saved.Version, saved.Seq
+	return nil
+}
+
+// create inserts r (its document encoded as d) with its members ms; alone
+// says it is the request's only write (Store.Create), which then needs no
+// savepoint when it has no members.
+func (w *wtx) create(r *store.Resource, d []byte, ms []store.Member, alone bool) (store.Resource, error) {
+	// The unique indexes on (id, type) and on (type, key) where key <> ''
+	// make the INSERT fail exactly when the id or the key is taken, so
+	// the checks that name the conflict run only when it failed (a failed
+	// statement changes nothing).
+	now := doc.Now()
+	res, err := w.write(alone && len(ms) == 0, "INSERT INTO resources (type, id, key, external_id, doc, created, modified, version) VALUES (?, ?, ?, ?, ?, ?, ?, 1)",
+		r.Type, r.ID, r.Key, r.ExternalID, d, micros(now), micros(now))
+	if err != nil {
+		if kerr := w.keyTaken(r.Type, r.Key, r.ID); kerr != nil {
+			return store.Resource{}, kerr
+		}
+		if ok, xerr := w.Exists(r.Type, r.ID); xerr != nil || ok {
+			if xerr == nil {
+				xerr = fmt.Errorf("%w: %s id %q already exists", store.ErrConflict, r.Type, r.ID)
+			}
+			return store.Resource{}, xerr
+		}
+		return store.Resource{}, err
+	}
+	seq, err := res.LastInsertId()
+	if err != nil {
+		return store.Resource{}, err
+	}
+	if _, err := w.add(r.ID, ms); err != nil {
+		return store.Resource{}, err
+	}
+	delete(w.changed, r.ID) // a new group starts at version 1 with its members
+	return store.Resource{Created: now, Modified: now, Version: 1, Seq: seq}, nil
 }
 
 // Get implements store.Store.

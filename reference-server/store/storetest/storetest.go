@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"UserVersionFollowsGroups", testUserVersion},
 		{"GroupsOf", testGroupsOf},
 		{"Write", testWrite},
+		{"TxCreate", testTxCreate},
 		{"ConcurrentMemberAdds", testConcurrentMemberAdds},
 		{"ConcurrentDocUpdates", testConcurrentDocUpdates},
 		{"ConcurrentCreateSameKey", testConcurrentCreateSameKey},
@@ -1003,6 +1004,62 @@ func testGroupsOf(t *testing.T, s store.Store) {
 	noErr(t, "GroupsOf", err)
 	if len(got) != 0 {
 		t.Fatalf("GroupsOf(nobody) = %v", got)
+	}
+}
+
+// testTxCreate: Tx.Create inserts in the transaction, with members, and
+// is undone with it.
+func testTxCreate(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustCreate(t, s, user("u1", "alice"))
+	boom := errors.New("boom")
+	err := s.Write(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get("User", "u1"); err != nil {
+			return err
+		}
+		if err := tx.Create(group("g0", "Gone"), []store.Member{{Value: "u1", Type: "User"}}); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, "Write that fails", err, boom)
+	_, err = s.Get(ctx, "Group", "g0", false)
+	wantErr(t, "Get of a group created in a failed Write", err, store.ErrNotFound)
+	if gs, err := s.GroupsOf(ctx, "u1"); err != nil || len(gs) != 0 {
+		t.Fatalf("GroupsOf after a failed Write = %v, %v; want none", gs, err)
+	}
+	if got := mustGet(t, s, "User", "u1", false); got.Version != u.Version {
+		t.Fatalf("user version after a failed Write = %d, want %d", got.Version, u.Version)
+	}
+
+	g := group("g1", "G1")
+	noErr(t, "Write", s.Write(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get("User", "u1"); err != nil {
+			return err
+		}
+		return tx.Create(g, []store.Member{{Value: "u1", Type: "User", Display: "alice"}, {Value: "u1", Type: "User"}})
+	}))
+	if g.Version != 1 || g.Seq == 0 || g.Created.IsZero() {
+		t.Fatalf("created group: version %d, seq %d, created %v", g.Version, g.Seq, g.Created)
+	}
+	got := mustGet(t, s, "Group", "g1", true)
+	if got.Version != 1 || got.Seq != g.Seq || got.Doc["displayName"] != "G1" {
+		t.Fatalf("Get = version %d seq %d doc %v; want version 1, seq %d", got.Version, got.Seq, got.Doc, g.Seq)
+	}
+	if ms, _ := got.Doc["members"].([]any); len(ms) != 1 {
+		t.Fatalf("members = %v, want u1 once", got.Doc["members"])
+	}
+	if got := mustGet(t, s, "User", "u1", false); got.Version != u.Version+1 {
+		t.Fatalf("member's version = %d, want %d (its groups changed)", got.Version, u.Version+1)
+	}
+	wantErr(t, "Tx.Create of a taken key", s.Write(ctx, func(tx store.Tx) error {
+		return tx.Create(group("g2", "g1"), nil)
+	}), store.ErrConflict)
+	wantErr(t, "Tx.Create of a taken id", s.Write(ctx, func(tx store.Tx) error {
+		return tx.Create(group("g1", "other"), nil)
+	}), store.ErrConflict)
+	if err := s.Write(ctx, func(tx store.Tx) error { return tx.Create(&store.Resource{Type: "Group"}, nil) }); err == nil {
+		t.Fatal("Tx.Create without an id succeeded")
 	}
 }
 

@@ -159,6 +159,23 @@ func Members(ms []store.Member) []any {
 // ErrNoIdentity is returned by Create for a resource without a Type or ID.
 var ErrNoIdentity = errors.New("store: a resource needs a Type and an ID")
 
+// ForCreate checks what a Create (Store.Create, Tx.Create) is given and
+// returns the resource's document encoded and its members deduplicated.
+func ForCreate(r *store.Resource, members []store.Member) ([]byte, []store.Member, error) {
+	if r.Type == "" || r.ID == "" {
+		return nil, nil, ErrNoIdentity
+	}
+	d, err := Encode(r.Doc)
+	if err != nil {
+		return nil, nil, err
+	}
+	ms, err := Dedupe(members)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, ms, nil
+}
+
 // ErrEmptyValue is returned for a member without a value.
 var ErrEmptyValue = errors.New("store: member value is empty")
 
