@@ -228,17 +228,18 @@ func Status(err error) int {
 }
 
 // Challenge returns the WWW-Authenticate value for an authentication error
-// (RFC 6750 §3): Bearer realm="scimlab" with error="invalid_token" and a
-// description telling missing, empty, query-string, expired, revoked,
-// unknown and account-deactivated tokens apart; wrong Basic credentials get
-// a Basic challenge (RFC 7617 §2). Every failure carries error= so that a
-// client can always tell why; RFC 6750 §3.1 makes it optional (SHOULD NOT)
-// when no credentials were sent, and the description says so then.
+// (RFC 6750 §3). A request that lacks any authentication information (no
+// Authorization header, or one in a scheme this server does not accept) gets
+// the bare challenge Bearer realm="scimlab": RFC 6750 §3.1 says it SHOULD
+// NOT carry an error code then. Every other failure gets error="invalid_token"
+// and a description telling empty, query-string, expired, revoked, unknown
+// and account-deactivated tokens apart; wrong Basic credentials get a Basic
+// challenge (RFC 7617 §2).
 func Challenge(err error) string {
 	var desc string
 	switch {
 	case errors.Is(err, ErrNoCredentials):
-		desc = "no bearer token was sent"
+		return BearerChallenge
 	case errors.Is(err, ErrMalformed):
 		desc = "the bearer token is empty"
 	case errors.Is(err, ErrQueryToken):
@@ -254,8 +255,12 @@ func Challenge(err error) string {
 	default:
 		desc = "the token is not known to this server"
 	}
-	return `Bearer realm="` + Realm + `", error="invalid_token", error_description="` + desc + `"`
+	return BearerChallenge + `, error="invalid_token", error_description="` + desc + `"`
 }
+
+// BearerChallenge is the Bearer challenge (RFC 6750 §3) without an error
+// code: the answer to a request that sent no credentials.
+const BearerChallenge = `Bearer realm="` + Realm + `"`
 
 // BasicChallenge is the Basic challenge (RFC 7617 §2) of a server that
 // accepts Basic credentials.

@@ -96,8 +96,8 @@ func TestChallengesTellReasonsApart(t *testing.T) {
 		status    int
 		challenge string
 	}{
-		{"none", "", "", ErrNoCredentials, 401, `error="invalid_token", error_description="no bearer token was sent"`},
-		{"basic not enabled", "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p")), "", ErrNoCredentials, 401, `error="invalid_token", error_description="no bearer token was sent"`},
+		{"none", "", "", ErrNoCredentials, 401, `Bearer realm="scimlab"`},
+		{"basic not enabled", "Basic " + base64.StdEncoding.EncodeToString([]byte("u:p")), "", ErrNoCredentials, 401, `Bearer realm="scimlab"`},
 		{"empty bearer", "Bearer ", "", ErrMalformed, 401, `error="invalid_token", error_description="the bearer token is empty"`},
 		{"query", "", "access_token=" + good, ErrQueryToken, 401, `error="invalid_token", error_description="send the token in the Authorization header, not the query string"`},
 		{"query with header", "Bearer " + good, "access_token=" + good, ErrQueryToken, 401, "query string"},
@@ -129,6 +129,10 @@ func TestChallengesTellReasonsApart(t *testing.T) {
 			ch := Challenge(err)
 			if !strings.HasPrefix(ch, `Bearer realm="scimlab"`) || !strings.Contains(ch, tc.challenge) {
 				t.Errorf("Challenge = %s, want it to contain %s", ch, tc.challenge)
+			}
+			// RFC 6750 §3.1: no error code when no credentials were sent.
+			if errors.Is(err, ErrNoCredentials) != (ch == BearerChallenge) {
+				t.Errorf("Challenge = %s; only a request without credentials gets the bare %s", ch, BearerChallenge)
 			}
 			for _, s := range []string{good, expired, revoked, inactive} {
 				if strings.Contains(ch, s) || strings.Contains(Describe(err), s) {
