@@ -163,6 +163,9 @@ func (b *BasicPolicy) CheckPassword(pw string) error {
 	if !utf8.ValidString(pw) {
 		return &PasswordError{Rule: "be valid UTF-8"}
 	}
+	if pw != "" && strings.TrimFunc(pw, unicode.IsSpace) == "" {
+		return &PasswordError{Rule: "not be only whitespace"}
+	}
 	if n := utf8.RuneCountInString(pw); n < b.MinLength {
 		return &PasswordError{Rule: fmt.Sprintf("be at least %d characters long (it has %d)", b.MinLength, n)}
 	}

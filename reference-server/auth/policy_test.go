@@ -211,6 +211,15 @@ func TestBasicPasswordPolicy(t *testing.T) {
 		{strings.Repeat("a1!", 25), "at most 72 bytes"},
 		{"Abcdefgh12345678\xff", "valid UTF-8"},
 	}
+	for _, pw := range []string{strings.Repeat(" ", 12), strings.Repeat("\t \u00a0\u3000", 6)} {
+		var pe *PasswordError
+		if err := AdminPasswordPolicy.CheckPassword(pw); !errors.As(err, &pe) || pe.Rule != "not be only whitespace" {
+			t.Errorf("admin policy, %q: %v; want it refused as only whitespace", pw, err)
+		}
+	}
+	if err := AdminPasswordPolicy.CheckPassword("  twelve chars  "); err != nil {
+		t.Errorf("a password with spaces around text: %v", err)
+	}
 	for _, tc := range tests {
 		t.Run(tc.pw, func(t *testing.T) {
 			err := p.Basic.CheckPassword(tc.pw)

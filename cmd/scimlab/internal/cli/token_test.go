@@ -196,6 +196,10 @@ func TestTokenBasicAndAdmin(t *testing.T) {
 	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", db, "--password-file", strong); code != ExitOK {
 		t.Errorf("admin set: %s", errs)
 	}
+	blank := write("blank", strings.Repeat(" ", 12))
+	if code, _, errs := runCLI(t, "token", "admin", "set", "--data", db, "--password-file", blank); code != ExitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "only whitespace") {
+		t.Errorf("admin set, 12 spaces: %d %q; want exit 2, one line: only whitespace", code, errs)
+	}
 	// The path of a password file is no secret: the error names it.
 	missing := filepath.Join(dir, "missing")
 	for _, args := range [][]string{{"admin", "set"}, {"basic", "set", "--username", "svc"}} {
@@ -268,6 +272,30 @@ func TestTokenNameThatIsAnID(t *testing.T) {
 		code, out, errs := runCLI(t, "token", "create", "--data", db, "--name", name)
 		if code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "is the id (or the start of the id) of token first") {
 			t.Errorf("--name %s: %d %q %q; want exit 2 naming token first", name, code, out, errs)
+		}
+	}
+}
+
+// A password file loses exactly one final line break (LF or CRLF), nothing
+// else: spaces and a second line break are part of the password.
+func TestReadPasswordFileStripsOneLineBreak(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]string{
+		"secret":       "secret",
+		"secret\n":     "secret",
+		"secret\r\n":   "secret",
+		"secret\n\n":   "secret\n",
+		" secret \n":   " secret ",
+		"secret\t\n":   "secret\t",
+		"line1\nline2": "line1\nline2",
+	} {
+		p := filepath.Join(dir, "pw")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readPasswordFile(p)
+		if err != nil || got != want {
+			t.Errorf("readPasswordFile(%q) = %q, %v; want %q", content, got, err, want)
 		}
 	}
 }
