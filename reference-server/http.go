@@ -352,6 +352,9 @@ func (s *Server) fail(c *call, err error) {
 		case errors.Is(err, store.ErrUnavailable):
 			s.unavailable(c.w, c.r, err)
 			return
+		case errors.Is(err, store.ErrUnstorable):
+			s.log.Warn("value the store cannot keep", "method", c.r.Method, "path", c.r.URL.Path, "err", err.Error())
+			se = scim.New(http.StatusBadRequest, scim.InvalidValue, "a value in the request cannot be stored (a NUL character or a value too long for the store's index)")
 		default:
 			s.log.Error("unexpected error", "method", c.r.Method, "path", c.r.URL.Path, "err", err.Error())
 			se = scim.New(http.StatusInternalServerError, "", "internal server error")

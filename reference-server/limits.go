@@ -11,6 +11,7 @@ import (
 	"github.com/scimlab/scimlab/reference-server/profile"
 	"github.com/scimlab/scimlab/reference-server/schema"
 	"github.com/scimlab/scimlab/reference-server/scim"
+	"github.com/scimlab/scimlab/reference-server/store"
 )
 
 // The profile's attribute rules (profile.Rules): unsupported attributes,
@@ -107,32 +108,77 @@ func (pr *profileRules) of(s *Server, k *resourceKind) *attrRules {
 }
 
 // shape applies the profile's attribute rules to doc, a validated or
-// patched document of kind k about to be stored, changing it in place.
-// Errors are 400 invalidValue naming the attribute and the rule.
+// patched document of kind k about to be stored, changing it in place, and
+// then the server's own rule for indexed values (checkIndexed). Errors are
+// 400 invalidValue naming the attribute and the rule.
 func (s *Server) shape(k *resourceKind, doc map[string]any) (map[string]any, error) {
-	ar := s.rules.of(s, k)
-	if ar == nil || doc == nil {
+	if doc == nil {
 		return doc, nil
 	}
+	if ar := s.rules.of(s, k); ar != nil {
+		if err := s.applyRules(ar, doc); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.checkIndexed(k, doc); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+func (s *Server) applyRules(ar *attrRules, doc map[string]any) error {
 	for _, ref := range ar.unsupported {
 		dropAttr(doc, ref)
 	}
 	for _, m := range ar.multi {
 		if err := s.oneValue(doc, m); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, l := range ar.limits {
 		if err := s.limit(doc, l); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	for _, ref := range ar.required {
 		if !hasValue(doc, ref) {
-			return nil, errorf(http.StatusBadRequest, scim.InvalidValue, "attribute '%s' is required by this server (profile %s)", ref.Path, s.prof.Name)
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "attribute '%s' is required by this server (profile %s)", ref.Path, s.prof.Name)
 		}
 	}
-	return doc, nil
+	return nil
+}
+
+// MaxIndexedBytes is the longest value, in bytes of UTF-8, of an attribute
+// the stores index: a User's userName, a Group's displayName (as the store
+// keeps them: lower-cased where they are case-insensitive) and externalId.
+// PostgreSQL refuses a btree index entry over 2,704 bytes, the row's other
+// index columns included; 2,048 leaves room for those on every backend.
+// It holds whatever the profile, after the profile's own length limits.
+const MaxIndexedBytes = 2048
+
+// checkIndexed refuses, on every backend alike, an indexed value (see
+// MaxIndexedBytes) that a store could not index: one with a NUL character
+// (U+0000; PostgreSQL's text refuses it) or longer than MaxIndexedBytes.
+// 400 invalidValue naming the attribute and the rule.
+func (s *Server) checkIndexed(k *resourceKind, doc map[string]any) error {
+	name := "displayName"
+	if k == s.users {
+		name = "userName"
+	}
+	check := func(attr string, stored string) error {
+		v, _ := doc[attr].(string)
+		if !store.Storable(v) {
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "attribute '%s' contains a NUL character (U+0000), which this server does not accept in an attribute it indexes", attr)
+		}
+		if n := max(len(v), len(stored)); n > MaxIndexedBytes {
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "attribute '%s' is %d bytes long (UTF-8); this server's limit for an attribute it indexes is %d bytes", attr, n, MaxIndexedBytes)
+		}
+		return nil
+	}
+	if err := check(name, s.keyOf(k, doc)); err != nil {
+		return err
+	}
+	return check("externalId", "")
 }
 
 // keyFold finds the key of m that names name, case-insensitively.

@@ -73,6 +73,10 @@ func (w *mediaTypeWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter
 
 // run serves c with h after the profile's surface rules.
 func (s *Server) run(c *call, rt *route, h handlerFunc) error {
+	if (rt == routeUser || rt == routeGroup) && !store.Storable(c.id) {
+		// Not valid UTF-8, or a NUL: no resource can have that id.
+		return s.notFound(s.kindOf(c), c.id)
+	}
 	done, err := s.surface(c, rt)
 	if done || err != nil {
 		return err

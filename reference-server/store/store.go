@@ -16,7 +16,9 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Errors every backend returns (wrapped or bare; test with errors.Is).
@@ -33,7 +35,23 @@ var (
 	// for now (a database restarting, failing over or out of connections);
 	// the same call may succeed later. Backends add it to the error chain.
 	ErrUnavailable = errors.New("store: unavailable for now")
+	// ErrUnstorable: a value the backend cannot store or index (a NUL
+	// character in an indexed text column, a value too long for an index).
+	// The server checks its input so that this does not happen; a backend
+	// that still meets one returns this rather than a bare database error.
+	ErrUnstorable = errors.New("store: value cannot be stored")
 )
+
+// Storable reports whether s can be an id, a Key, an ExternalID or a
+// member value on every backend: valid UTF-8 without NUL (U+0000), which
+// PostgreSQL's text columns refuse. Backends treat a lookup of a value that
+// is not storable as a lookup that finds nothing.
+func Storable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsRune(s, 0)
+}
 
 // Resource is one stored SCIM resource. Doc holds its attributes without id,
 // meta and (for groups) members, which the store keeps in their own table: a

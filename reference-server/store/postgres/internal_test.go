@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"strings"
@@ -353,5 +354,94 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("waited a minute for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLockTimeoutIsUnavailable: a row lock held elsewhere past the lock
+// timeout makes a write fail with store.ErrUnavailable (the server's 503),
+// not wait without limit, and it is not retried as a NOWAIT conflict is.
+// The timeout is LockTimeout unless the URL sets lock_timeout, as here.
+func TestLockTimeoutIsUnavailable(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	def, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var shown string
+	if err := def.pool.QueryRow(t.Context(), "SHOW lock_timeout").Scan(&shown); err != nil {
+		t.Fatal(err)
+	}
+	def.Close()
+	if want := fmt.Sprintf("%ds", int(LockTimeout.Seconds())); shown != want {
+		t.Errorf("lock_timeout = %q, want %q", shown, want)
+	}
+	s, err := Open(dsn + "&lock_timeout=100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	ctx := t.Context()
+	for _, r := range []*store.Resource{
+		{Type: "User", ID: "u1", Key: "alice", Doc: map[string]any{"userName": "alice"}},
+		{Type: "Group", ID: "g1", Key: "g1", Doc: map[string]any{"displayName": "G1"}},
+	} {
+		if err := s.Create(ctx, r, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM resources WHERE id IN ('u1', 'g1') FOR UPDATE"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Update(ctx, "User", "u1", 0, func(store.Tx, *store.Resource) error { return nil })
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Update of a locked row: %v, want ErrUnavailable", err)
+	}
+	if err := s.Delete(ctx, "User", "u1", 0); !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("Delete of a locked row: %v, want ErrUnavailable", err)
+	}
+	err = s.Write(ctx, func(tx store.Tx) error {
+		_, err := tx.AddMembers("g1", []store.Member{{Value: "u2", Type: "User"}})
+		return err
+	})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("AddMembers to a locked group: %v, want ErrUnavailable", err)
+	}
+}
+
+// TestUnstorableValues: what the server's checks would refuse, if it
+// reached the database, is store.ErrUnstorable (the server's 400), not a
+// bare database error (its 500).
+func TestUnstorableValues(t *testing.T) {
+	s := openInternal(t)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	long := make([]byte, 3000) // incompressible: PostgreSQL cannot shrink it under the index limit
+	for i := range long {
+		long[i] = byte('a' + rnd.IntN(26))
+	}
+	for i, r := range []*store.Resource{
+		{Type: "User", Key: "a\x00b"},
+		{Type: "User", Key: "x", ExternalID: "\x00"},
+		{Type: "User", Key: string(long)},
+		{Type: "User", Key: "y", ExternalID: string(long)},
+	} {
+		r.ID = fmt.Sprintf("u%d", i)
+		r.Doc = map[string]any{"userName": "n"}
+		if err := s.Create(t.Context(), r, nil); !errors.Is(err, store.ErrUnstorable) {
+			t.Errorf("Create %d: %v, want ErrUnstorable", i, err)
+		}
+		err := s.Write(t.Context(), func(tx store.Tx) error { return tx.Create(r, nil) })
+		if !errors.Is(err, store.ErrUnstorable) {
+			t.Errorf("Tx.Create %d: %v, want ErrUnstorable", i, err)
+		}
 	}
 }

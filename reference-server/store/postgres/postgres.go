@@ -101,6 +101,13 @@ const (
 	applicationName = "scimlab-reference-server"
 )
 
+// LockTimeout is how long a statement waits for a row lock that another
+// transaction holds (PostgreSQL's lock_timeout, unless the URL sets one)
+// before the call fails with store.ErrUnavailable, which the server answers
+// with 503 and Retry-After: the same 10 seconds as the SQLite store's busy
+// timeout. A variable for tests.
+var LockTimeout = 10 * time.Second
+
 // writeTx are the options of every write transaction: READ COMMITTED
 // explicitly, as the locking (package comment) relies on it.
 var writeTx = pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}
@@ -179,6 +186,9 @@ func Open(dsn string) (*Store, error) {
 	secret = cfg.ConnConfig.Password
 	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
 		cfg.ConnConfig.RuntimeParams["application_name"] = applicationName
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = fmt.Sprint(LockTimeout.Milliseconds())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), openTimeout)
 	defer cancel()
@@ -334,6 +344,11 @@ func dbErr(ctx context.Context, what string, err error) error {
 	if ctx.Err() == nil && unavailable(err) {
 		return fmt.Errorf("store/postgres: %s: %w: %w", what, store.ErrUnavailable, err)
 	}
+	if code, _ := pgCode(err); code == codeUntranslatable || code == codeCharNotInRepertoire || code == codeProgramLimitExceeded {
+		// A value the server's checks let through (a NUL, a key too long
+		// for its index): the client's input, not a broken server.
+		return fmt.Errorf("store/postgres: %s: %w: %w", what, store.ErrUnstorable, err)
+	}
 	return fmt.Errorf("store/postgres: %s: %w", what, err)
 }
 
@@ -348,6 +363,13 @@ func unavailable(err error) bool {
 		switch {
 		case strings.HasPrefix(code, "08"), code == "57P01", code == "57P02", code == "57P03", code == "53300":
 			return true
+		case code == codeLockNotAvailable:
+			// lock_timeout: a row held longer than LockTimeout (by a
+			// long transaction, an operator's lock), as SQLite's busy
+			// timeout; the store's own NOWAIT attempts are retried
+			// instead (nowait).
+			var nw *nowaitError
+			return !errors.As(err, &nw)
 		}
 		return false
 	}
@@ -372,13 +394,24 @@ const (
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
 	codeLockNotAvailable     = "55P03" // NOWAIT (or lock_timeout)
+	codeCharNotInRepertoire  = "22021" // a NUL in text
+	codeUntranslatable       = "22P05"
+	codeProgramLimitExceeded = "54000" // an index row too large
 )
+
+// nowaitError is a lock that the store asked for with NOWAIT and did not
+// get: the transaction is run again, taking its locks in order (tx.go).
+type nowaitError struct{ err error }
+
+func (e *nowaitError) Error() string { return e.err.Error() }
+func (e *nowaitError) Unwrap() error { return e.err }
 
 // retryable reports whether PostgreSQL aborted a transaction only because
 // of concurrent ones, so that running it again may succeed.
 func retryable(err error) bool {
 	code, _ := pgCode(err)
-	return code == codeSerializationFailure || code == codeDeadlockDetected || code == codeLockNotAvailable
+	var nw *nowaitError
+	return code == codeSerializationFailure || code == codeDeadlockDetected || (code == codeLockNotAvailable && errors.As(err, &nw))
 }
 
 // retry runs attempt until it succeeds, fails for another reason than a

@@ -207,6 +207,9 @@ func (s *Store) Create(ctx context.Context, r *store.Resource, members []store.M
 
 // Get implements store.Store: one statement, with or without members.
 func (s *Store) Get(ctx context.Context, typ, id string, members bool) (*store.Resource, error) {
+	if !store.Storable(id) {
+		return nil, notFound(typ, id) // PostgreSQL's text refuses it: no resource has it
+	}
 	release, err := s.enter(ctx)
 	if err != nil {
 		return nil, err
@@ -227,6 +230,9 @@ func (s *Store) Get(ctx context.Context, typ, id string, members bool) (*store.R
 // it belongs to (as GroupsOf lists them) in one statement, so one round
 // trip and one snapshot.
 func (s *Store) GetWithGroups(ctx context.Context, typ, id string) (*store.Resource, []store.GroupRef, error) {
+	if !store.Storable(id) {
+		return nil, nil, notFound(typ, id)
+	}
 	release, err := s.enter(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -252,6 +258,9 @@ func (s *Store) GetWithGroups(ctx context.Context, typ, id string) (*store.Resou
 // before it committed; that also locks the group, when the resource is
 // one, for fn's member changes.
 func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn func(tx store.Tx, r *store.Resource) error) (*store.Resource, error) {
+	if !store.Storable(id) {
+		return nil, notFound(typ, id)
+	}
 	release, err := s.enter(ctx)
 	if err != nil {
 		return nil, err
@@ -391,6 +400,9 @@ func (s *Store) Update(ctx context.Context, typ, id string, ifVersion int64, fn 
 // through Tx.Get or Tx.Exists); the second removes it, its own members and
 // its memberships, and bumps those groups' versions.
 func (s *Store) Delete(ctx context.Context, typ, id string, ifVersion int64) error {
+	if !store.Storable(id) {
+		return notFound(typ, id)
+	}
 	release, err := s.enter(ctx)
 	if err != nil {
 		return err
@@ -442,6 +454,18 @@ UPDATE resources SET version = version + 1, modified = GREATEST(modified, $2) WH
 		}
 		return dbErr(ctx, what, tx.Commit(ctx))
 	})
+}
+
+// storableQuery reports whether every index value of q could be stored;
+// one that could not matches nothing (and PostgreSQL would refuse it as a
+// parameter).
+func storableQuery(q store.Query) bool {
+	for _, v := range []string{q.ID, q.Key, q.ExternalID, q.MemberOf, q.HasMember} {
+		if !store.Storable(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // where returns the WHERE clause of q over resources AS r, with its
@@ -500,6 +524,9 @@ func (s *Store) List(ctx context.Context, q store.Query) ([]*store.Resource, int
 		return nil, 0, err
 	}
 	defer release()
+	if !storableQuery(q) {
+		return []*store.Resource{}, 0, nil // an index value no row can hold
+	}
 	w, args := where(q)
 	x := membersIf(q.LoadMembers)
 	// Groups come with a page (LIMIT/OFFSET below), where they save the
@@ -615,6 +642,10 @@ func (s *Store) GroupsOf(ctx context.Context, id string) ([]store.GroupRef, erro
 // query, so that a page of users costs one round trip for their groups,
 // not one per user. Each group's document is decoded once.
 func (s *Store) GroupsOfMany(ctx context.Context, ids []string) (map[string][]store.GroupRef, error) {
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !store.Storable(id) }) // in no group
+	if len(ids) == 0 {
+		return map[string][]store.GroupRef{}, nil
+	}
 	release, err := s.enter(ctx)
 	if err != nil {
 		return nil, err

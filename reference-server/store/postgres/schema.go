@@ -129,6 +129,11 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return newerSchema(v)
 	}
 	return pgx.BeginTxFunc(ctx, pool, writeTx, func(tx pgx.Tx) error {
+		// A replica waits for another's migration as long as it takes
+		// (Open's own timeout bounds it), not LockTimeout.
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
+			return fmt.Errorf("lift the lock timeout: %w", err)
+		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", MigrationLock); err != nil {
 			return fmt.Errorf("take the migration lock: %w", err)
 		}

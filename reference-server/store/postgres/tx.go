@@ -84,6 +84,9 @@ func (w *wtx) Get(typ, id string) (*store.Resource, error) {
 	if w.conflict != nil {
 		return nil, w.conflict
 	}
+	if !store.Storable(id) {
+		return nil, notFound(typ, id)
+	}
 	rows, err := w.tx.Query(w.ctx, "SELECT "+resourceCols+" FROM resources r WHERE r.id = $1 AND r.type = $2 FOR KEY SHARE", id, typ)
 	r, err := one(rows, err, 0)
 	if err != nil {
@@ -101,6 +104,9 @@ func (w *wtx) Get(typ, id string) (*store.Resource, error) {
 func (w *wtx) Exists(typ, id string) (bool, error) {
 	if w.conflict != nil {
 		return false, w.conflict
+	}
+	if !store.Storable(id) {
+		return false, nil
 	}
 	rows, err := w.tx.Query(w.ctx, "SELECT 1 FROM resources WHERE id = $1 AND type = $2 FOR KEY SHARE", id, typ)
 	n, err := countRows(rows, err)
@@ -162,6 +168,9 @@ func (w *wtx) group(id string) error {
 	if w.conflict != nil {
 		return w.conflict
 	}
+	if !store.Storable(id) {
+		return fmt.Errorf("%w: group %q", store.ErrNotFound, id)
+	}
 	q := "SELECT 1 FROM resources WHERE id = $1 FOR NO KEY UPDATE"
 	if w.holds {
 		q += " NOWAIT"
@@ -169,6 +178,9 @@ func (w *wtx) group(id string) error {
 	rows, err := w.tx.Query(w.ctx, q, id)
 	n, err := countRows(rows, err)
 	if err != nil {
+		if code, _ := pgCode(err); code == codeLockNotAvailable && w.holds {
+			err = &nowaitError{err}
+		}
 		if retryable(err) {
 			w.want = append(w.want, id)
 		}
@@ -305,6 +317,7 @@ func (w *wtx) RemoveMembers(groupID string, values []string) (int, error) {
 	if err := w.group(groupID); err != nil {
 		return 0, err
 	}
+	values = slices.DeleteFunc(slices.Clone(values), func(v string) bool { return !store.Storable(v) }) // never members
 	if len(values) == 0 {
 		return 0, nil
 	}

@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GroupsOf", testGroupsOf},
 		{"Write", testWrite},
 		{"TxCreate", testTxCreate},
+		{"UnstorableLookups", testUnstorableLookups},
 		{"ConcurrentMemberAdds", testConcurrentMemberAdds},
 		{"ConcurrentDocUpdates", testConcurrentDocUpdates},
 		{"ConcurrentCreateSameKey", testConcurrentCreateSameKey},
@@ -1004,6 +1005,52 @@ func testGroupsOf(t *testing.T, s store.Store) {
 	noErr(t, "GroupsOf", err)
 	if len(got) != 0 {
 		t.Fatalf("GroupsOf(nobody) = %v", got)
+	}
+}
+
+// testUnstorableLookups: a value store.Storable refuses (invalid UTF-8, a
+// NUL) names nothing, on every backend, wherever it is looked up.
+func testUnstorableLookups(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mustCreate(t, s, user("u1", "alice"))
+	mustCreate(t, s, group("g1", "G1"), store.Member{Value: "u1", Type: "User"})
+	for _, v := range []string{"\xff", "a\x00b", "\xc3\x28"} {
+		if store.Storable(v) {
+			t.Fatalf("Storable(%q) = true", v)
+		}
+		_, err := s.Get(ctx, "User", v, false)
+		wantErr(t, "Get", err, store.ErrNotFound)
+		_, err = s.Update(ctx, "Group", v, 0, func(store.Tx, *store.Resource) error { return nil })
+		wantErr(t, "Update", err, store.ErrNotFound)
+		wantErr(t, "Delete", s.Delete(ctx, "User", v, 0), store.ErrNotFound)
+		for _, q := range []store.Query{{Type: "User", ID: v}, {Type: "User", Key: v}, {Type: "User", ExternalID: v},
+			{Type: "User", MemberOf: v}, {Type: "Group", HasMember: v}} {
+			page, total, err := s.List(ctx, store.Query{Type: q.Type, ID: q.ID, Key: q.Key, ExternalID: q.ExternalID, MemberOf: q.MemberOf, HasMember: q.HasMember, Limit: -1})
+			if err != nil || total != 0 || len(page) != 0 {
+				t.Fatalf("List %+v = %d, %v; want none", q, total, err)
+			}
+		}
+		if gs, err := s.GroupsOf(ctx, v); err != nil || len(gs) != 0 {
+			t.Fatalf("GroupsOf(%q) = %v, %v", v, gs, err)
+		}
+		noErr(t, "Write", s.Write(ctx, func(tx store.Tx) error {
+			if _, err := tx.Get("User", v); !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("tx.Get: %v", err)
+			}
+			if ok, err := tx.Exists("User", v); ok || err != nil {
+				return fmt.Errorf("tx.Exists: %v, %v", ok, err)
+			}
+			if _, err := tx.Members(v); !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("tx.Members: %v", err)
+			}
+			if n, err := tx.RemoveMembers("g1", []string{v}); n != 0 || err != nil {
+				return fmt.Errorf("tx.RemoveMembers: %d, %v", n, err)
+			}
+			return nil
+		}))
+	}
+	if got := mustGet(t, s, "Group", "g1", true); len(got.Doc["members"].([]any)) != 1 {
+		t.Fatalf("members = %v", got.Doc["members"])
 	}
 }
 
