@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // adminClient drives the admin handler in memory, keeping its session cookie.
@@ -450,5 +451,42 @@ func TestAdminAccountNamesInURLs(t *testing.T) {
 				t.Errorf("accounts = %v, want only %q, deactivated", accts, name)
 			}
 		})
+	}
+}
+
+// A name the store could not keep as text (invalid UTF-8), a control
+// character, or an account "." or ".." (cleaned out of the page's URLs) is
+// refused by the form with a message on the page, and creates nothing.
+func TestAdminFormRefusesBadNames(t *testing.T) {
+	c, m, _, _ := newAdmin(t, "resolver")
+	c.login("correct horse battery")
+	for _, tc := range []struct {
+		field, value, want string
+	}{
+		{"name", "a\xffb", `token name "a\xffb" is not valid UTF-8`},
+		{"name", "a\tb", "contains a control character"},
+		{"account", "svc\xff", `account name "svc\xff" is not valid UTF-8`},
+		{"account", ".", `account name "." is not allowed`},
+		{"account", "..", `account name ".." is not allowed`},
+	} {
+		_, csrf := c.page()
+		form := url.Values{"csrf": {csrf}, "name": {"okta"}, "account": {"svc"}, "ttl": {"730d"}}
+		form.Set(tc.field, tc.value)
+		if w := c.do("POST", "/admin/tokens", form); w.Code != http.StatusSeeOther {
+			t.Fatalf("%s=%q: %d", tc.field, tc.value, w.Code)
+		}
+		if body, _ := c.page(); !strings.Contains(body, html.EscapeString(tc.want)) || !utf8.ValidString(body) {
+			t.Errorf("%s=%q: the page does not say %q", tc.field, tc.value, tc.want)
+		}
+	}
+	if ts, _ := m.List(context.Background()); len(ts) != 0 {
+		t.Errorf("refused names created %d tokens", len(ts))
+	}
+	_, csrf := c.page()
+	if w := c.do("POST", "/admin/accounts/%FF/deactivate", url.Values{"csrf": {csrf}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("deactivate %%FF: %d", w.Code)
+	}
+	if body, _ := c.page(); !strings.Contains(body, html.EscapeString(`account name "\xff" is not valid UTF-8`)) {
+		t.Errorf("deactivate %%FF: the page does not say the name is not valid UTF-8")
 	}
 }

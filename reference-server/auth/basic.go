@@ -60,7 +60,7 @@ func (m *Manager) SetBasic(ctx context.Context, username, password string) error
 	case strings.Contains(username, ":"):
 		return errors.New("auth: a Basic username cannot contain ':' (RFC 7617 §2)")
 	}
-	if err := checkName("username", username); err != nil {
+	if err := checkAccountName("username", username); err != nil {
 		return err
 	}
 	if err := p.Basic.CheckPassword(password); err != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/store"
 )
@@ -167,7 +168,7 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 	}
 	account := strings.TrimSpace(req.Account)
 	if account != "" {
-		if err := checkName("account name", account); err != nil {
+		if err := checkAccountName("account name", account); err != nil {
 			return Created{}, err
 		}
 	}
@@ -307,6 +308,9 @@ func ShortID(id string) string {
 }
 
 func checkName(what, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("auth: %s %q is not valid UTF-8", what, s)
+	}
 	if len(s) > 100 {
 		return fmt.Errorf("auth: %s is longer than 100 bytes", what)
 	}
@@ -317,6 +321,19 @@ func checkName(what, s string) error {
 	}
 	if strings.Contains(s, "/") {
 		return fmt.Errorf("auth: %s %q must not contain '/'", what, s)
+	}
+	return nil
+}
+
+// checkAccountName is checkName for a service account (or Basic username,
+// which names its account): the admin page puts it in a URL path segment,
+// where "." and ".." would be cleaned away, so they are refused too.
+func checkAccountName(what, s string) error {
+	if err := checkName(what, s); err != nil {
+		return err
+	}
+	if s == "." || s == ".." {
+		return fmt.Errorf("auth: %s %q is not allowed (a path segment of its own)", what, s)
 	}
 	return nil
 }
@@ -508,6 +525,8 @@ func (m *Manager) setAccount(ctx context.Context, account, state string) (int, e
 	if account == "" {
 		return 0, errors.New("auth: give an account name")
 	}
+	// checkName, not checkAccountName: an account called "." or ".."
+	// stored before they were refused can still be (de)activated.
 	if err := checkName("account name", account); err != nil {
 		return 0, err
 	}

@@ -7,8 +7,10 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/auth"
+	"github.com/scimlab/scimlab/reference-server/store/postgres/pgtest"
 	"github.com/scimlab/scimlab/reference-server/store/sqlite"
 	"github.com/scimlab/scimlab/reports"
 )
@@ -297,5 +299,40 @@ func TestReadPasswordFileStripsOneLineBreak(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("readPasswordFile(%q) = %q, %v; want %q", content, got, err, want)
 		}
+	}
+}
+
+// A token or account name that is not valid UTF-8, holds a control
+// character, or (for an account) is "." or "..", is refused before it
+// reaches the store: one line, exit 2, on SQLite and (with
+// SCIMLAB_TEST_POSTGRES) PostgreSQL alike, never a database error.
+func TestTokenCreateRefusesBadNames(t *testing.T) {
+	dbs := map[string]func(*testing.T) string{"sqlite": tokenDBPath, "postgres": func(t *testing.T) string { return pgtest.DSN(t) }}
+	for backend, db := range dbs {
+		t.Run(backend, func(t *testing.T) {
+			data := db(t)
+			for _, tc := range []struct {
+				flag, value, want string
+			}{
+				{"--name", "a\xffb", `token name "a\xffb" is not valid UTF-8`},
+				{"--name", "a\x01b", "contains a control character"},
+				{"--account", "svc\xfe", `account name "svc\xfe" is not valid UTF-8`},
+				{"--account", "svc\x7f", "contains a control character"},
+				{"--account", ".", `account name "." is not allowed`},
+				{"--account", "..", `account name ".." is not allowed`},
+			} {
+				code, out, errs := runCLI(t, "token", "create", "--data", data, "--ttl", "1h", tc.flag, tc.value)
+				if code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, tc.want) || !utf8.ValidString(errs) || strings.Contains(errs, "ERROR") {
+					t.Errorf("%s %q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.flag, tc.value, code, out, errs, tc.want)
+				}
+			}
+			if code, out, _ := runCLI(t, "token", "list", "--data", data); code != ExitOK || strings.Contains(out, "\xff") {
+				t.Errorf("token list after refusals: %d %q", code, out)
+			}
+			code, _, errs := runCLI(t, "token", "account", "deactivate", "--data", data, "svc\xff")
+			if code != ExitUsage || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "not valid UTF-8") {
+				t.Errorf("account deactivate of invalid UTF-8: %d %q", code, errs)
+			}
+		})
 	}
 }
