@@ -47,10 +47,10 @@ const AdminCookie = "scimlab_admin"
 // maxSessions bounds the live admin sessions; the oldest goes first.
 const maxSessions = 64
 
+// session is what a replica keeps in memory about a stored session
+// (session.go): the flash messages of its next page view.
 type session struct {
-	csrf    string
-	expires time.Time // wall clock
-	created time.Time
+	csrf string
 	// flash is shown on the next page view and then forgotten; secret is a
 	// newly generated token, kept in memory only until that view.
 	flash, flashErr string
@@ -63,8 +63,8 @@ type admin struct {
 	mgr      *Manager
 	policy   Policy
 	mu       sync.Mutex
-	sessions map[string]*session
-	failures []time.Time // failed logins in the last loginWindow (wall clock)
+	sessions map[string]*session // by sessionKey; flash state only
+	plainFP  string              // plainFingerprint(cfg.Password), when set
 	pages    *template.Template
 }
 
@@ -72,48 +72,39 @@ type admin struct {
 // admin password (the login form and HTTP Basic on /admin/api/notices):
 // after maxLoginFailures within loginWindow, every such check is refused
 // with 429, without looking at the password, until the window has moved on.
-// The count is for the whole server, not per client: a loopback server sees
-// every client as 127.0.0.1, and behind a proxy the client address is the
-// proxy's.
+// The count is kept in the store (session.go), so it is for every replica
+// sharing it, not per client: a loopback server sees every client as
+// 127.0.0.1, and behind a proxy the client address is the proxy's.
 const (
 	maxLoginFailures = 10
 	loginWindow      = time.Minute
 )
 
-// throttle records a failed check (when failed is set) and returns how long
-// checks are refused from now (0: not refused).
-func (a *admin) throttle(failed bool) time.Duration {
-	a.mu.Lock()
-	defer a.mu.Unlock()
+// throttle returns how long checks are refused from now (0: not refused).
+func (a *admin) throttle(ctx context.Context) (time.Duration, error) {
 	now := time.Now()
-	keep := a.failures[:0]
-	for _, f := range a.failures {
-		if now.Sub(f) < loginWindow {
-			keep = append(keep, f)
-		}
-	}
-	a.failures = keep
-	if failed {
-		a.failures = append(a.failures, now)
-	}
-	if len(a.failures) < maxLoginFailures {
-		return 0
+	fs, err := a.recentFailures(ctx, now)
+	if err != nil || len(fs) < maxLoginFailures {
+		return 0, err
 	}
 	// Refused until enough failures leave the window.
-	return max(time.Second, loginWindow-now.Sub(a.failures[len(a.failures)-maxLoginFailures]))
+	return max(time.Second, loginWindow-now.Sub(fs[len(fs)-maxLoginFailures])), nil
 }
 
 // checkPassword compares pw with the admin password through the throttle:
 // wait > 0 means the check was refused (too many failures) and pw was not
 // looked at.
 func (a *admin) checkPassword(r *http.Request, pw string) (ok bool, wait time.Duration, err error) {
-	if wait := a.throttle(false); wait > 0 {
-		a.cfg.Logger.Warn("admin login throttled", "path", r.URL.Path, "remote", r.RemoteAddr)
-		return false, wait, nil
+	ctx := r.Context()
+	if wait, err := a.throttle(ctx); err != nil || wait > 0 {
+		if wait > 0 {
+			a.cfg.Logger.Warn("admin login throttled", "path", r.URL.Path, "remote", r.RemoteAddr)
+		}
+		return false, wait, err
 	}
-	ok, err = checkAdminPassword(r.Context(), a.cfg.Store, a.cfg.Password, pw)
+	ok, err = checkAdminPassword(ctx, a.cfg.Store, a.cfg.Password, pw)
 	if err == nil && !ok {
-		a.throttle(true)
+		err = a.recordFailure(ctx, time.Now())
 		a.cfg.Logger.Info("admin login failed", "path", r.URL.Path, "remote", r.RemoteAddr)
 	}
 	return ok, 0, err
@@ -157,8 +148,13 @@ func NewAdmin(cfg AdminConfig) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	var plainFP string
+	if cfg.Password != "" {
+		plainFP = plainFingerprint(cfg.Password)
+	}
 	a := &admin{
 		cfg:      cfg,
+		plainFP:  plainFP,
 		mgr:      &Manager{Store: cfg.Store, Policy: p, Profile: cfg.Profile, Now: cfg.Now, Logger: cfg.Logger},
 		policy:   p,
 		sessions: map[string]*session{},
@@ -213,23 +209,29 @@ func (a *admin) now() time.Time {
 	return time.Now().UTC()
 }
 
-// session returns the live session of r's cookie, or nil.
-func (a *admin) session(r *http.Request) (string, *session) {
+// session returns the live session of r's cookie (nil when there is none):
+// its key and this replica's flash state for it.
+func (a *admin) session(r *http.Request) (string, *session, error) {
 	c, err := r.Cookie(AdminCookie)
 	if err != nil || c.Value == "" {
-		return "", nil
+		return "", nil, nil
 	}
+	rec, ok, err := a.loadSession(r.Context(), c.Value)
+	if err != nil || !ok {
+		return "", nil, err
+	}
+	key := sessionKey(c.Value)
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := a.sessions[c.Value]
+	s := a.sessions[key]
 	if s == nil {
-		return "", nil
+		if len(a.sessions) >= maxSessions {
+			clear(a.sessions) // flash messages only; the sessions are stored
+		}
+		s = &session{csrf: rec.CSRF}
+		a.sessions[key] = s
 	}
-	if !time.Now().Before(s.expires) {
-		delete(a.sessions, c.Value)
-		return "", nil
-	}
-	return c.Value, s
+	return key, s, nil
 }
 
 func (a *admin) configured(ctx context.Context) (bool, error) {
@@ -248,7 +250,11 @@ func (a *admin) fail(w http.ResponseWriter, r *http.Request, err error) {
 // post wraps a POST handler: it needs a live session and its CSRF token.
 func (a *admin) post(h func(w http.ResponseWriter, r *http.Request, s *session)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		_, s := a.session(r)
+		_, s, err := a.session(r)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
 		if s == nil {
 			http.Error(w, "not logged in", http.StatusUnauthorized)
 			return
@@ -310,20 +316,16 @@ func (a *admin) login(w http.ResponseWriter, r *http.Request) {
 		a.render(w, http.StatusUnauthorized, pageData{Configured: configured, LoginError: "Wrong password."}, r)
 		return
 	}
-	id := randomString(32)
-	now := time.Now()
-	a.mu.Lock()
-	if len(a.sessions) >= maxSessions {
-		var oldest string
-		for k, s := range a.sessions {
-			if oldest == "" || s.created.Before(a.sessions[oldest].created) {
-				oldest = k
-			}
-		}
-		delete(a.sessions, oldest)
+	cred, err := a.credential(r.Context())
+	if err != nil {
+		a.fail(w, r, err)
+		return
 	}
-	a.sessions[id] = &session{csrf: randomString(32), expires: now.Add(a.cfg.SessionTTL), created: now}
-	a.mu.Unlock()
+	id := randomString(32)
+	if _, err := a.openSession(r.Context(), id, cred); err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	http.SetCookie(w, &http.Cookie{
 		Name: AdminCookie, Value: id, Path: "/admin", MaxAge: int(a.cfg.SessionTTL / time.Second),
 		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil,
@@ -333,10 +335,15 @@ func (a *admin) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *admin) logout(w http.ResponseWriter, r *http.Request, _ *session) {
-	id, _ := a.session(r)
-	a.mu.Lock()
-	delete(a.sessions, id)
-	a.mu.Unlock()
+	if c, err := r.Cookie(AdminCookie); err == nil && c.Value != "" {
+		if err := a.endSession(r.Context(), c.Value); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		a.mu.Lock()
+		delete(a.sessions, sessionKey(c.Value))
+		a.mu.Unlock()
+	}
 	http.SetCookie(w, &http.Cookie{Name: AdminCookie, Value: "", Path: "/admin", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	seeOther(w, r)
 }
@@ -410,7 +417,12 @@ func (a *admin) account(w http.ResponseWriter, r *http.Request, s *session) {
 }
 
 func (a *admin) notices(w http.ResponseWriter, r *http.Request) {
-	if _, s := a.session(r); s == nil {
+	_, s, err := a.session(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if s == nil {
 		user, pw, ok := r.BasicAuth()
 		good := false
 		if ok && user == "admin" {
@@ -484,7 +496,11 @@ type accountRow struct {
 }
 
 func (a *admin) page(w http.ResponseWriter, r *http.Request) {
-	_, s := a.session(r)
+	_, s, err := a.session(r)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	if s == nil {
 		ok, err := a.configured(r.Context())
 		if err != nil {
@@ -496,7 +512,6 @@ func (a *admin) page(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	d := pageData{LoggedIn: true, Configured: true, Profile: a.mgr.profileName(), Policy: a.policy, Now: a.now()}
-	var err error
 	if d.Tokens, err = a.mgr.List(ctx); err != nil {
 		a.fail(w, r, err)
 		return
