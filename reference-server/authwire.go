@@ -54,7 +54,11 @@ func (c *tokenCache) clear() {
 }
 
 // checkScope refuses, with 403, a User document outside the emailDomains
-// scope of the request's token (Resolver, docs/idp-traffic.md §2.3).
+// scope of the request's token (Resolver, docs/idp-traffic.md §2.3). A write
+// checks both the stored user (before the change) and the result, so a
+// scoped token can neither pull a user into its scope nor delete one
+// outside it; reads are not limited (README: the scope limits what the
+// token creates, updates and deletes).
 func (s *Server) checkScope(c *call, k *resourceKind, doc map[string]any) error {
 	if k != s.users {
 		return nil

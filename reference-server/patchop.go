@@ -200,6 +200,10 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 		if err := pre.check(r.Version); err != nil {
 			return err
 		}
+		// A scoped token may change only a user already in its scope.
+		if err := s.checkScope(c, k, r.Doc); err != nil {
+			return err
+		}
 		if ruleErr != nil {
 			return ruleErr
 		}

@@ -893,33 +893,45 @@ func (s *Server) delete(c *call) error {
 func (s *Server) deleteResource(c *call, k *resourceKind, id string) error {
 	ctx := c.r.Context()
 	pre := s.precondition(c)
-	var ver int64
-	if pre.active() {
-		r, err := s.st.Get(ctx, k.name, id, false)
+	// A scoped token may delete only a user in its scope: the user is read
+	// first and deleted at the version read; should it change in between
+	// (without If-Match), it is read and checked again.
+	scoped := k == s.users && len(c.token.EmailDomains) > 0
+	for attempt := 1; ; attempt++ {
+		var ver int64
+		if pre.active() || scoped {
+			r, err := s.st.Get(ctx, k.name, id, false)
+			if errors.Is(err, store.ErrNotFound) {
+				return s.notFound(k, id)
+			}
+			if err != nil {
+				return err
+			}
+			if err := pre.check(r.Version); err != nil {
+				return err
+			}
+			if err := s.checkScope(c, k, r.Doc); err != nil {
+				return err
+			}
+			ver = r.Version
+		}
+		err := s.st.Delete(ctx, k.name, id, ver)
+		s.cache.deleted(k.name, id)
 		if errors.Is(err, store.ErrNotFound) {
 			return s.notFound(k, id)
+		}
+		if errors.Is(err, store.ErrVersionMismatch) && !pre.active() && attempt < 5 {
+			continue // changed under a scoped delete: check it again
+		}
+		if errors.Is(err, store.ErrVersionMismatch) {
+			return scim.New(http.StatusPreconditionFailed, "", "the resource changed since If-Match was computed")
 		}
 		if err != nil {
 			return err
 		}
-		if err := pre.check(r.Version); err != nil {
-			return err
-		}
-		ver = r.Version
+		c.w.WriteHeader(http.StatusNoContent)
+		return nil
 	}
-	err := s.st.Delete(ctx, k.name, id, ver)
-	s.cache.deleted(k.name, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return s.notFound(k, id)
-	}
-	if errors.Is(err, store.ErrVersionMismatch) {
-		return scim.New(http.StatusPreconditionFailed, "", "the resource changed since If-Match was computed")
-	}
-	if err != nil {
-		return err
-	}
-	c.w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // replace serves PUT /Users/{id} and /Groups/{id} (RFC 7644 §3.5.1):
@@ -944,6 +956,10 @@ func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
 	var members []store.Member
 	r, err := s.st.Update(ctx, k.name, id, 0, func(tx store.Tx, r *store.Resource) error {
 		if err := pre.check(r.Version); err != nil {
+			return err
+		}
+		// A scoped token may replace only a user already in its scope.
+		if err := s.checkScope(c, k, r.Doc); err != nil {
 			return err
 		}
 		if err := k.rt.CheckImmutable(r.Doc, doc); err != nil {

@@ -7,11 +7,13 @@
 //   - Responses carry Content-Type "application/scim+json" exactly (Entra wants
 //     it). Request bodies may be application/scim+json, application/json or
 //     untyped; any other media type is 415 with a SCIM Error.
-//   - Every request without a valid credential, including an empty bearer
-//     token and a token in the query string (access_token=, RFC 6750 §2.3),
-//     gets 401 with error="invalid_token" (RFC 6750 §3.1 would allow 400
-//     invalid_request for the malformed cases); where the profile accepts
-//     Basic, the 401 offers a Basic challenge too.
+//   - Every request without a valid credential gets 401. One that sent no
+//     credentials (or only in a scheme the profile does not read) gets the
+//     bare challenge Bearer realm="scimlab" (RFC 6750 §3.1: no error code);
+//     an empty bearer token, a token in the query string (access_token=,
+//     RFC 6750 §2.3) or a bad one gets error="invalid_token" (§3.1 would
+//     allow 400 invalid_request for the malformed cases); where the profile
+//     accepts Basic, the 401 offers a Basic challenge too.
 //   - readOnly attributes in a PUT body (id, meta, groups) are ignored as RFC
 //     7644 §3.5.1 says, including an id that differs from the URL's.
 //   - A count above ServiceProviderConfig filter.maxResults is clamped, and a

@@ -165,6 +165,48 @@ func TestEmailDomainsScope(t *testing.T) {
 	}); r.status != 200 && r.status != 204 {
 		t.Errorf("a PATCH inside the scope: %d %s", r.status, r.body)
 	}
+	// A user outside the scope, created with an unscoped token, can be
+	// neither pulled into the scope nor changed nor deleted by the scoped one.
+	unscoped, _, err := e.mgr.Create(ctx, auth.CreateRequest{Name: "all", Account: "svc"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.do("POST", "/scim/v2/Users", "Bearer "+unscoped, user("outsider", "o@other.test"))
+	if r.status != 201 {
+		t.Fatalf("unscoped create: %d %s", r.status, r.body)
+	}
+	var out map[string]any
+	json.Unmarshal(r.body, &out)
+	oid, _ := out["id"].(string)
+	patchOp := func(op, path string, value any) map[string]any {
+		o := map[string]any{"op": op, "path": path}
+		if value != nil {
+			o["value"] = value
+		}
+		return map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": []any{o}}
+	}
+	forbidden(e.do("PATCH", "/scim/v2/Users/"+oid, bearer, patchOp("replace", "emails", []any{map[string]any{"value": "o@example.com"}})), "other.test")
+	forbidden(e.do("PUT", "/scim/v2/Users/"+oid, bearer, user("new", "o@example.com")), "other.test")
+	forbidden(e.do("PATCH", "/scim/v2/Users/"+oid, bearer, patchOp("remove", "emails", nil)), "other.test")
+	forbidden(e.do("PATCH", "/scim/v2/Users/"+oid, bearer, patchOp("replace", "active", false)), "other.test")
+	forbidden(e.do("DELETE", "/scim/v2/Users/"+oid, bearer, nil), "other.test")
+	r = e.do("POST", "/scim/v2/Bulk", bearer, map[string]any{
+		"schemas":    []string{scim.BulkRequestSchema},
+		"Operations": []any{map[string]any{"method": "DELETE", "path": "/Users/" + oid}},
+	})
+	if r.status != 200 || !strings.Contains(string(r.body), `"403"`) {
+		t.Errorf("a Bulk DELETE outside the scope: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/scim/v2/Users/"+oid, "Bearer "+unscoped, nil); r.status != 200 || !strings.Contains(string(r.body), "o@other.test") {
+		t.Errorf("the outsider changed: %d %s", r.status, r.body)
+	}
+	// Reads are not limited by the scope, as the list is not.
+	if r := e.do("GET", "/scim/v2/Users/"+oid, bearer, nil); r.status != 200 {
+		t.Errorf("GET of a user outside the scope: %d", r.status)
+	}
+	if r := e.do("DELETE", "/scim/v2/Users/"+id, bearer, nil); r.status != 204 {
+		t.Errorf("DELETE inside the scope: %d %s", r.status, r.body)
+	}
 	r = e.do("POST", "/scim/v2/Bulk", bearer, map[string]any{
 		"schemas": []string{scim.BulkRequestSchema},
 		"Operations": []any{map[string]any{"method": "POST", "path": "/Users", "bulkId": "u1",
