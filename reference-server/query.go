@@ -61,20 +61,20 @@ func (s *Server) parseListQuery(q url.Values) (listParams, error) {
 }
 
 // parseIntParam reads startIndex or count; a non-integer is 400 invalidValue.
+// An integer beyond ±2^31 is taken as ±2^31, however large it is, so that
+// every such value is answered (and echoed as startIndex) alike.
 func parseIntParam(name, v string) (int, error) {
 	v = strings.TrimSpace(v)
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		if f, ferr := strconv.ParseInt(v, 10, 64); ferr == nil || errors.Is(ferr, strconv.ErrRange) {
-			// Out of int range: clamp rather than fail.
-			if f < 0 || strings.HasPrefix(v, "-") {
-				return -1 << 31, nil
-			}
-			return 1 << 31, nil
-		}
+	n, err := strconv.ParseInt(v, 10, 64)
+	switch {
+	case err != nil && !errors.Is(err, strconv.ErrRange):
 		return 0, errorf(http.StatusBadRequest, scim.InvalidValue, "%s must be an integer, not %q (RFC 7644 §3.4.2.4)", name, truncate(v, 40))
+	case n < -1<<31:
+		return -1 << 31, nil
+	case n > 1<<31:
+		return 1 << 31, nil
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // finishParams validates and normalises paging, sorting and the filter.

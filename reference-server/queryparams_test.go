@@ -179,3 +179,30 @@ func TestEqEmptyMatchesNothing(t *testing.T) {
 		t.Errorf(".search: totalResults %v, want 0", n)
 	}
 }
+
+// TestHugePagingIntegersClampAlike: startIndex and count beyond ±2^31 are
+// taken as ±2^31 whatever their size (an int64-sized one and a larger one
+// alike), never refused, and a non-integer is 400 invalidValue.
+func TestHugePagingIntegersClampAlike(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		bad  bool
+	}{
+		{"5", 5, false},
+		{" 7 ", 7, false},
+		{"2147483648", 1 << 31, false},
+		{"9223372036854775807", 1 << 31, false},
+		{"99999999999999999999", 1 << 31, false},
+		{"-9223372036854775808", -1 << 31, false},
+		{"-99999999999999999999", -1 << 31, false},
+		{"1.5", 0, true},
+		{"abc", 0, true},
+		{"", 0, true},
+	} {
+		got, err := parseIntParam("startIndex", tc.in)
+		if tc.bad != (err != nil) || !tc.bad && got != tc.want {
+			t.Errorf("parseIntParam(%q) = %d, %v; want %d (error: %v)", tc.in, got, err, tc.want, tc.bad)
+		}
+	}
+}
