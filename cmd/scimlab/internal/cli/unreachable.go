@@ -28,8 +28,8 @@ import (
 // does not change the exit code.
 //
 // A target that gives no answer for goneAfter and at least goneRequests
-// requests in a row, none answered in between, is taken as gone for the rest
-// of the run: later requests fail at once with errTargetGone instead of each
+// requests in a row, none answered in between (or for goneSilent and two
+// requests in a row), is taken as gone for the rest of the run: later requests fail at once with errTargetGone instead of each
 // waiting out its timeout, so a hung target ends the run in minutes, not
 // hours. A target that refuses connections (a restart) is waited for, each
 // request sent again until it is taken (rideOut), for up to goneAfter: a
@@ -51,6 +51,7 @@ type targetWatch struct {
 var (
 	goneAfter    = 30 * time.Second
 	goneRequests = 5
+	goneSilent   = 2 * time.Minute
 )
 
 // errTargetGone is what a request gets once the watch takes the target as
@@ -114,7 +115,10 @@ func (t *watchedTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 			}
 		}
 		w.streak++
-		if w.gone == nil && w.streak >= goneRequests && time.Since(w.since) >= goneAfter {
+		// Gone: goneRequests in a row over goneAfter; or, for a client that
+		// sends one request at a time with a long timeout (replay waits 60 s),
+		// two in a row over goneSilent with no answer at all.
+		if silent := time.Since(w.since); w.gone == nil && (w.streak >= goneRequests && silent >= goneAfter || w.streak >= 2 && silent >= goneSilent) {
 			w.gone = fmt.Errorf("%w (%d requests in a row got no answer over %s; the last: %s)", errTargetGone, w.streak, time.Since(w.since).Round(time.Second), transportCause(cause))
 		}
 		w.mu.Unlock()

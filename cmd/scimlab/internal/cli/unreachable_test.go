@@ -476,3 +476,37 @@ func (r *refusingRT) RoundTrip(*http.Request) (*http.Response, error) {
 	r.calls++
 	return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
 }
+
+// TestLongSilenceTakesTheTargetAsGone: a client that sends one request at a
+// time with a long timeout (replay, 60 s) needs not wait for five of them:
+// two in a row with no answer over goneSilent are enough; less silence than
+// that is not.
+func TestLongSilenceTakesTheTargetAsGone(t *testing.T) {
+	defer func(a time.Duration, n int) { goneAfter, goneRequests = a, n }(goneAfter, goneRequests)
+	goneAfter, goneRequests = time.Hour, 5
+	for _, tc := range []struct {
+		back time.Duration
+		gone bool
+	}{{goneSilent - time.Minute, false}, {goneSilent, true}} {
+		w := watchTarget(scimProbe{base: "http://127.0.0.1:1/scim/v2"})
+		stub := &stubRT{err: errors.New("net/http: request canceled (Client.Timeout exceeded while awaiting headers)")}
+		rt := w.wrap(stub)
+		send := func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 0)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", "http://127.0.0.1:1/scim/v2/Users", nil)
+			_, err := rt.RoundTrip(req)
+			return err
+		}
+		send()
+		w.mu.Lock()
+		w.since = w.since.Add(-tc.back) // the first timeout began that long ago
+		w.mu.Unlock()
+		send()
+		calls := stub.calls
+		err := send()
+		if gone := errors.Is(err, errTargetGone) && stub.calls == calls; gone != tc.gone {
+			t.Errorf("silent for %s over 2 requests: gone %v (%v), want %v", tc.back, gone, err, tc.gone)
+		}
+	}
+}
