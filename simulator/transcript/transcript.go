@@ -6,6 +6,7 @@ package transcript
 
 import (
 	"bufio"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reports"
 )
@@ -57,8 +59,10 @@ type Expect struct {
 
 // Redacted returns a copy of x with secrets replaced (reports.Redact rules:
 // Authorization and cookie headers, password/token/secret fields, bearer and
-// scimlab_ tokens anywhere). A body kept as base64 is bytes, not text, and
-// is left as it is.
+// scimlab_ tokens anywhere). A body kept as base64 (bytes that are not
+// UTF-8, such as JSON in Windows-1252) is redacted byte for byte, read as
+// Latin-1; a body still in a content coding scimlab cannot decode (br,
+// zstd) cannot be read and is kept as received.
 func (x Exchange) Redacted() Exchange {
 	req := reports.Redact(reports.HTTPMessage{Method: x.Method, URL: x.Path + querySuffix(x.Query), Headers: x.RequestHeaders, Body: textOf(x.RequestBody, x.RequestBodyCoding)})
 	resp := reports.Redact(reports.HTTPMessage{Status: x.Status, Headers: x.ResponseHeaders, Body: textOf(x.ResponseBody, x.ResponseBodyCoding)})
@@ -66,21 +70,48 @@ func (x Exchange) Redacted() Exchange {
 	out.RequestHeaders = req.Headers
 	out.Path, out.Query, _ = strings.Cut(req.URL, "?")
 	out.ResponseHeaders = resp.Headers
-	if !x.RequestBodyCoding.isBase64() {
-		out.RequestBody = req.Body
-	}
-	if !x.ResponseBodyCoding.isBase64() {
-		out.ResponseBody = resp.Body
-	}
+	out.RequestBody = fromText(req.Body, x.RequestBody, x.RequestBodyCoding)
+	out.ResponseBody = fromText(resp.Body, x.ResponseBody, x.ResponseBodyCoding)
 	return out
 }
 
-// textOf returns body when it is text, and "" when it is base64 of bytes.
+// textOf returns body as text: itself, or for a base64 body its bytes read
+// as Latin-1 (one rune per byte), so that redaction, which looks only at
+// ASCII, sees every byte.
 func textOf(body string, c *BodyCoding) string {
-	if c.isBase64() {
+	if !c.isBase64() {
+		return body
+	}
+	raw, err := base64.StdEncoding.DecodeString(body)
+	if err != nil {
 		return ""
 	}
-	return body
+	rs := make([]rune, len(raw))
+	for i, b := range raw {
+		rs[i] = rune(b)
+	}
+	return string(rs)
+}
+
+// fromText turns a redacted text back into the body's own form: for a base64
+// body, the Latin-1 text back into bytes (the redaction mask is ASCII) and
+// base64; orig is kept when nothing was redacted.
+func fromText(text, orig string, c *BodyCoding) string {
+	if !c.isBase64() {
+		return text
+	}
+	if text == textOf(orig, c) {
+		return orig
+	}
+	raw := make([]byte, 0, len(text))
+	for _, r := range text {
+		if r < 0x100 {
+			raw = append(raw, byte(r))
+		} else {
+			raw = utf8.AppendRune(raw, r)
+		}
+	}
+	return base64.StdEncoding.EncodeToString(raw)
 }
 
 func querySuffix(q string) string {

@@ -2,8 +2,12 @@ package transcript
 
 import (
 	"bytes"
+	"encoding/base64"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/scimlab/scimlab/reports"
 )
 
 func TestWriteReadRoundTripRedacts(t *testing.T) {
@@ -70,5 +74,36 @@ func TestHARRedactsTheBaseURL(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "Sup3rSecret") || !strings.Contains(buf.String(), `"url": "http://REDACTED@t.example/scim/v2/Users?count=1"`) {
 		t.Errorf("HAR:\n%s", buf.String())
+	}
+}
+
+// A body that is not UTF-8 is kept as base64 of its bytes; its secrets are
+// redacted all the same, and every other byte is kept.
+func TestRedactedBase64Body(t *testing.T) {
+	// Windows-1252 JSON: "Jos\xe9" is not UTF-8.
+	raw := []byte("{\"userName\":\"Jos\xe9\",\"password\":\"hunter2-S3cret\"}")
+	body, coding := RecordBody(http.Header{"Content-Type": {"application/scim+json; charset=windows-1252"}}, raw, len(raw))
+	if !coding.isBase64() {
+		t.Fatalf("coding = %+v, want base64", coding)
+	}
+	x := Exchange{Method: "POST", Path: "/Users", RequestBody: body, RequestBodyCoding: coding, Status: 201,
+		ResponseBody: body, ResponseBodyCoding: coding}
+	got := x.Redacted()
+	for _, b := range []string{got.RequestBody, got.ResponseBody} {
+		dec, err := base64.StdEncoding.DecodeString(b)
+		if err != nil {
+			t.Fatalf("redacted body is not base64: %v", err)
+		}
+		want := "{\"userName\":\"Jos\xe9\",\"password\":\"" + reports.Mask + "\"}"
+		if string(dec) != want {
+			t.Errorf("redacted body = %q, want %q", dec, want)
+		}
+	}
+
+	// Nothing to redact: the body is kept exactly.
+	clean := base64.StdEncoding.EncodeToString([]byte("{\"userName\":\"Jos\xe9\"}"))
+	x = Exchange{Method: "POST", Path: "/Users", RequestBody: clean, RequestBodyCoding: &BodyCoding{Encoding: Base64}}
+	if got := x.Redacted(); got.RequestBody != clean {
+		t.Errorf("clean body changed: %q", got.RequestBody)
 	}
 }
