@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -664,6 +665,66 @@ func TestSchemasDescribeNameRules(t *testing.T) {
 		}
 		if g["uniqueness"] != "server" || g["caseExact"] != p.GroupDisplayNameCaseExact || p.GroupDisplayNameCaseExact != c.displayExact {
 			t.Errorf("%s: Group displayName %v", c.profile, g)
+		}
+	}
+}
+
+// TestCaseExactNamesInEveryFilter: a profile that compares userName and a
+// group's displayName case-exactly (alation) does so in every filter
+// operator and in sortBy, as its /Schemas says (caseExact true), not only in
+// a lone `eq`; under rfc the same filters ignore case.
+func TestCaseExactNamesInEveryFilter(t *testing.T) {
+	names := func(e *env, path string) []string {
+		t.Helper()
+		out := []string{}
+		for _, r := range e.must(200, "GET", path, nil).obj()["Resources"].([]any) {
+			m := r.(map[string]any)
+			if n, ok := m["userName"].(string); ok {
+				out = append(out, n)
+			} else {
+				out = append(out, m["displayName"].(string))
+			}
+		}
+		return out
+	}
+	q := func(filter string, extra ...string) string {
+		v := url.Values{"filter": {filter}}
+		for i := 0; i+1 < len(extra); i += 2 {
+			v.Set(extra[i], extra[i+1])
+		}
+		return v.Encode()
+	}
+
+	exact := newEnv(t, withProfile(mustProfile(t, "alation")))
+	for _, n := range []string{"Kase", "kase"} {
+		exact.must(201, "POST", "/Users", userBody(n))
+	}
+	for _, n := range []string{"Grp", "grp"} {
+		exact.must(201, "POST", "/Groups", groupBody(n))
+	}
+	rfc := newEnv(t, withProfile(mustProfile(t, "rfc")))
+	rfc.must(201, "POST", "/Users", userBody("Kase"))
+	rfc.must(201, "POST", "/Groups", groupBody("Grp"))
+
+	for _, c := range []struct {
+		path    string
+		want    []string // alation: Kase and kase, Grp and grp
+		wantRFC []string // rfc: Kase, Grp
+	}{
+		{"/Users?" + q(`userName eq "kase" or userName eq "nobody"`), []string{"kase"}, []string{"Kase"}},
+		{"/Users?" + q(`not (userName eq "kase") and userName ew "ase"`), []string{"Kase"}, []string{}},
+		{"/Users?" + q(`userName sw "k"`), []string{"kase"}, []string{"Kase"}},
+		{"/Users?" + q(`userName ew "ase"`, "sortBy", "userName"), []string{"Kase", "kase"}, []string{"Kase"}},
+		{"/Users?" + q(`userName ew "ase"`, "sortBy", "userName", "sortOrder", "descending"), []string{"kase", "Kase"}, []string{"Kase"}},
+		{"/Users?" + q(`userName gt "Kase"`), []string{"kase"}, []string{}},
+		{"/Groups?" + q(`displayName eq "grp" or displayName eq "zz"`), []string{"grp"}, []string{"Grp"}},
+		{"/Groups?" + q(`displayName co "G"`), []string{"Grp"}, []string{"Grp"}},
+	} {
+		if got := names(exact, c.path); !slices.Equal(got, c.want) {
+			t.Errorf("alation %s = %v, want %v", c.path, got, c.want)
+		}
+		if got := names(rfc, c.path); !slices.Equal(got, c.wantRFC) {
+			t.Errorf("rfc %s = %v, want %v", c.path, got, c.wantRFC)
 		}
 	}
 }

@@ -195,6 +195,11 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("server: schema has no %s resource type", k.name)
 		}
 		k.schemas = []any{k.rt.Schema.ID}
+		// The schema the server works by (filters, sorting, validation)
+		// is the one /Schemas shows: a profile that compares userName or
+		// a group's displayName case-exactly does so in every filter
+		// operator and in sortBy, not only in uniqueness and `eq`.
+		k.rt.Schema = s.withKeyRules(k, k.rt.Schema)
 	}
 	s.kinds = []*resourceKind{s.users, s.groups}
 	rules, err := compileRules(p, s.users.rt, s.groups.rt)
