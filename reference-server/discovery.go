@@ -114,12 +114,13 @@ func (s *Server) allSchemas() []*schema.Schema {
 		}
 	}
 	for _, k := range s.kinds {
-		var unsupported []profile.Ref
+		var unsupported, required []profile.Ref
 		if r := s.rules.of(s, k); r != nil {
-			unsupported = r.unsupported
+			unsupported, required = r.unsupported, r.required
 		}
 		for _, sc := range k.rt.Schemas() {
 			sc = withoutUnsupported(sc, k.rt.Schema.ID, unsupported)
+			sc = withRequired(sc, k.rt.Schema.ID, required)
 			if sc.ID == k.rt.Schema.ID {
 				sc = s.withKeyRules(k, sc)
 				if k == s.groups {
@@ -256,6 +257,38 @@ func withoutUnsupported(sc *schema.Schema, core string, unsupported []profile.Re
 		}
 		if parent := out.Attr(ref.Attr); parent != nil {
 			parent.SubAttributes = drop(parent.SubAttributes, ref.Sub)
+		}
+	}
+	if out == nil {
+		return sc
+	}
+	return out
+}
+
+// withRequired returns sc (a schema of a resource type whose core schema is
+// core) with the attributes the profile requires marked required (RFC 7643
+// §7): a required sub-attribute makes its parent required too, since the
+// parent must be there to hold it. sc itself when the profile requires none
+// of its attributes.
+func withRequired(sc *schema.Schema, core string, required []profile.Ref) *schema.Schema {
+	var out *schema.Schema
+	for _, ref := range required {
+		owner := ref.Schema
+		if owner == "" {
+			owner = core
+		}
+		if owner != sc.ID || sc.Attr(ref.Attr) == nil {
+			continue
+		}
+		if out == nil {
+			out = schema.Clone(sc)
+		}
+		a := out.Attr(ref.Attr)
+		a.Required = true
+		if ref.Sub != "" {
+			if sub := a.Sub(ref.Sub); sub != nil {
+				sub.Required = true
+			}
 		}
 	}
 	if out == nil {

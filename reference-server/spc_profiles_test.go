@@ -222,3 +222,37 @@ func TestSchemasOmitUnsupportedAttributes(t *testing.T) {
 		t.Errorf("aws-identity-center /Schemas: password %v ims %v userName %v", aws["password"], aws["ims"], aws["userName"])
 	}
 }
+
+// TestSchemasMarkProfileRequired: an attribute the profile requires (AWS:
+// displayName, name.givenName, name.familyName) is required in /Schemas, its
+// parent too; under rfc none of them is.
+func TestSchemasMarkProfileRequired(t *testing.T) {
+	required := func(e *env) map[string]bool {
+		got := map[string]bool{}
+		doc := e.must(200, "GET", "/Schemas/"+scim.UserSchema, nil).obj()
+		for _, a := range doc["attributes"].([]any) {
+			m := a.(map[string]any)
+			got[m["name"].(string)] = m["required"] == true
+			subs, _ := m["subAttributes"].([]any)
+			for _, s := range subs {
+				sm := s.(map[string]any)
+				got[m["name"].(string)+"."+sm["name"].(string)] = sm["required"] == true
+			}
+		}
+		return got
+	}
+	want := []string{"displayName", "name", "name.givenName", "name.familyName"}
+	aws := required(newEnvOn(t, memory.New(), withProfile(mustProfile(t, "aws-identity-center"))))
+	rfc := required(newEnvOn(t, memory.New()))
+	for _, n := range want {
+		if !aws[n] {
+			t.Errorf("aws-identity-center /Schemas: %s not required", n)
+		}
+		if rfc[n] {
+			t.Errorf("rfc /Schemas: %s required", n)
+		}
+	}
+	if !aws["userName"] || aws["name.middleName"] || aws["title"] {
+		t.Errorf("aws-identity-center /Schemas: userName %v name.middleName %v title %v", aws["userName"], aws["name.middleName"], aws["title"])
+	}
+}
