@@ -53,6 +53,9 @@ func newRoute(pattern string, discovery bool, m map[string]handlerFunc) *route {
 	for _, k := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		if _, ok := m[k]; ok {
 			names = append(names, k)
+			if k == http.MethodGet {
+				names = append(names, http.MethodHead) // served as GET without the body
+			}
 		}
 	}
 	return &route{pattern: pattern, methods: m, allow: strings.Join(names, ", "), discovery: discovery}
@@ -160,11 +163,11 @@ func (s *Server) buildHandler() http.Handler {
 			h(w, r)
 		}
 	}
-	mux.HandleFunc("/healthz", plain("GET", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/healthz", plain("GET, HEAD", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	}))
-	mux.HandleFunc("/metrics", plain("GET", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/metrics", plain("GET, HEAD", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.metrics.write(w)
 		switch st := s.st.(type) {
@@ -310,8 +313,9 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead && rt.methods[http.MethodGet] != nil {
 			h = rt.methods[http.MethodGet]
 		} else {
-			sw.Header().Set("Allow", rt.allow)
-			writeError(sw, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", truncate(r.Method, 20), rt.pattern, rt.allow))
+			allow := s.allowed(&call{r: r}, rt, "")
+			sw.Header().Set("Allow", allow)
+			writeError(sw, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed on %s; allowed: %s", truncate(r.Method, 20), rt.pattern, orNone(allow)))
 			return
 		}
 	}

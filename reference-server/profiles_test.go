@@ -198,6 +198,11 @@ func TestProfileKnobs(t *testing.T) {
 			}, "2", "1"},
 		},
 		"aws-identity-center": {
+			// /Bulk is refused (400): a 405 on it offers no method at all.
+			{"Allow on /Bulk", func(t *testing.T, e *env) string {
+				r := e.do("GET", "/Bulk", nil)
+				return outcome(r) + " " + r.Header.Get("Allow")
+			}, "405 POST", "405 "},
 			{"filter operator co", get("/Users?filter=" + url.QueryEscape(`userName co "a"`)), "200", "400 invalidFilter"},
 			{"filter attribute displayName", get("/Users?filter=" + url.QueryEscape(`displayName eq "a"`)), "200", "400 invalidFilter"},
 			{"filter or", get("/Users?filter=" + url.QueryEscape(`userName eq "a" or userName eq "b"`)), "200", "400 invalidFilter"},
@@ -333,12 +338,21 @@ func TestProfileKnobs(t *testing.T) {
 			{"group create not offered", post("/Groups", groupBody("g")), "201", "405"},
 			{"group create Allow header", func(t *testing.T, e *env) string {
 				return e.do("POST", "/Groups", groupBody("g")).Header.Get("Allow")
-			}, "", "GET"},
+			}, "", "GET, HEAD"},
+			// Another refused method gets the same list: POST is not in it.
+			{"PUT on /Groups Allow header", func(t *testing.T, e *env) string {
+				r := e.do("PUT", "/Groups", groupBody("g"))
+				return outcome(r) + " " + r.Header.Get("Allow")
+			}, "405 GET, HEAD, POST", "405 GET, HEAD"},
 			{"group delete not offered", func(t *testing.T, e *env) string {
 				g := e.createGroupDirect(t, "g")
 				r := e.do("DELETE", "/Groups/"+g, nil)
 				return outcome(r) + " " + r.Header.Get("Allow")
-			}, "204 ", "405 GET, PUT, PATCH"},
+			}, "204 ", "405 GET, HEAD, PUT, PATCH"},
+			{"POST on a group Allow header", func(t *testing.T, e *env) string {
+				r := e.do("POST", "/Groups/g", groupBody("g"))
+				return outcome(r) + " " + r.Header.Get("Allow")
+			}, "405 GET, HEAD, PUT, PATCH, DELETE", "405 GET, HEAD, PUT, PATCH"},
 			{"group update still offered", func(t *testing.T, e *env) string {
 				g := e.createGroupDirect(t, "g")
 				return outcome(e.do("PATCH", "/Groups/"+g, patchBody(op("replace", "displayName", "h"))))

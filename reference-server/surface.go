@@ -152,15 +152,31 @@ func (s *Server) surface(c *call, rt *route) (bool, error) {
 func (s *Server) unsupported(c *call, rt *route, method, detail string) error {
 	st := s.prof.Endpoints.UnsupportedStatus
 	if st == http.StatusMethodNotAllowed {
-		var allow []string
-		for _, m := range strings.Split(rt.allow, ", ") {
-			if m != method && m != "" && s.offers(c, rt, m) {
-				allow = append(allow, m)
-			}
-		}
-		c.w.Header().Set("Allow", strings.Join(allow, ", "))
+		c.w.Header().Set("Allow", s.allowed(c, rt, method))
 	}
 	return scim.New(st, "", detail+" (profile "+s.prof.Name+")")
+}
+
+// allowed lists, for the Allow header of a 405 (RFC 9110 §10.2.1), the
+// methods rt serves that the profile offers, leaving out except (the
+// method refused). Whatever method was refused, the list is the same, and
+// it may be empty: the profile offers nothing there (aws /Bulk).
+func (s *Server) allowed(c *call, rt *route, except string) string {
+	var allow []string
+	for _, m := range strings.Split(rt.allow, ", ") {
+		if m != except && m != "" && s.offers(c, rt, m) {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
+}
+
+// orNone names an empty method list in an error's detail.
+func orNone(allow string) string {
+	if allow == "" {
+		return "none"
+	}
+	return allow
 }
 
 // offers reports whether the profile offers method on rt.
