@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -238,6 +239,13 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 			return err
 		}
 		stripServerAttrs(doc)
+		if k == s.users && reflect.DeepEqual(r.Doc, doc) {
+			// What the PATCH changed is not kept (a password, an
+			// attribute the profile drops, a second email the profile
+			// throws away): the stored user is the same, and so are its
+			// version and lastModified, as for a PUT that changes nothing.
+			return store.ErrUnchanged
+		}
 		r.Doc = doc
 		r.Key = s.keyOf(k, doc)
 		r.ExternalID = externalIDOf(doc)

@@ -230,6 +230,33 @@ func TestETags(t *testing.T) {
 	e.must(204, "DELETE", "/Users/"+id, nil, "If-Match", `W/"5"`)
 }
 
+// TestPatchKeepsVersionWhenNothingIsKept: a PATCH whose change the server
+// does not keep (a password, which it never stores; under alation a title it
+// drops and a second email it throws away) leaves the user, its version and
+// lastModified as they were, as a PUT that changes nothing does.
+func TestPatchKeepsVersionWhenNothingIsKept(t *testing.T) {
+	for _, c := range []struct {
+		profile string
+		ops     []map[string]any
+	}{
+		{"rfc", []map[string]any{op("replace", "password", "N3w-pass!word")}},
+		{"alation", []map[string]any{op("add", "title", "T")}},
+		{"alation", []map[string]any{op("add", "emails", []any{map[string]any{"value": "zz@x.test"}})}},
+	} {
+		e := newEnv(t, withProfile(mustProfile(t, c.profile)))
+		u := e.must(201, "POST", "/Users", userBody("keep@x.test", "emails", []any{map[string]any{"value": "keep@x.test", "primary": true}})).obj()
+		id := u["id"].(string)
+		before := u["meta"].(map[string]any)
+		for range 2 {
+			r := e.must(200, "PATCH", "/Users/"+id, patchBody(c.ops...))
+			m := r.obj()["meta"].(map[string]any)
+			if r.Header.Get("ETag") != `W/"1"` || m["version"] != before["version"] || m["lastModified"] != before["lastModified"] {
+				t.Errorf("%s %v: ETag %s, meta %v, want version and lastModified of %v", c.profile, c.ops, r.Header.Get("ETag"), m, before)
+			}
+		}
+	}
+}
+
 // TestConditionalHeaders: If-Match on a group GET, and conditional headers
 // sent on several lines (RFC 7230 §3.2.2).
 func TestConditionalHeaders(t *testing.T) {
