@@ -197,7 +197,9 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	opts := s.patchOptions(id)
 	var members []store.Member
 	var doc map[string]any
+	var flipped bool // groups that show the user show it differently now
 	r, err := s.st.Update(ctx, k.name, id, 0, func(tx store.Tx, r *store.Resource) error {
+		flipped = false
 		if err := pre.check(r.Version); err != nil {
 			return err
 		}
@@ -239,6 +241,7 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 			return err
 		}
 		stripServerAttrs(doc)
+		flipped = s.shownDiffers(k, r.Doc, doc)
 		if k == s.users && reflect.DeepEqual(r.Doc, doc) {
 			// What the PATCH changed is not kept (a password, an
 			// attribute the profile drops, a second email the profile
@@ -254,6 +257,9 @@ func (s *Server) patchResource(c *call, k *resourceKind, id string) error {
 	s.cache.invalidate(k.name, id)
 	if err != nil {
 		return s.updateErr(k, id, doc, err)
+	}
+	if flipped {
+		s.touchGroupsOf(ctx, id)
 	}
 	if needMembers && members == nil {
 		members = []store.Member{}

@@ -196,6 +196,28 @@ func TestProfileKnobs(t *testing.T) {
 				g := e.createGroup("g", on["id"].(string), off["id"].(string))
 				return fmt.Sprint(len(memberValues(e.must(200, "GET", "/Groups/"+g["id"].(string), nil).obj())))
 			}, "2", "1"},
+			// The group's member list, as shown, changes when a member's
+			// active does: so do its version and lastModified (PATCH, PUT
+			// and Bulk alike), and a client's old copy is no longer current.
+			{"a member's active change gives the group a new version", func(t *testing.T, e *env) string {
+				u := e.createUser("flip@x.test")["id"].(string)
+				g := e.createGroup("flip", u)["id"].(string)
+				var out []string
+				state := func() {
+					r := e.must(200, "GET", "/Groups/"+g, nil)
+					out = append(out, fmt.Sprintf("%s:%d", r.Header.Get("ETag"), len(memberValues(r.obj()))))
+				}
+				e.must(200, "PATCH", "/Users/"+u, patchBody(op("replace", "active", false)))
+				state()
+				e.must(200, "PUT", "/Users/"+u, userBody("flip@x.test", "active", true))
+				state()
+				e.must(200, "POST", "/Bulk", map[string]any{"schemas": []any{scim.BulkRequestSchema}, "Operations": []any{
+					map[string]any{"method": "PATCH", "path": "/Users/" + u, "data": patchBody(op("replace", "active", false))}}})
+				state()
+				e.must(200, "PATCH", "/Users/"+u, patchBody(op("replace", "title", "T")))
+				state()
+				return strings.Join(out, " ")
+			}, `W/"1":1 W/"1":1 W/"1":1 W/"1":1`, `W/"2":0 W/"3":1 W/"4":0 W/"4":0`},
 		},
 		"aws-identity-center": {
 			// /Bulk is refused (400): a 405 on it offers no method at all.

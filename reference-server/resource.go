@@ -954,7 +954,9 @@ func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
 	pre := s.precondition(c)
 	needMembers := k == s.groups && v.wants(k, "members")
 	var members []store.Member
+	var flipped bool // groups that show the user show it differently now
 	r, err := s.st.Update(ctx, k.name, id, 0, func(tx store.Tx, r *store.Resource) error {
+		flipped = false
 		if err := pre.check(r.Version); err != nil {
 			return err
 		}
@@ -989,6 +991,7 @@ func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
 		if !changed {
 			return store.ErrUnchanged
 		}
+		flipped = s.shownDiffers(k, r.Doc, doc)
 		r.Doc = doc
 		r.Key = s.keyOf(k, doc)
 		r.ExternalID = externalIDOf(doc)
@@ -997,6 +1000,9 @@ func (s *Server) replaceResource(c *call, k *resourceKind, id string) error {
 	s.cache.invalidate(k.name, id)
 	if err != nil {
 		return s.updateErr(k, id, doc, err)
+	}
+	if flipped {
+		s.touchGroupsOf(ctx, id)
 	}
 	if needMembers && members == nil {
 		members = []store.Member{}

@@ -667,6 +667,35 @@ func (s *Server) memberView(members []store.Member) []store.Member {
 	return out
 }
 
+// shownDiffers reports whether a user changed from before to after in a way
+// that changes the member lists showing it: under a profile that hides
+// inactive members (Alation), a change of active.
+func (s *Server) shownDiffers(k *resourceKind, before, after map[string]any) bool {
+	mv := s.prof.Groups.Members
+	return k == s.users && mv.Returned && mv.HideInactive && (before["active"] == false) != (after["active"] == false)
+}
+
+// touchGroupsOf gives every group that has the user id as a member a new
+// version and lastModified: its member list, as shown, changed (shownDiffers),
+// so a client holding the old one must not get a 304 or pass an If-Match
+// with it (RFC 7644 §3.14). Each group is its own write after the user's: a
+// failure leaves that group's version as it was, which is logged.
+func (s *Server) touchGroupsOf(ctx context.Context, id string) {
+	ctx = context.WithoutCancel(ctx)
+	refs, err := s.st.GroupsOf(ctx, id)
+	if err != nil {
+		s.log.Error("groups of a user whose active changed", "error", err.Error())
+		return
+	}
+	for _, g := range refs {
+		_, err := s.st.Update(ctx, "Group", g.ID, 0, func(store.Tx, *store.Resource) error { return nil })
+		s.cache.invalidate("Group", g.ID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Error("new version of a group whose member's active changed", "error", err.Error())
+		}
+	}
+}
+
 // amendSPC adds to the ServiceProviderConfig what the profile's token
 // policy allows beyond bearer tokens.
 func (s *Server) amendSPC(cfg *scim.ServiceProviderConfig) {
