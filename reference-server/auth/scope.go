@@ -14,11 +14,13 @@ import (
 // idp-traffic.md §2.3: a token names "the domains the IdP may manage") on a
 // User document about to be created or stored by an update: its userName,
 // when it is an email address, and every emails[].value must be in one of
-// the token's domains (exact match, case-insensitive). It returns a 403 SCIM
-// Error naming the first domain outside the scope, or nil when the token has
-// no scope or the document fits. A userName without '@' is not an address
-// and is not checked. Attribute names are matched case-insensitively (RFC
-// 7643 §2.1).
+// the token's domains (exact match, case-insensitive), and the user must
+// have at least one address: a userName without '@' is not an address and
+// is not checked, but a user with no address at all is in no domain, so
+// outside every scope. It returns a 403 SCIM Error naming the first domain
+// outside the scope (or the missing address), or nil when the token has no
+// scope or the document fits. Attribute names are matched
+// case-insensitively (RFC 7643 §2.1).
 func CheckEmailDomains(tok store.Token, doc map[string]any) *scim.Error {
 	if len(tok.EmailDomains) == 0 {
 		return nil
@@ -47,10 +49,13 @@ func CheckEmailDomains(tok store.Token, doc map[string]any) *scim.Error {
 			emails = v
 		}
 	}
-	if s, ok := userName.(string); ok && strings.Contains(s, "@") {
-		if d, ok := allowed(s); !ok {
-			return refuse("userName", s, d)
+	addresses := 0
+	name, _ := userName.(string)
+	if strings.Contains(name, "@") {
+		if d, ok := allowed(name); !ok {
+			return refuse("userName", name, d)
 		}
+		addresses++
 	}
 	list, _ := emails.([]any)
 	for i, e := range list {
@@ -63,7 +68,11 @@ func CheckEmailDomains(tok store.Token, doc map[string]any) *scim.Error {
 			if d, ok := allowed(s); !ok {
 				return refuse(fmt.Sprintf("emails[%d].value", i), s, d)
 			}
+			addresses++
 		}
+	}
+	if addresses == 0 {
+		return scim.Errorf(http.StatusForbidden, "", "the user (userName %q) has no email address, so it is in none of this token's emailDomains (%s); give it an address in them", name, strings.Join(tok.EmailDomains, ", "))
 	}
 	return nil
 }

@@ -24,7 +24,9 @@ func TestCheckEmailDomains(t *testing.T) {
 	}{
 		{"inside", map[string]any{"userName": "bjensen@example.com", "emails": emails("bjensen@Example.COM", "b@example.org")}, ""},
 		{"userName not an address", map[string]any{"userName": "bjensen", "emails": emails("bjensen@example.com")}, ""},
-		{"no emails", map[string]any{"userName": "bjensen"}, ""},
+		{"userName alone, an address", map[string]any{"userName": "bjensen@example.com"}, ""},
+		{"no address at all", map[string]any{"userName": "bjensen"}, "userName \"bjensen\") has no email address"},
+		{"no address, not even a userName", map[string]any{"emails": []any{}}, "has no email address"},
 		{"userName outside", map[string]any{"userName": "bjensen@evil.test"}, "email domain evil.test (userName \"bjensen@evil.test\")"},
 		{"second email outside", map[string]any{"userName": "b@example.com", "emails": emails("b@example.com", "b@mail.evil.test")}, "email domain mail.evil.test (emails[1].value"},
 		{"subdomain is not the domain", map[string]any{"emails": emails("b@sub.example.com")}, "sub.example.com"},
