@@ -989,3 +989,25 @@ func TestJSONIntegersAndEmptyResources(t *testing.T) {
 		t.Errorf("Resources = %s", raw["Resources"])
 	}
 }
+
+// TestPatchServerOwnedAttributes: a PATCH that removes or writes what the
+// server keeps (id, meta, a User's groups) is 400 mutability (RFC 7644
+// §3.5.2), not a 200 that changed nothing.
+func TestPatchServerOwnedAttributes(t *testing.T) {
+	e := newEnv(t)
+	id := e.createUser("owned@example.test")["id"].(string)
+	e.createGroup("owned-group", id)
+	for _, o := range []map[string]any{
+		op("remove", "groups", nil),
+		op("replace", "groups", []any{}),
+		op("remove", "id", nil),
+		op("remove", "meta", nil),
+		op("remove", "meta.lastModified", nil),
+		op("replace", "meta.created", "2020-01-01T00:00:00Z"),
+	} {
+		wantError(t, e.do("PATCH", "/Users/"+id, patchBody(o)), 400, scim.Mutability)
+	}
+	if r := e.must(200, "GET", "/Users/"+id, nil); r.Header.Get("ETag") != `W/"2"` || len(r.obj()["groups"].([]any)) != 1 {
+		t.Errorf("a refused PATCH changed the user: %s %s", r.Header.Get("ETag"), r.Body)
+	}
+}

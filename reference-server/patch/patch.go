@@ -208,10 +208,42 @@ func (e *evaluator) apply(op scim.PatchOperation) error {
 	if err != nil {
 		return err
 	}
+	if err := e.serverOwned(k, t); err != nil {
+		return err
+	}
 	if k == opRemove {
 		return e.remove(t, op.Value)
 	}
 	return e.write(k, t, op.Value)
+}
+
+// serverOwned refuses an operation whose path names a readOnly attribute
+// (or sub-attribute) the client cannot change: RFC 7644 §3.5.2, "a client
+// MUST NOT modify an attribute that has mutability readOnly … An operation
+// that is not compatible with an attribute's mutability SHALL return" an
+// error. A remove is never compatible; an add or replace is refused here when
+// the document holds no value of it, because the server keeps it apart (id,
+// meta, a User's groups) and a write could not be told from a change (one
+// that rewrites a value the document holds is judged in finish, where
+// writing the same value is no change). 400 mutability.
+func (e *evaluator) serverOwned(k opKind, t target) error {
+	if t.ext != nil || t.attr == nil {
+		return nil
+	}
+	name, ro := t.attr.Name, t.attr.Mutability == schema.ReadOnly
+	if t.sub != nil && !ro {
+		name, ro = t.attr.Name+"."+t.sub.Name, t.sub.Mutability == schema.ReadOnly
+	}
+	if !ro {
+		return nil
+	}
+	if k == opRemove {
+		return scim.Errorf(400, scim.Mutability, "%s is readOnly: the server sets it and it cannot be removed (RFC 7644 §3.5.2)", name)
+	}
+	if _, ok := lookupIn(e.in, slot{t.urn, t.attr.Name}); !ok {
+		return scim.Errorf(400, scim.Mutability, "%s is readOnly: the server sets it and it cannot be written (RFC 7644 §3.5.2)", name)
+	}
+	return nil
 }
 
 func (e *evaluator) touch(urn string, a *schema.Attribute) {

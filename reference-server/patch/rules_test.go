@@ -151,7 +151,15 @@ var ruleCases = []ruleCase{
 	{name: "change an immutable member value is mutability", rt: "Group", doc: team, ops: `[{"op":"replace","path":"members[value eq \"u-1\"].value","value":"u-9"}]`, err: scim.Mutability},
 	{name: "replace members whole sets new immutable values", rt: "Group", doc: team, ops: `[{"op":"replace","path":"members","value":[{"value":"u-9"}]}]`, want: `{"members":[{"value":"u-9"}]}`},
 	{name: "write a writeOnly attribute", ops: `[{"op":"replace","path":"password","value":"t1meMa$heen"}]`, want: `{"password":"t1meMa$heen"}`},
-	{name: "write then restore a readOnly attribute is no change", doc: miniExt, ops: `[{"op":"remove","path":"groups"},{"op":"add","path":"groups","value":[{"value":"g1","display":"Engineers"}]}]`, same: true},
+	// Each operation must be compatible with the attribute's mutability
+	// (RFC 7644 §3.5.2), whatever the later ones do: removing a readOnly
+	// attribute is not, and neither is writing one the document does not
+	// hold (the server keeps it apart: id, meta, a User's groups).
+	{name: "remove a readOnly attribute is mutability, even if restored", doc: miniExt, ops: `[{"op":"remove","path":"groups"},{"op":"add","path":"groups","value":[{"value":"g1","display":"Engineers"}]}]`, err: scim.Mutability},
+	{name: "remove meta.lastModified is mutability", ops: `[{"op":"remove","path":"meta.lastModified"}]`, err: scim.Mutability},
+	{name: "remove id is mutability", ops: `[{"op":"remove","path":"id"}]`, err: scim.Mutability},
+	{name: "replace groups the document lacks is mutability", ops: `[{"op":"replace","path":"groups","value":[]}]`, err: scim.Mutability},
+	{name: "rewrite a readOnly value the document holds is no change", doc: miniExt, ops: `[{"op":"replace","path":"groups","value":[{"value":"g1","display":"Engineers"}]}]`, same: true},
 
 	// paths
 	{name: "unknown attribute is invalidPath", ops: `[{"op":"replace","path":"shoeSize","value":"9"}]`, err: scim.InvalidPath},
