@@ -112,6 +112,9 @@ func (e *evaluator) write(k opKind, t target, v any) error {
 	switch {
 	case t.filter != nil:
 		list := listOf(c, a.Name)
+		if err := e.spend(len(list)); err != nil {
+			return err
+		}
 		idx := matches(t.filter, a, list)
 		if len(idx) == 0 {
 			if !e.opt.ReplaceCreatesMissing {
@@ -129,6 +132,9 @@ func (e *evaluator) write(k opKind, t target, v any) error {
 		list := listOf(c, a.Name)
 		if len(list) == 0 {
 			return scim.Errorf(400, scim.NoTarget, "%s has no values whose %s could be set", a.Name, t.sub.Name)
+		}
+		if err := e.spend(len(list)); err != nil {
+			return err
 		}
 		idx := make([]int, len(list))
 		for i := range idx {
@@ -158,6 +164,9 @@ func (e *evaluator) write(k opKind, t target, v any) error {
 		} else {
 			list = listOf(c, a.Name)
 			for _, x := range vals {
+				if err := e.spend(len(list)); err != nil {
+					return err
+				}
 				if indexOf(a, list, x) < 0 {
 					list = append(list, x)
 					written = append(written, len(list)-1)
@@ -312,6 +321,9 @@ func (e *evaluator) remove(t target, v any) error {
 	switch {
 	case t.filter != nil || t.sub != nil && a.MultiValued:
 		list, _ := cur.([]any)
+		if err := e.spend(len(list)); err != nil {
+			return err
+		}
 		var idx []int
 		if t.filter != nil {
 			idx = matches(t.filter, a, list)
@@ -362,6 +374,9 @@ func (e *evaluator) remove(t target, v any) error {
 			return err
 		}
 		list, _ := cur.([]any)
+		if err := e.spend(len(list) * len(listed)); err != nil {
+			return err
+		}
 		out := list[:0]
 		for _, x := range list {
 			gone := false

@@ -449,3 +449,32 @@ func TestLongPathErrorIsShort(t *testing.T) {
 		t.Fatalf("error of %d bytes: %.300v", len(fmt.Sprint(err)), err)
 	}
 }
+
+// TestMaxWork: a request whose operations would compare more than patch.MaxWork
+// values in all is refused with 400 invalidValue, and nothing is changed;
+// the same operations on a short list pass.
+func TestMaxWork(t *testing.T) {
+	doc := func(n int) map[string]any {
+		var emails []any
+		for i := range n {
+			emails = append(emails, map[string]any{"value": fmt.Sprintf("u%d@z.test", i)})
+		}
+		return map[string]any{"schemas": []any{scim.UserSchema}, "userName": "w", "emails": emails}
+	}
+	var ops []scim.PatchOperation
+	for i := range 1500 {
+		ops = append(ops, scim.PatchOperation{Op: "replace", Path: fmt.Sprintf(`emails[value eq "u%d@z.test"].type`, i), Value: "work"})
+	}
+	if _, changed, err := patch.Apply(doc(1500), ops, schema.UserResourceType(), patch.Options{}); err != nil || !changed {
+		t.Fatalf("1,500 filtered operations on 1,500 emails: changed %v, %v", changed, err)
+	}
+	in := doc(3000)
+	out, _, err := patch.Apply(in, ops, schema.UserResourceType(), patch.Options{})
+	var se *scim.Error
+	if !errors.As(err, &se) || se.Status != 400 || se.ScimType != scim.InvalidValue || !strings.Contains(se.Detail, "several smaller requests") || out != nil {
+		t.Fatalf("1,500 filtered operations on 3,000 emails: %v", err)
+	}
+	if _, ok := in["emails"].([]any)[0].(map[string]any)["type"]; ok {
+		t.Error("the refused request changed the caller's document")
+	}
+}

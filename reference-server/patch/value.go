@@ -106,6 +106,9 @@ func (e *evaluator) values(a *schema.Attribute, v any, where string) ([]any, err
 		if err != nil {
 			return nil, err
 		}
+		if err := e.spend(len(out)); err != nil {
+			return nil, err
+		}
 		if indexOf(a, out, nv) < 0 {
 			out = append(out, nv)
 		}
