@@ -33,6 +33,17 @@ type listParams struct {
 
 // parseListQuery reads the query parameters of a GET on a resource endpoint.
 func (s *Server) parseListQuery(q url.Values) (listParams, error) {
+	// A parameter that takes one value, given twice, is refused rather than
+	// read as its first value: two filters read as one would answer a wider
+	// set than the client asked for, without a word.
+	for _, name := range []string{"filter", "sortBy", "sortOrder", "startIndex", "count"} {
+		if len(q[name]) > 1 {
+			if name == "filter" {
+				return listParams{}, errorf(http.StatusBadRequest, scim.InvalidFilter, "filter is given %d times; it takes one filter (join them with \"and\" or \"or\")", len(q[name]))
+			}
+			return listParams{}, errorf(http.StatusBadRequest, scim.InvalidValue, "%s is given %d times; it takes one value", name, len(q[name]))
+		}
+	}
 	v, err := parseView(q)
 	if err != nil {
 		return listParams{}, err

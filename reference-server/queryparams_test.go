@@ -28,6 +28,12 @@ func TestMalformedQueryIsAnError(t *testing.T) {
 		{`/Users?attributes=userName%G1`, 400, scim.InvalidValue},
 		{`/Users?%ZZ=1`, 400, scim.InvalidValue},
 		{`/Users?count=0;`, 400, scim.InvalidValue}, // "0;" is not a number
+		// A one-value parameter given twice is refused, not read as its first.
+		{`/Users?filter=userName%20eq%20%22bob%22&filter=userName%20eq%20%22x%22`, 400, scim.InvalidFilter},
+		{`/Users?count=1&count=2`, 400, scim.InvalidValue},
+		{`/Users?startIndex=1&startIndex=1`, 400, scim.InvalidValue},
+		{`/Users?sortBy=userName&sortBy=title`, 400, scim.InvalidValue},
+		{`/Groups?sortOrder=ascending&sortOrder=descending`, 400, scim.InvalidValue},
 	} {
 		t.Run(c.path, func(t *testing.T) {
 			wantError(t, e.do("GET", c.path, nil), c.status, c.scimType)
@@ -37,6 +43,8 @@ func TestMalformedQueryIsAnError(t *testing.T) {
 		`/Users?filter=userName%20eq%20%22semi;colon%22`:   1,
 		`/Users?filter=userName%20eq%20%22semi%3Bcolon%22`: 1,
 		`/Users?filter=userName+eq+%22bob%22&count=5`:      1,
+		// attributes may be repeated: the lists add up.
+		`/Users?filter=userName+eq+%22bob%22&attributes=userName&attributes=name`: 1,
 	} {
 		r := e.do("GET", path, nil)
 		if r.Status != 200 || r.obj()["totalResults"] != want {
