@@ -173,7 +173,9 @@ func (e *evaluator) write(k opKind, t target, v any) error {
 				}
 			}
 		}
-		demotePrimary(a, list, written)
+		if err := demotePrimary(a, list, written); err != nil {
+			return err
+		}
 		for _, i := range written {
 			e.wrote(t, list[i])
 		}
@@ -246,7 +248,9 @@ func (e *evaluator) writeAt(k opKind, t target, c map[string]any, list []any, id
 		list[i] = after
 		e.wrote(t, after)
 	}
-	demotePrimary(a, list, idx)
+	if err := demotePrimary(a, list, idx); err != nil {
+		return err
+	}
 	store(c, a.Name, list)
 	return nil
 }
@@ -426,21 +430,26 @@ func merge(cur, raw, nv map[string]any, a *schema.Attribute) {
 
 // demotePrimary enforces RFC 7644 §3.5.2: "a PATCH operation that sets a
 // value's "primary" sub-attribute to "true" SHALL cause the server to
-// automatically set "primary" to "false" for any other values". When several
-// written values say primary, the last one written keeps it.
-func demotePrimary(a *schema.Attribute, list []any, written []int) {
+// automatically set "primary" to "false" for any other values". One
+// operation that writes primary true to several values at once asks for two
+// primaries, which RFC 7643 §2.4 forbids ("MUST appear no more than once")
+// and a POST or PUT of the same values is refused for: 400 invalidValue.
+func demotePrimary(a *schema.Attribute, list []any, written []int) error {
 	ps := a.Sub("primary")
 	if ps == nil || ps.Type != schema.Boolean {
-		return
+		return nil
 	}
 	winner := -1
 	for _, i := range written {
 		if p, _ := getMap(list[i], ps.Name); p == true {
+			if winner >= 0 {
+				return scim.Errorf(400, scim.InvalidValue, "the operation gives %d values of %s \"primary\": true; at most one may be primary (RFC 7643 §2.4)", countPrimary(list, written, ps.Name), a.Name)
+			}
 			winner = i
 		}
 	}
 	if winner < 0 {
-		return
+		return nil
 	}
 	for i, x := range list {
 		if i == winner {
@@ -452,6 +461,18 @@ func demotePrimary(a *schema.Attribute, list []any, written []int) {
 			list[i] = m
 		}
 	}
+	return nil
+}
+
+// countPrimary counts the values at written whose primary is true.
+func countPrimary(list []any, written []int, name string) int {
+	n := 0
+	for _, i := range written {
+		if p, _ := getMap(list[i], name); p == true {
+			n++
+		}
+	}
+	return n
 }
 
 // listOf returns the values of multi-valued attribute name in c; a value

@@ -62,6 +62,14 @@ var ruleCases = []ruleCase{
 	{name: "add an empty array changes nothing", ops: `[{"op":"add","path":"emails","value":[]}]`, same: true},
 	{name: "add a primary value demotes the old primary (§3.5.2)", ops: `[{"op":"add","path":"emails","value":[{"value":"m@new.test","type":"other","primary":true}]}]`,
 		want: `{"emails":[{"value":"m@work.test","type":"work","primary":false},{"value":"m@home.test","type":"home"},{"value":"m@new.test","type":"other","primary":true}]}`},
+	// One operation that makes two values primary asks for what RFC 7643
+	// §2.4 forbids, as a POST with them would: refused, not "last wins".
+	{name: "replace with two primaries is invalidValue", ops: `[{"op":"replace","path":"emails","value":[{"value":"a@x.test","primary":true},{"value":"b@x.test","primary":true}]}]`, err: scim.InvalidValue},
+	{name: "path-less add with two primaries is invalidValue", ops: `[{"op":"add","value":{"phoneNumbers":[{"value":"1","primary":true},{"value":"2","primary":true}]}}]`, err: scim.InvalidValue},
+	{name: "primary true on every value is invalidValue", ops: `[{"op":"replace","path":"emails.primary","value":true}]`, err: scim.InvalidValue},
+	{name: "primary through a filter matching two values is invalidValue", ops: `[{"op":"replace","path":"emails[value co \"@\"].primary","value":true}]`, err: scim.InvalidValue},
+	{name: "primaries in two operations: the later one keeps it", ops: `[{"op":"add","path":"emails[type eq \"home\"].primary","value":true},{"op":"add","path":"emails[type eq \"work\"].primary","value":true}]`,
+		want: `{"emails":[{"value":"m@work.test","type":"work","primary":true},{"value":"m@home.test","type":"home","primary":false}]}`},
 	{name: "add primary through a filter demotes the old primary", ops: `[{"op":"add","path":"emails[type eq \"home\"].primary","value":true}]`,
 		want: `{"emails":[{"value":"m@work.test","type":"work","primary":false},{"value":"m@home.test","type":"home","primary":true}]}`},
 	{name: "add through a filter merges into the matching values", ops: `[{"op":"add","path":"emails[type eq \"home\"]","value":{"display":"Home"}}]`,
