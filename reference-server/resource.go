@@ -247,7 +247,7 @@ func (v view) wants(k *resourceKind, name string) bool {
 		}
 	}
 	for _, a := range v.excluded {
-		if strings.EqualFold(afterURN(k, a), name) {
+		if strings.EqualFold(afterURN(k, a), name) || strings.EqualFold(a, k.rt.Schema.ID) {
 			return false
 		}
 	}
@@ -264,8 +264,12 @@ func afterURN(k *resourceKind, p string) string {
 }
 
 // namesAttr reports whether the attribute path p names the core attribute
-// name or one of its sub-attributes.
+// name or one of its sub-attributes; the core schema's bare URN names them
+// all.
 func namesAttr(k *resourceKind, p, name string) bool {
+	if strings.EqualFold(p, k.rt.Schema.ID) {
+		return true
+	}
 	p = afterURN(k, p)
 	head, _, _ := strings.Cut(p, ".")
 	return strings.EqualFold(head, name)

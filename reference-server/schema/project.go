@@ -1,5 +1,7 @@
 package schema
 
+import "strings"
+
 // selection is a parsed attributes or excludedAttributes list. Attributes
 // are identified by pointer: every name resolves, through lookup, to an
 // *Attribute of the resource type or to a common attribute.
@@ -14,6 +16,17 @@ func (rt *ResourceType) selection(names []string) selection {
 	var sel selection
 	eachName(names, func(n string) bool {
 		sel.any = true
+		if rt.Schema != nil && strings.EqualFold(n, rt.Schema.ID) {
+			// The core schema's bare URN names all of its attributes, as
+			// an extension's bare URN names all of the extension's.
+			if sel.whole == nil {
+				sel.whole = make(map[*Attribute]bool)
+			}
+			for _, a := range rt.Schema.Attributes {
+				sel.whole[a] = true
+			}
+			return true
+		}
 		r, ok := rt.lookup(n)
 		switch {
 		case !ok: // RFC 7644 §3.4.2.5 defines no error; unknown names select nothing
@@ -60,8 +73,9 @@ func (rt *ResourceType) selection(names []string) selection {
 // named sub-attributes (in every value, for a multi-valued attribute), and
 // values left empty are dropped. excluded then removes what it names, whole
 // attributes or sub-attributes, but never an "always" one. Names follow
-// ResolveName: case-insensitive, optionally URN-qualified, a bare extension
-// URN meaning every attribute of that extension; unknown names are ignored.
+// ResolveName: case-insensitive, optionally URN-qualified, a bare schema
+// URN (core or extension) meaning every attribute of that schema; unknown
+// names are ignored.
 // Each element may be a comma-separated list, as the query parameter is
 // written.
 //

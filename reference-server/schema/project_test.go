@@ -50,6 +50,10 @@ func TestProject(t *testing.T) {
 				}
 			}},
 		{name: "excludedAttributes=emails", exclud: []string{"emails"}, keys: without("emails")},
+		// A bare core schema URN names every core attribute, as a bare
+		// extension URN names the extension's.
+		{name: "attributes=the core URN", attributes: []string{coreUser}, keys: without(entUser, "externalId", "meta")},
+		{name: "excludedAttributes=the core URN", exclud: []string{coreUser}, keys: []string{"schemas", "id", "externalId", entUser, "meta"}},
 		{name: "excludedAttributes=emails,name (one element)", exclud: []string{"emails, name"}, keys: without("emails", "name")},
 		{name: "attributes=name.givenName", attributes: []string{"name.givenName"}, keys: []string{"schemas", "id", "name"},
 			check: func(t *testing.T, out map[string]any) {
