@@ -3,6 +3,7 @@ package patch
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/scimlab/scimlab/reference-server/filter"
@@ -167,10 +168,25 @@ func (e *evaluator) write(k opKind, t target, v any) error {
 				if err := e.spend(len(list)); err != nil {
 					return err
 				}
-				if indexOf(a, list, x) < 0 {
-					list = append(list, x)
-					written = append(written, len(list)-1)
+				if indexOf(a, list, x) >= 0 {
+					continue
 				}
+				if j := sameTypedValue(a, list, x); j >= 0 {
+					// RFC 7643 §2.4: the same (type, value) "SHOULD NOT be
+					// returned more than once"; the value is there, so what
+					// the add says of it (primary, display) is merged in.
+					m := maps.Clone(list[j].(map[string]any))
+					for k, v := range x.(map[string]any) {
+						set(m, k, v)
+					}
+					list[j] = m
+					if !slices.Contains(written, j) {
+						written = append(written, j)
+					}
+					continue
+				}
+				list = append(list, x)
+				written = append(written, len(list)-1)
 			}
 		}
 		if err := demotePrimary(a, list, written); err != nil {
@@ -462,6 +478,36 @@ func demotePrimary(a *schema.Attribute, list []any, written []int) error {
 		}
 	}
 	return nil
+}
+
+// sameTypedValue returns the index of the value in list that has the same
+// "value" and "type" sub-attributes as x (compared per caseExact; both
+// without a type is the same type), or -1: for attributes such as emails,
+// whose values are told apart by value and type. Reference lists (members,
+// groups) are told apart by value alone (indexOf).
+func sameTypedValue(a *schema.Attribute, list []any, x any) int {
+	vs, ts := a.Sub("value"), a.Sub("type")
+	xm, ok := x.(map[string]any)
+	if vs == nil || ts == nil || a.Sub("$ref") != nil || !ok {
+		return -1
+	}
+	xv, ok := get(xm, "value")
+	if !ok {
+		return -1
+	}
+	xt, _ := get(xm, "type")
+	for i, y := range list {
+		ym, ok := y.(map[string]any)
+		if !ok {
+			continue
+		}
+		yv, _ := get(ym, "value")
+		yt, _ := get(ym, "type")
+		if equalUnder(vs, xv, yv) && equalUnder(ts, xt, yt) {
+			return i
+		}
+	}
+	return -1
 }
 
 // countPrimary counts the values at written whose primary is true.

@@ -62,6 +62,12 @@ var ruleCases = []ruleCase{
 	{name: "add an empty array changes nothing", ops: `[{"op":"add","path":"emails","value":[]}]`, same: true},
 	{name: "add a primary value demotes the old primary (§3.5.2)", ops: `[{"op":"add","path":"emails","value":[{"value":"m@new.test","type":"other","primary":true}]}]`,
 		want: `{"emails":[{"value":"m@work.test","type":"work","primary":false},{"value":"m@home.test","type":"home"},{"value":"m@new.test","type":"other","primary":true}]}`},
+	// RFC 7643 §2.4: the same (type, value) SHOULD NOT appear twice; an add
+	// of a value that is there merges what it says into it.
+	{name: "add an existing (type, value) with primary merges it", ops: `[{"op":"add","path":"emails","value":[{"value":"M@HOME.test","type":"home","primary":true}]}]`,
+		want: `{"emails":[{"value":"m@work.test","type":"work","primary":false},{"value":"M@HOME.test","type":"home","primary":true}]}`},
+	{name: "add the same value with another type appends it", ops: `[{"op":"add","path":"emails","value":[{"value":"m@home.test","type":"other"}]}]`,
+		want: `{"emails":[{"value":"m@work.test","type":"work","primary":true},{"value":"m@home.test","type":"home"},{"value":"m@home.test","type":"other"}]}`},
 	// One operation that makes two values primary asks for what RFC 7643
 	// §2.4 forbids, as a POST with them would: refused, not "last wins".
 	{name: "replace with two primaries is invalidValue", ops: `[{"op":"replace","path":"emails","value":[{"value":"a@x.test","primary":true},{"value":"b@x.test","primary":true}]}]`, err: scim.InvalidValue},
