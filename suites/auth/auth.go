@@ -100,9 +100,7 @@ var _ = Describe("Authentication", lbl.Of(lbl.Auth), func() {
 	framework.It("AUT-010", "a write without credentials is 401 and creates nothing", lbl.MUST, lbl.RFC("7644:2"), func(ctx SpecContext) {
 		u := framework.NewUser("aut")
 		resp := noAuth(ctx, http.MethodPost, "/Users", u)
-		if resp.Status == http.StatusCreated {
-			framework.Cleanup("/Users/" + resp.Doc().ID())
-		}
+		framework.CleanupCreated("/Users", resp)
 		Expect(resp).To(framework.HaveStatus(http.StatusUnauthorized))
 		Expect(framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName"))).Total()).To(Equal(0))
 	})

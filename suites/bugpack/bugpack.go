@@ -159,9 +159,7 @@ var _ = Describe("Known IdP bugs", lbl.Of(lbl.BugPack), func() {
 		dup := framework.NewUser("bug")
 		dup["userName"] = u["userName"]
 		resp := c.Post(ctx, "/Users", dup)
-		if resp.Status == http.StatusCreated {
-			framework.Cleanup("/Users/" + resp.Doc().ID())
-		}
+		framework.CleanupCreated("/Users", resp)
 		Expect(resp).To(framework.HaveStatus(http.StatusConflict))
 		got := framework.Get(ctx, c, framework.UserPath(created))
 		Expect(got.Str("displayName")).To(Equal(u.Str("displayName")))

@@ -23,9 +23,7 @@ var _ = Describe("Errors and media types", lbl.Of(lbl.Errors), func() {
 	}
 	post := func(ctx SpecContext, body, contentType string) *framework.Response {
 		resp := c.Do(ctx, framework.Request{Method: http.MethodPost, Path: "/Users", Body: []byte(body), ContentType: contentType})
-		if resp.Status == http.StatusCreated && resp.Doc().ID() != "" {
-			framework.Cleanup("/Users/" + resp.Doc().ID())
-		}
+		framework.CleanupCreated("/Users", resp)
 		return resp
 	}
 
@@ -66,8 +64,8 @@ var _ = Describe("Errors and media types", lbl.Of(lbl.Errors), func() {
 
 	framework.It("ERR-006", "resources are sent as application/scim+json", lbl.SHOULD, lbl.RFC("7644:3.1"), lbl.RFC("7644:8.1"), func(ctx SpecContext) {
 		resp := c.Post(ctx, "/Users", framework.NewUser("err"))
+		framework.CleanupCreated("/Users", resp)
 		Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-		framework.Cleanup("/Users/" + resp.Doc().ID())
 		Expect(resp).To(framework.HaveContentType(scim.MediaType))
 		Expect(c.Get(ctx, "/Users/"+resp.Doc().ID())).To(framework.HaveContentType(scim.MediaType))
 		Expect(c.Get(ctx, "/Users", "count", "1")).To(framework.HaveContentType(scim.MediaType))

@@ -27,10 +27,15 @@ var _ = Describe("ETags", lbl.Of(lbl.ETag), func() {
 
 	create := func(ctx SpecContext) (framework.Doc, string, string) {
 		GinkgoHelper()
-		resp := c.Post(ctx, "/Users", framework.NewUser("etg"))
-		Expect(resp).To(framework.HaveStatus(http.StatusCreated))
+		// The user is the check's fixture (framework.Arrange): a create
+		// that fails is a setup error, not an ETag failure.
+		var resp *framework.Response
+		framework.Arrange(func() {
+			resp = c.Post(ctx, "/Users", framework.NewUser("etg"))
+			framework.CleanupCreated("/Users", resp)
+			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
+		})
 		d := resp.Doc()
-		framework.Cleanup(framework.UserPath(d))
 		return d, framework.UserPath(d), resp.Header.Get("ETag")
 	}
 	etagOf := func(ctx SpecContext, p string) string {

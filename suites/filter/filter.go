@@ -86,8 +86,8 @@ func build(ctx SpecContext, c *framework.Client) *fixture {
 				f.NoHome = resp.Summary()
 				u["emails"] = emails[:1]
 			} else {
+				framework.CleanupCreated("/Users", resp)
 				Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-				framework.Cleanup("/Users/" + resp.Doc().ID())
 				f.Users[key] = resp.Doc()
 				return
 			}

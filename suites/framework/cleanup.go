@@ -120,13 +120,17 @@ func verifyGone(ctx context.Context, c *Client, url string, kind leftover.Kind, 
 type CreationLog struct {
 	mu      sync.Mutex
 	created []string
+	// adopted holds the resources created with an answer other than 201:
+	// the tool's own clean-up may not know them (the bug pack's removes
+	// what answered 201), so CheckGone deletes them.
+	adopted map[string]bool
 }
 
 // Wrap returns rt, noting every user or group a POST through it created.
 func (l *CreationLog) Wrap(rt http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
 		resp, err := rt.RoundTrip(req)
-		if err != nil || req.Method != http.MethodPost || resp.StatusCode != http.StatusCreated {
+		if err != nil || req.Method != http.MethodPost {
 			return resp, err
 		}
 		kind, ok := collection(req.URL.String())
@@ -139,10 +143,19 @@ func (l *CreationLog) Wrap(rt http.RoundTripper) http.RoundTripper {
 		if rerr != nil {
 			return resp, err
 		}
-		if id, name := kind.Name(body); id != "" {
-			names.set(kind, id, name)
+		// Whatever the status: a target may store what it answers 200 to.
+		if p := createdPath(kind, &Response{Body: body, Header: resp.Header}); p != "" {
+			if id, name := kind.Name(body); id != "" {
+				names.set(kind, id, name)
+			}
 			l.mu.Lock()
-			l.created = append(l.created, "/"+kind.Endpoint+"/"+neturl.PathEscape(id))
+			l.created = append(l.created, p)
+			if resp.StatusCode != http.StatusCreated {
+				if l.adopted == nil {
+					l.adopted = map[string]bool{}
+				}
+				l.adopted[p] = true
+			}
 			l.mu.Unlock()
 		}
 		return resp, err
@@ -156,19 +169,26 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 // CheckGone checks that every user and group the log saw created is gone,
 // after by (the tool that should have removed them) did its clean-up; the
 // resources in skip (URLs already listed as orphans) are left out. What
-// still reads back is an orphan.
+// still reads back is an orphan. A resource whose create answered other
+// than 201 (a 200 with the resource) is deleted here, as Cleanup would:
+// the tool's clean-up may have taken the answer for no create.
 func (l *CreationLog) CheckGone(ctx context.Context, by string, skip map[string]bool) {
 	l.mu.Lock()
 	paths := append([]string(nil), l.created...)
+	adopted := l.adopted
 	l.mu.Unlock()
 	c := NewClient()
 	for _, p := range paths {
 		url := c.URL(p)
 		kind, id, _ := leftover.Of(p)
-		if skip[url] {
-			continue
+		switch {
+		case skip[url]:
+		case adopted[p]:
+			registered.add(p)
+			remove(ctx, c, p)
+		default:
+			verifyGone(ctx, c, url, kind, id, names.get(kind, id), by, true)
 		}
-		verifyGone(ctx, c, url, kind, id, names.get(kind, id), by, true)
 	}
 }
 
@@ -457,6 +477,126 @@ func noteUnanswered(method, u string, body []byte, err error) {
 				add(strings.Trim(op.Path, "/"), op.Data)
 			}
 		}
+	}
+}
+
+// adopted holds every user and group a create of this run answered with
+// an id (in the body or the Location header), whatever the status: a target
+// that stores the resource but answers 200 (or 400) has created it all the
+// same. A check that expected a refusal, or a create whose status its
+// assertion refused, registers no Cleanup for it; sweepAdopted removes
+// after the last check those that no Cleanup took.
+var adopted createdSet
+
+type createdSet struct {
+	mu   sync.Mutex
+	list []string
+	seen map[string]bool
+}
+
+func (s *createdSet) add(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := resourceKey(path)
+	if s.seen[key] {
+		return
+	}
+	if s.seen == nil {
+		s.seen = map[string]bool{}
+	}
+	s.seen[key] = true
+	s.list = append(s.list, path)
+}
+
+func (s *createdSet) take() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.list
+	s.list = nil
+	return out
+}
+
+// createdPath returns the path of the user or group of kind k that an
+// answer to a create names: "/Users/<id>" from the body's id, or the
+// Location header when the body has none; "" when it names none.
+func createdPath(k leftover.Kind, r *Response) string {
+	if id, _ := k.Name(r.Body); id != "" {
+		return "/" + k.Endpoint + "/" + neturl.PathEscape(id)
+	}
+	// The Location's last two segments, read as the run builds a URL from
+	// an id (resourceKey): the DELETE goes to the run's own base URL.
+	if loc := r.Header.Get("Location"); loc != "" {
+		if lk, id, ok := leftover.Of(resourceKey(loc)); ok && lk == k {
+			return "/" + k.Endpoint + "/" + neturl.PathEscape(id)
+		}
+	}
+	return ""
+}
+
+// noteCreated notes what an answered create made: for a POST to /Users or
+// /Groups, the resource its answer names (adopted), or, when the answer
+// names none and is not a refusal (a 2xx without an id, a 5xx, a body that
+// is not JSON), the name the request gave it (unanswered: looked up by name
+// after the last check); for a POST to /Bulk, the location of each POST
+// operation of the BulkResponse, or every POST operation's name when the
+// answer is no BulkResponse and no refusal. A 4xx is the target saying it
+// created nothing (RFC 7644 §3.12), so it is taken at its word.
+func noteCreated(method, u string, body []byte, r *Response) {
+	if r.Err != nil || method != http.MethodPost || target == nil || len(body) == 0 {
+		return
+	}
+	refused := r.Status >= 400 && r.Status < 500
+	why := fmt.Sprintf("the create answered %d with no id", r.Status)
+	switch rel := relPath(u); rel {
+	case leftover.Users.Endpoint, leftover.Groups.Endpoint:
+		k := leftover.Users
+		if rel == leftover.Groups.Endpoint {
+			k = leftover.Groups
+		}
+		if p := createdPath(k, r); p != "" {
+			adopted.add(p)
+			return
+		}
+		if _, name := k.Name(body); !refused && strings.HasPrefix(name, target.Prefix()) {
+			unanswered.add(k, name, why)
+		}
+	case "Bulk":
+		// Loose on purpose: a status written as a number still names the
+		// locations.
+		var resp struct {
+			Operations []struct {
+				Method   string `json:"method"`
+				Location string `json:"location"`
+			} `json:"Operations"`
+		}
+		if err := json.Unmarshal(r.Body, &resp); err == nil && len(resp.Operations) > 0 {
+			for _, op := range resp.Operations {
+				if !strings.EqualFold(op.Method, http.MethodPost) || op.Location == "" {
+					continue
+				}
+				if k, id, ok := leftover.Of(resourceKey(op.Location)); ok {
+					adopted.add("/" + k.Endpoint + "/" + neturl.PathEscape(id))
+				}
+			}
+			return
+		}
+		if !refused {
+			noteUnanswered(method, u, body, fmt.Errorf("the bulk request answered %d with no BulkResponse", r.Status))
+		}
+	}
+}
+
+// sweepAdopted removes, as Cleanup would (a DELETE, then the check that it
+// is gone), each user and group a create answered with an id and that no
+// Cleanup took: a create whose answer the check refused (a 200 for a 201,
+// a 201 for an expected 409).
+func sweepAdopted(ctx context.Context, c *Client) {
+	for _, p := range adopted.take() {
+		if registered.has(p) {
+			continue
+		}
+		registered.add(p)
+		remove(ctx, c, p)
 	}
 }
 

@@ -147,6 +147,7 @@ func (c *Client) Do(ctx context.Context, r Request) *Response {
 		record(out)
 	}
 	observeName(out)
+	noteCreated(r.Method, u, body, out)
 	return out
 }
 

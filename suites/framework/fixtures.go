@@ -107,26 +107,60 @@ func Members(ids ...string) []any {
 }
 
 // Create POSTs doc to endpoint ("/Users", "/Groups"), expects 201 and a
-// resource with an id, registers its deletion with DeferCleanup, and returns
-// the created resource as the target sent it back.
+// resource with an id, and returns the created resource as the target sent
+// it back. It is a check's fixture (Arrange): when the create fails, the
+// check's verdict is error ("setup failed: …"), not fail, since the check
+// never reached what it tests. A check whose subject is the create itself
+// uses CreateChecked. Whatever the status, an answer that names the new
+// resource (an id in the body, or a Location) gets its deletion registered
+// with DeferCleanup, so that a target that stores the resource but answers
+// 200 is left as it was.
 func Create(ctx context.Context, c *Client, endpoint string, doc any) Doc {
 	ginkgo.GinkgoHelper()
+	var created Doc
+	Arrange(func() { created = CreateChecked(ctx, c, endpoint, doc) })
+	return created
+}
+
+// CreateChecked is Create for a check whose subject is the create itself
+// (it answers 201 with the resource, it stores what was sent): a wrong
+// answer is the check's failure.
+func CreateChecked(ctx context.Context, c *Client, endpoint string, doc any) Doc {
+	ginkgo.GinkgoHelper()
 	resp := c.Post(ctx, endpoint, doc)
+	CleanupCreated(endpoint, resp)
 	gomega.Expect(resp).To(HaveStatus(http.StatusCreated))
 	created := resp.Doc()
 	gomega.Expect(created).NotTo(gomega.BeNil(), "the 201 response has a JSON body")
 	gomega.Expect(created.ID()).NotTo(gomega.BeEmpty(), "the created resource has an id")
-	Cleanup(endpoint + "/" + created.ID())
 	return created
 }
 
-// CreateUser creates a User (see Create).
+// CleanupCreated registers the deletion (Cleanup) of the user or group
+// that resp, the answer to a POST to endpoint ("/Users", "/Groups"), names
+// by an id in its body or its Location header, whatever its status: a
+// target may store what it answers 200 or even 400 to. It returns the
+// resource's path, or "" when the answer names none (the run looks such a
+// create up by name after the last check, unless the answer was a 4xx).
+func CleanupCreated(endpoint string, resp *Response) string {
+	k, ok := collection(Current().BaseURL + "/" + strings.Trim(endpoint, "/"))
+	if !ok || resp == nil || resp.Err != nil {
+		return ""
+	}
+	p := createdPath(k, resp)
+	if p != "" {
+		Cleanup(p)
+	}
+	return p
+}
+
+// CreateUser creates a User as a check's fixture (see Create).
 func CreateUser(ctx context.Context, c *Client, doc any) Doc {
 	ginkgo.GinkgoHelper()
 	return Create(ctx, c, "/Users", doc)
 }
 
-// CreateGroup creates a Group (see Create).
+// CreateGroup creates a Group as a check's fixture (see Create).
 func CreateGroup(ctx context.Context, c *Client, doc any) Doc {
 	ginkgo.GinkgoHelper()
 	return Create(ctx, c, "/Groups", doc)

@@ -36,8 +36,10 @@ var (
 		recording = false
 		if target != nil {
 			// Also after an interrupt: what a create the interrupt cut off
-			// left on the target is removed too.
+			// left on the target is removed too, and so is what a create
+			// answered with an id that no Cleanup took (a 200 for a 201).
 			ctx, cancel := cleanupContext(ctx, sweepLimit)
+			sweepAdopted(ctx, NewClient())
 			sweepUnanswered(ctx, NewClient())
 			cancel()
 			target.close()
@@ -77,6 +79,7 @@ const sweepLimit = 10 * time.Minute
 func registerEach() bool {
 	return ginkgo.BeforeEach(func() {
 		recording = true
+		arranging = 0 // an abandoned node of an interrupted spec may have left it
 		gate(ginkgo.CurrentSpecReport().Labels())
 	})
 }

@@ -30,12 +30,29 @@ func NotRequested(what string) {
 // reached what it tests, so its verdict is error ("setup failed: …"), never
 // fail: a target is not reported broken in a feature the check did not get
 // to exercise.
+//
+// Arrange nests: a fixture helper that arranges (Create) called inside
+// another Arrange leaves the setup phase to the outer one, which ends it.
+// It is meant for the spec's own goroutine, as Ginkgo's assertions are.
 func Arrange(fn func()) {
 	ginkgo.GinkgoHelper()
-	ginkgo.AddReportEntry(phaseEntry, phaseSetup, ginkgo.ReportEntryVisibilityNever)
+	if arranging == 0 {
+		ginkgo.AddReportEntry(phaseEntry, phaseSetup, ginkgo.ReportEntryVisibilityNever)
+	}
+	arranging++
+	done := false
+	defer func() {
+		arranging--
+		if done && arranging == 0 {
+			ginkgo.AddReportEntry(phaseEntry, phaseCheck, ginkgo.ReportEntryVisibilityNever)
+		}
+	}()
 	fn()
-	ginkgo.AddReportEntry(phaseEntry, phaseCheck, ginkgo.ReportEntryVisibilityNever)
+	done = true
 }
+
+// arranging counts the Arrange calls under way in the running spec.
+var arranging int
 
 // CouldNotRun ends the running check with verdict error and the reason
 // given: the check could not run to a verdict (the target stopped

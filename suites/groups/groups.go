@@ -21,7 +21,7 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 	Describe("create and read", func() {
 		framework.It("GRP-001", "creates an empty group and answers 201 with it", lbl.MUST, lbl.RFC("7644:3.3"), lbl.RFC("7643:4.2"), func(ctx SpecContext) {
 			g := framework.NewGroup("grp")
-			created := framework.CreateGroup(ctx, c, g)
+			created := framework.CreateChecked(ctx, c, "/Groups", g)
 			Expect(created.Str("displayName")).To(Equal(g.Str("displayName")))
 			Expect(created.Strings("schemas")).To(ContainElement(scim.GroupSchema))
 			Expect(created.Values("members")).To(BeEmpty())
@@ -29,16 +29,14 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 
 		framework.It("GRP-002", "creates a group with members, each returned with its value", lbl.MUST, lbl.RFC("7644:3.3"), lbl.RFC("7643:4.2"), func(ctx SpecContext) {
 			users := framework.CreateUsers(ctx, c, "grp", 2)
-			created := framework.CreateGroup(ctx, c, framework.NewGroup("grp", framework.IDs(users)...))
+			created := framework.CreateChecked(ctx, c, "/Groups", framework.NewGroup("grp", framework.IDs(users)...))
 			got := framework.Get(ctx, c, framework.GroupPath(created))
 			Expect(got.Values("members")).To(ConsistOf(framework.IDs(users)))
 		})
 
 		framework.It("GRP-003", "refuses a group without displayName with 400", lbl.MUST, lbl.RFC("7643:4.2"), lbl.RFC("7644:3.3"), func(ctx SpecContext) {
 			resp := c.Post(ctx, "/Groups", framework.Doc{"schemas": []any{scim.GroupSchema}})
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Groups/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Groups", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest))
 		})
 
@@ -52,8 +50,8 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 
 		framework.It("GRP-005", "answers a group create with a Location header equal to meta.location", lbl.MUST, lbl.RFC("7644:3.3"), func(ctx SpecContext) {
 			resp := c.Post(ctx, "/Groups", framework.NewGroup("grp"))
+			framework.CleanupCreated("/Groups", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-			framework.Cleanup("/Groups/" + resp.Doc().ID())
 			Expect(resp.Location()).To(Equal(resp.Doc().Str("meta.location")))
 		})
 
@@ -61,9 +59,7 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 			g := framework.NewGroup("grp")
 			framework.CreateGroup(ctx, c, g)
 			resp := c.Post(ctx, "/Groups", framework.Doc{"schemas": []any{scim.GroupSchema}, "displayName": g["displayName"]})
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Groups/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Groups", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusConflict, string(scim.Uniqueness)))
 		})
 

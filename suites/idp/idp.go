@@ -140,8 +140,8 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			u["roles"] = []any{}
 			u[ent] = map[string]any{"employeeNumber": "701984", "department": "Tour Operations"}
 			resp := entra(ctx, http.MethodPost, "/Users", nil, u)
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-			framework.Cleanup("/Users/" + resp.Doc().ID())
 			Expect(resp.Doc().ID()).NotTo(BeEmpty())
 		})
 
@@ -180,9 +180,7 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			g["externalId"] = guid()
 			g["meta"] = map[string]any{"resourceType": "Group"}
 			resp := entra(ctx, http.MethodPost, "/Groups", nil, g)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Groups/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Groups", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
 		})
 	})
@@ -214,9 +212,7 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			u := framework.NewUser("idp")
 			framework.CreateUser(ctx, c, u)
 			resp := okta(ctx, http.MethodPost, "/Users", nil, u)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusConflict))
 		})
 
@@ -288,9 +284,7 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 
 		framework.It("IDP-021", "a create sent as Content-Type application/json is accepted", lbl.Okta, lbl.RFC("7644:3.8"), func(ctx SpecContext) {
 			resp := c.Do(ctx, framework.Request{Method: http.MethodPost, Path: "/Users", Body: framework.NewUser("idp"), ContentType: "application/json", UserAgent: oktaAgent})
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
 		})
 
@@ -300,9 +294,7 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			u["locale"] = "en-US"
 			u["groups"] = []any{}
 			resp := okta(ctx, http.MethodPost, "/Users", nil, u)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
 			Expect(resp.Doc().ID()).NotTo(BeEmpty(), "the 201 body is the user (Okta: \"Create new user returned empty user\")")
 			Expect(resp.Doc().Has("password")).To(BeFalse())
@@ -323,9 +315,7 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 
 		framework.It("IDP-025", "a body sent as application/scim+json; charset=utf-8 is accepted", lbl.Okta, lbl.RFC("7644:3.8"), func(ctx SpecContext) {
 			resp := c.Do(ctx, framework.Request{Method: http.MethodPost, Path: "/Users", Body: framework.NewUser("idp"), ContentType: "application/scim+json; charset=utf-8", UserAgent: oktaAgent})
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
 		})
 
@@ -333,9 +323,7 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			g := framework.NewGroup("idp")
 			g["members"] = []any{}
 			resp := okta(ctx, http.MethodPost, "/Groups", nil, g)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Groups/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Groups", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
 		})
 

@@ -110,7 +110,7 @@ var _ = Describe("Attribute limits", lbl.Of(lbl.Limits, lbl.NeedsLimits), func()
 				return
 			}
 			endpoint, doc := resource(l, v)
-			created := framework.Create(ctx, c, endpoint, doc)
+			created := framework.CreateChecked(ctx, c, endpoint, doc)
 			Expect(get(framework.Get(ctx, c, framework.Path(endpoint, created)), l.path)).To(Equal(v), "%s is stored whole", l)
 		})
 	})
@@ -123,9 +123,7 @@ var _ = Describe("Attribute limits", lbl.Of(lbl.Limits, lbl.NeedsLimits), func()
 			}
 			endpoint, doc := resource(l, v)
 			resp := c.Post(ctx, endpoint, doc)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup(endpoint + "/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated(endpoint, resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest), "%s at length %d", l, l.max+1)
 		})
 	})
@@ -138,9 +136,7 @@ var _ = Describe("Attribute limits", lbl.Of(lbl.Limits, lbl.NeedsLimits), func()
 			}
 			endpoint, doc := resource(l, v)
 			resp := c.Post(ctx, endpoint, doc)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup(endpoint + "/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated(endpoint, resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest, string(scim.InvalidValue)), "%s", l)
 		})
 	})
@@ -187,9 +183,7 @@ var _ = Describe("Attribute limits", lbl.Of(lbl.Limits, lbl.NeedsLimits), func()
 			}
 			_, doc := resource(l, v)
 			resp := c.Post(ctx, "/Users", doc)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(v))
 			Expect(lr.Total()).To(Equal(0), "no user %q exists", v)
 		})

@@ -64,9 +64,7 @@ var _ = Describe("/Me", lbl.Of(lbl.Me), func() {
 	framework.It("ME-005", "POST /Me never fails with a server error", lbl.MUST, lbl.RFC("7644:3.11"), func(ctx SpecContext) {
 		u := framework.NewUser("me")
 		resp := c.Post(ctx, "/Me", u)
-		if resp.Status == http.StatusCreated && resp.Doc().ID() != "" {
-			framework.Cleanup("/Users/" + resp.Doc().ID())
-		}
+		framework.CleanupCreated("/Users", resp)
 		Expect(resp.Status).To(Or(BeNumerically("<", 500), Equal(http.StatusNotImplemented)), "POST /Me answered %d", resp.Status)
 		if resp.Status >= 400 {
 			Expect(resp.Doc().Strings("schemas")).To(ContainElement(scim.ErrorSchema))

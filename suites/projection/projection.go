@@ -102,8 +102,8 @@ var _ = Describe("Projection", lbl.Of(lbl.Projection), func() {
 
 	framework.It("PRJ-010", "attributes on POST shapes the 201 response", lbl.MUST, lbl.RFC("7644:3.9"), func(ctx SpecContext) {
 		resp := c.Do(ctx, framework.Request{Method: http.MethodPost, Path: "/Users", Query: map[string][]string{"attributes": {"userName"}}, Body: framework.NewUser("prj")})
+		framework.CleanupCreated("/Users", resp)
 		Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-		framework.Cleanup("/Users/" + resp.Doc().ID())
 		Expect(resp.Doc().Has("userName")).To(BeTrue())
 		Expect(resp.Doc().Has("displayName")).To(BeFalse(), "displayName was not asked for")
 		Expect(resp.Doc().Has("emails")).To(BeFalse(), "emails was not asked for")

@@ -23,14 +23,14 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 	Describe("create", func() {
 		framework.It("USR-001", "creates a minimal user (schemas and userName) and answers 201 with the resource", lbl.MUST, lbl.RFC("7644:3.3"), func(ctx SpecContext) {
 			u := framework.MinimalUser("usr")
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(created.Str("userName")).To(Equal(u.Str("userName")), "userName is echoed")
 			Expect(created.Strings("schemas")).To(ContainElement(scim.UserSchema))
 		})
 
 		framework.It("USR-002", "creates a user with every common attribute and the enterprise extension, echoing each value", lbl.MUST, lbl.NeedsEnterprise, lbl.RFC("7644:3.3"), lbl.RFC("7643:4.3"), func(ctx SpecContext) {
 			u := framework.FullUser("usr")
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			for _, p := range []string{"userName", "externalId", "displayName", "nickName", "title", "userType", "preferredLanguage", "locale", "timezone", "name.givenName", "name.familyName",
 				scim.EnterpriseUserSchema + ":employeeNumber", scim.EnterpriseUserSchema + ":department", scim.EnterpriseUserSchema + ":costCenter"} {
 				Expect(created.Get(p)).To(Equal(u.Get(p)), "attribute %s is echoed as sent", p)
@@ -44,8 +44,8 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 
 		framework.It("USR-003", "answers a create with a Location header equal to meta.location", lbl.MUST, lbl.RFC("7644:3.3"), func(ctx SpecContext) {
 			resp := c.Post(ctx, "/Users", framework.NewUser("usr"))
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-			framework.Cleanup("/Users/" + resp.Doc().ID())
 			Expect(resp.Location()).NotTo(BeEmpty(), "a Location header")
 			Expect(resp.Location()).To(Equal(resp.Doc().Str("meta.location")), "Location equals meta.location")
 			Expect(resp.Location()).To(HaveSuffix("/Users/"+resp.Doc().ID()), "Location names the new resource")
@@ -67,7 +67,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			un := strings.Replace(u.Str("userName"), "@example.com", "@Example.COM", 1)
 			un = "Mixed-" + un
 			u["userName"] = un
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(created.Str("userName")).To(Equal(un), "the 201 response keeps the case")
 			Expect(framework.Get(ctx, c, framework.UserPath(created)).Str("userName")).To(Equal(un), "GET keeps the case")
 		})
@@ -76,9 +76,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u := framework.NewUser("usr")
 			delete(u, "userName")
 			resp := c.Post(ctx, "/Users", u)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest))
 		})
 
@@ -88,9 +86,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			dup := framework.NewUser("usr")
 			dup["userName"] = u["userName"]
 			resp := c.Post(ctx, "/Users", dup)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusConflict, string(scim.Uniqueness)))
 		})
 
@@ -100,23 +96,21 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			dup := framework.NewUser("usr")
 			dup["userName"] = strings.ToUpper(u.Str("userName"))
 			resp := c.Post(ctx, "/Users", dup)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusConflict, string(scim.Uniqueness)))
 		})
 
 		framework.It("USR-009", "assigns the id itself, ignoring an id in the request", lbl.MUST, lbl.RFC("7643:3.1"), func(ctx SpecContext) {
 			u := framework.NewUser("usr")
 			u["id"] = "scimlab-client-chosen-id"
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(created.ID()).NotTo(Equal("scimlab-client-chosen-id"), "the id is the service provider's")
 		})
 
 		framework.It("USR-010", "ignores client-supplied meta on create", lbl.MUST, lbl.RFC("7643:3.1"), func(ctx SpecContext) {
 			u := framework.NewUser("usr")
 			u["meta"] = map[string]any{"created": "2001-01-01T00:00:00Z", "lastModified": "2001-01-01T00:00:00Z", "resourceType": "Group", "location": "https://evil.example/x"}
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(created.Str("meta.created")).NotTo(HavePrefix("2001-01-01"), "meta.created is assigned by the service provider")
 			Expect(created.Str("meta.resourceType")).NotTo(Equal("Group"))
 			Expect(created.Str("meta.location")).NotTo(ContainSubstring("evil.example"))
@@ -125,7 +119,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 		framework.It("USR-011", "never returns the password, on create or on read", lbl.MUST, lbl.RFC("7643:4.1.1"), lbl.RFC("7644:3.9"), func(ctx SpecContext) {
 			u := framework.NewUser("usr")
 			u["password"] = "Sc1mlab!" + framework.Current().RunID
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(created.Has("password")).To(BeFalse(), "no password in the 201 response")
 			Expect(framework.Get(ctx, c, framework.UserPath(created)).Has("password")).To(BeFalse(), "no password on GET")
 			lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName")))
@@ -138,7 +132,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u := framework.NewUser("usr")
 			u["name"] = map[string]any{"givenName": "D'Arcy", "familyName": "O'Malley", "formatted": "D'Arcy O'Malley"}
 			u["displayName"] = "D'Arcy O'Malley"
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			got := framework.Get(ctx, c, framework.UserPath(created))
 			Expect(got.Str("name.familyName")).To(Equal("O'Malley"))
 			Expect(got.Str("displayName")).To(Equal("D'Arcy O'Malley"))
@@ -148,7 +142,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u := framework.NewUser("usr")
 			u["name"] = map[string]any{"givenName": "Zoë", "familyName": "Łukasiewicz-山田", "formatted": "Zoë Łukasiewicz-山田"}
 			u["displayName"] = "Zoë Łukasiewicz-山田 🚀"
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			got := framework.Get(ctx, c, framework.UserPath(created))
 			Expect(got.Str("name.givenName")).To(Equal("Zoë"))
 			Expect(got.Str("name.familyName")).To(Equal("Łukasiewicz-山田"))
@@ -158,14 +152,14 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 		framework.It("USR-014", "stores externalId exactly, case included", lbl.MUST, lbl.RFC("7643:3.1"), func(ctx SpecContext) {
 			u := framework.NewUser("usr")
 			u["externalId"] = "Ext-" + framework.Current().RunID + "-AbC"
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(framework.Get(ctx, c, framework.UserPath(created)).Str("externalId")).To(Equal(u.Str("externalId")))
 		})
 
 		framework.It("USR-015", "stores active=false as the boolean false", lbl.MUST, lbl.RFC("7643:4.1.1"), func(ctx SpecContext) {
 			u := framework.NewUser("usr")
 			u["active"] = false
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			Expect(framework.Get(ctx, c, framework.UserPath(created)).Get("active")).To(Equal(false))
 		})
 
@@ -176,7 +170,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 				map[string]any{"value": work, "type": "work", "primary": true},
 				map[string]any{"value": "other-" + work, "type": "other"},
 			}
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			got := framework.Get(ctx, c, framework.UserPath(created))
 			Expect(got.List("emails")).To(HaveLen(2))
 			for _, e := range got.List("emails") {
@@ -196,8 +190,8 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u["groups"] = []any{map[string]any{"value": g.ID()}}
 			resp := c.Post(ctx, "/Users", u)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated, http.StatusBadRequest))
+			framework.CleanupCreated("/Users", resp)
 			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
 				Expect(framework.Get(ctx, c, framework.GroupPath(g)).Values("members")).NotTo(ContainElement(resp.Doc().ID()), "the group did not gain the user")
 			}
 		})
@@ -206,9 +200,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u := framework.NewUser("usr")
 			u["schemas"] = []any{"urn:example:scimlab:NotAUser"}
 			resp := c.Post(ctx, "/Users", u)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest))
 		})
 
@@ -217,8 +209,8 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u["scimlabUndefinedAttribute"] = "x"
 			resp := c.Post(ctx, "/Users", u)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated, http.StatusBadRequest))
+			framework.CleanupCreated("/Users", resp)
 			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
 				Expect(resp.Doc().Has("scimlabUndefinedAttribute")).To(BeFalse(), "the undefined attribute is not echoed")
 				Expect(framework.Get(ctx, c, "/Users/"+resp.Doc().ID()).Has("scimlabUndefinedAttribute")).To(BeFalse(), "nor stored")
 			}
@@ -228,9 +220,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u := framework.NewUser("usr")
 			u["userName"] = 12345
 			resp := c.Post(ctx, "/Users", u)
-			if resp.Status == http.StatusCreated {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest))
 		})
 
@@ -238,7 +228,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			boss := framework.CreateUser(ctx, c, framework.NewUser("usr"))
 			u := framework.EnterpriseUser("usr")
 			u[scim.EnterpriseUserSchema].(map[string]any)["manager"] = map[string]any{"value": boss.ID()}
-			created := framework.CreateUser(ctx, c, u)
+			created := framework.CreateChecked(ctx, c, "/Users", u)
 			got := framework.Get(ctx, c, framework.UserPath(created))
 			Expect(got.Str(scim.EnterpriseUserSchema + ":manager.value")).To(Equal(boss.ID()))
 		})
@@ -247,7 +237,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 	framework.It("USR-060", "accepts active as the string \"True\" on create and stores the boolean true", lbl.Entra, lbl.Tolerance, lbl.RFC("7643:2.3.2"), func(ctx SpecContext) {
 		u := framework.NewUser("usr")
 		u["active"] = "True"
-		created := framework.CreateUser(ctx, c, u)
+		created := framework.CreateChecked(ctx, c, "/Users", u)
 		Expect(framework.Get(ctx, c, framework.UserPath(created)).Get("active")).To(Equal(true), "active is the JSON boolean true")
 	})
 
@@ -349,9 +339,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 		framework.It("USR-045", "PUT of an unknown id is 404", lbl.MUST, lbl.RFC("7644:3.5.1"), lbl.RFC("7644:3.12"), func(ctx SpecContext) {
 			u := framework.NewUser("usr")
 			resp := c.Put(ctx, "/Users/scimlab-no-such-user-"+framework.Current().RunID, u)
-			if resp.Status == http.StatusCreated || resp.Status == http.StatusOK {
-				framework.Cleanup("/Users/" + resp.Doc().ID())
-			}
+			framework.CleanupCreated("/Users", resp)
 			Expect(resp).To(framework.BeSCIMError(http.StatusNotFound))
 		})
 
@@ -419,7 +407,7 @@ var _ = Describe("Users", lbl.Of(lbl.Users), func() {
 			u := framework.NewUser("usr")
 			created := framework.CreateUser(ctx, c, u)
 			Expect(c.Delete(ctx, framework.UserPath(created))).To(framework.HaveStatus(http.StatusNoContent))
-			framework.CreateUser(ctx, c, u)
+			framework.CreateChecked(ctx, c, "/Users", u)
 		})
 
 		framework.It("USR-054", "PATCH of an unknown id is 404", lbl.MUST, lbl.NeedsPatch, lbl.RFC("7644:3.5.2"), lbl.RFC("7644:3.12"), func(ctx SpecContext) {
