@@ -242,12 +242,19 @@ var _ = Describe("PATCH", lbl.Of(lbl.Patch), func() {
 
 		framework.It("PAT-032", "is atomic: when the second operation fails nothing is applied", lbl.MUST, lbl.RFC("7644:3.5.2"), func(ctx SpecContext) {
 			u, p := user(ctx)
+			// The second operation must fail under every reading: userName
+			// is a string (RFC 7643 §4.1.1) and no dialect sends an object
+			// for it. A filtered replace that matches nothing is no such
+			// failure: Entra expects it to add (idp-traffic.md; BUG-001,
+			// BPK-005), so an atomic server that adds would fail here.
 			resp := c.Patch(ctx, p, ops(
 				op("replace", "displayName", "Must Not Stick"),
-				op("replace", `emails[type eq "scimlab-none"].value`, "x@example.com"),
+				op("replace", "userName", map[string]any{"scimlab": "not a string"}),
 			))
 			Expect(resp).To(framework.BeSCIMError(http.StatusBadRequest))
-			Expect(framework.Get(ctx, c, p).Str("displayName")).To(Equal(u.Str("displayName")), "the first operation was rolled back")
+			got := framework.Get(ctx, c, p)
+			Expect(got.Str("displayName")).To(Equal(u.Str("displayName")), "the first operation was rolled back")
+			Expect(got.Str("userName")).To(Equal(u.Str("userName")), "userName is unchanged")
 		})
 
 		framework.It("PAT-033", "answers 200 with the changed resource, or 204 without a body", lbl.MUST, lbl.RFC("7644:3.5.2"), func(ctx SpecContext) {
