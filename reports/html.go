@@ -17,26 +17,28 @@ var htmlTemplate = template.Must(template.New("report").Parse(htmlSource))
 // htmlView is what the HTML template reads: everything precomputed, in the
 // order the page shows it.
 type htmlView struct {
-	Title      string
-	Run        *Run
-	Tool       string
-	Started    string
-	Duration   string
-	Subject    string
-	Failed     bool
-	RequiredN  int
-	Summary    []htmlCount
-	Total      int
-	Readiness  []htmlReadiness
-	Caps       []htmlCapability
-	Levels     []htmlFilter
-	Areas      []htmlFilter
-	Verdicts   []htmlFilter
-	Checks     []htmlCheck
-	Operations []htmlOperation
-	Diffs      []Difference
-	Orphans    []Orphan
-	Schema     int
+	Title     string
+	Run       *Run
+	Tool      string
+	Started   string
+	Duration  string
+	Subject   string
+	Failed    bool
+	RequiredN int
+	// RequiredText is Run.RequiredResult: failures and errors apart.
+	RequiredText string
+	Summary      []htmlCount
+	Total        int
+	Readiness    []htmlReadiness
+	Caps         []htmlCapability
+	Levels       []htmlFilter
+	Areas        []htmlFilter
+	Verdicts     []htmlFilter
+	Checks       []htmlCheck
+	Operations   []htmlOperation
+	Diffs        []Difference
+	Orphans      []Orphan
+	Schema       int
 }
 
 type htmlCount struct {
@@ -113,6 +115,7 @@ func newHTMLView(r *Run) htmlView {
 		Orphans:  r.OrphanList(),
 	}
 	v.RequiredN = len(r.RequiredFailures())
+	v.RequiredText = r.RequiredResult()
 	sum := r.Summary()
 	v.Total = sum.Total()
 	for _, vd := range Verdicts() {

@@ -25,7 +25,7 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 	fmt.Fprintf(&b, "## %s report\n\n", mdEscape(runTitle(r)))
 	result := "✅ **PASSED**: every MUST and IdP check passed"
 	if r.Failed() {
-		result = fmt.Sprintf("❌ **FAILED**: %s", plural(len(r.RequiredFailures()), "MUST or IdP check failed", "MUST or IdP checks failed"))
+		result = "❌ **FAILED**: " + r.RequiredResult()
 	}
 	b.WriteString(result + "\n\n")
 	fmt.Fprintf(&b, "Target %s", codeSpan(r.Target))

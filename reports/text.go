@@ -184,7 +184,7 @@ func WriteText(w io.Writer, r *Run, color bool) error {
 
 	b.WriteString("\n")
 	if r.Failed() {
-		fmt.Fprintf(&b, "%s: %s\n", p.paint(ansiRed+ansiBold, "FAILED"), plural(len(r.RequiredFailures()), "MUST or IdP check failed", "MUST or IdP checks failed"))
+		fmt.Fprintf(&b, "%s: %s\n", p.paint(ansiRed+ansiBold, "FAILED"), r.RequiredResult())
 	} else {
 		fmt.Fprintf(&b, "%s: every MUST and IdP check passed\n", p.paint(ansiGreen+ansiBold, "PASSED"))
 	}

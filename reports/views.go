@@ -219,6 +219,30 @@ func (r *Run) RequiredFailures() []Check {
 	return out
 }
 
+// RequiredResult says why the run failed, counting the required checks
+// that failed apart from those that could not run (error), as the
+// readiness lines do: "3 MUST or IdP checks failed", "1 MUST or IdP check
+// failed and 277 could not run (error)", "277 MUST or IdP checks could not
+// run (error)". A target that went away mid-run leaves mostly errors, and
+// calling them failures would blame the target for checks that never ran.
+func (r *Run) RequiredResult() string {
+	failed, errs := 0, 0
+	for _, c := range r.RequiredFailures() {
+		if c.Verdict == Error {
+			errs++
+		} else {
+			failed++
+		}
+	}
+	switch {
+	case errs == 0:
+		return plural(failed, "MUST or IdP check failed", "MUST or IdP checks failed")
+	case failed == 0:
+		return plural(errs, "MUST or IdP check could not run (error)", "MUST or IdP checks could not run (error)")
+	}
+	return fmt.Sprintf("%s and %d could not run (error)", plural(failed, "MUST or IdP check failed", "MUST or IdP checks failed"), errs)
+}
+
 // CapabilityStatus compares what a target declared with what a run observed.
 type CapabilityStatus string
 
