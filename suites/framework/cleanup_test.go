@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scimlab/scimlab/internal/leftover"
 	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reference-server/scim"
 )
@@ -149,5 +150,32 @@ func TestUnansweredCreateThatCannotBeLookedUpIsAnOrphan(t *testing.T) {
 		!strings.Contains(o[0].Reason, `the create of the group "scimlab-r1-g-001" got no answer (connection reset)`) ||
 		!strings.Contains(o[0].Reason, "the lookup by displayName failed") {
 		t.Errorf("orphans %+v", o)
+	}
+}
+
+// TestCreatedPath: the answer to a create names the new resource by the id
+// in its body, or else by its Location, whatever its status; an answer that
+// names none (a SCIM error, an empty 200) gives "".
+func TestCreatedPath(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		loc    string
+		want   string
+	}{
+		{201, `{"id":"a1","userName":"x"}`, "", "/Users/a1"},
+		{200, `{"id":"a b","userName":"x"}`, "", "/Users/a%20b"},
+		{200, ``, "https://t.example/scim/v2/Users/z9", "/Users/z9"},
+		{202, `not json`, "https://t.example/scim/v2/Groups/z9", ""},
+		{409, `{"schemas":["` + scim.ErrorSchema + `"],"status":"409"}`, "", ""},
+		{200, `{}`, "", ""},
+	} {
+		r := &Response{Status: tc.status, Body: []byte(tc.body), Header: http.Header{}}
+		if tc.loc != "" {
+			r.Header.Set("Location", tc.loc)
+		}
+		if got := createdPath(leftover.Users, r); got != tc.want {
+			t.Errorf("status %d body %q Location %q: createdPath = %q, want %q", tc.status, tc.body, tc.loc, got, tc.want)
+		}
 	}
 }
