@@ -26,21 +26,36 @@ const opCleanup = "cleanup"
 // leaves room for a throttled target's Retry-After.
 const cleanupBudget = 2 * time.Minute
 
-// ledger lists the users and groups a run created (a POST answered 201 with
-// an id) and has not deleted since, in the order they were created, with
-// the name each last showed; and those the run's own traffic deleted, which
-// the clean-up checks are gone too.
+// ledger lists the users and groups a run created and has not deleted
+// since, in the order they were created, with the name each last showed;
+// those the run's own traffic deleted, which the clean-up checks are gone
+// too; and the creates whose answer named no resource, which the clean-up
+// looks for by name. A create counts as the run's whenever its answer
+// carries an id, whatever its status or other faults (a 200 for a 201, a
+// malformed attribute): the target holds the resource all the same, and
+// the clean-up must remove it, or the next run meets it.
 type ledger struct {
 	mu      sync.Mutex
 	order   []resourceRef
 	live    map[resourceRef]bool
 	names   map[resourceRef]string
 	deleted []deletion
+	// unsure lists the creates that got no usable answer (no response, or
+	// an answer without an id): the target may hold the resource.
+	unsure     []unsureCreate
+	unsureSeen map[unsureCreate]bool
+	// foreign holds the resources the IdP found on the target and linked:
+	// never the run's, whatever their name.
+	foreign map[resourceRef]bool
 }
 
 // resourceRef names one resource on the target: its kind ("Users" or
 // "Groups") and its id.
 type resourceRef struct{ kind, id string }
+
+// unsureCreate is a create whose answer named no resource: its kind
+// ("Users" or "Groups") and the name (userName or displayName) it sent.
+type unsureCreate struct{ kind, name string }
 
 // deletion is a resource the run created and then deleted, and the status
 // the DELETE answered.
@@ -50,30 +65,84 @@ type deletion struct {
 }
 
 func newLedger() *ledger {
-	return &ledger{live: map[resourceRef]bool{}, names: map[resourceRef]string{}}
+	return &ledger{live: map[resourceRef]bool{}, names: map[resourceRef]string{}, unsureSeen: map[unsureCreate]bool{}, foreign: map[resourceRef]bool{}}
+}
+
+// kindOf returns the kind of a collection path ("Users", "Groups").
+func kindOf(endpoint string) leftover.Kind {
+	kind, _, _ := leftover.Of(endpoint + "/x")
+	return kind
+}
+
+// nameOf returns the id and the name (userName or displayName) of a
+// resource document, or "" for what it lacks. Unlike leftover's, it reads
+// a document whose other attributes have the wrong type (active as the
+// string "True"): such a create still made the resource.
+func nameOf(kind leftover.Kind, body []byte) (id, name string) {
+	m, err := decode(body)
+	if err != nil {
+		return "", ""
+	}
+	id, _ = lookupKey(m, "id").(string)
+	name, _ = lookupKey(m, kind.Attr).(string)
+	return id, name
+}
+
+// plainView rewrites a resource or a ListResponse to the attributes the
+// leftover package judges (id, userName, displayName, totalResults, and
+// active when it is a boolean), so that a wrong type elsewhere (active as
+// the string "True") does not make it unreadable there. A body that is not
+// a JSON object is returned as it came.
+func plainView(body []byte) []byte {
+	m, err := decode(body)
+	if err != nil {
+		return body
+	}
+	plain := func(o map[string]any) map[string]any {
+		out := map[string]any{}
+		for _, k := range []string{"id", "userName", "displayName"} {
+			if v, ok := lookupKey(o, k).(string); ok {
+				out[k] = v
+			}
+		}
+		if v, ok := lookupKey(o, "active").(bool); ok {
+			out["active"] = v
+		}
+		return out
+	}
+	out := plain(m)
+	if n, ok := lookupKey(m, "totalResults").(json.Number); ok {
+		if i, err := n.Int64(); err == nil {
+			out["totalResults"] = i
+		}
+	}
+	if list, ok := lookupKey(m, "Resources").([]any); ok {
+		rs := make([]any, 0, len(list))
+		for _, it := range list {
+			if o, ok := it.(map[string]any); ok {
+				rs = append(rs, plain(o))
+			}
+		}
+		out["Resources"] = rs
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return body
+	}
+	return b
 }
 
 // observe records what an exchange did to the resources the run owns.
 func (l *ledger) observe(req idp.Request, res *response) {
+	path := strings.Trim(req.Path, "/")
+	if req.Method == http.MethodPost && (path == "Users" || path == "Groups") {
+		l.created(path, req, res)
+		return
+	}
 	if res.err != nil || res.status/100 != 2 && res.status != http.StatusNotFound {
 		return
 	}
-	path := strings.Trim(req.Path, "/")
 	switch {
-	case req.Method == http.MethodPost && res.status == http.StatusCreated && (path == "Users" || path == "Groups"):
-		kind, _, _ := leftover.Of(path + "/x")
-		id, name := kind.Name(res.body)
-		if id == "" {
-			return
-		}
-		ref := resourceRef{kind: path, id: id}
-		l.mu.Lock()
-		if !l.live[ref] {
-			l.live[ref] = true
-			l.order = append(l.order, ref)
-		}
-		l.names[ref] = name
-		l.mu.Unlock()
 	case req.Method == http.MethodDelete:
 		kind, id, ok := leftover.Of(path)
 		if !ok {
@@ -94,7 +163,7 @@ func (l *ledger) observe(req idp.Request, res *response) {
 			return
 		}
 		ref := resourceRef{kind: kind.Endpoint, id: id}
-		rid, name := kind.Name(res.body)
+		rid, name := nameOf(kind, res.body)
 		if rid != id {
 			name = ""
 		}
@@ -110,6 +179,105 @@ func (l *ledger) observe(req idp.Request, res *response) {
 		}
 		l.mu.Unlock()
 	}
+}
+
+// created records the outcome of a POST to the collection endpoint (Users
+// or Groups). An answer with an id is the run's resource, whatever its
+// status or other faults, except a 409: its id, if any, names the resource
+// that was there before (RFC 7644 §3.3), which the run must leave alone.
+// A create that got no response, an answer without a readable id with a
+// 2xx, or a 5xx (the target may have stored it before failing) may have
+// made a resource the run cannot name by id: the clean-up looks it up by
+// the name the create sent, as the IdP itself looks a user up before it
+// creates one (idp-traffic.md §1.1 row 2, §1.2 row 3).
+func (l *ledger) created(endpoint string, req idp.Request, res *response) {
+	kind := kindOf(endpoint)
+	if res.err == nil && res.status == http.StatusConflict {
+		return
+	}
+	if res.err == nil {
+		if id, name := nameOf(kind, res.body); id != "" {
+			ref := resourceRef{kind: endpoint, id: id}
+			if name == "" {
+				_, name = nameOf(kind, req.Body)
+			}
+			l.mu.Lock()
+			if !l.live[ref] {
+				l.live[ref] = true
+				l.order = append(l.order, ref)
+			}
+			l.names[ref] = name
+			l.mu.Unlock()
+			return
+		}
+		if s := res.status / 100; s != 2 && s != 5 {
+			return
+		}
+	}
+	_, name := nameOf(kind, req.Body)
+	if name == "" {
+		return
+	}
+	u := unsureCreate{kind: endpoint, name: name}
+	l.mu.Lock()
+	if !l.unsureSeen[u] {
+		l.unsureSeen[u] = true
+		l.unsure = append(l.unsure, u)
+	}
+	l.mu.Unlock()
+}
+
+// adopt records ref, named name, as created by the run: a resource found
+// by name after a create whose answer did not name it.
+func (l *ledger) adopt(ref resourceRef, name string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.foreign[ref] || l.known(ref) {
+		return
+	}
+	l.live[ref] = true
+	l.order = append(l.order, ref)
+	l.names[ref] = name
+}
+
+// link records that the IdP found ref on the target and linked it: it was
+// there before the run, and no clean-up sweep removes it.
+func (l *ledger) link(ref resourceRef) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.known(ref) {
+		l.foreign[ref] = true
+	}
+}
+
+// known reports whether the run created ref (and still holds it or
+// deleted it). l.mu is held.
+func (l *ledger) known(ref resourceRef) bool {
+	if _, ok := l.names[ref]; ok {
+		return true
+	}
+	return l.live[ref]
+}
+
+// isKnown reports whether the run created ref.
+func (l *ledger) isKnown(ref resourceRef) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.known(ref)
+}
+
+// isForeign reports whether ref is a resource the IdP found and linked.
+func (l *ledger) isForeign(ref resourceRef) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.foreign[ref]
+}
+
+// unsureCreates returns the creates whose answer named no resource.
+func (l *ledger) unsureCreates() []unsureCreate {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]unsureCreate(nil), l.unsure...)
 }
 
 // patchedName returns the name a PatchOp body sets for kind (a replace or
@@ -188,7 +356,9 @@ func (l *ledger) remaining() []resourceRef {
 // cleanup deletes every user and group the run created and still owns, so
 // that the target ends as it began and the next run with the same seed does
 // not collide with this one's renamed users and groups; what it cannot
-// delete is listed as an orphan. Then it checks that each is gone, and so
+// delete is listed as an orphan. A create whose answer named no resource
+// (no response, no readable id) is looked up by the name it sent, and what
+// the lookup finds is deleted too. Then it checks that each is gone, and so
 // is every resource the IdP's own traffic deleted: a GET by id and a lookup
 // by userName or displayName; what a target keeps after its DELETE (it only
 // deactivates) is an orphan too, with the reason, and the note says that a
@@ -199,22 +369,36 @@ func (l *ledger) remaining() []resourceRef {
 func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (note string, orphans []reports.Orphan) {
 	refs := r.c.owned.remaining()
 	earlier := r.c.owned.deletions()
-	if len(refs) == 0 && len(earlier) == 0 {
+	unsure := r.c.owned.unsureCreates()
+	if len(refs) == 0 && len(earlier) == 0 && len(unsure) == 0 {
 		return "", nil
 	}
 	orphan := func(ref resourceRef, why string) {
 		orphans = append(orphans, reports.Orphan{URL: reports.RedactURL(base + "/" + ref.kind + "/" + ref.id), Reason: why})
 	}
+	maybe := func(u unsureCreate, why string) {
+		path, query := kindOf(u.kind).Lookup(u.name)
+		orphans = append(orphans, reports.Orphan{URL: reports.RedactURL(base + path + "?" + query),
+			Reason: fmt.Sprintf("may be on the target: its create got no usable answer, and %s", why)})
+	}
 	if unreachable {
 		for _, ref := range refs {
 			orphan(ref, "the target became unreachable")
+		}
+		for _, u := range unsure {
+			maybe(u, "the target became unreachable")
 		}
 		return "", orphans
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupBudget)
 	defer cancel()
 	out := make([]sweep, len(refs)+len(earlier))
-	r.work(ctx, "clean-up", len(out), r.conc, func(k int) {
+	found := make([]lookupSweep, len(unsure))
+	r.work(ctx, "clean-up", len(out)+len(unsure), r.conc, func(k int) {
+		if k >= len(out) {
+			found[k-len(out)] = r.sweepByName(ctx, unsure[k-len(out)])
+			return
+		}
 		if k < len(refs) {
 			out[k] = r.remove(ctx, refs[k])
 			return
@@ -240,6 +424,29 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 	for _, ref := range refs {
 		held[ref.kind]++
 	}
+	// The resources the lookups found are held too: they join out, as
+	// resources to delete.
+	owned := len(refs)
+	var lookupFailed []unsureCreate
+	var lookupWhy []string
+	swept := 0
+	for k, f := range found {
+		if f.why != "" {
+			lookupFailed = append(lookupFailed, unsure[k])
+			lookupWhy = append(lookupWhy, f.why)
+			continue
+		}
+		for _, sw := range f.removed {
+			held[sw.ref.kind]++
+			swept++
+		}
+	}
+	all := append([]sweep(nil), out[:len(refs)]...)
+	for _, f := range found {
+		all = append(all, f.removed...)
+	}
+	owned += swept
+	all = append(all, out[len(refs):]...)
 	// firstLeft says why the first orphan is left, briefly: the progress
 	// line names no transport error, which the run's last line names.
 	var keptReason, failedReason, firstLeft string
@@ -249,11 +456,8 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 			firstLeft = why
 		}
 	}
-	for k, sw := range out {
+	for k, sw := range all {
 		ref := sw.ref
-		if k < len(refs) {
-			ref = refs[k]
-		}
 		switch {
 		case sw.why != "":
 			orphan(ref, sw.why)
@@ -279,14 +483,22 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 			if keptReason == "" {
 				keptReason = sw.kept
 			}
-		case k < len(refs) && sw.deleted:
+		case k < owned && sw.deleted:
 			deleted[ref.kind]++
 		}
 		if sw.unchecked {
 			unchecked++
 		}
 	}
-	outcome := fmt.Sprintf("%d of %d deleted", deleted["Users"]+deleted["Groups"], len(refs))
+	for k, u := range lookupFailed {
+		maybe(u, lookupWhy[k])
+		failed++
+		if failedReason == "" {
+			failedReason = "a create that got no usable answer could not be looked up: " + lookupWhy[k]
+		}
+		left("a lookup by name got no usable answer")
+	}
+	outcome := fmt.Sprintf("%d of %d deleted", deleted["Users"]+deleted["Groups"], owned)
 	if len(orphans) > 0 {
 		outcome += fmt.Sprintf("; %d left on the target, listed as orphans (the first: %s)", len(orphans), firstLeft)
 	}
@@ -296,6 +508,9 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		note = fmt.Sprintf("clean-up: deleted %d of the %d users and %d of the %d groups this run created and still held; %d could not be deleted and are listed as orphans (the first: %s)",
 			deleted["Users"], held["Users"], deleted["Groups"], held["Groups"], failed, failedReason)
 	}
+	if len(unsure) > 0 {
+		note += fmt.Sprintf("; %d creates got no usable answer (no response, or no id), so the clean-up looked each up by userName or displayName and found %d resources to delete", len(unsure), swept)
+	}
 	if n := kept["Users"] + kept["Groups"]; n > 0 {
 		note += fmt.Sprintf("; but %d users and %d groups it created are still on the target after their DELETE (e.g. %s): this target keeps what it deletes (it deactivates), so they are listed as orphans, and their userNames and displayNames stay taken. A later run with the same --seed therefore differs from this one: it meets them where it creates or renames to those names. Remove them on the target, or use another --seed",
 			kept["Users"], kept["Groups"], keptReason)
@@ -304,6 +519,47 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		note += fmt.Sprintf("; %d deletions could not be checked (the check's own request went unanswered or the target refused the lookup by name)", unchecked)
 	}
 	return note, orphans
+}
+
+// lookupSweep is what the clean-up did for a create whose answer named no
+// resource: the resources its lookup by name found, each removed, or why
+// the lookup could not tell.
+type lookupSweep struct {
+	removed []sweep
+	why     string
+}
+
+// sweepByName looks up, by the name it sent, what a create that got no
+// usable answer may have made, and removes each resource of that name
+// that is not the IdP's linked one nor already the run's. A lookup that
+// gets no usable answer leaves it unknown (why).
+func (r *runner) sweepByName(ctx context.Context, u unsureCreate) lookupSweep {
+	kind := kindOf(u.kind)
+	path, query := kind.Lookup(u.name)
+	res := r.cleanupSend(ctx, idp.Request{Method: http.MethodGet, Path: path, Query: query})
+	switch {
+	case res.err != nil:
+		if errors.Is(res.err, errStopped) || ctx.Err() != nil {
+			return lookupSweep{why: "the clean-up ran out of time"}
+		}
+		return lookupSweep{why: "the lookup by name got no response: " + res.err.Error()}
+	case res.status != http.StatusOK:
+		return lookupSweep{why: fmt.Sprintf("the lookup by name answered %d", res.status)}
+	}
+	ids, err := kind.Named(u.name, plainView(res.body))
+	if err != nil {
+		return lookupSweep{why: "the lookup by name answered no ListResponse"}
+	}
+	var out lookupSweep
+	for _, id := range ids {
+		ref := resourceRef{kind: u.kind, id: id}
+		if r.c.owned.isForeign(ref) || r.c.owned.isKnown(ref) {
+			continue
+		}
+		r.c.owned.adopt(ref, u.name)
+		out.removed = append(out.removed, r.remove(ctx, ref))
+	}
+	return out
 }
 
 // sweep is what the clean-up found for one resource.
@@ -343,14 +599,14 @@ func (r *runner) remove(ctx context.Context, ref resourceRef) sweep {
 // verifyGone reads ref back by id (when byID) and looks it up by its name;
 // kept is the reason it is left over, "" when it is gone.
 func (r *runner) verifyGone(ctx context.Context, ref resourceRef, was string, byID bool) (kept string, unchecked bool) {
-	kind, _, _ := leftover.Of(ref.kind + "/x")
+	kind := kindOf(ref.kind)
 	if byID {
 		res := r.cleanupSend(ctx, idp.Request{Method: http.MethodGet, Path: "/" + ref.kind + "/" + url.PathEscape(ref.id)})
 		switch {
 		case res.err != nil:
 			return "", true
 		case res.status == http.StatusOK:
-			return leftover.ReadBack(was, res.body), false
+			return leftover.ReadBack(was, plainView(res.body)), false
 		}
 	}
 	name := r.c.owned.name(ref)
@@ -362,7 +618,7 @@ func (r *runner) verifyGone(ctx context.Context, ref resourceRef, was string, by
 	if res.err != nil || res.status != http.StatusOK {
 		return "", true
 	}
-	kept, err := kind.Listed(was, name, ref.id, res.body)
+	kept, err := kind.Listed(was, name, ref.id, plainView(res.body))
 	return kept, err != nil
 }
 

@@ -231,6 +231,8 @@ func (c *client) once(ctx context.Context, op string, req idp.Request) *response
 			}
 		}
 		res.httpResp = nil
+		// A create that got no answer may have been made all the same.
+		c.owned.observe(req, res)
 		return res
 	}
 	firstResponse := c.responded.CompareAndSwap(false, true)

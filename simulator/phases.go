@@ -79,29 +79,58 @@ func (r *runner) provisionUser(ctx context.Context, i int) {
 	r.check(ctx, idp.StepLookupUser, res, reason)
 	r.userLookups.count(reason, found)
 	if reason != "" {
-		r.noteLost(false, i, res)
+		r.noteLost(false, i, "lookup", res)
 		return
 	}
 	if found != nil {
 		r.st.setUserID(i, id)
+		r.c.owned.link(resourceRef{kind: "Users", id: id})
 		r.link(ctx, i, found)
 		return
 	}
 	res = r.send(ctx, idp.StepCreateUser, r.idp.CreateUser(u))
 	id, reason = r.createResult(idp.StepCreateUser, res)
 	r.check(ctx, idp.StepCreateUser, res, reason)
-	r.noteLost(false, i, res)
+	r.noteLost(false, i, "create", res)
+	r.noteRejected(false, i, res, id)
 	if id != "" {
 		r.st.setUserID(i, id)
 	}
 }
 
 // noteLost records that the provisioning of user i (group i when group is
-// set) got no response when res got none.
-func (r *runner) noteLost(group bool, i int, res *response) {
-	if res.err != nil {
-		r.st.setLost(group, i)
+// set) got no response when res, its request of what ("lookup",
+// "create"), got none; with the cause, which the end-state check names.
+func (r *runner) noteLost(group bool, i int, what string, res *response) {
+	if res.err == nil {
+		return
 	}
+	r.st.setLost(group, i, fmt.Sprintf("its %s got no response (%v)", what, res.err))
+	if what == "create" {
+		// Sent, perhaps made: the end-state check looks it up by name.
+		r.st.setRejected(group, i, "")
+	}
+}
+
+// endpointOf names the collection of a group (group set) or a user.
+func endpointOf(group bool) string {
+	if group {
+		return "Groups"
+	}
+	return "Users"
+}
+
+// noteRejected records that the create of user i (group i when group is
+// set) got an answer the IdP did not take (id is ""), with the id that
+// answer carried, if any: the target may hold the resource all the same.
+// A 409 made nothing, nor did a create that got no response as far as
+// the IdP can tell (noteLost).
+func (r *runner) noteRejected(group bool, i int, res *response, id string) {
+	if id != "" || res.err != nil || res.status == http.StatusConflict {
+		return
+	}
+	rid, _ := nameOf(kindOf(endpointOf(group)), res.body)
+	r.st.setRejected(group, i, rid)
 }
 
 // link brings a user the lookup found up to date with the directory.
@@ -126,14 +155,17 @@ func (r *runner) pushGroup(ctx context.Context, j int) {
 	r.check(ctx, idp.StepLookupGroup, res, reason)
 	r.groupLookups.count(reason, found)
 	if reason != "" {
-		r.noteLost(true, j, res)
+		r.noteLost(true, j, "lookup", res)
 		return
 	}
-	if found == nil {
+	if found != nil {
+		r.c.owned.link(resourceRef{kind: "Groups", id: id})
+	} else {
 		res = r.send(ctx, idp.StepCreateGroup, r.idp.CreateGroup(g))
 		id, reason = r.createResult(idp.StepCreateGroup, res)
 		r.check(ctx, idp.StepCreateGroup, res, reason)
-		r.noteLost(true, j, res)
+		r.noteLost(true, j, "create", res)
+		r.noteRejected(true, j, res, id)
 		if id == "" {
 			return
 		}
@@ -624,6 +656,7 @@ func (r *runner) provisionAgain(ctx context.Context, i int) {
 	}
 	r.check(ctx, idp.StepReprovision, res, reason)
 	if found != nil {
+		r.c.owned.link(resourceRef{kind: "Users", id: id})
 		r.st.undelete(i, id)
 		r.setActive(ctx, idp.StepReprovision, idp.StepReactivate, i, true)
 		return

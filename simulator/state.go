@@ -23,8 +23,14 @@ type state struct {
 	gone     map[int]bool
 	members  map[int][]int
 	// lost holds the users (and groups) whose lookup or create got no
-	// response: the IdP cannot tell whether the target holds them.
-	lostUsers, lostGroups map[int]bool
+	// response, with what happened to it: the IdP cannot tell whether the
+	// target holds them.
+	lostUsers, lostGroups map[int]string
+	// rejected holds the users (and groups) whose create got an answer the
+	// IdP did not take (a 200 for a 201, no id, a malformed resource) or
+	// none, with the id that answer carried ("" for none): the target may
+	// hold them all the same, and the end-state check judges what it holds.
+	rejectedUsers, rejectedGroups map[int]string
 }
 
 func newState(d *directory.Directory) *state {
@@ -38,8 +44,10 @@ func newState(d *directory.Directory) *state {
 		gone:     map[int]bool{},
 		members:  map[int][]int{},
 
-		lostUsers:  map[int]bool{},
-		lostGroups: map[int]bool{},
+		lostUsers:      map[int]string{},
+		lostGroups:     map[int]string{},
+		rejectedUsers:  map[int]string{},
+		rejectedGroups: map[int]string{},
 	}
 }
 
@@ -113,26 +121,51 @@ func (s *state) undelete(i int, id string) {
 }
 
 // setLost records that the provisioning of user i (group i when group is
-// set) got no response.
-func (s *state) setLost(group bool, i int) {
+// set) got no response, and why: "its create got no response (…)".
+func (s *state) setLost(group bool, i int, why string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if group {
-		s.lostGroups[i] = true
+		s.lostGroups[i] = why
 	} else {
-		s.lostUsers[i] = true
+		s.lostUsers[i] = why
 	}
 }
 
-// isLost reports whether the provisioning of user i (group i when group is
-// set) got no response.
-func (s *state) isLost(group bool, i int) bool {
+// lostWhy says why the provisioning of user i (group i when group is set)
+// got no response, or "" when it got one.
+func (s *state) lostWhy(group bool, i int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if group {
 		return s.lostGroups[i]
 	}
 	return s.lostUsers[i]
+}
+
+// setRejected records that the create of user i (group i when group is
+// set) got an answer the IdP did not take, and the id it carried.
+func (s *state) setRejected(group bool, i int, id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if group {
+		s.rejectedGroups[i] = id
+	} else {
+		s.rejectedUsers[i] = id
+	}
+}
+
+// rejected returns the id the rejected create answer of user i (group i
+// when group is set) carried; ok is false when no create was rejected.
+func (s *state) rejected(group bool, i int) (id string, ok bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if group {
+		id, ok = s.rejectedGroups[i]
+	} else {
+		id, ok = s.rejectedUsers[i]
+	}
+	return id, ok
 }
 
 // groupName returns group j's displayName as the IdP now holds it.

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/scimlab/scimlab/reference-server/scim"
@@ -74,14 +76,15 @@ func (r *runner) read(ctx context.Context, req idp.Request) *response {
 }
 
 // neverProvisioned records the end state of a resource the IdP never got an
-// id for: a difference, or, when its lookup or create got no response (lost),
-// an outcome that shows nothing about what the target holds.
-func (r *runner) neverProvisioned(ctx context.Context, what string, lost bool) []reports.Difference {
+// id for and the target does not show: a difference, or, when its lookup or
+// create got no response (lost says what happened: "its create got no
+// response (…)"), an outcome that shows nothing about what the target holds.
+func (r *runner) neverProvisioned(ctx context.Context, what, lost string) []reports.Difference {
 	d := reports.Difference{Resource: what, Want: "present", Got: "never provisioned (see the lookup and create checks)"}
-	if !lost {
+	if lost == "" {
 		return r.settle(ctx, nil, []reports.Difference{d})
 	}
-	d.Got = "never provisioned: its lookup or create got no response"
+	d.Got = "never provisioned: " + lost
 	if ctx.Err() == nil {
 		r.rec.unanswered(idp.StepEndState, diffText(d))
 	}
@@ -101,6 +104,55 @@ func (r *runner) settle(ctx context.Context, res *response, diffs []reports.Diff
 	return diffs
 }
 
+// unconfirmed judges the end state of a user (group when group is set)
+// the IdP has no id for: its create was rejected (a 200 for a 201, no id)
+// or got no response, or its lookup failed (then no create was sent). The check judges what the
+// target holds, not what the IdP was told: a resource the target created
+// is read by the id its rejected answer carried, else looked up by name,
+// as the IdP looks it up (idp-traffic.md §1.1 row 2, §1.2 row 3). It
+// returns the read and the resource, or nil when the target does not show
+// it; and done with the verdict already recorded when it could not tell.
+func (r *runner) unconfirmed(ctx context.Context, group bool, i int, what, name string) (res *response, m map[string]any, diffs []reports.Difference, done bool) {
+	lost := r.st.lostWhy(group, i)
+	rid, rejected := r.st.rejected(group, i)
+	if !rejected {
+		// Its lookup got a wrong answer or none: no create was sent, and
+		// what the target holds of that name may well not be the run's.
+		return nil, nil, r.neverProvisioned(ctx, what, lost), true
+	}
+	endpoint := endpointOf(group)
+	kind := kindOf(endpoint)
+	if rid != "" {
+		res = r.read(ctx, idp.Request{Method: http.MethodGet, Path: "/" + endpoint + "/" + url.PathEscape(rid)})
+		if res.err == nil && res.status == http.StatusOK {
+			if m, err := decode(res.body); err == nil {
+				return res, m, nil, false
+			}
+		}
+	} else {
+		path, query := kind.Lookup(name)
+		res = r.read(ctx, idp.Request{Method: http.MethodGet, Path: path, Query: query})
+		if res.err == nil && res.status == http.StatusOK {
+			if page, why := parseList(res); why == "" {
+				for k, o := range page.resources {
+					id := page.ids[k]
+					ref := resourceRef{kind: endpoint, id: id}
+					if got, _ := lookupKey(o, kind.Attr).(string); id == "" || !strings.EqualFold(got, name) || r.c.owned.isForeign(ref) {
+						continue
+					}
+					// The run made it: the clean-up removes it.
+					r.c.owned.adopt(ref, name)
+					return res, o, nil, false
+				}
+			}
+		}
+	}
+	if lost == "" && res.err != nil {
+		lost = "its create was rejected, and the read-back got no response (" + res.err.Error() + ")"
+	}
+	return res, nil, r.neverProvisioned(ctx, what, lost), true
+}
+
 func (r *runner) verifyUser(ctx context.Context, i int) []reports.Difference {
 	u := r.st.user(i)
 	id := r.st.userID(i)
@@ -110,7 +162,11 @@ func (r *runner) verifyUser(ctx context.Context, i int) []reports.Difference {
 		if deleted {
 			return nil
 		}
-		return r.neverProvisioned(ctx, what, r.st.isLost(false, i))
+		res, m, diffs, done := r.unconfirmed(ctx, false, i, what, u.UserName)
+		if done {
+			return diffs
+		}
+		return r.settle(ctx, res, userDiffs(what, u, m))
 	}
 	res := r.read(ctx, r.idp.GetUser(id))
 	if res.err != nil {
@@ -129,6 +185,11 @@ func (r *runner) verifyUser(ctx context.Context, i int) []reports.Difference {
 	if err != nil {
 		return r.settle(ctx, res, []reports.Difference{{Resource: what, Want: "a JSON resource", Got: err.Error()}})
 	}
+	return r.settle(ctx, res, userDiffs(what, u, m))
+}
+
+// userDiffs compares the user the target holds, m, with u.
+func userDiffs(what string, u directory.User, m map[string]any) []reports.Difference {
 	var ds []reports.Difference
 	cmp := func(attr, want, got string) {
 		if want != got {
@@ -143,7 +204,7 @@ func (r *runner) verifyUser(ctx context.Context, i int) []reports.Difference {
 	cmp("name.givenName", u.GivenName, have.givenName)
 	cmp("name.familyName", u.FamilyName, have.familyName)
 	cmp(`emails[type eq "work"].value`, u.Email, have.email)
-	return r.settle(ctx, res, ds)
+	return ds
 }
 
 func (r *runner) verifyGroup(ctx context.Context, j int) []reports.Difference {
@@ -155,7 +216,12 @@ func (r *runner) verifyGroup(ctx context.Context, j int) []reports.Difference {
 		if gone {
 			return nil
 		}
-		return r.neverProvisioned(ctx, what, r.st.isLost(true, j))
+		res, m, diffs, done := r.unconfirmed(ctx, true, j, what, name)
+		if done {
+			return diffs
+		}
+		// The IdP, with no id, added no member: the group holds none.
+		return r.settle(ctx, res, r.groupDiffs(what, name, m, nil))
 	}
 	res := r.read(ctx, r.idp.GetGroup(id))
 	if res.err != nil {
@@ -174,12 +240,18 @@ func (r *runner) verifyGroup(ctx context.Context, j int) []reports.Difference {
 	if err != nil {
 		return r.settle(ctx, res, []reports.Difference{{Resource: what, Want: "a JSON resource", Got: err.Error()}})
 	}
+	return r.settle(ctx, res, r.groupDiffs(what, name, m, r.st.pushable(j)))
+}
+
+// groupDiffs compares the group the target holds, m, with the name and the
+// members (user indexes) the IdP pushed.
+func (r *runner) groupDiffs(what, name string, m map[string]any, members []int) []reports.Difference {
 	var ds []reports.Difference
 	if got := str(m, "displayName"); got != name {
 		ds = append(ds, reports.Difference{Resource: what, Attribute: "displayName", Want: name, Got: got})
 	}
 	want := map[string]int{}
-	for _, i := range r.st.pushable(j) {
+	for _, i := range members {
 		want[r.st.userID(i)] = i
 	}
 	got := map[string]int{}
@@ -194,7 +266,7 @@ func (r *runner) verifyGroup(ctx context.Context, j int) []reports.Difference {
 		d.Resource, d.Attribute = what, "members"
 		memberDiffs = append(memberDiffs, d)
 	}
-	for _, i := range r.st.pushable(j) {
+	for _, i := range members {
 		uid := r.st.userID(i)
 		switch n := got[uid]; {
 		case n == 0:
@@ -217,7 +289,7 @@ func (r *runner) verifyGroup(ctx context.Context, j int) []reports.Difference {
 		n := len(memberDiffs) - maxMemberDiffs
 		memberDiffs = append(memberDiffs[:maxMemberDiffs], reports.Difference{Resource: what, Attribute: "members", Want: fmt.Sprintf("%d members", len(want)), Got: fmt.Sprintf("%d members; %d more differences", len(list), n)})
 	}
-	return r.settle(ctx, res, append(ds, memberDiffs...))
+	return append(ds, memberDiffs...)
 }
 
 // edgeCases probes a userName that differs from an existing one only in
