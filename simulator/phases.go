@@ -269,7 +269,60 @@ func (r *runner) walk(ctx context.Context, resource string) {
 	}
 	if len(seen) < total {
 		r.check(ctx, idp.StepImport, nil, fmt.Sprintf("import of /%s saw %d distinct resources but totalResults is %d; ordering must be stable across pages (idp-traffic.md §1.1)", resource, len(seen), total))
+		return
 	}
+	if reason := r.importMissing(resource, seen, total); reason != "" {
+		r.check(ctx, idp.StepImport, nil, reason)
+	}
+}
+
+// maxMissingNamed caps the resources an import reason names.
+const maxMissingNamed = 3
+
+// importMissing checks that the import walk listed every user (group) the
+// run provisioned and the target confirmed with an id: Okta reads no page
+// past totalResults (idp-traffic.md §1.1 row 15), so a totalResults below
+// the true count, or pages that ignore startIndex, hide resources from
+// its import. It returns the reason, naming what is missing, or "".
+func (r *runner) importMissing(resource string, seen map[string]int, total int) string {
+	group := resource == "Groups"
+	n := r.dir.Users()
+	if group {
+		n = r.dir.Groups()
+	}
+	var missing []string
+	want := 0
+	for i := 0; i < n; i++ {
+		var id, name string
+		if group {
+			if id = r.st.groupID(i); id == "" || r.st.isGone(i) {
+				continue
+			}
+			name = r.st.groupName(i)
+		} else {
+			if id = r.st.userID(i); id == "" || r.st.isDeleted(i) {
+				continue
+			}
+			name = r.st.user(i).UserName
+		}
+		want++
+		if _, ok := seen[id]; !ok {
+			missing = append(missing, fmt.Sprintf("%s (id %s)", name, id))
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	named := strings.Join(missing[:min(len(missing), maxMissingNamed)], ", ")
+	if len(missing) > maxMissingNamed {
+		named += fmt.Sprintf(" and %d more", len(missing)-maxMissingNamed)
+	}
+	noun := "users"
+	if group {
+		noun = "groups"
+	}
+	return fmt.Sprintf("import of /%s listed %d of the %d %s this run provisioned; missing %s: with totalResults %d, %s reads no page past it (startIndex=1, then +%d while below totalResults), so it never imports them (idp-traffic.md §1.1 row 15)",
+		resource, want-len(missing), want, noun, named, total, r.idp.Name, r.idp.Import.PageSize)
 }
 
 // pageReason checks one import page against the walk so far.
@@ -299,14 +352,29 @@ func (r *runner) pageReason(resource string, start, size int, p *listPage, seen 
 				missing = append(missing, path)
 			}
 		}
-		if _, ok := lookupKey(p.resources[0], "active").(bool); !ok {
+		var wrong string
+		switch v := lookupKey(p.resources[0], "active").(type) {
+		case bool:
+		case nil:
 			missing = append(missing, "active")
+		default:
+			wrong = fmt.Sprintf("has active as %s, not a JSON boolean", jsonText(v))
+			if _, isString := v.(string); isString {
+				wrong = fmt.Sprintf("has active as the string %s, not a JSON boolean (true or false)", jsonText(v))
+			}
 		}
 		if workEmail(p.resources[0]) == "" {
 			missing = append(missing, "emails[0].value")
 		}
+		var faults []string
 		if len(missing) > 0 {
-			return fmt.Sprintf("the first user of /Users lacks %s, which Okta's SPEC test requires (idp-traffic.md §1.1, OKTA-SPEC)", strings.Join(missing, ", "))
+			faults = append(faults, "lacks "+strings.Join(missing, ", "))
+		}
+		if wrong != "" {
+			faults = append(faults, wrong)
+		}
+		if len(faults) > 0 {
+			return fmt.Sprintf("the first user of /Users %s, which Okta's SPEC test requires (idp-traffic.md §1.1, OKTA-SPEC)", strings.Join(faults, " and "))
 		}
 	}
 	return ""

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -204,6 +205,94 @@ func TestCreateAnswersTracked(t *testing.T) {
 		if tc.owned && l.name(resourceRef{kind: "Users", id: "a"}) != "ana" {
 			t.Errorf("%d %s: name %q", tc.status, tc.body, l.name(resourceRef{kind: "Users", id: "a"}))
 		}
+	}
+}
+
+// TestImportFindsWhatTotalResultsHides: a totalResults that counts only the
+// page stops Okta's import after one page; the import check names the
+// users it never saw.
+func TestImportFindsWhatTotalResultsHides(t *testing.T) {
+	p, err := idp.LoadIdP("okta-oin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, target := rewritten(t, func(r *http.Request, status int, body map[string]any) (int, map[string]any, bool) {
+		if rs, ok := body["Resources"].([]any); ok && r.URL.Query().Get("filter") == "" {
+			body["totalResults"] = len(rs)
+		}
+		return status, body, false
+	})
+	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: target, Users: 130, Groups: 1, Seed: 2, Scenario: writeScenario(t, "initial-sync", "import")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkOf(t, run, p, idp.StepImport)
+	if c.Verdict != reports.Fail || !strings.Contains(c.Reason, "listed 100 of the 130 users this run provisioned; missing ") || !strings.Contains(c.Reason, "and 27 more") {
+		t.Errorf("import: %s %q, want a failure naming the 30 users it never saw", c.Verdict, c.Reason)
+	}
+}
+
+// TestImportFindsIgnoredStartIndex: a target that ignores startIndex
+// serves the first page again; the import check says so, naming the id
+// listed twice, and never passes.
+func TestImportFindsIgnoredStartIndex(t *testing.T) {
+	p, err := idp.LoadIdP("okta-oin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft := faketarget.New(faketarget.Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if r.Method == http.MethodGet && q.Get("filter") == "" && q.Has("startIndex") {
+			start := q.Get("startIndex")
+			q.Del("startIndex")
+			r.URL.RawQuery = q.Encode()
+			rec := httptest.NewRecorder()
+			ft.ServeHTTP(rec, r)
+			var body map[string]any
+			_ = json.Unmarshal(rec.Body.Bytes(), &body)
+			body["startIndex"], _ = strconv.Atoi(start)
+			w.Header().Set("Content-Type", "application/scim+json")
+			_ = json.NewEncoder(w).Encode(body)
+			return
+		}
+		ft.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: srv.URL + "/scim/v2", Users: 130, Groups: 1, Seed: 2, Scenario: writeScenario(t, "initial-sync", "import")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkOf(t, run, p, idp.StepImport)
+	if c.Verdict != reports.Fail || !strings.Contains(c.Reason, "is on page 1 and again on page 2 of /Users") {
+		t.Errorf("import: %s %q, want a failure for the page served twice", c.Verdict, c.Reason)
+	}
+}
+
+// TestImportSaysActiveIsAString: the first user's active as the string
+// "True" is named as such, not as missing.
+func TestImportSaysActiveIsAString(t *testing.T) {
+	p, err := idp.LoadIdP("okta-oin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, target := rewritten(t, func(r *http.Request, status int, body map[string]any) (int, map[string]any, bool) {
+		if rs, ok := body["Resources"].([]any); ok {
+			for _, it := range rs {
+				if o, ok := it.(map[string]any); ok && o["active"] == true {
+					o["active"] = "True"
+				}
+			}
+		}
+		return status, body, false
+	})
+	run, err := Run(context.Background(), Config{IdP: "okta-oin", Target: target, Users: 2, Groups: 1, Seed: 2, Scenario: writeScenario(t, "initial-sync", "import")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := checkOf(t, run, p, idp.StepImport)
+	if c.Verdict != reports.Fail || !strings.Contains(c.Reason, `has active as the string "True", not a JSON boolean`) || strings.Contains(c.Reason, "lacks active") {
+		t.Errorf("import: %s %q", c.Verdict, c.Reason)
 	}
 }
 
