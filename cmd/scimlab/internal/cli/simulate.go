@@ -23,7 +23,7 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	idpFile := fs.String("idp-file", "", "an IdP profile YAML of your own instead of --idp")
 	target := fs.String("target", os.Getenv("SCIM_BASE_URL"), "SCIM base URL (env SCIM_BASE_URL); empty: an in-process reference server")
 	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token (env SCIM_TOKEN)")
-	users := fs.Int("users", 100, fmt.Sprintf("users in the IdP's directory (at most %d; 0 is none: the steps that need a user have nothing to do)", simulator.MaxUsers))
+	users := fs.Int("users", 150, fmt.Sprintf("users in the IdP's directory (at most %d; 0 is none: the steps that need a user have nothing to do)", simulator.MaxUsers))
 	groups := fs.Int("groups", 10, fmt.Sprintf("groups in the IdP's directory (at most %d; 0 is none: the steps that need a group have nothing to do)", simulator.MaxGroups))
 	seed := fs.Int64("seed", 42, "seed of the directory (same seed, same users and groups)")
 	scenario := fs.String("scenario", "lifecycle", "scenario: "+strings.Join(simulator.Scenarios(), ", ")+", or a YAML file")

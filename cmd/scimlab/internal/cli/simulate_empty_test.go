@@ -10,7 +10,7 @@ import (
 )
 
 // TestSimulateEmptyDirectory: --users 0 --groups 0 is an empty directory,
-// not the default 100 users and 10 groups: against a target with --keep
+// not the default 150 users and 10 groups: against a target with --keep
 // nothing is created, every step that needs a user or a group is skipped
 // saying the directory is empty, and the run passes on what it could
 // check (the test connection). --help says what 0 means.
