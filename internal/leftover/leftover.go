@@ -60,7 +60,22 @@ type resource struct {
 	ID          string `json:"id"`
 	UserName    string `json:"userName"`
 	DisplayName string `json:"displayName"`
-	Active      *bool  `json:"active"`
+	Active      activeValue `json:"active"`
+}
+
+// activeValue is a resource's active as the target wrote it: a JSON
+// boolean, or anything else (the string "True" some targets send, a
+// number) kept as its JSON text, so that reading it never fails and a
+// wrongly typed active never makes the whole resource unreadable (which
+// would leave it undeleted).
+type activeValue struct{ raw string }
+
+func (a *activeValue) UnmarshalJSON(b []byte) error {
+	a.raw = string(b)
+	if a.raw == "null" {
+		a.raw = ""
+	}
+	return nil
 }
 
 // Name returns the id and the name (Attr) of a resource document, or ""
@@ -159,9 +174,9 @@ func listOf(body []byte) ([]resource, error) {
 	return *list.Resources, nil
 }
 
-func activeNote(active *bool) string {
-	if active == nil {
+func activeNote(active activeValue) string {
+	if active.raw == "" {
 		return ""
 	}
-	return fmt.Sprintf(" (active=%v)", *active)
+	return fmt.Sprintf(" (active=%s)", active.raw)
 }

@@ -79,3 +79,19 @@ func TestNamed(t *testing.T) {
 		t.Error("an error body is not a ListResponse")
 	}
 }
+
+// TestWronglyTypedActive: a resource whose active is not a JSON boolean (the
+// string "True") is still read: its id and name, and active as written.
+func TestWronglyTypedActive(t *testing.T) {
+	body := []byte(`{"id":"u1","userName":"ana@example.test","active":"True"}`)
+	if id, name := Users.Name(body); id != "u1" || name != "ana@example.test" {
+		t.Errorf("Name = %q %q", id, name)
+	}
+	if got := ReadBack(Deleted(204), body); got != `DELETE answered 204, but GET still answers 200 (active="True")` {
+		t.Errorf("ReadBack: %q", got)
+	}
+	list := []byte(`{"Resources":[{"id":"u1","userName":"ana@example.test","active":"True"}]}`)
+	if ids, err := Users.Named("ana@example.test", list); err != nil || len(ids) != 1 {
+		t.Errorf("Named = %v %v", ids, err)
+	}
+}
