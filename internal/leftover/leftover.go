@@ -57,9 +57,9 @@ func Of(path string) (k Kind, id string, ok bool) {
 
 // resource is what a judgement reads from a resource document.
 type resource struct {
-	ID          string `json:"id"`
-	UserName    string `json:"userName"`
-	DisplayName string `json:"displayName"`
+	ID          string      `json:"id"`
+	UserName    string      `json:"userName"`
+	DisplayName string      `json:"displayName"`
 	Active      activeValue `json:"active"`
 }
 
