@@ -63,6 +63,9 @@ type Config struct {
 	// compared with a handler in another process: one that shares the load
 	// generator's process is spared the switches between processes.
 	TrivialURL string
+	// DurableURL, when set, names the durable trivial handler (durable.go)
+	// running in that process, to measure instead of one in this process.
+	DurableURL string
 	// CPUProfileDir, when set, receives one CPU profile per measured workload
 	// (NN-name.pprof, for `go tool pprof`). With the in-process server it
 	// shows the server and the load generator together.
@@ -106,7 +109,14 @@ type Result struct {
 	Users            int
 	GOMAXPROCS       int
 	Trivial          Workload
-	Workloads        []Workload
+	// Durable is the durable trivial handler (durable.go): the trivial
+	// handler after a group-committed fdatasync of the request's body, the
+	// ceiling of any durable write on this machine and disk.
+	Durable Workload
+	// DurableDir is where its log was synced ("" = the system's temporary
+	// directory).
+	DurableDir string
+	Workloads  []Workload
 	// PagingUsersPerTrivial is users returned per second while paging with
 	// count=100, divided by the trivial handler's requests per second.
 	PagingUsersPerTrivial float64
@@ -255,22 +265,54 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		add(w)
 	}
 
-	// Create N users.
-	progress(fmt.Sprintf("create %d users", cfg.Users))
 	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	ids := make([]string, cfg.Users)
 	names := make([]string, cfg.Users)
 	for i := range names {
 		names[i] = fmt.Sprintf("bench-%s-%d@example.test", run, i)
 	}
+	userBody := func(i int) []byte {
+		return fmt.Appendf(nil, `{"schemas":["%s"],"userName":%q,"name":{"givenName":"Bench","familyName":"User %d"},"emails":[{"value":%q,"type":"work","primary":true}],"active":true,"externalId":"ext-%s-%d"}`,
+			scim.UserSchema, names[i], i, names[i], run, i)
+	}
+
+	// The durable trivial handler, sent the bodies the create workload sends.
+	progress("durable trivial handler")
+	durURL, durLog, stopDurable := cfg.DurableURL, (*groupLog)(nil), func() {}
+	if durURL == "" {
+		res.DurableDir = durableDir(res.DataDSN)
+		var err error
+		durURL, durLog, stopDurable, err = startDurable(res.DurableDir)
+		if err != nil {
+			return nil, fmt.Errorf("loadtest: the durable trivial handler: %w", err)
+		}
+	} else if err := checkLoopback(durURL); err != nil {
+		return nil, err
+	}
+	calibrate()
+	res.Durable = c.run(ctx, "durable trivial handler", cfg.Users, func(i int) (time.Duration, error) {
+		return c.do(ctx, "POST", durURL, userBody(i), 201, nil)
+	})
+	stopDurable()
+	if res.Durable.Errors > 0 {
+		return nil, fmt.Errorf("loadtest: the durable trivial handler failed: %s", c.firstErr())
+	}
+	res.Durable.TrivialOpsPerSec = trivialRPS
+	if trivialRPS > 0 {
+		res.Durable.Ratio = res.Durable.OpsPerSec / trivialRPS
+	}
+	if durLog != nil {
+		res.Durable.WritesPerCommit, res.Durable.SyncMean = durLog.stats()
+	}
+
+	// Create N users.
+	progress(fmt.Sprintf("create %d users", cfg.Users))
 	calibrate()
 	addWrites(c.run(ctx, "create user (POST /Users)", cfg.Users, func(i int) (time.Duration, error) {
-		body := fmt.Sprintf(`{"schemas":["%s"],"userName":%q,"name":{"givenName":"Bench","familyName":"User %d"},"emails":[{"value":%q,"type":"work","primary":true}],"active":true,"externalId":"ext-%s-%d"}`,
-			scim.UserSchema, names[i], i, names[i], run, i)
 		var out struct {
 			ID string `json:"id"`
 		}
-		d, err := c.do(ctx, "POST", base+"/Users", []byte(body), 201, &out)
+		d, err := c.do(ctx, "POST", base+"/Users", userBody(i), 201, &out)
 		ids[i] = out.ID
 		return d, err
 	}))
@@ -425,6 +467,9 @@ func Print(w io.Writer, r *Result) {
 	t.Ratio = 1
 	t.TrivialOpsPerSec = t.OpsPerSec
 	row(t)
+	if r.Durable.Ops > 0 {
+		row(r.Durable)
+	}
 	for _, x := range r.Workloads {
 		row(x)
 	}
@@ -435,6 +480,18 @@ func Print(w io.Writer, r *Result) {
 			fmt.Fprintf(w, "%s: %s\n", x.Name, x.Note)
 		}
 	}
+	if d := r.Durable; d.Ops > 0 {
+		dir := r.DurableDir
+		if dir == "" {
+			dir = os.TempDir()
+		}
+		how := "in " + dir
+		if d.WritesPerCommit > 0 {
+			how = fmt.Sprintf("%.1f writes per sync, each %s, in %s", d.WritesPerCommit, round(d.SyncMean), dir)
+		}
+		fmt.Fprintf(w, "durable trivial handler: the trivial handler after a group-committed fdatasync of the request's body (%s): no durable write on this machine and disk goes faster than %.2f× trivial\n",
+			how, d.Ratio)
+	}
 	for _, x := range r.Workloads {
 		if x.WritesPerCommit > 0 {
 			fmt.Fprintf(w, "%s: %.1f writes per commit", x.Name, x.WritesPerCommit)
@@ -443,6 +500,9 @@ func Print(w io.Writer, r *Result) {
 			}
 			if x.WriterBusy > 0 {
 				fmt.Fprintf(w, ", writer busy %.0f%% of the time", 100*x.WriterBusy)
+			}
+			if r.Durable.Ratio > 0 && x.SyncMean > 0 {
+				fmt.Fprintf(w, ", %.2f of the durable trivial handler", x.Ratio/r.Durable.Ratio)
 			}
 			fmt.Fprintln(w)
 		}
@@ -654,7 +714,7 @@ func (c *client) run(ctx context.Context, name string, n int, fn func(i int) (ti
 	lat := make([][]time.Duration, c.conc)
 	var errs atomic.Int64
 	var wg sync.WaitGroup
-	if c.profileDir != "" && name != "trivial handler" {
+	if c.profileDir != "" && !strings.HasSuffix(name, "trivial handler") {
 		stop, err := c.startProfile(name)
 		if err != nil {
 			c.fail(err)

@@ -50,6 +50,15 @@ func TestRunSmall(t *testing.T) {
 			t.Errorf("%s: %.1f writes per commit, fdatasync %s", w.Name, w.WritesPerCommit, w.SyncMean)
 		}
 	}
+	// The durable trivial handler ran on the same disk and is in the table
+	// and in the lines of the writes, which are read against it.
+	if d := res.Durable; d.Ops != n || d.Errors != 0 || d.Ratio <= 0 || d.WritesPerCommit < 1 || d.SyncMean <= 0 {
+		t.Errorf("durable trivial handler: %+v", d)
+	}
+	if !strings.Contains(out.String(), "durable trivial handler  ") || !strings.Contains(out.String(), "no durable write on this machine and disk goes faster than") ||
+		!strings.Contains(out.String(), "of the durable trivial handler\n") {
+		t.Errorf("no durable trivial handler in:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "writes per commit, each commit's fdatasync") || !strings.Contains(out.String(), "writer busy") {
 		t.Errorf("no group-commit lines in:\n%s", out.String())
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/scimlab/scimlab/internal/fsync"
 )
 
 // walSync makes committed transactions durable by syncing the database's
@@ -68,7 +70,7 @@ func (w *walSync) open() error {
 // connection closes, and the store holds one open); should it ever have been
 // replaced, the new file is opened and synced instead.
 func (w *walSync) sync() error {
-	if err := fdatasync(w.f); err != nil {
+	if err := fsync.Data(w.f); err != nil {
 		return fmt.Errorf("sync the write-ahead log: %w", err)
 	}
 	cur, err := w.f.Stat()
@@ -82,7 +84,7 @@ func (w *walSync) sync() error {
 	if err := w.open(); err != nil {
 		return err
 	}
-	if err := fdatasync(w.f); err != nil {
+	if err := fsync.Data(w.f); err != nil {
 		return fmt.Errorf("sync the write-ahead log: %w", err)
 	}
 	return nil

@@ -51,7 +51,7 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 		// start-up line would show it.
 		return fail(e, "bench", usagef("--target must not carry credentials: use --token"), ExitUsage)
 	}
-	trivialURL := ""
+	trivialURL, durableURL := "", ""
 	if *target == "" {
 		tuneServerGC() // the in-process server runs as `scimlab serve` would
 	} else {
@@ -62,11 +62,11 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 			fmt.Fprintf(e.stderr, "scimlab bench: the trivial handler runs in this process instead: %v\n", err)
 		} else {
 			defer stop()
-			trivialURL = url
+			trivialURL, durableURL = url, url+"durable"
 		}
 	}
 	res, err := loadtest.Run(ctx, loadtest.Config{
-		BaseURL: *target, Token: *token, TrivialURL: trivialURL, Profile: *profile, DataDSN: *data,
+		BaseURL: *target, Token: *token, TrivialURL: trivialURL, DurableURL: durableURL, Profile: *profile, DataDSN: *data,
 		Concurrency: *concurrency, Users: *users, CPUProfileDir: *cpuprofile,
 		Progress: func(s string) { fmt.Fprintln(e.stderr, s) },
 	})
@@ -81,9 +81,10 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 }
 
 // trivialChildEnv set in its environment makes `scimlab bench` serve only
-// the trivial handler, on a free loopback port: it prints the handler's URL
-// on a line of its own and serves until its standard input closes (its
-// parent, a bench run against --target, has finished or died).
+// the trivial handler (and the durable one at /durable), on a free loopback
+// port: it prints the handler's URL on a line of its own and serves until
+// its standard input closes (its parent, a bench run against --target, has
+// finished or died).
 const trivialChildEnv = "SCIMLAB_BENCH_TRIVIAL_CHILD"
 
 func serveTrivialChild(e *env) ExitCode {
@@ -91,7 +92,13 @@ func serveTrivialChild(e *env) ExitCode {
 	if err != nil {
 		return fail(e, "bench", err, ExitUsage)
 	}
-	go loadtest.TrivialServer().Serve(ln)
+	srv, closeLog, err := loadtest.HandlersServer()
+	if err != nil {
+		ln.Close()
+		return fail(e, "bench", err, ExitUsage)
+	}
+	defer closeLog()
+	go srv.Serve(ln)
 	fmt.Fprintf(e.stdout, "http://%s/\n", ln.Addr())
 	_, _ = io.Copy(io.Discard, os.Stdin)
 	return ExitOK

@@ -39,6 +39,10 @@ func TestBenchTargetTrivialInItsOwnProcess(t *testing.T) {
 	if !strings.Contains(out, "trivial handler in a process of its own") || strings.Contains(errs, "runs in this process instead") {
 		t.Errorf("trivial handler not in a child process:\n%s\n%s", out, errs)
 	}
+	// So does the durable trivial handler, whose sync counters stay there.
+	if !strings.Contains(out, "durable trivial handler  ") || !strings.Contains(out, "fdatasync of the request's body (in ") {
+		t.Errorf("no durable trivial handler from the child process:\n%s", out)
+	}
 	if !strings.Contains(out, "server peak resident memory") {
 		t.Errorf("no server memory line:\n%s", out)
 	}
