@@ -295,13 +295,28 @@ func (s *Server) serveList(c *call, kinds []*resourceKind, p listParams) error {
 		}
 	}
 	if p.sortBy != "" {
-		known := false
+		var known, complex *schema.Attribute
 		for _, k := range kinds {
-			if a, _ := resolveSort(k, p.sortPath); a != nil {
-				known = true
+			a, _ := resolveSort(k, p.sortPath)
+			switch {
+			case a == nil:
+			case a.Type == schema.Complex && !a.MultiValued && p.sortPath.Sub == "":
+				complex = a
+			default:
+				known = a
 			}
 		}
-		if !known {
+		switch {
+		case known == nil && complex != nil:
+			// "If the attribute is complex, the attribute name must be a
+			// path to a sub-attribute" (RFC 7644 §3.4.2.3); a multi-valued
+			// one sorts by its primary value, a singular one has none.
+			ex := complex.Name + ".value"
+			if len(complex.SubAttributes) > 0 {
+				ex = complex.Name + "." + complex.SubAttributes[0].Name
+			}
+			return errorf(http.StatusBadRequest, scim.InvalidValue, "sortBy %q names a complex attribute; name one of its sub-attributes, such as %q (RFC 7644 §3.4.2.3)", truncate(p.sortBy, 100), ex)
+		case known == nil:
 			return errorf(http.StatusBadRequest, scim.InvalidValue, "sortBy %q is not an attribute of the resources searched", truncate(p.sortBy, 100))
 		}
 	}
