@@ -111,7 +111,7 @@ var _ = Describe("ETags", lbl.Of(lbl.ETag), func() {
 			stale := etagOf(ctx, p)
 			repl := d.Clone()
 			repl["displayName"] = "First"
-			Expect(c.Put(ctx, p, repl)).To(framework.HaveStatus(http.StatusOK))
+			framework.PutSetup(ctx, c, p, repl) // makes the ETag read above stale; If-Match is the subject
 			repl["displayName"] = "Second"
 			Expect(withHeader(ctx, http.MethodPut, p, "If-Match", stale, repl)).To(framework.HaveStatus(http.StatusPreconditionFailed))
 			Expect(framework.Get(ctx, c, p).Str("displayName")).To(Equal("First"))
@@ -120,7 +120,7 @@ var _ = Describe("ETags", lbl.Of(lbl.ETag), func() {
 		framework.It("ETG-010", "If-Match with a stale ETag on PATCH is 412", lbl.MUST, lbl.NeedsPatch, lbl.RFC("7644:3.14"), lbl.RFC("7232:3.1"), func(ctx SpecContext) {
 			_, p, _ := create(ctx)
 			stale := etagOf(ctx, p)
-			framework.PatchOK(ctx, c, p, ops(op("replace", "displayName", "First")))
+			framework.PatchSetup(ctx, c, p, ops(op("replace", "displayName", "First"))) // makes the ETag read above stale; If-Match is the subject
 			Expect(withHeader(ctx, http.MethodPatch, p, "If-Match", stale, ops(op("replace", "displayName", "Second")))).To(framework.HaveStatus(http.StatusPreconditionFailed))
 			Expect(framework.Get(ctx, c, p).Str("displayName")).To(Equal("First"))
 		})
@@ -130,7 +130,7 @@ var _ = Describe("ETags", lbl.Of(lbl.ETag), func() {
 			stale := etagOf(ctx, p)
 			repl := d.Clone()
 			repl["displayName"] = "Changed"
-			Expect(c.Put(ctx, p, repl)).To(framework.HaveStatus(http.StatusOK))
+			framework.PutSetup(ctx, c, p, repl) // makes the ETag read above stale; If-Match is the subject
 			Expect(withHeader(ctx, http.MethodDelete, p, "If-Match", stale, nil)).To(framework.HaveStatus(http.StatusPreconditionFailed))
 			framework.Get(ctx, c, p)
 		})

@@ -219,7 +219,9 @@ func IDs(docs []Doc) []string {
 
 // PatchOK sends a PATCH and expects success: 200 with the resource or 204
 // without a body (RFC 7644 §3.5.2 allows both). It returns the resource as a
-// GET returns it afterwards.
+// GET returns it afterwards. It is for a check whose subject is the PATCH:
+// a refusal is the check's failure. A PATCH that only prepares what the
+// check tests uses PatchSetup.
 func PatchOK(ctx context.Context, c *Client, path string, body any) Doc {
 	ginkgo.GinkgoHelper()
 	resp := c.Patch(ctx, path, body)
@@ -227,12 +229,35 @@ func PatchOK(ctx context.Context, c *Client, path string, body any) Doc {
 	return Get(ctx, c, path)
 }
 
+// PatchSetup is PatchOK as a check's fixture (Arrange): the PATCH only
+// prepares the state the check tests (a manager set so that its removal
+// can be tested, a change that makes an ETag stale), so a refusal makes the
+// check's verdict error ("setup failed: …"), not fail.
+func PatchSetup(ctx context.Context, c *Client, path string, body any) Doc {
+	ginkgo.GinkgoHelper()
+	var got Doc
+	Arrange(func() { got = PatchOK(ctx, c, path, body) })
+	return got
+}
+
 // PutOK sends a PUT, expects 200 and returns the resource as a GET returns
-// it afterwards.
+// it afterwards. It is for a check whose subject is the PUT: a refusal is
+// the check's failure. A PUT that only prepares what the check tests uses
+// PutSetup.
 func PutOK(ctx context.Context, c *Client, path string, body any) Doc {
 	ginkgo.GinkgoHelper()
 	gomega.Expect(c.Put(ctx, path, body)).To(HaveStatus(http.StatusOK))
 	return Get(ctx, c, path)
+}
+
+// PutSetup is PutOK as a check's fixture (Arrange): the PUT only prepares
+// the state the check tests, so a refusal makes the check's verdict error
+// ("setup failed: …"), not fail.
+func PutSetup(ctx context.Context, c *Client, path string, body any) Doc {
+	ginkgo.GinkgoHelper()
+	var got Doc
+	Arrange(func() { got = PutOK(ctx, c, path, body) })
+	return got
 }
 
 // Path returns the relative path of a created resource ("/Users/<id>").
