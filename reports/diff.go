@@ -46,24 +46,36 @@ type DiffResult struct {
 }
 
 // Regressed reports whether a check that passed (pass or
-// unsupported-but-works) in the old run fails or errors in the new one, or
-// is missing from it (the new run did not run it: a run cut short, a check
+// unsupported-but-works) in the old run fails or errors in the new one, is
+// skipped in it (it no longer runs: the target stopped declaring the
+// capability, or the run was not given what the check needs), or is
+// missing from it (the new run did not run it: a run cut short, a check
 // renamed or dropped): the gate for "scimlab report diff", which then exits
 // 1. A run with no checks never hides the checks that passed before; a
 // check the new run lists as not selected (--label-filter) is not missing.
+// A check that passed and is waived now is not a regression (a baseline
+// accepts its failure on purpose) but is named on the first line.
 func (d DiffResult) Regressed() bool { return len(d.Regressions()) > 0 }
 
 // Regressions returns the changes that make Regressed true: the checks
-// that passed and now fail or error, then those that passed and are
-// missing (New is empty), each group sorted by ID.
+// that passed and now fail or error, then those that passed and are now
+// skipped, then those that passed and are missing (New is empty), each
+// group sorted by ID.
 func (d DiffResult) Regressions() []CheckChange {
+	out := append(d.passedNow(Verdict.Failing), d.passedNow(func(v Verdict) bool { return v == Skipped })...)
+	return append(out, d.missing()...)
+}
+
+// passedNow returns the checks that passed in the old run and whose new
+// verdict is.
+func (d DiffResult) passedNow(is func(Verdict) bool) []CheckChange {
 	var out []CheckChange
 	for _, c := range d.Changed {
-		if c.Old.Passing() && c.New.Failing() {
+		if c.Old.Passing() && is(c.New) {
 			out = append(out, c)
 		}
 	}
-	return append(out, d.missing()...)
+	return out
 }
 
 // missing returns the checks that passed in the old run and are not in the
@@ -79,26 +91,47 @@ func (d DiffResult) missing() []CheckChange {
 }
 
 // regressionLine says how many checks regressed, and how: "3 checks that
-// passed now fail; 395 that passed are missing from the new run".
+// passed now fail; 2 that passed are now skipped; 395 that passed are
+// missing from the new run".
 func (d DiffResult) regressionLine() string {
-	missing := len(d.missing())
-	failing := len(d.Regressions()) - missing
 	var parts []string
-	if failing > 0 {
-		parts = append(parts, plural(failing, "check", "checks")+" that passed now fail")
-	}
-	if missing > 0 {
-		n := plural(missing, "check", "checks")
-		if failing > 0 {
-			n = fmt.Sprint(missing)
+	for _, k := range []struct {
+		n          int
+		one, many string
+	}{
+		{len(d.passedNow(Verdict.Failing)), "now fails", "now fail"},
+		{len(d.passedNow(func(v Verdict) bool { return v == Skipped })), "is now skipped (no longer run)", "are now skipped (no longer run)"},
+		{len(d.missing()), "is missing from the new run", "are missing from the new run"},
+	} {
+		if k.n == 0 {
+			continue
 		}
-		verb := "are"
-		if missing == 1 {
-			verb = "is"
+		what := k.many
+		if k.n == 1 {
+			what = k.one
 		}
-		parts = append(parts, n+" that passed "+verb+" missing from the new run")
+		n := plural(k.n, "check", "checks")
+		if len(parts) > 0 {
+			n = fmt.Sprint(k.n)
+		}
+		parts = append(parts, n+" that passed "+what)
 	}
 	return strings.Join(parts, "; ")
+}
+
+// waivedLine names the checks that passed and are waived now, which do
+// not fail the gate: "2 checks that passed are now waived by the
+// baseline"; "" when there are none.
+func (d DiffResult) waivedLine() string {
+	n := len(d.passedNow(func(v Verdict) bool { return v == Waived }))
+	if n == 0 {
+		return ""
+	}
+	verb := "are"
+	if n == 1 {
+		verb = "is"
+	}
+	return plural(n, "check", "checks") + " that passed " + verb + " now waived by the baseline"
 }
 
 // Comparable returns an error when oldRun and newRun cannot be diffed: runs
@@ -288,6 +321,8 @@ func diffText(d DiffResult) string {
 	var b strings.Builder
 	if d.Regressed() {
 		fmt.Fprintf(&b, "REGRESSED: %s\n", d.regressionLine())
+	} else if w := d.waivedLine(); w != "" {
+		fmt.Fprintf(&b, "No regressions (%s).\n", w)
 	} else {
 		b.WriteString("No regressions.\n")
 	}
@@ -320,6 +355,8 @@ func diffMarkdown(d DiffResult) string {
 	b.WriteString("## scimlab report diff\n\n")
 	if d.Regressed() {
 		fmt.Fprintf(&b, "❌ **REGRESSED**: %s\n\n", mdEscape(d.regressionLine()))
+	} else if w := d.waivedLine(); w != "" {
+		fmt.Fprintf(&b, "✅ **No regressions** (%s)\n\n", mdEscape(w))
 	} else {
 		b.WriteString("✅ **No regressions**\n\n")
 	}

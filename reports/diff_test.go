@@ -66,10 +66,19 @@ func TestDiff(t *testing.T) {
 
 func TestDiffNotRegressed(t *testing.T) {
 	old := &Run{Checks: []Check{{ID: "a", Verdict: Skipped}, {ID: "b", Verdict: Waived}, {ID: "c", Verdict: Pass}}}
-	cur := &Run{Checks: []Check{{ID: "a", Verdict: Fail}, {ID: "b", Verdict: Fail}, {ID: "c", Verdict: Skipped}, {ID: "new", Verdict: Fail}}}
+	cur := &Run{Checks: []Check{{ID: "a", Verdict: Fail}, {ID: "b", Verdict: Fail}, {ID: "c", Verdict: Waived}, {ID: "new", Verdict: Fail}}}
 	d := Diff(old, cur)
 	if d.Regressed() {
 		t.Errorf("Regressed() = true, but no check went from passing to failing: %+v", d.Changed)
+	}
+	// A check that passed and is waived now does not fail the gate (the
+	// baseline accepts it on purpose), but the first line names it.
+	var buf bytes.Buffer
+	if err := RenderDiff(&buf, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.HasPrefix(out, "No regressions (1 check that passed is now waived by the baseline).\n") {
+		t.Errorf("text diff:\n%s", out)
 	}
 	if len(d.NewFailures) != 3 {
 		t.Errorf("NewFailures = %v, want a, b and new", ids(d.NewFailures))
@@ -164,7 +173,7 @@ func TestDiffMissingPassingChecksRegress(t *testing.T) {
 	if err := RenderDiff(&buf, both, "md"); err != nil {
 		t.Fatal(err)
 	}
-	if out := buf.String(); !strings.Contains(out, "**REGRESSED**: 1 check that passed now fail; 1 that passed is missing from the new run") {
+	if out := buf.String(); !strings.Contains(out, "**REGRESSED**: 1 check that passed now fails; 1 that passed is missing from the new run") {
 		t.Errorf("markdown diff:\n%s", out)
 	}
 
@@ -235,5 +244,32 @@ func TestDiffNotSelectedIsNoRegression(t *testing.T) {
 	narrow.NotSelected = []string{"GRP-001"}
 	if d := Diff(old, narrow); !d.Regressed() || strings.Join(ids(d.Regressions()), " ") != "BLK-001" {
 		t.Errorf("a check missing without being deselected: regressions %v", ids(d.Regressions()))
+	}
+}
+
+// A check that passed and is skipped now no longer runs (the target
+// stopped declaring its capability, or the run lacked an input): the gate
+// must not read "No regressions." (reports/README.md).
+func TestDiffPassedNowSkippedRegresses(t *testing.T) {
+	old := &Run{Checks: []Check{{ID: "a", Verdict: Pass}, {ID: "b", Verdict: UnsupportedButWorks}, {ID: "c", Verdict: Pass}}}
+	cur := &Run{Checks: []Check{{ID: "a", Verdict: Skipped}, {ID: "b", Verdict: Skipped}, {ID: "c", Verdict: Fail}}}
+	d := Diff(old, cur)
+	if got := strings.Join(ids(d.Regressions()), " "); got != "c a b" {
+		t.Errorf("Regressions() = %q, want the failure first, then the two skipped", got)
+	}
+	var buf bytes.Buffer
+	if err := RenderDiff(&buf, d, "text"); err != nil {
+		t.Fatal(err)
+	}
+	if out := buf.String(); !strings.HasPrefix(out, "REGRESSED: 1 check that passed now fails; 2 that passed are now skipped (no longer run)\n") {
+		t.Errorf("text diff:\n%s", out)
+	}
+	skippedOnly := Diff(old, &Run{Checks: []Check{{ID: "a", Verdict: Skipped}, {ID: "b", Verdict: Pass}, {ID: "c", Verdict: Pass}}})
+	buf.Reset()
+	if err := RenderDiff(&buf, skippedOnly, "json"); err != nil {
+		t.Fatal(err)
+	}
+	if !skippedOnly.Regressed() || !strings.Contains(buf.String(), `"regressed": true`) {
+		t.Errorf("one check that passed and is skipped now: %s", buf.String())
 	}
 }
