@@ -96,7 +96,7 @@ func (d DiffResult) missing() []CheckChange {
 func (d DiffResult) regressionLine() string {
 	var parts []string
 	for _, k := range []struct {
-		n          int
+		n         int
 		one, many string
 	}{
 		{len(d.passedNow(Verdict.Failing)), "now fails", "now fail"},
