@@ -72,14 +72,10 @@ func (p painter) verdict(v Verdict, s string) string {
 	return s
 }
 
-// textTag is the short upper-case tag that leads a check in the terminal
-// summary.
-func textTag(v Verdict) string {
-	if v == UnsupportedButWorks {
-		return "UNDECLARED"
-	}
-	return strings.ToUpper(string(v))
-}
+// textTag is the upper-case tag that leads a check in the terminal
+// summary: the verdict's own name, so that a log grepped for a verdict
+// (unsupported-but-works too) finds its checks.
+func textTag(v Verdict) string { return strings.ToUpper(string(v)) }
 
 // WriteText writes r, redacted, as a terminal summary: the result, readiness
 // lines, counts, capability mismatches, then the checks that did not plainly

@@ -549,8 +549,12 @@ func Percentiles(op string, samples []time.Duration) OperationStats {
 }
 
 // attention returns the checks that are not a plain pass, failures first:
-// fail and error (by level: MUST, IdP, SHOULD, MAY), then
-// unsupported-but-works, waived and skipped, each in run order.
+// fail, then error (each by level: MUST, IdP, SHOULD, MAY), then
+// unsupported-but-works, waived and skipped, each in run order. A fail
+// comes before every error because an error is often the knock-on of one
+// (a create answered 200 for 201 fails the checks of the create and makes
+// every check that needed a user an error "setup failed"): the list, which
+// the terminal and Markdown cut short, must show the cause.
 func (r *Run) attention() []Check {
 	var out []Check
 	for _, c := range r.Checks {
@@ -564,6 +568,9 @@ func (r *Run) attention() []Check {
 			return fi
 		}
 		if fi {
+			if vi, vj := verdictRank(out[i].Verdict), verdictRank(out[j].Verdict); vi != vj {
+				return vi < vj
+			}
 			return levelRank(out[i].Level) < levelRank(out[j].Level)
 		}
 		return verdictRank(out[i].Verdict) < verdictRank(out[j].Verdict)

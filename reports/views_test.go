@@ -2,6 +2,7 @@ package reports
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -216,5 +217,34 @@ func TestLevel(t *testing.T) {
 	}
 	if !Must.Required() || !IdPLevel("entra").Required() || Should.Required() || May.Required() {
 		t.Error("Required is wrong")
+	}
+}
+
+// The checks needing attention list every fail before any error, whatever
+// their levels: the errors are often the fail's knock-on ("setup failed"),
+// and the terminal and Markdown lists are cut short.
+func TestAttentionListsFailsBeforeErrors(t *testing.T) {
+	r := &Run{Checks: []Check{
+		{ID: "e-must", Verdict: Error, Level: "MUST"},
+		{ID: "skip", Verdict: Skipped, Level: "MUST"},
+		{ID: "f-should", Verdict: Fail, Level: "SHOULD"},
+		{ID: "pass", Verdict: Pass, Level: "MUST"},
+		{ID: "e-should", Verdict: Error, Level: "SHOULD"},
+		{ID: "f-must", Verdict: Fail, Level: "MUST"},
+		{ID: "ubw", Verdict: UnsupportedButWorks, Level: "MUST"},
+	}}
+	var got []string
+	for _, c := range r.attention() {
+		got = append(got, c.ID)
+	}
+	if want := "f-must f-should e-must e-should ubw skip"; strings.Join(got, " ") != want {
+		t.Errorf("attention order %v, want %s", got, want)
+	}
+	var b strings.Builder
+	if err := WriteText(&b, r, false); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "UNSUPPORTED-BUT-WORKS") {
+		t.Errorf("the terminal summary does not name the verdict unsupported-but-works:\n%s", b.String())
 	}
 }
