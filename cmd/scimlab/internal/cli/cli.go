@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -95,7 +96,13 @@ func Main(args []string, stdout, stderr io.Writer) ExitCode {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) ExitCode {
 	e := &env{stdout: stdout, stderr: stderr}
 	if len(args) == 0 {
-		printUsage(stderr)
+		// One line, as for every other usage error; the list is a command away.
+		names := make([]string, 0, len(commands))
+		for _, c := range commands {
+			names = append(names, c.name)
+		}
+		sort.Strings(names)
+		fmt.Fprintf(stderr, "scimlab: missing command; want one of %s (scimlab help describes each)\n", strings.Join(names, ", "))
 		return ExitUsage
 	}
 	switch args[0] {
@@ -194,9 +201,11 @@ func firstLine(s string) string {
 // groupHelp answers a command group (token, report, …) called without a
 // subcommand (usage on stderr, exit 2) or with -h/--help (usage on stdout,
 // exit 0); done is false when a subcommand follows.
-func groupHelp(e *env, args []string, usage string) (code ExitCode, done bool) {
+func groupHelp(e *env, args []string, group, usage string) (code ExitCode, done bool) {
 	if len(args) == 0 {
-		fmt.Fprint(e.stderr, usage)
+		// One line, as for every other usage error: the group and its
+		// subcommands, read from its usage lines.
+		fmt.Fprintf(e.stderr, "scimlab %s: missing subcommand; want %s (add --help for the flags)\n", group, strings.Join(subcommands(group, usage), ", "))
 		return ExitUsage, true
 	}
 	switch args[0] {
@@ -205,4 +214,23 @@ func groupHelp(e *env, args []string, usage string) (code ExitCode, done bool) {
 		return ExitOK, true
 	}
 	return ExitOK, false
+}
+
+// subcommands lists, in order and once each, the word after "scimlab GROUP"
+// on each line of a usage text ("deactivate|activate" counts as two).
+func subcommands(group, usage string) []string {
+	prefix := append([]string{"scimlab"}, strings.Fields(group)...)
+	var out []string
+	for _, line := range strings.Split(usage, "\n") {
+		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "Usage:"))
+		if len(f) <= len(prefix) || !slices.Equal(f[:len(prefix)], prefix) {
+			continue
+		}
+		for _, sub := range strings.Split(f[len(prefix)], "|") {
+			if sub != "" && !strings.HasPrefix(sub, "-") && !slices.Contains(out, sub) {
+				out = append(out, sub)
+			}
+		}
+	}
+	return out
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -16,8 +17,8 @@ func init() {
 
 func runReport(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab report render RUN.json [--format html|junit|md|json|text] [-o FILE]\n" +
-		"       scimlab report diff OLD.json NEW.json [--format text|md]   (exit 1 when a passing check now fails or is missing)\n"
-	if code, done := groupHelp(e, args, usage); done {
+		"       scimlab report diff OLD.json NEW.json [--format text|md|json]   (exit 1 when a passing check now fails, is skipped or is missing)\n"
+	if code, done := groupHelp(e, args, "report", usage); done {
 		return code
 	}
 	switch args[0] {
@@ -34,7 +35,7 @@ func runReport(ctx context.Context, e *env, args []string) ExitCode {
 
 func runReportRender(e *env, args []string) ExitCode {
 	fs := newFlags("report render", "RUN.json [--format html|junit|md|json|text] [-o FILE]", e)
-	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats(), ", "))
+	format := fs.String("format", "text", "output format: "+strings.Join(reports.Formats(), ", ")+" (default: from -o's extension, else text)")
 	out := fs.String("o", "", "write to FILE instead of stdout")
 	pos, code, stop := parseInterspersed(fs, args, e)
 	if stop {
@@ -42,6 +43,12 @@ func runReportRender(e *env, args []string) ExitCode {
 	}
 	if len(pos) != 1 {
 		return fail(e, "report render", usagef("want one report file, got %d arguments", len(pos)), ExitUsage)
+	}
+	if !setFlags(fs)["format"] && *out != "" {
+		*format = formatOfFile(*out)
+	}
+	if *out != "" && sameFile(pos[0], *out) {
+		return fail(e, "report render", usagef("-o %s is the report being read; write the rendering to another file", *out), ExitUsage)
 	}
 	if !slices.Contains(reports.Formats(), *format) {
 		return fail(e, "report render", usagef("unknown --format %q; want one of %s", *format, strings.Join(reports.Formats(), ", ")), ExitUsage)
@@ -70,8 +77,8 @@ func runReportRender(e *env, args []string) ExitCode {
 }
 
 func runReportDiff(e *env, args []string) ExitCode {
-	fs := newFlags("report diff", "OLD.json NEW.json [--format text|md]", e)
-	format := fs.String("format", "text", "output format: text or md")
+	fs := newFlags("report diff", "OLD.json NEW.json [--format text|md|json]", e)
+	format := fs.String("format", "text", "output format: text, md or json")
 	pos, code, stop := parseInterspersed(fs, args, e)
 	if stop {
 		return code
@@ -79,8 +86,8 @@ func runReportDiff(e *env, args []string) ExitCode {
 	if len(pos) != 2 {
 		return fail(e, "report diff", usagef("want two report files (old, new), got %d arguments", len(pos)), ExitUsage)
 	}
-	if *format != "text" && *format != "md" {
-		return fail(e, "report diff", usagef("unknown --format %q; want text or md", *format), ExitUsage)
+	if *format != "text" && *format != "md" && *format != "json" {
+		return fail(e, "report diff", usagef("unknown --format %q; want text, md or json", *format), ExitUsage)
 	}
 	oldRun, err := reports.Load(pos[0])
 	if err != nil {
@@ -101,4 +108,30 @@ func runReportDiff(e *env, args []string) ExitCode {
 		return ExitFailures
 	}
 	return ExitOK
+}
+
+// formatOfFile is the rendering a file name asks for by its extension
+// (report.html, junit.xml, report.md, run.json), text for any other.
+func formatOfFile(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".html", ".htm":
+		return "html"
+	case ".xml":
+		return "junit"
+	case ".md", ".markdown":
+		return "md"
+	case ".json":
+		return "json"
+	}
+	return "text"
+}
+
+// sameFile reports whether two paths name one existing file.
+func sameFile(a, b string) bool {
+	sa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Stat(b)
+	return err == nil && os.SameFile(sa, sb)
 }

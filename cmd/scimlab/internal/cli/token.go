@@ -36,7 +36,7 @@ TOKEN=$(scimlab token create --data scimlab.db --ttl 90d)
 `
 
 func runToken(ctx context.Context, e *env, args []string) ExitCode {
-	if code, done := groupHelp(e, args, tokenUsage); done {
+	if code, done := groupHelp(e, args, "token", tokenUsage); done {
 		return code
 	}
 	switch args[0] {
@@ -314,7 +314,7 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenBasic(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab token basic set --data FILE --username NAME --password-file FILE [--profile NAME]\n       scimlab token basic clear --data FILE\n"
-	if code, done := groupHelp(e, args, usage); done {
+	if code, done := groupHelp(e, args, "token basic", usage); done {
 		return code
 	}
 	switch args[0] {
@@ -373,7 +373,7 @@ func runTokenBasic(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenAdmin(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab token admin set --data FILE --password-file FILE\n"
-	if code, done := groupHelp(e, args, usage); done {
+	if code, done := groupHelp(e, args, "token admin", usage); done {
 		return code
 	}
 	if args[0] != "set" {
@@ -410,7 +410,7 @@ func runTokenAdmin(ctx context.Context, e *env, args []string) ExitCode {
 
 func runTokenAccount(ctx context.Context, e *env, args []string) ExitCode {
 	const usage = "Usage: scimlab token account deactivate|activate --data FILE NAME\n"
-	if code, done := groupHelp(e, args, usage); done {
+	if code, done := groupHelp(e, args, "token account", usage); done {
 		return code
 	}
 	action := args[0]
