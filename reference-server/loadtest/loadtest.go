@@ -534,6 +534,10 @@ func round(d time.Duration) time.Duration {
 	return d
 }
 
+// CheckLoopback refuses a base URL whose host is not a loopback address:
+// the load command loads nothing else.
+func CheckLoopback(base string) error { return checkLoopback(base) }
+
 // checkLoopback refuses base URLs whose host is not a loopback address.
 func checkLoopback(base string) error {
 	u, err := url.Parse(base)

@@ -51,6 +51,21 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 		// start-up line would show it.
 		return fail(e, "bench", usagef("--target must not carry credentials: use --token"), ExitUsage)
 	}
+	if *target != "" {
+		// What `test` checks before its run, before the seconds the trivial
+		// handlers take: a loopback target that serves SCIM and takes the
+		// token (a wrong one is exit 2, one that does not answer exit 3).
+		if err := loadtest.CheckLoopback(*target); err != nil {
+			return fail(e, "bench", usagef("%v", err), ExitUsage)
+		}
+		if *token == "" {
+			return fail(e, "bench", usagef("--target needs --token (or SCIM_TOKEN): the bench creates users"), ExitUsage)
+		}
+		if err := preflight(ctx, newProbe(*target, *token, "", nil, false), false); err != nil {
+			code, _ := suiteError(e, "bench", err)
+			return code
+		}
+	}
 	trivialURL, durableURL := "", ""
 	if *target == "" {
 		tuneServerGC() // the in-process server runs as `scimlab serve` would

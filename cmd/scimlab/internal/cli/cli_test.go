@@ -24,7 +24,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		stderrRe string // substring expected on stderr
 		stdoutRe string // substring expected on stdout
 	}{
-		{"no args", nil, ExitUsage, "Usage: scimlab", ""},
+		{"no args", nil, ExitUsage, "scimlab: missing command; want one of", ""},
 		{"help", []string{"help"}, ExitOK, "", "Commands:"},
 		{"unknown command", []string{"frobnicate"}, ExitUsage, `unknown command "frobnicate"`, ""},
 		{"help for an unknown command", []string{"help", "nope"}, ExitUsage, `scimlab help: unknown command "nope"`, ""},

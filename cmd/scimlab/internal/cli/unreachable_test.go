@@ -324,6 +324,15 @@ func TestBenchUnreachableTargetIsExit3(t *testing.T) {
 	if code != ExitUnreachable || !strings.Contains(lastLine(errs), "scimlab bench: target unreachable: ") {
 		t.Errorf("exit %d, stderr %q; want 3 and target unreachable", code, errs)
 	}
+	// Found before any workload runs: one line, no progress.
+	if strings.Count(errs, "\n") != 1 {
+		t.Errorf("stderr %q; want the one line, before the trivial handlers run", errs)
+	}
+	// No token: one line, exit 2, before any request.
+	t.Setenv("SCIM_TOKEN", "")
+	if code, out, errs := runCLI(t, "bench", "--target", target, "--users", "5"); code != ExitUsage || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "--target needs --token") {
+		t.Errorf("no token: exit %d, stdout %q, stderr %q; want 2 and one line", code, out, errs)
+	}
 	// A target that answers, badly, is not unreachable.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "no", http.StatusUnauthorized)
