@@ -10,6 +10,7 @@ package recorder
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -26,6 +27,50 @@ import (
 // MaxRecordedBody caps how much of one body is kept in the transcript; the
 // proxied traffic itself is never cut.
 const MaxRecordedBody = transcript.MaxBody
+
+// NoAnswerHeader is the response header on an answer the recorder made
+// itself because the upstream gave none (it could not be reached, or the
+// connection failed before a response): a 502 with a SCIM Error body. Its
+// value is NoAnswerValue. The exchange is recorded with this header and a
+// Note starting with NoAnswerNote, so that the transcript never passes the
+// recorder's 502 off as the target's answer (see NoUpstreamAnswer).
+const (
+	NoAnswerHeader = "Scimlab-Recorder"
+	NoAnswerValue  = "no upstream answer"
+	NoAnswerNote   = "no upstream answer"
+)
+
+// noAnswerDetail starts the detail of the recorder's own 502; a recording
+// made before NoAnswerHeader existed is told by it.
+const noAnswerDetail = "scimlab record: upstream unreachable"
+
+// NoUpstreamAnswer reports whether the recorded response of x is the
+// recorder's own (the upstream gave no answer), and says so in a line for
+// a report.
+func NoUpstreamAnswer(x transcript.Exchange) (string, bool) {
+	h := http.Header(x.ResponseHeaders)
+	own := strings.EqualFold(h.Get(NoAnswerHeader), NoAnswerValue) ||
+		x.Status == http.StatusBadGateway && strings.Contains(x.ResponseBody, `"detail":"`+noAnswerDetail)
+	if !own {
+		return "", false
+	}
+	why := "the recording has no answer from the target to it: scimlab record answered 502 itself"
+	if d := errorDetail(x.ResponseBody); d != "" {
+		why += " (" + d + ")"
+	}
+	return why, true
+}
+
+// errorDetail is the detail of a SCIM Error body, or "".
+func errorDetail(body string) string {
+	var e struct {
+		Detail string `json:"detail"`
+	}
+	if json.Unmarshal([]byte(body), &e) != nil {
+		return ""
+	}
+	return e.Detail
+}
 
 // HealthPath is the recorder's own health check: GET answers 200 "ok", and
 // the request is neither forwarded nor recorded.
@@ -93,8 +138,9 @@ func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
 			w.Header().Set("Content-Type", "application/scim+json")
+			w.Header().Set(NoAnswerHeader, NoAnswerValue)
 			w.WriteHeader(http.StatusBadGateway)
-			fmt.Fprintf(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"502","detail":%q}`, "scimlab record: upstream unreachable: "+err.Error())
+			fmt.Fprintf(w, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"502","detail":%q}`, noAnswerDetail+": "+err.Error())
 		},
 	}
 	return r, nil
@@ -168,6 +214,9 @@ func (r *Recorder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	x.RequestBody, x.RequestBodyCoding = transcript.RecordBody(reqHeaders, capBody(reqBody), len(reqBody))
 	x.ResponseBody, x.ResponseBodyCoding = transcript.RecordBody(respHeaders, capBody(cw.body.Bytes()), cw.size)
+	if why, ok := NoUpstreamAnswer(x); ok && respHeaders.Get(NoAnswerHeader) != "" {
+		x.Note = NoAnswerNote + ": " + strings.TrimPrefix(why, "the recording has no answer from the target to it: ")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seq++
