@@ -60,3 +60,50 @@ func TestRecorderMarksItsOwnAnswer(t *testing.T) {
 		t.Errorf("a target's 502 taken for the recorder's: %q", why)
 	}
 }
+
+// TestRecorderForwardsTheIdPsForwardedHeaders: an IdP behind a gateway
+// sends X-Forwarded-For and Forwarded; the recorder forwards them as sent
+// (ReverseProxy would drop them) and adds none of its own.
+func TestRecorderForwardsTheIdPsForwardedHeaders(t *testing.T) {
+	var got http.Header
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.Header.Clone()
+		w.Header().Set("Content-Type", "application/scim+json")
+		io.WriteString(w, `{"totalResults":0,"Resources":[]}`)
+	}))
+	defer upstream.Close()
+	rec, err := New(upstream.URL+"/scim/v2", io.Discard, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(rec)
+	defer proxy.Close()
+
+	sent := map[string]string{"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "idp.example.test", "Forwarded": "for=203.0.113.9"}
+	req, _ := http.NewRequest("GET", proxy.URL+"/scim/v2/Users", nil)
+	for k, v := range sent {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for k, v := range sent {
+		if got.Get(k) != v {
+			t.Errorf("upstream got %s %q, want %q as the IdP sent it", k, got.Get(k), v)
+		}
+	}
+
+	req, _ = http.NewRequest("GET", proxy.URL+"/scim/v2/Users", nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	for k := range sent {
+		if v, ok := got[k]; ok {
+			t.Errorf("upstream got %s %q, which the IdP did not send", k, v)
+		}
+	}
+}

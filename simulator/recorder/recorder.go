@@ -133,8 +133,14 @@ func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
 			pr.Out.URL.RawPath = ""
 			pr.Out.Host = u.Host
 			// The proxy must not alter traffic: keep the IdP's headers as
-			// sent, without X-Forwarded-* additions.
-			pr.Out.Header.Del("X-Forwarded-For")
+			// sent, without X-Forwarded-* additions. ReverseProxy removes
+			// the IdP's own Forwarded and X-Forwarded-* (an IdP behind a
+			// gateway sends them) before Rewrite: put them back.
+			for _, h := range forwardedHeaders {
+				if v, ok := pr.In.Header[h]; ok {
+					pr.Out.Header[h] = v
+				}
+			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, req *http.Request, err error) {
 			w.Header().Set("Content-Type", "application/scim+json")
@@ -145,6 +151,11 @@ func New(upstream string, out io.Writer, opt Options) (*Recorder, error) {
 	}
 	return r, nil
 }
+
+// forwardedHeaders are the request headers ReverseProxy removes before
+// Rewrite (net/http/httputil), which the recorder forwards as the IdP sent
+// them.
+var forwardedHeaders = []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"}
 
 // ParseUpstream checks that upstream is an http(s) URL with a host and
 // returns it without a trailing slash on its path; New calls it, and a
