@@ -40,7 +40,51 @@ type Target struct {
 	Token   string // bearer token; replaces the recorded (redacted) Authorization
 	Basic   string // "user:password" for basic auth, instead of Token
 	Headers map[string]string
-	Client  *http.Client
+	// Client sends the replayed requests. Its transport must not add
+	// headers of its own: an *http.Transport (or a nil Transport) is used
+	// with DisableCompression set (see plainClient), so that Go does not
+	// ask for gzip where the recording did not; a transport of another
+	// type that wraps one must set it itself.
+	Client *http.Client
+}
+
+// OwnUserAgent is the User-Agent of a request the replayer sends of its
+// own, not one of the recording's (op: "preflight", "read-back", …), so
+// that the target's log, or a recorder in front of it, never takes it for
+// the IdP's.
+func OwnUserAgent(op string) string { return "scimlab-replay/" + op }
+
+// plainTransport is http.DefaultTransport without its own compression: Go
+// would otherwise send Accept-Encoding: gzip with every request whose
+// recording has none, and decode the answer behind the replay's back.
+var plainTransport = func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DisableCompression = true
+	return t
+}()
+
+// plainClient returns c (a new client when nil) whose transport sends
+// only the headers a request carries: an *http.Transport with compression
+// is replaced by a copy without it.
+func plainClient(c *http.Client) *http.Client {
+	if c == nil {
+		return &http.Client{Timeout: 60 * time.Second, Transport: plainTransport}
+	}
+	switch tr := c.Transport.(type) {
+	case nil:
+		cc := *c
+		cc.Transport = plainTransport
+		return &cc
+	case *http.Transport:
+		if !tr.DisableCompression {
+			cc := *c
+			t := tr.Clone()
+			t.DisableCompression = true
+			cc.Transport = t
+			return &cc
+		}
+	}
+	return c
 }
 
 // Result is one replayed exchange and its judgement.
@@ -74,13 +118,11 @@ func CheckID(seq int) string { return fmt.Sprintf("RPL-%04d", seq) }
 // sent: its verdict is error, naming that exchange, since what it would show
 // is the earlier failure again, not a failure of its own.
 func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, error) {
-	c := t.Client
-	if c == nil {
-		c = &http.Client{Timeout: 60 * time.Second}
-	}
+	c := plainClient(t.Client)
 	ids := newIDMap()
 	lost := lostIDs{}
 	out := make([]Result, 0, len(xs))
+	first := true // no exchange has been sent yet
 	for _, x := range xs {
 		if err := ctx.Err(); err != nil {
 			return out, err
@@ -91,15 +133,17 @@ func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, 
 			continue
 		}
 		sent, went, err := send(ctx, c, t, ids.apply(x))
+		wasFirst := first
+		first = first && !went
 		if err != nil {
-			if len(out) == 0 && isUnreachable(err) {
+			if wasFirst && isUnreachable(err) {
 				return nil, fmt.Errorf("%w: %v", ErrUnreachable, err)
 			}
 			out = append(out, Result{Original: x, Sent: sent, Verdict: reports.Error, Unsent: !went, Reason: err.Error()})
 			lost.created(x, ids, blocker{seq: x.Seq, title: x.Title(), why: CheckID(x.Seq) + " could not be replayed"})
 			continue
 		}
-		if len(out) == 0 && refused(x, sent) {
+		if wasFirst && refused(x, sent) {
 			return nil, fmt.Errorf("%w: %s answered %d to %s, which the recording shows answered %d: check --token / --header%s", ErrCredential, reports.RedactURL(t.BaseURL), sent.Status, x.Title(), x.Status, unsuppliedCredentials(x, t))
 		}
 		ids.learn(x, sent)
@@ -208,12 +252,14 @@ func idByte(b byte) bool {
 }
 
 // dropOnReplay reports whether a recorded request header is left out of a
-// replay: the transport's own (length, host, encoding, connection), and every
-// credential: a header whose name reports.CredentialHeader matches, or whose
-// recorded value was redacted. The target's credentials come from Target.
+// replay: those the transport writes from the request itself (length, host,
+// connection, framing), and every credential: a header whose name
+// reports.CredentialHeader matches, or whose recorded value was redacted.
+// The target's credentials come from Target. Every other header, Accept-
+// Encoding and User-Agent included, is sent as recorded.
 func dropOnReplay(name string, values []string) bool {
 	switch http.CanonicalHeaderKey(name) {
-	case "Content-Length", "Host", "Accept-Encoding", "Connection", "Transfer-Encoding":
+	case "Content-Length", "Host", "Connection", "Transfer-Encoding":
 		return true
 	}
 	if reports.CredentialHeader(name) {
@@ -321,8 +367,14 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 			req.Header.Add(k, v)
 		}
 	}
-	if x.RequestBody != "" && req.Header.Get("Content-Type") == "" {
+	if len(x.RequestHeaders) == 0 && x.RequestBody != "" {
+		// A transcript written by hand, with no headers at all; a recorded
+		// request is sent with the headers it had, and no others.
 		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	if _, ok := req.Header["User-Agent"]; !ok {
+		// Go's own User-Agent would be a header the recording does not have.
+		req.Header["User-Agent"] = nil
 	}
 	if t.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+t.Token)
@@ -335,6 +387,9 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 	start := time.Now()
 	sent = unanswered(x, start)
 	sent.RequestHeaders = req.Header.Clone()
+	if len(sent.RequestHeaders["User-Agent"]) == 0 {
+		delete(sent.RequestHeaders, "User-Agent")
+	}
 	resp, err := c.Do(req)
 	if err != nil {
 		if !dialled.Load() {
@@ -344,8 +399,9 @@ func send(ctx context.Context, c *http.Client, t Target, x transcript.Exchange) 
 		return sent, true, err
 	}
 	defer resp.Body.Close()
-	// The transport asked for gzip itself and decodes it; a coding the
-	// target sends unasked is recorded as received (RecordBody).
+	// The transport never asks for a coding itself (plainClient): a gzip or
+	// deflate body, asked for by the recording's Accept-Encoding or not, is
+	// decoded here for judging (RecordBody), any other kept as received.
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 	sent.Status = resp.StatusCode
 	sent.ResponseHeaders = resp.Header.Clone()
@@ -449,7 +505,9 @@ func decodeObject(s string) map[string]any {
 func checkAttributes(ctx context.Context, c *http.Client, t Target, r *Result, ids *idMap) {
 	doc := decodeObject(r.Sent.ResponseBody)
 	if doc == nil || doc["schemas"] == nil {
-		get := transcript.Exchange{Method: http.MethodGet, Path: r.Sent.Path}
+		// The replayer's own request, not the recording's: it says so.
+		get := transcript.Exchange{Method: http.MethodGet, Path: r.Sent.Path, RequestHeaders: map[string][]string{
+			"Accept": {"application/scim+json"}, "User-Agent": {OwnUserAgent("read-back")}}}
 		if x, _, err := send(ctx, c, t, get); err == nil && x.Status == http.StatusOK {
 			doc = decodeObject(x.ResponseBody)
 		}

@@ -221,8 +221,12 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "replay", err, ExitUsage)
 	}
 	defer release()
-	watch := watchTarget(newProbe(tgt.BaseURL, tgt.Token, tgt.Basic, tgt.Headers, false))
-	tgt.Client = &http.Client{Timeout: 60 * time.Second, Transport: watch.wrap(http.DefaultTransport.(*http.Transport).Clone())}
+	watch := watchTarget(replayProbe(tgt.BaseURL, tgt.Token, tgt.Basic, tgt.Headers, "probe"))
+	// The transport sends each recorded request with its headers and no
+	// others: no Accept-Encoding of Go's own (replayer.Target.Client).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.DisableCompression = true
+	tgt.Client = &http.Client{Timeout: 60 * time.Second, Transport: watch.wrap(tr)}
 	results, err := replayer.Replay(ctx, tgt, xs)
 	if errors.Is(err, replayer.ErrUnreachable) {
 		return fail(e, "replay", err, ExitUnreachable)
@@ -248,13 +252,16 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 // replayPreflight checks, as test does before its checks, that target serves
 // SCIM (see preflight): a wrong --target (a typo, /scim/v1 for /scim/v2, a
 // web server) is one line and exit 2, or 3 when nothing answers, not a
-// report in which every exchange fails. A target that refuses the
+// report in which every exchange fails. Its requests (GET
+// /ServiceProviderConfig, then GET /Users?count=1 if need be) are the
+// replay's own, not the recording's: they carry the User-Agent
+// replayer.OwnUserAgent("preflight"), and no report lists them. A target that refuses the
 // credential is left to the replay, which refuses it at the first exchange
 // (exit 2) in its own words: what the recording answered there, and which
 // of its redacted headers to pass. preflight has no sentinel error for a
 // refused credential, so its wording tells.
 func replayPreflight(ctx context.Context, target, token, basic string, headers headerFlag) error {
-	err := preflight(ctx, newProbe(target, token, basic, headers, false), false)
+	err := preflight(ctx, replayProbe(target, token, basic, headers, "preflight"), false)
 	if errors.Is(err, all.ErrConfig) && strings.Contains(err.Error(), "refused the credential") {
 		return nil
 	}
@@ -266,4 +273,26 @@ func replayPreflight(ctx context.Context, target, token, basic string, headers h
 // each with the verdict error.
 func replayInterruptedNote(ctx context.Context, notSent, total int) string {
 	return fmt.Sprintf("interrupted (%v): the last %d of the %d exchanges were not sent; they are in this report with the verdict error, so the run cannot pass", context.Cause(ctx), notSent, total)
+}
+
+// replayProbe is newProbe for the replay's own requests of op (the
+// preflight, the probe after a run that lost its target): they carry
+// replayer.OwnUserAgent(op), so that a target's log, or a recorder in
+// front of it, never takes them for the recording's.
+func replayProbe(target, token, basic string, headers map[string]string, op string) scimProbe {
+	p := newProbe(target, token, basic, headers, false)
+	p.client.Transport = userAgentTransport{next: p.client.Transport, ua: replayer.OwnUserAgent(op)}
+	return p
+}
+
+// userAgentTransport sends each request with the User-Agent ua.
+type userAgentTransport struct {
+	next http.RoundTripper
+	ua   string
+}
+
+func (t userAgentTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r := req.Clone(req.Context())
+	r.Header.Set("User-Agent", t.ua)
+	return t.next.RoundTrip(r)
 }

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	server "github.com/scimlab/scimlab/reference-server"
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/recorder"
+	"github.com/scimlab/scimlab/simulator/replayer"
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+// recordSimulations records `simulate --idp IDP` runs, one per idp, through
+// one recorder in front of a lenient reference server, and returns the
+// transcript's path.
+func recordSimulations(t *testing.T, idps ...string) string {
+	t.Helper()
+	up := startReference(t, server.LocalOptions{Lenient: true})
+	session := filepath.Join(t.TempDir(), "session.jsonl")
+	f, err := os.Create(session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rec, err := recorder.New(up.BaseURL, f, recorder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(rec)
+	defer proxy.Close()
+	for _, idp := range idps {
+		if code, out, errs := runCLI(t, "simulate", "--idp", idp, "--target", proxy.URL+"/scim/v2", "--token", up.Token, "--users", "3", "--groups", "1", "--seed", "5"); code != ExitOK {
+			t.Fatalf("recording %s: exit %d\n%s\n%s", idp, code, out, errs)
+		}
+	}
+	return session
+}
+
+// capture is a recorder in front of a fresh reference server: what a
+// replay sends, as the target got it.
+func capture(t *testing.T) (*server.Local, *recorder.Recorder, string) {
+	t.Helper()
+	l := startReference(t, server.LocalOptions{Lenient: true})
+	rec, err := recorder.New(l.BaseURL, io.Discard, recorder.Options{KeepExchanges: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(rec)
+	t.Cleanup(proxy.Close)
+	return l, rec, proxy.URL + "/scim/v2"
+}
+
+// TestReplaySendsExactlyTheRecordedRequests: an Entra session recorded
+// through `record` and replayed through a capturing proxy reaches the
+// target as recorded: the same requests in the same order, each with the
+// recorded headers (the credential aside) and no others: no
+// Accept-Encoding: gzip of Go's own. The replay's preflight is its own
+// request, before them, with the replayer's User-Agent, and not in the
+// report.
+func TestReplaySendsExactlyTheRecordedRequests(t *testing.T) {
+	t.Setenv("SCIM_TOKEN", "")
+	session := recordSimulations(t, "entra")
+	xs, err := transcript.Load(session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, rec, target := capture(t)
+	dir := t.TempDir()
+	if code, out, errs := runCLI(t, "replay", session, "--target", target, "--token", l.Token, "--report-dir", dir); code != ExitOK {
+		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errs)
+	}
+	got := rec.Exchanges()
+	var own, replayed []transcript.Exchange
+	for _, x := range got {
+		if strings.HasPrefix(http.Header(x.RequestHeaders).Get("User-Agent"), "scimlab-replay/") {
+			own = append(own, x)
+			continue
+		}
+		replayed = append(replayed, x)
+	}
+	if len(own) != 1 || own[0].Title() != "GET /ServiceProviderConfig" || got[0].Seq != own[0].Seq ||
+		http.Header(own[0].RequestHeaders).Get("User-Agent") != replayer.OwnUserAgent("preflight") {
+		t.Errorf("the replay's own requests: %v; want one GET /ServiceProviderConfig first, with User-Agent %s", titles(own), replayer.OwnUserAgent("preflight"))
+	}
+	if len(replayed) != len(xs) {
+		t.Fatalf("the target got %d requests of the recording's %d:\n%v", len(replayed), len(xs), titles(got))
+	}
+	strip := func(h map[string][]string) http.Header {
+		out := http.Header{}
+		for k, v := range h {
+			if k != "Authorization" && k != "Content-Length" {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	for i, x := range xs {
+		y := replayed[i]
+		if x.Method != y.Method || strings.Count(x.Path, "/") != strings.Count(y.Path, "/") {
+			t.Errorf("request %d: %s, recorded %s", i+1, y.Title(), x.Title())
+		}
+		if want, have := strip(x.RequestHeaders), strip(y.RequestHeaders); !reflect.DeepEqual(want, have) {
+			t.Errorf("%s: the target got headers\n%v\nthe recording has\n%v", x.Title(), have, want)
+		}
+	}
+	run, err := reports.Load(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Checks) != len(xs) {
+		t.Errorf("the report has %d checks for %d recorded exchanges", len(run.Checks), len(xs))
+	}
+}
+
+func titles(xs []transcript.Exchange) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, x.Title()+" ["+http.Header(x.RequestHeaders).Get("User-Agent")+"]")
+	}
+	return out
+}

@@ -1,0 +1,103 @@
+package replayer
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/transcript"
+)
+
+// headerTarget answers every request 200 with a SCIM list, gzip-compressed
+// when the request asks for gzip, and keeps the headers each request came
+// with.
+type headerTarget struct {
+	mu   sync.Mutex
+	seen []http.Header
+}
+
+func (h *headerTarget) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	h.seen = append(h.seen, r.Header.Clone())
+	h.mu.Unlock()
+	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`
+	w.Header().Set("Content-Type", "application/scim+json")
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		var b bytes.Buffer
+		zw := gzip.NewWriter(&b)
+		io.WriteString(zw, body)
+		zw.Close()
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Write(b.Bytes())
+		return
+	}
+	io.WriteString(w, body)
+}
+
+// TestReplaySendsTheRecordedHeadersAndNoOthers: a replayed request carries
+// the headers its recording has, the credential excepted, and none of Go's:
+// no Accept-Encoding: gzip where the IdP sent none (Entra), Okta's
+// "gzip,deflate" as Okta sent it (and the gzip answer decoded for judging),
+// no Go-http-client User-Agent where the recording has none. So with the
+// default client, and with a client whose transport is Go's default.
+func TestReplaySendsTheRecordedHeadersAndNoOthers(t *testing.T) {
+	list := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`
+	xs := []transcript.Exchange{
+		{Seq: 1, Method: "GET", Path: "/Users", Query: "filter=userName%20eq%20%22a%22", Status: 200, ResponseBody: list,
+			RequestHeaders: map[string][]string{"Accept": {"application/scim+json"}, "Authorization": {"Bearer [REDACTED]"},
+				"User-Agent": {"scimlab-simulator (Entra ID provisioning; real User-Agent undocumented)"}}},
+		{Seq: 2, Method: "GET", Path: "/Users", Query: "startIndex=1&count=2", Status: 200, ResponseBody: list,
+			RequestHeaders: map[string][]string{"Accept": {"application/scim+json"}, "Accept-Encoding": {"gzip,deflate"},
+				"Authorization": {"Bearer [REDACTED]"}, "User-Agent": {"Okta SCIM Client 1.0.0"}}},
+		{Seq: 3, Method: "GET", Path: "/Groups", Status: 200, ResponseBody: list,
+			RequestHeaders: map[string][]string{"Accept": {"*/*"}}},
+	}
+	for _, tc := range []struct {
+		name   string
+		client *http.Client
+	}{
+		{"the default client", nil},
+		{"a client with Go's default transport", &http.Client{}},
+		{"a client with a transport that compresses", &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &headerTarget{}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			res, err := Replay(context.Background(), Target{BaseURL: srv.URL, Token: "tok", Client: tc.client}, xs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range res {
+				if r.Verdict != reports.Pass {
+					t.Errorf("%s: %s (%s)", CheckID(r.Original.Seq), r.Verdict, r.Reason)
+				}
+			}
+			if len(h.seen) != len(xs) {
+				t.Fatalf("the target got %d requests, want %d", len(h.seen), len(xs))
+			}
+			for i, x := range xs {
+				want := http.Header{}
+				for k, v := range x.RequestHeaders {
+					want[k] = v
+				}
+				want.Set("Authorization", "Bearer tok")
+				got := h.seen[i]
+				if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s: the target got headers\n%v\nwant (the recording's, with the target's token)\n%v", x.Title(), got, want)
+				}
+				if sent := http.Header(res[i].Sent.RequestHeaders); !reflect.DeepEqual(sent, want) {
+					t.Errorf("%s: the result says it sent\n%v\nwant\n%v", x.Title(), sent, want)
+				}
+			}
+		})
+	}
+}
