@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/recorder"
 	"github.com/scimlab/scimlab/simulator/transcript"
 )
 
@@ -117,6 +118,12 @@ func CheckID(seq int) string { return fmt.Sprintf("RPL-%04d", seq) }
 // exchange did not pass here (so the id has no counterpart on t), is not
 // sent: its verdict is error, naming that exchange, since what it would show
 // is the earlier failure again, not a failure of its own.
+//
+// An exchange the recorder answered itself, because the recorded target
+// gave no answer (see NoUpstreamAnswer), is not sent either: the recorded
+// target never acted on it, so sending it would change what the later
+// exchanges find, and there is no target's answer to judge this one's by.
+// Its verdict is skipped, with the reason.
 func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, error) {
 	c := plainClient(t.Client)
 	ids := newIDMap()
@@ -126,6 +133,10 @@ func Replay(ctx context.Context, t Target, xs []transcript.Exchange) ([]Result, 
 	for _, x := range xs {
 		if err := ctx.Err(); err != nil {
 			return out, err
+		}
+		if why, ok := recorder.NoUpstreamAnswer(x); ok {
+			out = append(out, Result{Original: x, Verdict: reports.Skipped, Unsent: true, Reason: "not sent: " + why})
+			continue
 		}
 		if id, cause, ok := lost.usedBy(x, ids); ok {
 			out = append(out, Result{Original: x, Verdict: reports.Error, Unsent: true, BlockedBy: cause.seq, Reason: "not sent: it " + cause.uses(id)})
@@ -760,14 +771,23 @@ func ToRun(target string, idp string, results []Result, started time.Time) *repo
 		level = reports.IdPLevel(idp)
 	}
 	run := &reports.Run{SchemaVersion: reports.SchemaVersion, Kind: "replay", Target: reports.RedactURL(target), IdP: idp, Started: started, Duration: time.Since(started)}
+	noAnswer := 0
+	for _, r := range results {
+		if _, ok := recorder.NoUpstreamAnswer(r.Original); ok {
+			noAnswer++
+		}
+	}
+	if noAnswer > 0 {
+		run.Notes = append(run.Notes, fmt.Sprintf("%s of the recording got no answer from the recorded target (scimlab record answered 502 itself): not sent, and skipped, since there is no target's answer to judge by", plural(noAnswer, "exchange")))
+	}
 	for _, r := range results {
 		c := reports.Check{
 			ID: CheckID(r.Original.Seq), Title: r.Original.Title(), Area: "replay", Level: level,
 			RFC:     rfcClause(r.Original.Method, r.Original.Path),
 			Verdict: r.Verdict, Reason: r.Reason, Duration: time.Duration(r.Sent.LatencyMs * float64(time.Millisecond)),
 		}
-		if r.Original.Note != "" {
-			c.Title += " — " + r.Original.Note
+		if _, own := recorder.NoUpstreamAnswer(r.Original); r.Original.Note != "" && !own {
+			c.Title += " — " + r.Original.Note // the recorder's own note is the reason
 		}
 		// Evidence is what happened on the wire: an exchange that was
 		// never sent has none (its reason says why), and one that got no
@@ -781,6 +801,14 @@ func ToRun(target string, idp string, results []Result, started time.Time) *repo
 		run.Checks = append(run.Checks, c)
 	}
 	return run
+}
+
+// plural is "1 exchange" or "n exchanges".
+func plural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
 }
 
 func exchangeOf(x transcript.Exchange) reports.Exchange {

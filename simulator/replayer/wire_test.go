@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/scimlab/scimlab/reports"
+	"github.com/scimlab/scimlab/simulator/recorder"
 	"github.com/scimlab/scimlab/simulator/transcript"
 )
 
@@ -97,6 +98,55 @@ func TestReplaySendsTheRecordedHeadersAndNoOthers(t *testing.T) {
 				if sent := http.Header(res[i].Sent.RequestHeaders); !reflect.DeepEqual(sent, want) {
 					t.Errorf("%s: the result says it sent\n%v\nwant\n%v", x.Title(), sent, want)
 				}
+			}
+		})
+	}
+}
+
+// TestReplayDoesNotJudgeTheRecordersOwnAnswer: an exchange the recorder
+// answered itself (502, the upstream unreachable) is neither sent nor
+// judged: the recorded target never saw it. Its verdict is skipped, the run
+// does not fail on it, and the exchanges after it are replayed as usual.
+// So for a recording made before the recorder marked its answers, told by
+// the recorder's own error detail.
+func TestReplayDoesNotJudgeTheRecordersOwnAnswer(t *testing.T) {
+	list := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":0,"Resources":[]}`
+	own := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"502","detail":"scimlab record: upstream unreachable: dial tcp 127.0.0.1:1: connect: connection refused"}`
+	okta := map[string][]string{"User-Agent": {"Okta SCIM Client 1.0.0"}, "Accept": {"application/scim+json"}}
+	for _, tc := range []struct {
+		name string
+		hdrs map[string][]string
+	}{
+		{"marked by the recorder", map[string][]string{"Content-Type": {"application/scim+json"}, recorder.NoAnswerHeader: {recorder.NoAnswerValue}}},
+		{"an older recording", map[string][]string{"Content-Type": {"application/scim+json"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &headerTarget{}
+			srv := httptest.NewServer(h)
+			defer srv.Close()
+			xs := []transcript.Exchange{
+				{Seq: 1, Method: "GET", Path: "/Users", Query: "filter=userName%20eq%20%22a%22", RequestHeaders: okta, Status: 502, ResponseHeaders: tc.hdrs, ResponseBody: own},
+				{Seq: 2, Method: "GET", Path: "/Users", Query: "filter=userName%20eq%20%22a%22", RequestHeaders: okta, Status: 200, ResponseBody: list},
+			}
+			res, err := Replay(context.Background(), Target{BaseURL: srv.URL, Token: "tok"}, xs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(h.seen) != 1 {
+				t.Errorf("the target got %d requests, want 1 (the exchange the recorder answered is not sent)", len(h.seen))
+			}
+			if r := res[0]; r.Verdict != reports.Skipped || !r.Unsent || !strings.Contains(r.Reason, "no answer from the target") {
+				t.Errorf("RPL-0001: %s unsent=%v (%s), want skipped and not sent, saying the recording has no target's answer", r.Verdict, r.Unsent, r.Reason)
+			}
+			if r := res[1]; r.Verdict != reports.Pass {
+				t.Errorf("RPL-0002: %s (%s), want pass", r.Verdict, r.Reason)
+			}
+			run := ToRun(srv.URL, "", res, res[1].Sent.Time)
+			if run.Failed() {
+				t.Errorf("the run fails: %v", run.RequiredFailures())
+			}
+			if len(run.Notes) != 1 || !strings.Contains(run.Notes[0], "1 exchange of the recording got no answer") {
+				t.Errorf("notes %q", run.Notes)
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -125,4 +126,57 @@ func titles(xs []transcript.Exchange) []string {
 		out = append(out, x.Title()+" ["+http.Header(x.RequestHeaders).Get("User-Agent")+"]")
 	}
 	return out
+}
+
+// TestReplayOfTheRecordersOwn502: a request recorded while the upstream was
+// down got the recorder's own 502. Replayed against a healthy target it is
+// not sent and not judged (skipped, with the reason), and the run passes
+// (exit 0): the target is never failed against an answer the recorder made.
+func TestReplayOfTheRecordersOwn502(t *testing.T) {
+	t.Setenv("SCIM_TOKEN", "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String() + "/scim/v2"
+	ln.Close()
+	session := filepath.Join(t.TempDir(), "down.jsonl")
+	f, err := os.Create(session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recorder.New(down, f, recorder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(rec)
+	req, _ := http.NewRequest("GET", proxy.URL+"/scim/v2/Users?filter=userName%20eq%20%22ana%40example.test%22&startIndex=1&count=100", nil)
+	req.Header.Set("User-Agent", "Okta SCIM Client 1.0.0")
+	req.Header.Set("Accept", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	proxy.Close()
+	f.Close()
+
+	l, capt, target := capture(t)
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "replay", session, "--target", target, "--token", l.Token, "--report-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("replay: exit %d, want 0\n%s\n%s", code, out, errs)
+	}
+	for _, x := range capt.Exchanges() {
+		if !strings.HasPrefix(http.Header(x.RequestHeaders).Get("User-Agent"), "scimlab-replay/") {
+			t.Errorf("the target got %s, which the recorded target never saw", x.Title())
+		}
+	}
+	run, err := reports.Load(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Checks) != 1 || run.Checks[0].Verdict != reports.Skipped || !strings.Contains(run.Checks[0].Reason, "scimlab record answered 502 itself") {
+		t.Errorf("checks %+v; want RPL-0001 skipped, saying the recorder answered it", run.Checks)
+	}
 }
