@@ -764,13 +764,78 @@ func lastSegment(u string) string {
 	return u
 }
 
-// ToRun turns replay results into a report run.
-func ToRun(target string, idp string, results []Result, started time.Time) *reports.Run {
-	level := reports.IdPLevel("recorded")
-	if idp != "" {
-		level = reports.IdPLevel(idp)
+// SenderIdP returns the IdP family that sent x, from its User-Agent:
+// "okta" (idp-traffic.md §1.1: "Okta SCIM Client 1.0.0"), "entra" (a
+// User-Agent naming Azure, Entra or Microsoft), "pingfederate", "onelogin",
+// "sailpoint", "jumpcloud"; "" when it names none (scimlab's own requests
+// among them, such as the simulator's read-back and clean-up).
+func SenderIdP(x transcript.Exchange) string {
+	ua := strings.ToLower(http.Header(x.RequestHeaders).Get("User-Agent"))
+	switch {
+	case ua == "":
+		return ""
+	case strings.Contains(ua, "okta"):
+		return "okta"
+	case strings.Contains(ua, "azure") || strings.Contains(ua, "entra") || strings.Contains(ua, "microsoft"):
+		return "entra"
+	case strings.Contains(ua, "pingfederate") || strings.Contains(ua, "ping identity"):
+		return "pingfederate"
 	}
-	run := &reports.Run{SchemaVersion: reports.SchemaVersion, Kind: "replay", Target: reports.RedactURL(target), IdP: idp, Started: started, Duration: time.Since(started)}
+	for _, f := range []string{"onelogin", "sailpoint", "jumpcloud"} {
+		if strings.Contains(ua, f) {
+			return f
+		}
+	}
+	return ""
+}
+
+// unknownIdP is the IdP level name of an exchange whose sender is unknown.
+const unknownIdP = "recorded"
+
+// ToRun turns replay results into a report run. Each check is labelled by
+// the IdP that sent its exchange (SenderIdP, level IDP:<idp>); one whose
+// User-Agent names no IdP is credited to idp, or when idp is "" to the one
+// IdP the recording shows, else to "recorded". A recording that holds the
+// traffic of more than one IdP says so in a note, and the run's IdP lists
+// them all.
+func ToRun(target string, idp string, results []Result, started time.Time) *reports.Run {
+	var idps []string
+	count := map[string]int{}
+	for _, r := range results {
+		if f := SenderIdP(r.Original); f != "" {
+			if count[f] == 0 {
+				idps = append(idps, f)
+			}
+			count[f]++
+		}
+	}
+	fallback := idp
+	switch {
+	case fallback == "" && len(idps) == 1:
+		fallback = idps[0]
+	case fallback == "":
+		fallback = unknownIdP
+	}
+	runIdP := idp
+	if len(idps) == 1 && idp == "" {
+		runIdP = idps[0]
+	}
+	run := &reports.Run{SchemaVersion: reports.SchemaVersion, Kind: "replay", Target: reports.RedactURL(target), Started: started, Duration: time.Since(started)}
+	if len(idps) > 1 {
+		runIdP = strings.Join(idps, ", ")
+		parts := make([]string, len(idps))
+		for i, f := range idps {
+			parts[i] = fmt.Sprintf("%s (%s)", f, plural(count[f], "exchange"))
+		}
+		note := fmt.Sprintf("the recording holds the traffic of more than one IdP: %s; each exchange is judged and labelled (IDP:<name>) by the IdP whose User-Agent it carries", strings.Join(parts, ", "))
+		if n := len(results) - sum(count); n == 1 {
+			note += fmt.Sprintf("; the 1 exchange whose User-Agent names none is IDP:%s", fallback)
+		} else if n > 1 {
+			note += fmt.Sprintf("; the %d exchanges whose User-Agent names none are IDP:%s", n, fallback)
+		}
+		run.Notes = append(run.Notes, note)
+	}
+	run.IdP = runIdP
 	noAnswer := 0
 	for _, r := range results {
 		if _, ok := recorder.NoUpstreamAnswer(r.Original); ok {
@@ -781,6 +846,10 @@ func ToRun(target string, idp string, results []Result, started time.Time) *repo
 		run.Notes = append(run.Notes, fmt.Sprintf("%s of the recording got no answer from the recorded target (scimlab record answered 502 itself): not sent, and skipped, since there is no target's answer to judge by", plural(noAnswer, "exchange")))
 	}
 	for _, r := range results {
+		level := reports.IdPLevel(fallback)
+		if f := SenderIdP(r.Original); f != "" {
+			level = reports.IdPLevel(f)
+		}
 		c := reports.Check{
 			ID: CheckID(r.Original.Seq), Title: r.Original.Title(), Area: "replay", Level: level,
 			RFC:     rfcClause(r.Original.Method, r.Original.Path),
@@ -809,6 +878,14 @@ func plural(n int, one string) string {
 		return "1 " + one
 	}
 	return fmt.Sprintf("%d %ss", n, one)
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func exchangeOf(x transcript.Exchange) reports.Exchange {

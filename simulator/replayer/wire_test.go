@@ -151,3 +151,64 @@ func TestReplayDoesNotJudgeTheRecordersOwnAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestToRunLabelsEachExchangeByItsIdP: a recording of an Okta session and
+// then an Entra one labels each check by the IdP whose User-Agent its
+// exchange carries, not all by the first one's; the run names both IdPs,
+// says in a note that it holds more than one, and readiness has a line for
+// each. An exchange whose User-Agent names no IdP (the simulator's own
+// read-back) is IDP:recorded in a mixed recording, and the one IdP's in a
+// recording of one.
+func TestToRunLabelsEachExchangeByItsIdP(t *testing.T) {
+	ua := func(s string) map[string][]string { return map[string][]string{"User-Agent": {s}} }
+	results := []Result{
+		{Original: transcript.Exchange{Seq: 1, Method: "POST", Path: "/Groups", RequestHeaders: ua("Okta SCIM Client 1.0.0"), Status: 201}, Verdict: reports.Pass},
+		{Original: transcript.Exchange{Seq: 2, Method: "GET", Path: "/Groups/1", RequestHeaders: ua("scimlab-simulator/verify"), Status: 200}, Verdict: reports.Pass},
+		{Original: transcript.Exchange{Seq: 3, Method: "POST", Path: "/Groups", RequestHeaders: ua("scimlab-simulator (Entra ID provisioning; real User-Agent undocumented)"), Status: 201}, Verdict: reports.Fail, Reason: "refused"},
+	}
+	run := ToRun("http://127.0.0.1:1/scim/v2", "", results, results[0].Sent.Time)
+	want := []reports.Level{reports.IdPLevel("okta"), reports.IdPLevel("recorded"), reports.IdPLevel("entra")}
+	for i, c := range run.Checks {
+		if c.Level != want[i] {
+			t.Errorf("%s %s: level %s, want %s", c.ID, c.Title, c.Level, want[i])
+		}
+	}
+	if run.IdP != "okta, entra" {
+		t.Errorf("run IdP %q, want \"okta, entra\"", run.IdP)
+	}
+	if len(run.Notes) != 1 || !strings.Contains(run.Notes[0], "more than one IdP: okta (1 exchange), entra (1 exchange)") {
+		t.Errorf("notes %q", run.Notes)
+	}
+	var lines []string
+	for _, l := range run.Readiness() {
+		lines = append(lines, l.String())
+	}
+	if got := strings.Join(lines, "; "); !strings.Contains(got, "Entra-ready: no (1 failure)") || !strings.Contains(got, "Okta-ready: yes") {
+		t.Errorf("readiness %q: want Entra not ready (its POST /Groups failed) and Okta ready", got)
+	}
+
+	one := ToRun("http://127.0.0.1:1/scim/v2", "", results[:2], results[0].Sent.Time)
+	if one.IdP != "okta" || one.Checks[1].Level != reports.IdPLevel("okta") || len(one.Notes) != 0 {
+		t.Errorf("one IdP: run IdP %q, the read-back %s, notes %q; want okta, IDP:okta, none", one.IdP, one.Checks[1].Level, one.Notes)
+	}
+}
+
+// TestSenderIdPOfEachProfile: the User-Agent of each IdP the simulator
+// imitates, and of scimlab's own requests, names the right IdP or none.
+func TestSenderIdPOfEachProfile(t *testing.T) {
+	for ua, want := range map[string]string{
+		"Okta SCIM Client 1.0.0": "okta",
+		"scimlab-simulator (Entra ID provisioning; real User-Agent undocumented)":         "entra",
+		"scimlab-simulator (PingFederate SCIM Provisioner; real User-Agent undocumented)": "pingfederate",
+		"scimlab-simulator (OneLogin SCIM provisioning; real User-Agent undocumented)":    "onelogin",
+		"scimlab-simulator (SailPoint SCIM 2.0 connector; real User-Agent undocumented)":  "sailpoint",
+		"scimlab-simulator (JumpCloud SCIM integration; real User-Agent undocumented)":    "jumpcloud",
+		"scimlab-simulator/verify": "",
+		OwnUserAgent("preflight"):  "",
+		"":                         "",
+	} {
+		if got := SenderIdP(transcript.Exchange{RequestHeaders: map[string][]string{"User-Agent": {ua}}}); got != want {
+			t.Errorf("SenderIdP(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}

@@ -241,7 +241,8 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 			results = append(results, replayer.Result{Original: x, Verdict: reports.Error, Reason: "not replayed: the replay was interrupted"})
 		}
 	}
-	run := replayer.ToRun(tgt.BaseURL, transcript.IdP(xs), results, started)
+	// Each exchange is labelled by the IdP that sent it, not the first one's.
+	run := replayer.ToRun(tgt.BaseURL, "", results, started)
 	run.Command = commandLine("replay", fs, args)
 	if ctx.Err() != nil {
 		run.Notes = append(run.Notes, replayInterruptedNote(ctx, len(xs)-replayed, len(xs)))

@@ -128,6 +128,60 @@ func titles(xs []transcript.Exchange) []string {
 	return out
 }
 
+// TestReplayOfTwoIdPsLabelsEachByItsOwn: an Okta session and then an Entra
+// one, recorded through one `record`, replay with each exchange labelled
+// by the IdP that sent it: Entra's POST /Groups is IDP:entra, not
+// IDP:okta; readiness has a line for each IdP, and the report says the
+// recording holds more than one.
+func TestReplayOfTwoIdPsLabelsEachByItsOwn(t *testing.T) {
+	t.Setenv("SCIM_TOKEN", "")
+	session := recordSimulations(t, "okta-oin", "entra")
+	xs, err := transcript.Load(session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := startReference(t, server.LocalOptions{Lenient: true})
+	dir := t.TempDir()
+	code, out, errs := runCLI(t, "replay", session, "--target", l.BaseURL, "--token", l.Token, "--report-dir", dir)
+	if code != ExitOK {
+		t.Fatalf("replay: exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "Okta-ready: yes") || !strings.Contains(out, "Entra-ready: yes") || !strings.Contains(out, "more than one IdP") {
+		t.Errorf("want Okta-ready and Entra-ready lines, and a note that the recording holds more than one IdP:\n%s", out)
+	}
+	run, err := reports.Load(filepath.Join(dir, "report.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.IdP != "okta, entra" {
+		t.Errorf("run IdP %q, want \"okta, entra\"", run.IdP)
+	}
+	byID := map[string]transcript.Exchange{}
+	for _, x := range xs {
+		byID[replayer.CheckID(x.Seq)] = x
+	}
+	seen := map[reports.Level]int{}
+	for _, c := range run.Checks {
+		ua := http.Header(byID[c.ID].RequestHeaders).Get("User-Agent")
+		var want reports.Level
+		switch {
+		case strings.Contains(ua, "Okta"):
+			want = reports.IdPLevel("okta")
+		case strings.Contains(ua, "Entra"):
+			want = reports.IdPLevel("entra")
+		default:
+			continue
+		}
+		seen[want]++
+		if c.Level != want {
+			t.Errorf("%s %s (User-Agent %q): level %s, want %s", c.ID, c.Title, ua, c.Level, want)
+		}
+	}
+	if seen[reports.IdPLevel("okta")] == 0 || seen[reports.IdPLevel("entra")] == 0 {
+		t.Errorf("checks by IdP: %v; want both", seen)
+	}
+}
+
 // TestReplayOfTheRecordersOwn502: a request recorded while the upstream was
 // down got the recorder's own 502. Replayed against a healthy target it is
 // not sent and not judged (skipped, with the reason), and the run passes
