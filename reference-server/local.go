@@ -128,9 +128,10 @@ func (l *Local) Close() error {
 }
 
 // Serve serves cfg on addr until ctx is cancelled, then shuts down
-// gracefully, letting in-flight requests finish (for up to 10 seconds). It
-// logs the base URL once at info level. Binding to loopback by default is
-// the caller's job.
+// gracefully: it stops accepting connections and lets every in-flight
+// request finish, for as long as the slowest request the server would
+// accept can take (shutdownGrace). It logs the base URL once at info
+// level. Binding to loopback by default is the caller's job.
 func Serve(ctx context.Context, addr string, cfg Config) error {
 	srv, err := New(cfg)
 	if err != nil {
@@ -167,16 +168,38 @@ func (s *Server) serveListener(ctx context.Context, ln net.Listener) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.log.Debug("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	grace := s.shutdownGrace()
+	s.log.Debug("shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	err := hs.Shutdown(sctx)
-	if err != nil {
+	var err error
+	if serr := hs.Shutdown(sctx); serr != nil {
+		// Only a request slower than any the server accepts is still
+		// running (a client that never finishes its body is answered 408
+		// before the grace ends): its connection is closed. The shutdown
+		// itself went as asked, so it is no error of the run.
+		s.log.Warn("requests still in flight when the shutdown grace ended; their connections were closed", "grace", grace.String())
 		hs.Close()
 	}
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) && err == nil {
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		err = serr
 	}
 	s.log.Debug("stopped")
 	return err
+}
+
+// shutdownGrace is how long a shutdown waits for in-flight requests: the
+// longest a request the server accepts can take, header fields
+// (ReadHeaderTimeout), body (bodyReadTimeout) and the profile's injected
+// latency, with ten seconds for the handler itself.
+func (s *Server) shutdownGrace() time.Duration {
+	if s.grace > 0 {
+		return s.grace
+	}
+	f := s.prof.Faults
+	added := f.Latency.D() + f.Jitter.D()
+	if t := f.Timeout.D(); t > 0 {
+		added = min(added, t)
+	}
+	return readHeaderTimeout + bodyReadTimeout + added + 10*time.Second
 }

@@ -92,6 +92,8 @@ type Config struct {
 
 // Server serves SCIM over a store. Create it with New.
 type Server struct {
+	// grace, when set, replaces shutdownGrace (tests).
+	grace   time.Duration
 	st      store.Store
 	prof    *profile.Profile
 	log     *slog.Logger

@@ -120,6 +120,10 @@ func protocolDetail(code int, reason string) string {
 	}
 }
 
+// readHeaderTimeout is how long a client has to send a request's header
+// fields before its connection closes.
+const readHeaderTimeout = 10 * time.Second
+
 // maxHeaderBytes is the server's limit on request header fields (net/http's
 // default, stated so that the 431 can name it).
 const maxHeaderBytes = http.DefaultMaxHeaderBytes
@@ -130,7 +134,7 @@ const maxHeaderBytes = http.DefaultMaxHeaderBytes
 func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
