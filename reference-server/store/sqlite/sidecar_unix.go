@@ -39,6 +39,18 @@ type sidecar struct {
 // openSidecar opens (creating) and maps the sidecar of the database file
 // at path.
 func openSidecar(path string) (*sidecar, error) {
+	// One database, one name. SQLite names the write-ahead log after the
+	// path, and the sidecar (the serving claim, the auth epoch) is named
+	// after it too: through a second hard link a second server would start
+	// beside the first, each with its own WAL over the same pages, which
+	// can corrupt the database (https://sqlite.org/howtocorrupt.html §2.4),
+	// and token changes made through one name would reach a server of the
+	// other late.
+	if st, err := os.Stat(path); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok && sys.Nlink > 1 {
+			return nil, fmt.Errorf("%s has %d hard links: SQLite keeps its write-ahead log by file name, so two names for one database can corrupt it; open it by one name only (remove the other links)", path, sys.Nlink)
+		}
+	}
 	f, err := os.OpenFile(path+".lock", os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
