@@ -142,7 +142,7 @@ func (c *client) do(ctx context.Context, op string, req idp.Request) *response {
 		if res.err != nil || res.status != http.StatusTooManyRequests {
 			return res
 		}
-		wait, ok := c.idp.Retry.Wait(attempt, prev, res.header.Get("Retry-After"))
+		wait, ok := c.idp.Retry.Wait(attempt, prev, res.header.Get(c.idp.Retry.Header))
 		if !ok {
 			return res
 		}

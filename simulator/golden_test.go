@@ -77,7 +77,13 @@ func TestGoldenTranscripts(t *testing.T) {
 // operation (the simulator's own read-back and clean-up excluded).
 func goldenRun(t *testing.T, name string) map[string]string {
 	t.Helper()
-	ft := faketarget.New(faketarget.Options{Token: goldenToken})
+	p, err := idp.LoadIdP(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Timestamps only where the IdP reads them (SailPoint's delta
+	// aggregation): the others' transcripts stay free of them.
+	ft := faketarget.New(faketarget.Options{Token: goldenToken, Timestamps: p.Import != nil && p.Import.Delta})
 	srv := httptest.NewServer(ft)
 	defer srv.Close()
 	var ops []string

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/scimlab/scimlab/simulator/directory"
 	"github.com/scimlab/scimlab/simulator/idp"
@@ -42,17 +43,30 @@ func phaseNames() []string {
 
 // testConnection sends the admin's "Test Connection" probes (idp-traffic.md
 // §1.1 row 1; §1.2 row 1: a random-GUID filter needs 200 and an empty
-// ListResponse, never 404).
+// ListResponse, never 404; §1.4: SailPoint reads the discovery endpoints;
+// §1.7: JumpCloud creates a test user and group and deletes them again).
 func (r *runner) testConnection(ctx context.Context) {
 	probes := r.idp.TestConnection(r.dir.GUID(0))
+	var made []testResource
 	r.phase(ctx, "test connection", len(probes), 1, func(k int) {
+		pr := r.idp.Profile.TestConnection[k]
+		if pr.Create != "" {
+			if t, ok := r.createTest(ctx, pr.Create); ok {
+				made = append(made, t)
+			}
+			return
+		}
 		req := probes[k]
 		res := r.send(ctx, idp.StepTestConnection, req)
 		reason := r.statusReason(idp.StepTestConnection, res)
-		if reason == "" {
+		switch {
+		case reason != "":
+		case pr.Answer == idp.AnswerResource:
+			reason = schemaObjectReason(res)
+		default:
 			page, why := parseList(res)
 			reason = why
-			if why == "" && r.idp.Profile.TestConnection[k].Empty && (page.total != 0 || len(page.resources) != 0) {
+			if why == "" && pr.Empty && (page.total != 0 || len(page.resources) != 0) {
 				reason = fmt.Sprintf("%s matched %d resources for a random GUID; %s needs an empty ListResponse (idp-traffic.md §1.2 row 1)", req, page.total, r.idp.Name)
 			}
 		}
@@ -61,6 +75,72 @@ func (r *runner) testConnection(ctx context.Context) {
 		}
 		r.check(ctx, idp.StepTestConnection, res, reason)
 	})
+	for _, t := range made {
+		r.deleteTest(ctx, t)
+	}
+}
+
+// schemaObjectReason checks a probe that reads one resource, such as
+// /ServiceProviderConfig or /ResourceTypes/User (RFC 7644 §4): a JSON
+// object with its schemas (RFC 7643 §3).
+func schemaObjectReason(res *response) string {
+	m, err := decode(res.body)
+	if err != nil {
+		return fmt.Sprintf("%s answered %d with a body that is not a JSON object: %v", res.req, res.status, err)
+	}
+	if list, _ := m["schemas"].([]any); len(list) == 0 {
+		return fmt.Sprintf("%s answered %d with an object without schemas (RFC 7643 §3); SailPoint's test connection needs every discovery endpoint to work (idp-traffic.md §1.4)", res.req, res.status)
+	}
+	return ""
+}
+
+// testResource is a user or group a test connection created.
+type testResource struct {
+	user bool
+	id   string
+	u    directory.User
+}
+
+// createTest creates the test user or group of a test connection
+// (JumpCloud, idp-traffic.md §1.7), judged as a create.
+func (r *runner) createTest(ctx context.Context, kind string) (testResource, bool) {
+	t := testResource{user: kind == "user"}
+	req, accept := r.idp.CreateGroup(r.dir.TestGroup()), idp.StepCreateGroup
+	if t.user {
+		t.u = r.dir.TestUser()
+		req, accept = r.idp.CreateUser(t.u), idp.StepCreateUser
+	}
+	res := r.send(ctx, idp.StepTestConnection, req)
+	id, reason := r.createResult(accept, res)
+	r.check(ctx, idp.StepTestConnection, res, reason)
+	t.id = id
+	return t, id != ""
+}
+
+// deleteTest deletes what a test connection created. When the target
+// refuses to delete the test user, JumpCloud deactivates it and leaves it
+// (idp-traffic.md §1.7); the run's clean-up removes it later if it can.
+func (r *runner) deleteTest(ctx context.Context, t testResource) {
+	if !t.user {
+		res := r.send(ctx, idp.StepTestConnection, r.idp.DeleteGroup(t.id))
+		r.check(ctx, idp.StepTestConnection, res, r.statusReason(idp.StepDeleteGroup, res))
+		return
+	}
+	res := r.send(ctx, idp.StepTestConnection, r.idp.DeleteUser(t.id))
+	if res.err != nil || r.idp.Accepts(idp.StepDeleteUser, res.status) || res.status == http.StatusTooManyRequests {
+		r.check(ctx, idp.StepTestConnection, res, r.statusReason(idp.StepDeleteUser, res))
+		return
+	}
+	r.note("%s answered %d: the target does not delete users, so %s deactivated its test user %s (id %s) and left it (idp-traffic.md §1.7)", res.req, res.status, r.idp.Name, t.u.UserName, t.id)
+	u := t.u
+	u.Active = false
+	req, err := r.idp.SetActive(t.id, u, nil)
+	if err != nil {
+		r.check(ctx, idp.StepTestConnection, nil, err.Error())
+		return
+	}
+	res = r.send(ctx, idp.StepTestConnection, req)
+	r.check(ctx, idp.StepTestConnection, res, r.statusReason(idp.StepDeactivate, res))
 }
 
 // initialSync provisions every user (lookup, then create) and pushes every
@@ -150,9 +230,16 @@ func (r *runner) link(ctx context.Context, i int, found map[string]any) {
 // pushGroup looks group j up, creates it empty when missing, and adds its members.
 func (r *runner) pushGroup(ctx context.Context, j int) {
 	g := r.dir.Group(j)
-	res := r.send(ctx, idp.StepLookupGroup, r.idp.LookupGroup(g.DisplayName))
-	found, id, reason := r.lookupResult(idp.StepLookupGroup, res)
-	r.check(ctx, idp.StepLookupGroup, res, reason)
+	var found map[string]any
+	var id, reason string
+	var res *response
+	if r.idp.Lookup.ListGroups != nil {
+		found, id, reason, res = r.listGroups(ctx, g.DisplayName)
+	} else {
+		res = r.send(ctx, idp.StepLookupGroup, r.idp.LookupGroup(g.DisplayName))
+		found, id, reason = r.lookupResult(idp.StepLookupGroup, res)
+		r.check(ctx, idp.StepLookupGroup, res, reason)
+	}
 	r.groupLookups.count(reason, found)
 	if reason != "" {
 		r.noteLost(true, j, "lookup", res)
@@ -174,6 +261,43 @@ func (r *runner) pushGroup(ctx context.Context, j int) {
 	r.changeMembers(ctx, idp.StepMembers, j, r.st.pushable(j), nil)
 }
 
+// listGroups finds a group by reading /Groups page by page and matching
+// displayName itself, as PingFederate does ("retrieving all groups and
+// finding a match", idp-traffic.md §1.3). displayName is compared without
+// case (RFC 7643 §8.7.1: caseExact false). It stops at the page that holds
+// the match, or after the last page, moving startIndex on by the resources
+// each page held (RFC 7644 §3.4.2.4). Each page is one lookup-group
+// exchange; it returns the last page's response.
+func (r *runner) listGroups(ctx context.Context, name string) (found map[string]any, id, reason string, res *response) {
+	start := 1
+	for page := 0; ctx.Err() == nil; page++ {
+		var p *listPage
+		res, p, reason = r.readList(ctx, idp.StepLookupGroup, r.idp.GroupsPage(start), func(res *response, p *listPage) string {
+			for k, g := range p.resources {
+				if dn, _ := lookupKey(g, "displayName").(string); !strings.EqualFold(dn, name) {
+					continue
+				}
+				if found != nil {
+					return fmt.Sprintf("%s lists two groups named %q (ids %s and %s); %s cannot tell which one to link", res.req, name, id, p.ids[k], r.idp.Name)
+				}
+				found, id = g, p.ids[k]
+				if id == "" {
+					return fmt.Sprintf("%s lists group %q without an id", res.req, name)
+				}
+			}
+			return ""
+		})
+		if reason != "" {
+			return nil, "", reason, res
+		}
+		start += len(p.resources)
+		if found != nil || len(p.resources) == 0 || start > p.total || page > p.total {
+			return found, id, "", res
+		}
+	}
+	return nil, "", "", res
+}
+
 // changeMembers adds and removes members of group j in the IdP's form: PATCH
 // batches (with Okta's rename after each, idp-traffic.md §1.1 row 13) or one
 // PUT of the whole group (§1.1 row 12c). The directory's new member list is
@@ -193,11 +317,21 @@ func (r *runner) changeMembers(ctx context.Context, step idp.Step, j int, add, r
 	for _, req := range r.idp.MembershipPatches(id, r.st.memberRefs(add), r.st.memberRefs(remove)) {
 		res := r.send(ctx, step, req)
 		r.check(ctx, step, res, r.statusReason(step, res))
-		if r.idp.Groups.RenameOnMembership {
-			res := r.send(ctx, idp.StepRenameGroup, r.idp.RenameGroup(id, r.st.groupName(j)))
-			r.check(ctx, idp.StepRenameGroup, res, r.statusReason(idp.StepRenameGroup, res))
-		}
+		r.renameAfterMembership(ctx, j)
 	}
+}
+
+// renameAfterMembership sends the same-name rename an IdP with
+// renameOnMembership sends after every membership PATCH, a whole-list
+// replace included (Okta: "the group name update operation is triggered
+// each time there's a group membership update operation", idp-traffic.md
+// §1.1 row 13).
+func (r *runner) renameAfterMembership(ctx context.Context, j int) {
+	if !r.idp.Groups.RenameOnMembership || r.idp.Groups.Update == idp.Put {
+		return
+	}
+	res := r.send(ctx, idp.StepRenameGroup, r.idp.RenameGroup(r.st.groupID(j), r.st.groupName(j)))
+	r.check(ctx, idp.StepRenameGroup, res, r.statusReason(idp.StepRenameGroup, res))
 }
 
 func applyChange(cur, add, remove []int) []int {
@@ -231,6 +365,104 @@ func (r *runner) importWalk(ctx context.Context) {
 	}
 	kinds := []string{"Users", "Groups"}
 	r.phase(ctx, "import", len(kinds), 1, func(k int) { r.walk(ctx, kinds[k]) })
+	if r.idp.Import.StartsWith || r.idp.Import.Delta {
+		r.phase(ctx, "filtered aggregation", 1, 1, func(int) { r.aggregateFiltered(ctx) })
+	}
+}
+
+// aggregateFiltered reads the users an admin's aggregation filter selects,
+// userName sw "<prefix>", and a delta aggregation, meta.lastModified gt
+// "<time>" (and the admin's filter), as SailPoint does (idp-traffic.md
+// §1.4, SP-AGG). The prefix is the first provisioned user's userName up to
+// its first dot; the time is a second before the earliest lastModified the
+// import saw, in the target's own clock, so that every user the run
+// provisioned is modified after it. Each answer must list every provisioned
+// user the filter selects (when it fits on the page) and nothing the filter
+// does not select.
+func (r *runner) aggregateFiltered(ctx context.Context) {
+	var prefix string
+	for i := 0; i < r.dir.Users() && prefix == ""; i++ {
+		if r.st.userID(i) != "" && !r.st.isDeleted(i) {
+			name := r.st.user(i).UserName
+			if dot := strings.IndexByte(name, '.'); dot > 0 {
+				prefix = name[:dot+1]
+			} else {
+				prefix = name
+			}
+		}
+	}
+	if prefix == "" {
+		return
+	}
+	if r.idp.Import.StartsWith {
+		r.aggregate(ctx, prefix, "")
+	}
+	if !r.idp.Import.Delta {
+		return
+	}
+	if r.earliestModified.IsZero() {
+		r.check(ctx, idp.StepImport, nil, fmt.Sprintf("no user the import read carries meta.lastModified as an RFC 3339 dateTime (RFC 7643 §3.1); %s's delta aggregation filters on it (idp-traffic.md §1.4)", r.idp.Name))
+		return
+	}
+	r.aggregate(ctx, prefix, r.earliestModified.Add(-time.Second).UTC().Format(time.RFC3339))
+}
+
+// aggregate sends one filtered aggregation (see aggregateFiltered) and
+// judges its answer.
+func (r *runner) aggregate(ctx context.Context, prefix, since string) {
+	r.readList(ctx, idp.StepImport, r.idp.FilteredUsers(prefix, since), func(res *response, p *listPage) string {
+		return r.filteredReason(res, p, prefix)
+	})
+}
+
+// readList sends req, a read of a list, and records it under step: the
+// status the IdP needs, a ListResponse (parseList), and then judge's reason
+// on the page. It returns the page (nil when the answer is not one) and
+// the reason.
+func (r *runner) readList(ctx context.Context, step idp.Step, req idp.Request, judge func(*response, *listPage) string) (*response, *listPage, string) {
+	res := r.send(ctx, step, req)
+	reason := r.statusReason(step, res)
+	var p *listPage
+	if reason == "" {
+		p, reason = parseList(res)
+	}
+	if reason == "" {
+		reason = judge(res, p)
+	}
+	r.check(ctx, step, res, reason)
+	return res, p, reason
+}
+
+// filteredReason checks a filtered aggregation's page against the run's
+// users: each listed user the run knows must match the filter, and each
+// provisioned user it selects must be listed when the answer fits on the
+// page. userName is caseExact false (RFC 7643 §4.1.1), so sw ignores case
+// (RFC 7644 §3.4.2.2).
+func (r *runner) filteredReason(res *response, p *listPage, prefix string) string {
+	selects := func(userName string) bool {
+		return !r.idp.Import.StartsWith || strings.HasPrefix(strings.ToLower(userName), strings.ToLower(prefix))
+	}
+	listed := map[string]bool{}
+	for k, u := range p.resources {
+		listed[p.ids[k]] = true
+		if name := str(u, "userName"); !selects(name) {
+			return fmt.Sprintf("%s listed userName %q, which does not start with %q (RFC 7644 §3.4.2.2: sw)", res.req, name, prefix)
+		}
+	}
+	if p.total > len(p.resources) {
+		return ""
+	}
+	var missing []string
+	for i := 0; i < r.dir.Users(); i++ {
+		id := r.st.userID(i)
+		if name := r.st.user(i).UserName; id != "" && !r.st.isDeleted(i) && selects(name) && !listed[id] {
+			missing = append(missing, fmt.Sprintf("%s (id %s)", name, id))
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s left out %d provisioned users the filter selects, the first %s; %s would never aggregate them (idp-traffic.md §1.4)", res.req, len(missing), missing[0], r.idp.Name)
 }
 
 // walk reads one resource type page by page, as Okta's import does and no
@@ -245,18 +477,14 @@ func (r *runner) walk(ctx context.Context, resource string) {
 	total := -1
 	start := 1
 	for page := 0; ctx.Err() == nil; page++ {
-		res := r.send(ctx, idp.StepImport, r.idp.ListPage(resource, start))
-		reason := r.statusReason(idp.StepImport, res)
-		var p *listPage
-		if reason == "" {
-			p, reason = parseList(res)
-		}
-		if reason == "" {
-			reason = r.pageReason(resource, start, size, p, seen, page)
-		}
-		r.check(ctx, idp.StepImport, res, reason)
+		_, p, reason := r.readList(ctx, idp.StepImport, r.idp.ListPage(resource, start), func(_ *response, p *listPage) string {
+			return r.pageReason(resource, start, size, p, seen, page)
+		})
 		if reason != "" {
 			return
+		}
+		if resource == "Users" {
+			r.noteModified(p.resources)
 		}
 		total = p.total
 		start += size
@@ -273,6 +501,17 @@ func (r *runner) walk(ctx context.Context, resource string) {
 	}
 	if reason := r.importMissing(resource, seen, total); reason != "" {
 		r.check(ctx, idp.StepImport, nil, reason)
+	}
+}
+
+// noteModified keeps the earliest meta.lastModified of users an import
+// page listed, for SailPoint's delta aggregation (aggregateFiltered).
+func (r *runner) noteModified(users []map[string]any) {
+	for _, u := range users {
+		t, err := time.Parse(time.RFC3339Nano, str(u, "meta.lastModified"))
+		if err == nil && (r.earliestModified.IsZero() || t.Before(r.earliestModified)) {
+			r.earliestModified = t
+		}
 	}
 }
 
@@ -622,6 +861,7 @@ func (r *runner) replaceMembers(ctx context.Context) {
 		r.st.setMembers(j, next)
 		res := r.send(ctx, idp.StepReplaceMembers, r.idp.ReplaceMembers(r.st.groupID(j), r.st.memberRefs(next)))
 		r.check(ctx, idp.StepReplaceMembers, res, r.statusReason(idp.StepReplaceMembers, res))
+		r.renameAfterMembership(ctx, j)
 	})
 }
 
@@ -701,22 +941,62 @@ func (r *runner) userDelete(ctx context.Context) {
 // externalId. A 409 after a lookup that found nothing is a dead end: the
 // user can never be provisioned again (idp-traffic.md B15, §1.1 "Re-provision
 // after deactivation").
+//
+// With users.reprovision: post (Okta, B15), a deactivated user comes back
+// under a new userName: the lookup by that userName finds nothing, and the
+// IdP POSTs the user with the externalId the deactivated resource still
+// carries. A target that refuses a second resource with that externalId
+// answers 409, the dead end of better-auth#11111; RFC 7643 §3.1 gives
+// externalId no uniqueness, so an RFC target creates the user. Only a user
+// in no group is played so, so that the end state does not hinge on the
+// memberships of the resource left behind; when every deactivated user is
+// in a group, the lookup form is played instead, with a note.
 func (r *runner) reprovision(ctx context.Context) {
-	i := r.deletedUser
+	i, post := r.deletedUser, false
 	if i < 0 && len(r.deactivated) > 0 {
-		i = r.deactivated[0]
-		r.deactivated = r.deactivated[1:]
+		k := 0
+		if r.idp.Users.Reprovision == idp.ReprovisionPost {
+			if g := r.groupless(r.deactivated); g >= 0 {
+				k, post = g, true
+			} else {
+				r.note("reprovision: every deactivated user is in a group, so %s's fresh POST under a new userName (B15) was not sent; the user was looked up and linked instead", r.idp.Name)
+			}
+		}
+		i = r.deactivated[k]
+		r.deactivated = append(r.deactivated[:k:k], r.deactivated[k+1:]...)
 	}
 	if i < 0 {
 		return
 	}
-	r.phase(ctx, "reprovision", 1, 1, func(int) { r.provisionAgain(ctx, i) })
+	r.phase(ctx, "reprovision", 1, 1, func(int) { r.provisionAgain(ctx, i, post) })
 }
 
-// provisionAgain looks user i up and links or creates them.
-func (r *runner) provisionAgain(ctx context.Context, i int) {
+// groupless returns the index in users of the first user in no live group,
+// else -1.
+func (r *runner) groupless(users []int) int {
+	in := map[int]bool{}
+	for _, j := range r.liveGroups() {
+		for _, i := range r.st.groupMembers(j) {
+			in[i] = true
+		}
+	}
+	for k, i := range users {
+		if !in[i] {
+			return k
+		}
+	}
+	return -1
+}
+
+// provisionAgain looks user i up and links or creates them; with post, the
+// user comes back under a new userName and keeps its externalId (see
+// reprovision).
+func (r *runner) provisionAgain(ctx context.Context, i int, post bool) {
 	u := r.st.user(i)
 	u.Active = true
+	if post {
+		u = r.dir.Changed(u, directory.Rename)
+	}
 	res := r.send(ctx, idp.StepReprovision, r.idp.LookupUser(u.UserName))
 	found, id, reason := r.lookupResult(idp.StepLookupUser, res)
 	if reason == "" && found != nil && r.st.isDeleted(i) {
@@ -736,6 +1016,10 @@ func (r *runner) provisionAgain(ctx context.Context, i int) {
 	id, reason = r.createResult(idp.StepCreateUser, res)
 	if res.err == nil && res.status == http.StatusConflict {
 		reason = fmt.Sprintf("%s answered 409 after the lookup found no user with this userName: a dead end, %s can never provision this user again (idp-traffic.md B15)%s", res.req, r.idp.Name, errorDetail(res.body))
+		if post {
+			reason = fmt.Sprintf("%s answered 409 for a user returning under a new userName with the externalId %q of its deactivated resource, after the lookup found no user with this userName: a dead end, %s can never provision this user again (idp-traffic.md B15, better-auth#11111; RFC 7643 §3.1 gives externalId no uniqueness)%s",
+				res.req, r.idp.UserExternalID(u), r.idp.Name, errorDetail(res.body))
+		}
 	}
 	r.check(ctx, idp.StepReprovision, res, reason)
 	r.st.setUser(u)

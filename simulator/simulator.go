@@ -1,5 +1,6 @@
 // Package simulator replays the provisioning traffic of a real IdP (Okta OIN
-// and AIW, Entra ID with and without aadOptscim062020) against any SCIM
+// and AIW, Entra ID with and without aadOptscim062020, PingFederate,
+// OneLogin, SailPoint, JumpCloud) against any SCIM
 // target, byte-shaped the way that IdP sends it, checks every response
 // against what that IdP needs, and reads the target back to report where it
 // departs from the directory the IdP pushed.
@@ -405,6 +406,9 @@ type runner struct {
 	deletedUser    int          // user hard-deleted by user-delete, or -1
 	churned        []int        // groups changed by membership-churn
 	touched        map[int]bool // users a phase has picked
+	// earliestModified is the earliest meta.lastModified the import saw on
+	// a user: where a delta aggregation starts (SailPoint).
+	earliestModified time.Time
 
 	// What initial sync's lookups found, for the reasons of steps that
 	// had nothing to do.

@@ -70,7 +70,11 @@ func TestEveryProfileAndScenarioPassesTheLenientReferenceServer(t *testing.T) {
 				if run.Failed() || run.Kind != "simulate" || run.IdP != name || run.Seed != 11 {
 					t.Errorf("run: failed %v kind %q idp %q seed %d", run.Failed(), run.Kind, run.IdP, run.Seed)
 				}
-				if c := check(run, "SIM-"+strings.ToUpper(strings.SplitN(name, "-", 2)[0])+"-END-STATE"); c == nil || c.Verdict != reports.Pass {
+				p, err := idp.LoadIdP(name)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c := check(run, p.CheckID(idp.StepEndState)); c == nil || c.Verdict != reports.Pass {
 					t.Errorf("no passing end-state check: %+v", c)
 				}
 				if len(run.Operations) == 0 || run.Operations[0].Count == 0 || run.Operations[0].P50 <= 0 {

@@ -281,6 +281,25 @@ func (d *Directory) edgeUser(seedIndex int) User {
 	return u
 }
 
+// TestUser returns the user an IdP's test connection creates and deletes
+// again (JumpCloud, idp-traffic.md §1.7): outside the directory, with a
+// userName on the directory's domain, as the admin's "Test User Email" is
+// on a domain the target accepts.
+func (d *Directory) TestUser() User {
+	u := d.edgeUser(-1)
+	u.MailNickname = "test." + strings.TrimPrefix(u.MailNickname, "edge.")
+	u.UserName = u.MailNickname + "@" + d.domain
+	u.Email = u.UserName
+	return u
+}
+
+// TestGroup returns the group an IdP's test connection creates and deletes
+// again (JumpCloud, idp-traffic.md §1.7), outside the directory.
+func (d *Directory) TestGroup() Group {
+	f := d.faker(kindEdge, -2)
+	return Group{Index: -1, DisplayName: "scimlab test group " + strings.ToLower(alnum(f, 8)), OktaID: "00g" + alnum(f, 17), ObjectID: f.UUID()}
+}
+
 // GUID returns a GUID drawn from the seed and n, for requests that carry a
 // random identifier (Entra's test connection, idp-traffic.md §1.2 row 1).
 func (d *Directory) GUID(n int) string { return d.faker(kindMisc, n).UUID() }

@@ -40,15 +40,20 @@ func newDialect(p *Profile) (Dialect, error) {
 	s := style{p}
 	switch p.Family {
 	case "okta":
-		if p.Users.Update != GetPut {
+		if p.Users.Update != GetPut || p.Users.Activation == Put {
 			return nil, fmt.Errorf("users.update: the okta family updates users with GET then PUT (idp-traffic.md §1.1 row 5)")
 		}
 		return okta{s}, nil
+	case "rfc":
+		if p.Users.Update == GetPut || p.Users.Activation == GetPut {
+			return nil, fmt.Errorf("the rfc family sends users with put (the full user, not read first) or patch")
+		}
+		return rfc{s}, nil
 	case "entra":
 		if p.Users.Update != Patch || p.Users.Activation != Patch || p.Groups.Update != Patch {
 			return nil, fmt.Errorf("the entra family changes users and groups with PATCH only (idp-traffic.md §1.2)")
 		}
 		return entra{s}, nil
 	}
-	return nil, fmt.Errorf("family is %q; want okta or entra", p.Family)
+	return nil, fmt.Errorf("family is %q; want okta, entra or rfc", p.Family)
 }

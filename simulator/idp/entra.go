@@ -49,59 +49,17 @@ func (d entra) PutUser(readBack []byte, u directory.User) ([]byte, error) {
 	return nil, errUnsupported
 }
 
-// attrChange is one attribute an update touches.
-type attrChange struct {
-	path     string
-	old, new string
-	// filtered marks a filtered multi-valued path, which keeps its path form
-	// even with the flag (§1.2 row 6f).
-	filtered bool
-}
-
-// PatchUser sends one op per changed attribute: "Replace", or "Add" for an
-// attribute set for the first time (§1.2 row 6). With attributes: merged
-// (the aadOptscim062020 flag), filtered paths and first-time adds keep their
-// own ops and every other change goes into one path-less replace whose value
-// has dotted, URN-qualified keys (§1.2 row 6f, B1).
-func (d entra) PatchUser(old, new directory.User) []op {
-	changes := []attrChange{
-		{path: "userName", old: old.UserName, new: new.UserName},
-		{path: `emails[type eq "work"].value`, old: old.Email, new: new.Email, filtered: true},
-		{path: "name.givenName", old: old.GivenName, new: new.GivenName},
-		{path: "name.familyName", old: old.FamilyName, new: new.FamilyName},
-		{path: "name.formatted", old: old.Formatted(), new: new.Formatted()},
-		{path: "title", old: old.Title, new: new.Title},
-		{path: scim.EnterpriseUserSchema + ":department", old: old.Department, new: new.Department},
-	}
-	var ops []op
-	var merged obj
-	for _, c := range changes {
-		switch {
-		case c.old == c.new:
-		case c.old == "":
-			ops = append(ops, op{Op: d.op("add"), Path: c.path, Value: c.new})
-		case c.filtered || d.p.Patch.Attributes != AttrsMerged:
-			ops = append(ops, op{Op: d.op("replace"), Path: c.path, Value: c.new})
-		default:
-			merged = append(merged, field{c.path, c.new})
-		}
-	}
-	if len(merged) > 0 {
-		ops = append(ops, op{Op: d.op("replace"), Value: merged})
-	}
-	return ops
-}
+// PatchUser sends one op per changed attribute (§1.2 row 6), or with the
+// aadOptscim062020 flag one merged path-less replace (§1.2 row 6f, B1): see
+// style.attributeOps.
+func (d entra) PatchUser(old, new directory.User) []op { return d.attributeOps(old, new) }
 
 // Activation replaces the "active" path: "False" as a string with "Replace"
 // by default, false with "replace" with the flag (§1.2 rows 7 and 8, B2).
-func (d entra) Activation(active bool) op {
-	return op{Op: d.op("replace"), Path: "active", Value: d.boolean(active)}
-}
+func (d entra) Activation(active bool) op { return d.activePath(active) }
 
 // RenameGroup replaces the displayName path (§1.2 row 13).
-func (d entra) RenameGroup(id, name string) op {
-	return op{Op: d.op("replace"), Path: "displayName", Value: name}
-}
+func (d entra) RenameGroup(id, name string) op { return d.displayNamePath(name) }
 
 // PutGroup is never called: Entra changes groups with PATCH only.
 func (d entra) PutGroup(name string, members []Member) []byte { return nil }

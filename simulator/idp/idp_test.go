@@ -12,7 +12,7 @@ import (
 )
 
 func TestBuiltInProfilesLoad(t *testing.T) {
-	want := []string{"entra", "entra-aadoptscim062020", "okta-aiw", "okta-oin"}
+	want := []string{"entra", "entra-aadoptscim062020", "jumpcloud", "okta-aiw", "okta-oin", "onelogin", "pingfederate", "sailpoint"}
 	if got := Names(); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
@@ -130,9 +130,16 @@ func TestOktaRetryPolicy(t *testing.T) {
 }
 
 func TestExpandEscapesFilterValues(t *testing.T) {
-	got := expand("filter=userName%20eq%20%22{userName}%22", map[string]string{"userName": `o'brien "x"@example.test`})
+	p := &Profile{Lookup: Lookup{Spaces: "%20"}}
+	got := p.expand("filter=userName%20eq%20%22{userName}%22", map[string]string{"userName": `o'brien "x"@example.test`})
 	want := `filter=userName%20eq%20%22o%27brien%20%5C%22x%5C%22%40example.test%22`
 	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	// OneLogin's log: form encoding, + for a space (idp-traffic.md §1.6).
+	p.Lookup.Spaces = "+"
+	got = p.expand("filter=userName+eq+%22{userName}%22&", map[string]string{"userName": "ana lee@example.test"})
+	if want := "filter=userName+eq+%22ana+lee%40example.test%22&"; got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 }

@@ -1,11 +1,13 @@
 // Package idp describes how a real IdP provisions a SCIM target: the request
 // shapes, lookup filters, paging, update and deactivation forms, group push
 // forms, op casing, booleans, member objects, retry and rate-limit policy,
-// timeout and concurrency of Okta, Entra ID and their variants.
+// timeout and concurrency of Okta, Entra ID and their variants, PingFederate,
+// OneLogin, SailPoint and JumpCloud.
 //
 // A profile is data (fixtures/idps/<name>.yaml, embedded in the binary); the
 // few body shapes that are truly IdP-specific live in one small Dialect per
-// IdP family (okta.go, entra.go). Adding an IdP that behaves like an existing
+// IdP family (okta.go, entra.go, and rfc.go for the IdPs whose bodies are
+// undocumented and so take RFC 7643's shapes). Adding an IdP that behaves like an existing
 // family means adding a YAML file. The facts behind every knob are in
 // docs/idp-traffic.md Part 1, cited as "§1.1 row 6" (a row of that section's
 // sequence table) or "B15" (Part 3).
@@ -86,7 +88,22 @@ type Probe struct {
 	// Empty says the probe's filter matches nothing, so the IdP needs an
 	// empty ListResponse (Entra: 200 empty list, never 404, §1.2 row 1).
 	Empty bool `yaml:"empty"`
+	// Answer is what the probe needs back: "list" (the default, a
+	// ListResponse) or "resource" (one JSON object with its schemas, as
+	// /ServiceProviderConfig and /ResourceTypes/User answer, RFC 7644 §4;
+	// SailPoint, §1.4).
+	Answer string `yaml:"answer"`
+	// Create, instead of Method and Path, makes the probe create a test
+	// "user" or "group" that the test connection deletes again after its
+	// last probe (JumpCloud, §1.7).
+	Create string `yaml:"create"`
 }
+
+// Probe answers.
+const (
+	AnswerList     = "list"
+	AnswerResource = "resource"
+)
 
 // Lookup holds the queries an IdP sends to find a resource before creating it.
 // A 404 (with an Error body) counts as "no match" when the step's Expect
@@ -96,6 +113,21 @@ type Probe struct {
 type Lookup struct {
 	Users  string `yaml:"users"`
 	Groups string `yaml:"groups"`
+	// Spaces is how a filled-in value encodes a space: "%20" (the default,
+	// §1.1 row 2) or "+" (form encoding, as OneLogin's log shows, §1.6).
+	Spaces string `yaml:"spaces"`
+	// ListGroups, when set, replaces the Groups filter: the IdP reads
+	// /Groups page by page and matches displayName itself (PingFederate,
+	// §1.3: "retrieving all groups and finding a match").
+	ListGroups *Listing `yaml:"listGroups"`
+}
+
+// Listing is a paged read the IdP stops when it finds what it looks for.
+type Listing struct {
+	// Count is the page size asked for; 0 sends no count, so the target
+	// chooses (RFC 7644 §3.4.2.4), and startIndex moves on by the number of
+	// resources each page held.
+	Count int `yaml:"count"`
 }
 
 // Paging is how an IdP reads every resource of the target (import). The
@@ -103,6 +135,12 @@ type Lookup struct {
 // below totalResults (Okta, §1.1 row 15).
 type Paging struct {
 	PageSize int `yaml:"pageSize"`
+	// StartsWith adds an aggregation with an admin's filter, userName sw
+	// "<prefix>" (SailPoint, §1.4, SP-AGG).
+	StartsWith bool `yaml:"startsWith"`
+	// Delta adds a delta aggregation: meta.lastModified gt "<time>", and
+	// the admin's filter with "and" when StartsWith is set (SailPoint, §1.4).
+	Delta bool `yaml:"delta"`
 }
 
 // ExternalIDs names the directory field an IdP sends as externalId:
@@ -116,18 +154,33 @@ type ExternalIDs struct {
 const (
 	GetPut = "get-put" // GET the resource, then PUT it back with the changes merged in
 	Patch  = "patch"   // PATCH
-	Put    = "put"     // PUT the full resource (groups)
+	Put    = "put"     // PUT the full resource as the IdP holds it, without reading it first
 )
 
 // UserPolicy is how an IdP changes users.
 type UserPolicy struct {
-	// Update is GetPut or Patch.
+	// Update is GetPut, Put (rfc family) or Patch.
 	Update string `yaml:"update"`
-	// Activation (deactivate and reactivate) is GetPut or Patch.
+	// Activation (deactivate and reactivate) is GetPut, Put (rfc family) or Patch.
 	Activation string `yaml:"activation"`
 	// Delete says whether the IdP ever sends DELETE /Users/{id}.
 	Delete bool `yaml:"delete"`
+	// Reprovision is how a deactivated user is assigned again:
+	// ReprovisionLookup (the default) or ReprovisionPost.
+	Reprovision string `yaml:"reprovision"`
 }
+
+// Reprovision styles.
+const (
+	// ReprovisionLookup looks the user up by userName and links a match
+	// (then reactivates it), or POSTs the user when none is found.
+	ReprovisionLookup = "lookup"
+	// ReprovisionPost brings the user back under a new userName: the lookup
+	// finds nothing and the IdP POSTs the user with the externalId its
+	// deactivated resource carries (Okta, idp-traffic.md §1.1
+	// "Re-provision after deactivation", B15).
+	ReprovisionPost = "post"
+)
 
 // GroupPolicy is how an IdP pushes groups.
 type GroupPolicy struct {
@@ -182,6 +235,10 @@ type Retry struct {
 	Backoff float64 `yaml:"backoff"`
 	// MaxAttempts is the most tries of one request, the first included (Okta: 10).
 	MaxAttempts int `yaml:"maxAttempts"`
+	// Header is the response header whose integer seconds HonourRetryAfter
+	// reads: Retry-After by default, x-rate-limit-retry-after-seconds for
+	// SailPoint, which ignores Retry-After (§1.4).
+	Header string `yaml:"header"`
 }
 
 // Profile is one IdP's behaviour as a file describes it.
@@ -189,7 +246,7 @@ type Profile struct {
 	Name string `yaml:"name"`
 	// Aliases are other names LoadIdP accepts ("okta" for okta-oin).
 	Aliases []string `yaml:"aliases"`
-	// Family picks the Dialect: "okta" or "entra".
+	// Family picks the Dialect: "okta", "entra" or "rfc".
 	Family string `yaml:"family"`
 	Title  string `yaml:"title"`
 	// Level names the IdP in check levels: "IDP:<Level>".
@@ -216,6 +273,10 @@ type Profile struct {
 	Users          UserPolicy  `yaml:"users"`
 	Groups         GroupPolicy `yaml:"groups"`
 	Patch          PatchStyle  `yaml:"patch"`
+	// UserSchemas are the schemas a user body of the rfc family carries
+	// (default: the core User schema). OneLogin's admin-written template
+	// sends non-RFC URNs (§1.6).
+	UserSchemas []string `yaml:"userSchemas"`
 	// Expect lists, per step, the statuses the IdP takes as success.
 	Expect map[Step][]int `yaml:"expect"`
 	// URLFlags maps a query parameter of the target URL to the profile it
@@ -349,19 +410,44 @@ func (p *Profile) validate() error {
 			p.Retry.Backoff = 1
 		}
 	}
+	if p.Retry.Header == "" {
+		p.Retry.Header = "Retry-After"
+	}
 	if p.Lookup.Users == "" {
 		bad("lookup.users is missing")
 	}
-	if p.Lookup.Groups == "" {
-		bad("lookup.groups is missing")
+	if p.Lookup.Groups == "" && p.Lookup.ListGroups == nil {
+		bad("lookup.groups is missing (or lookup.listGroups)")
+	}
+	if p.Lookup.ListGroups != nil && p.Lookup.ListGroups.Count < 0 {
+		bad("lookup.listGroups.count must not be negative")
+	}
+	if p.Lookup.Spaces == "" {
+		p.Lookup.Spaces = "%20"
+	}
+	oneOf("lookup.spaces", p.Lookup.Spaces, "%20", "+")
+	for k := range p.TestConnection {
+		pr := &p.TestConnection[k]
+		if pr.Answer == "" {
+			pr.Answer = AnswerList
+		}
+		oneOf("testConnection.answer", pr.Answer, AnswerList, AnswerResource)
+		oneOf("testConnection.create", pr.Create, "", "user", "group")
+		if pr.Create == "" && (pr.Method == "" || pr.Path == "") {
+			bad("testConnection[%d] needs a method and a path, or create", k)
+		}
 	}
 	if p.Import != nil && p.Import.PageSize < 1 {
 		bad("import.pageSize must be at least 1")
 	}
 	oneOf("externalId.users", p.ExternalID.Users, "", "oktaId", "mailNickname", "objectId")
 	oneOf("externalId.groups", p.ExternalID.Groups, "", "oktaId", "objectId")
-	oneOf("users.update", p.Users.Update, GetPut, Patch)
-	oneOf("users.activation", p.Users.Activation, GetPut, Patch)
+	oneOf("users.update", p.Users.Update, GetPut, Put, Patch)
+	oneOf("users.activation", p.Users.Activation, GetPut, Put, Patch)
+	if p.Users.Reprovision == "" {
+		p.Users.Reprovision = ReprovisionLookup
+	}
+	oneOf("users.reprovision", p.Users.Reprovision, ReprovisionLookup, ReprovisionPost)
 	oneOf("groups.update", p.Groups.Update, Patch, Put)
 	if p.Groups.BatchSize < 1 {
 		p.Groups.BatchSize = 100

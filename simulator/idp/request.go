@@ -86,21 +86,84 @@ func (s style) boolean(b bool) any {
 	return b
 }
 
+// attrChange is one attribute an update touches.
+type attrChange struct {
+	path     string
+	old, new string
+	// filtered marks a filtered multi-valued path, which keeps its path form
+	// even with attributes: merged (§1.2 row 6f).
+	filtered bool
+}
+
+// attributeOps sends one op per changed attribute: "replace", or "add" for
+// an attribute set for the first time (Entra, §1.2 row 6; RFC 7644
+// §3.5.2.1 and §3.5.2.3). With attributes: merged (Entra's
+// aadOptscim062020 flag), filtered paths and first-time adds keep their own
+// ops and every other change goes into one path-less replace whose value has
+// dotted, URN-qualified keys (§1.2 row 6f, B1).
+func (s style) attributeOps(old, new directory.User) []op {
+	changes := []attrChange{
+		{path: "userName", old: old.UserName, new: new.UserName},
+		{path: `emails[type eq "work"].value`, old: old.Email, new: new.Email, filtered: true},
+		{path: "name.givenName", old: old.GivenName, new: new.GivenName},
+		{path: "name.familyName", old: old.FamilyName, new: new.FamilyName},
+		{path: "name.formatted", old: old.Formatted(), new: new.Formatted()},
+		{path: "title", old: old.Title, new: new.Title},
+		{path: scim.EnterpriseUserSchema + ":department", old: old.Department, new: new.Department},
+	}
+	var ops []op
+	var merged obj
+	for _, c := range changes {
+		switch {
+		case c.old == c.new:
+		case c.old == "":
+			ops = append(ops, op{Op: s.op("add"), Path: c.path, Value: c.new})
+		case c.filtered || s.p.Patch.Attributes != AttrsMerged:
+			ops = append(ops, op{Op: s.op("replace"), Path: c.path, Value: c.new})
+		default:
+			merged = append(merged, field{c.path, c.new})
+		}
+	}
+	if len(merged) > 0 {
+		ops = append(ops, op{Op: s.op("replace"), Value: merged})
+	}
+	return ops
+}
+
+// activePath replaces the "active" path (Entra §1.2 rows 7 and 8; RFC 7644
+// §3.5.2.3).
+func (s style) activePath(active bool) op {
+	return op{Op: s.op("replace"), Path: "active", Value: s.boolean(active)}
+}
+
+// displayNamePath replaces a group's "displayName" path (Entra §1.2 row 13;
+// RFC 7644 §3.5.2.3).
+func (s style) displayNamePath(name string) op {
+	return op{Op: s.op("replace"), Path: "displayName", Value: name}
+}
+
 // filterString quotes v as a filter comparison value (RFC 7644 §3.4.2.2: a
 // JSON string).
 func filterString(v string) string { return string(marshal(v)) }
 
 // queryEscape percent-encodes a query value with %20 for spaces, as the IdPs'
-// documented queries show (idp-traffic.md §1.1 row 2).
-func queryEscape(v string) string { return strings.ReplaceAll(url.QueryEscape(v), "+", "%20") }
+// documented queries show (idp-traffic.md §1.1 row 2), or with "+" when
+// spaces is "+" (form encoding, OneLogin's log, §1.6).
+func queryEscape(v, spaces string) string {
+	q := url.QueryEscape(v)
+	if spaces == "+" {
+		return q
+	}
+	return strings.ReplaceAll(q, "+", "%20")
+}
 
 // expand fills a query template: each {name} becomes the value, quoted as a
 // filter string without its outer quotes (the template holds %22) and
-// percent-encoded.
-func expand(tmpl string, vars map[string]string) string {
+// percent-encoded with spaces as the profile encodes them.
+func (p *Profile) expand(tmpl string, vars map[string]string) string {
 	for k, v := range vars {
 		q := filterString(v)
-		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", queryEscape(q[1:len(q)-1]))
+		tmpl = strings.ReplaceAll(tmpl, "{"+k+"}", queryEscape(q[1:len(q)-1], p.Lookup.Spaces))
 	}
 	return tmpl
 }
@@ -108,27 +171,41 @@ func expand(tmpl string, vars map[string]string) string {
 func resourcePath(kind, id string) string { return "/" + kind + "/" + url.PathEscape(id) }
 
 // TestConnection returns the requests of the admin's "Test Connection";
-// guid fills {guid} in the probes.
+// guid fills {guid} in the probes. A probe that creates a test resource
+// (Probe.Create) has no request here: the simulator builds it with
+// CreateUser or CreateGroup.
 func (p *IdP) TestConnection(guid string) []Request {
 	out := make([]Request, len(p.Profile.TestConnection))
 	for i, pr := range p.Profile.TestConnection {
-		out[i] = Request{Method: pr.Method, Path: pr.Path, Query: expand(pr.Query, map[string]string{"guid": guid})}
+		out[i] = Request{Method: pr.Method, Path: pr.Path, Query: p.expand(pr.Query, map[string]string{"guid": guid})}
 	}
 	return out
 }
 
 // LookupUser returns the lookup the IdP sends before creating a user.
 func (p *IdP) LookupUser(userName string) Request {
-	return Request{Method: "GET", Path: "/Users", Query: expand(p.Lookup.Users, map[string]string{"userName": userName})}
+	return Request{Method: "GET", Path: "/Users", Query: p.expand(p.Lookup.Users, map[string]string{"userName": userName})}
 }
 
 // LookupGroup returns the lookup the IdP sends before creating a group.
+// For an IdP that lists groups instead (Lookup.ListGroups), see GroupsPage.
 func (p *IdP) LookupGroup(displayName string) Request {
-	return Request{Method: "GET", Path: "/Groups", Query: expand(p.Lookup.Groups, map[string]string{"displayName": displayName})}
+	return Request{Method: "GET", Path: "/Groups", Query: p.expand(p.Lookup.Groups, map[string]string{"displayName": displayName})}
+}
+
+// GroupsPage returns one page of the group listing an IdP reads to find a
+// group by displayName (Lookup.ListGroups; PingFederate, §1.3): from
+// startIndex, with count when the profile sets one.
+func (p *IdP) GroupsPage(startIndex int) Request {
+	q := "startIndex=" + strconv.Itoa(startIndex)
+	if n := p.Lookup.ListGroups.Count; n > 0 {
+		q += "&count=" + strconv.Itoa(n)
+	}
+	return Request{Method: "GET", Path: "/Groups", Query: q}
 }
 
 // UserExternalID returns the externalId the IdP sends for u.
-func (p *IdP) UserExternalID(u directory.User) string {
+func (p *Profile) UserExternalID(u directory.User) string {
 	switch p.ExternalID.Users {
 	case "oktaId":
 		return u.OktaID
@@ -141,7 +218,7 @@ func (p *IdP) UserExternalID(u directory.User) string {
 }
 
 // GroupExternalID returns the externalId the IdP sends for g.
-func (p *IdP) GroupExternalID(g directory.Group) string {
+func (p *Profile) GroupExternalID(g directory.Group) string {
 	switch p.ExternalID.Groups {
 	case "oktaId":
 		return g.OktaID
@@ -161,11 +238,11 @@ func (p *IdP) GetUser(id string) Request {
 	return Request{Method: "GET", Path: resourcePath("Users", id)}
 }
 
-// UpdateUser returns the request that turns old into new: a PATCH, or for
+// UpdateUser returns the request that turns old into new: a PATCH, for
 // GetPut IdPs a PUT of readBack (the user as GetUser returned it) with new's
-// values merged in.
+// values merged in, or for Put IdPs a PUT of new as the IdP holds it.
 func (p *IdP) UpdateUser(id string, old, new directory.User, readBack []byte) (Request, error) {
-	if p.Users.Update == GetPut {
+	if p.Users.Update != Patch {
 		b, err := p.dialect.PutUser(readBack, new)
 		return Request{Method: "PUT", Path: resourcePath("Users", id), Body: b}, err
 	}
@@ -181,9 +258,9 @@ func (p *IdP) UpdateUser(id string, old, new directory.User, readBack []byte) (R
 var ErrNoChange = errors.New("nothing to update")
 
 // SetActive returns the request that deactivates or reactivates u (u.Active
-// is the new state): a PATCH, or for GetPut IdPs a PUT of readBack.
+// is the new state): a PATCH, or a PUT (of readBack for GetPut IdPs).
 func (p *IdP) SetActive(id string, u directory.User, readBack []byte) (Request, error) {
-	if p.Users.Activation == GetPut {
+	if p.Users.Activation != Patch {
 		b, err := p.dialect.PutUser(readBack, u)
 		return Request{Method: "PUT", Path: resourcePath("Users", id), Body: b}, err
 	}
@@ -303,6 +380,23 @@ func (p *IdP) ListPage(resource string, startIndex int) Request {
 		size = p.Import.PageSize
 	}
 	return Request{Method: "GET", Path: "/" + resource, Query: "startIndex=" + strconv.Itoa(startIndex) + "&count=" + strconv.Itoa(size)}
+}
+
+// FilteredUsers returns SailPoint's aggregation of the users an admin's
+// filter selects, userName sw "<prefix>" (§1.4, SP-AGG), or with since set
+// its delta aggregation: meta.lastModified gt "<since>", and the admin's
+// filter joined by "and" when the profile has one (§1.4). Both read the
+// first page, startIndex=1&count=PageSize.
+func (p *IdP) FilteredUsers(prefix, since string) Request {
+	var clauses []string
+	if since != "" {
+		clauses = append(clauses, "meta.lastModified gt "+filterString(since))
+	}
+	if p.Import.StartsWith {
+		clauses = append(clauses, "userName sw "+filterString(prefix))
+	}
+	q := "filter=" + queryEscape(strings.Join(clauses, " and "), p.Lookup.Spaces) + "&" + p.ListPage("Users", 1).Query
+	return Request{Method: "GET", Path: "/Users", Query: q}
 }
 
 // CheckID returns the stable ID of step's check, e.g. "SIM-OKTA-CREATE-USER".

@@ -9,7 +9,8 @@ import (
 // Wait returns how long the IdP pauses before trying again after the
 // attempt-th try of a request was answered 429 (attempt counts from 1), given
 // the previous pause (0 before the first) and the response's Retry-After
-// header. ok is false when the IdP gives up instead.
+// header (Header: Retry-After, or SailPoint's x-rate-limit-retry-after-seconds,
+// §1.4). ok is false when the IdP gives up instead.
 //
 // Okta (idp-traffic.md §1.1, "Rate limiting and retries"): an integer
 // Retry-After is honoured exactly; a missing one, or one in any other form

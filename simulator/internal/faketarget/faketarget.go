@@ -1,6 +1,7 @@
 // Package faketarget is a small in-memory SCIM target for the simulator's
-// tests: deterministic ids ("u0001", "g0001"), no timestamps, and switches
-// for the strict readings that real IdP dialects trip over. It is not a SCIM
+// tests: deterministic ids ("u0001", "g0001"), no timestamps unless asked
+// for (then deterministic ones), and switches for the strict readings that
+// real IdP dialects trip over. It is not a SCIM
 // implementation; the reference server is.
 package faketarget
 
@@ -28,6 +29,14 @@ type Options struct {
 	LiteralRemove bool
 	// GroupPatchStatus is the status of a successful group PATCH (default 204).
 	GroupPatchStatus int
+	// Timestamps sets meta.lastModified on every write: one second after
+	// the previous write, from 2024-01-01T00:00:00Z.
+	Timestamps bool
+	// UniqueExternalID refuses a create whose externalId a user already
+	// has with 409, as better-auth did (idp-traffic.md B15).
+	UniqueExternalID bool
+	// NoUserDelete answers DELETE /Users/{id} with 405.
+	NoUserDelete bool
 }
 
 // Request is one request as the target received it.
@@ -47,6 +56,7 @@ type Target struct {
 	docs     map[string]map[string]any // id → resource
 	order    []string                  // ids in creation order
 	requests []Request
+	writes   int
 }
 
 // New returns an empty target.
@@ -80,6 +90,9 @@ func (t *Target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind, id, _ := strings.Cut(rest, "/")
+	if r.Method == http.MethodGet && discovery(w, kind, id) {
+		return
+	}
 	if kind != "Users" && kind != "Groups" {
 		writeError(w, 404, "", "not found")
 		return
@@ -103,6 +116,10 @@ func (t *Target) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case http.MethodPatch:
 			t.patch(w, id, doc, body)
 		case http.MethodDelete:
+			if t.opts.NoUserDelete && kind == "Users" {
+				writeError(w, 405, "", "users are not deleted here")
+				return
+			}
 			delete(t.docs, id)
 			for k, o := range t.order {
 				if o == id {
@@ -147,10 +164,19 @@ func (t *Target) create(w http.ResponseWriter, kind string, body []byte) {
 			}
 		}
 	}
+	if ext, _ := doc["externalId"].(string); ext != "" && t.opts.UniqueExternalID {
+		for _, id := range t.order {
+			if o, _ := t.docs[id]["externalId"].(string); resourceKind(id) == kind && o == ext {
+				writeError(w, 409, "uniqueness", "externalId already exists")
+				return
+			}
+		}
+	}
 	id := t.newID(kind)
 	delete(doc, "password")
 	doc["id"] = id
 	doc["meta"] = map[string]any{"resourceType": strings.TrimSuffix(kind, "s"), "location": "https://target.test/scim/v2/" + kind + "/" + id}
+	t.touch(doc)
 	if kind == "Groups" && doc["members"] == nil {
 		doc["members"] = []any{}
 	}
@@ -168,30 +194,20 @@ func uniqueKey(kind string) string {
 
 func (t *Target) list(w http.ResponseWriter, r *http.Request, kind string) {
 	q := r.URL.Query()
-	var attr, value string
+	var clauses []clause
 	if f := q.Get("filter"); f != "" {
-		a, rest, ok := strings.Cut(f, " eq ")
-		if !ok {
-			writeError(w, 400, "invalidFilter", "only eq is supported")
-			return
-		}
-		if err := json.Unmarshal([]byte(rest), &value); err != nil {
+		var err error
+		if clauses, err = parseFilter(f); err != nil {
 			writeError(w, 400, "invalidFilter", err.Error())
 			return
 		}
-		attr = a
 	}
 	var match []map[string]any
 	for _, id := range t.order {
-		if resourceKind(id) != kind {
+		if resourceKind(id) != kind || !matches(t.docs[id], clauses) {
 			continue
 		}
 		doc := t.docs[id]
-		if attr != "" {
-			if v, _ := doc[attr].(string); !strings.EqualFold(v, value) {
-				continue
-			}
-		}
 		match = append(match, view(doc, q.Get("excludedAttributes")))
 	}
 	start, count := 1, len(match)
@@ -240,6 +256,7 @@ func (t *Target) put(w http.ResponseWriter, id string, body []byte) {
 	delete(doc, "password")
 	doc["id"] = id
 	doc["meta"] = t.docs[id]["meta"]
+	t.touch(doc)
 	t.docs[id] = doc
 	write(w, 200, doc)
 }
@@ -281,6 +298,7 @@ func (t *Target) patch(w http.ResponseWriter, id string, doc map[string]any, bod
 			return
 		}
 	}
+	t.touch(next)
 	t.docs[id] = next
 	if resourceKind(id) == "Groups" && t.opts.GroupPatchStatus == http.StatusNoContent {
 		w.WriteHeader(http.StatusNoContent)
@@ -436,4 +454,94 @@ func writeError(w http.ResponseWriter, status int, scimType, detail string) {
 		e["scimType"] = scimType
 	}
 	write(w, status, e)
+}
+
+// clause is one comparison of a filter: attr op value.
+type clause struct{ attr, op, value string }
+
+// parseFilter reads the filters the simulator's IdPs send: comparisons
+// with eq, sw or gt of a string value, joined by "and".
+func parseFilter(f string) ([]clause, error) {
+	var out []clause
+	for _, part := range strings.Split(f, " and ") {
+		attr, rest, ok := strings.Cut(part, " ")
+		op, val, ok2 := strings.Cut(rest, " ")
+		if !ok || !ok2 || (op != "eq" && op != "sw" && op != "gt") {
+			return nil, fmt.Errorf("only eq, sw and gt joined by and are supported: %q", part)
+		}
+		var v string
+		if err := json.Unmarshal([]byte(val), &v); err != nil {
+			return nil, err
+		}
+		out = append(out, clause{attr, op, v})
+	}
+	return out, nil
+}
+
+// matches reports whether doc satisfies every clause: eq and sw without
+// case, gt on the text (meta.lastModified timestamps of one format).
+func matches(doc map[string]any, cs []clause) bool {
+	for _, c := range cs {
+		var v string
+		if c.attr == "meta.lastModified" {
+			meta, _ := doc["meta"].(map[string]any)
+			v, _ = meta["lastModified"].(string)
+		} else {
+			v, _ = doc[c.attr].(string)
+		}
+		switch c.op {
+		case "eq":
+			if !strings.EqualFold(v, c.value) {
+				return false
+			}
+		case "sw":
+			if !strings.HasPrefix(strings.ToLower(v), strings.ToLower(c.value)) {
+				return false
+			}
+		case "gt":
+			if v <= c.value {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// touch sets doc's meta.lastModified when the target keeps timestamps.
+func (t *Target) touch(doc map[string]any) {
+	if !t.opts.Timestamps {
+		return
+	}
+	t.writes++
+	meta, _ := doc["meta"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		doc["meta"] = meta
+	}
+	meta["lastModified"] = fmt.Sprintf("2024-01-01T%02d:%02d:%02dZ", t.writes/3600%24, t.writes/60%60, t.writes%60)
+}
+
+// discovery answers the discovery endpoints (RFC 7644 §4) with the least
+// a client reads, and reports whether the request was one of them.
+func discovery(w http.ResponseWriter, kind, id string) bool {
+	rt := func(name string) map[string]any {
+		return map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ResourceType"}, "id": name, "name": name,
+			"endpoint": "/" + name + "s", "schema": "urn:ietf:params:scim:schemas:core:2.0:" + name}
+	}
+	list := func(rs ...any) map[string]any {
+		return map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:ListResponse"}, "totalResults": len(rs), "Resources": append([]any{}, rs...)}
+	}
+	switch {
+	case kind == "ServiceProviderConfig" && id == "":
+		write(w, 200, map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"}, "patch": map[string]any{"supported": true}})
+	case kind == "ResourceTypes" && id == "":
+		write(w, 200, list(rt("User"), rt("Group")))
+	case kind == "ResourceTypes" && (id == "User" || id == "Group"):
+		write(w, 200, rt(id))
+	case kind == "Schemas" && id == "":
+		write(w, 200, list())
+	default:
+		return false
+	}
+	return true
 }
