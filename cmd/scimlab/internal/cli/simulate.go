@@ -14,11 +14,11 @@ import (
 )
 
 func init() {
-	register(command{name: "simulate", summary: "replay Okta- or Entra-style provisioning against a target", run: runSimulate})
+	register(command{name: "simulate", summary: "replay Okta, Entra, PingFederate, OneLogin, SailPoint or JumpCloud provisioning against a target", run: runSimulate})
 }
 
 func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
-	fs := newFlags("simulate", "--idp okta-oin|okta-aiw|entra|entra-aadoptscim062020 --target URL --token T [--users N --groups M --seed S] [--report-dir DIR]", e)
+	fs := newFlags("simulate", "--idp "+strings.Join(idp.Names(), "|")+" --target URL --token T [--users N --groups M --seed S] [--report-dir DIR]", e)
 	idpName := fs.String("idp", "okta-oin", "IdP profile: "+strings.Join(idp.Names(), ", "))
 	idpFile := fs.String("idp-file", "", "an IdP profile YAML of your own instead of --idp")
 	target := fs.String("target", os.Getenv("SCIM_BASE_URL"), "SCIM base URL (env SCIM_BASE_URL); empty: an in-process reference server")
