@@ -204,35 +204,6 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 		}
 	}
 
-	all, err := m.Store.ListTokens(ctx)
-	if err != nil {
-		return Created{}, fmt.Errorf("auth: listing tokens: %w", err)
-	}
-	for _, t := range all {
-		// `token revoke NAME|ID` could not tell the two apart.
-		if idMatches(t.ID, name) {
-			return Created{}, fmt.Errorf("auth: token name %q is the id (or the start of the id) of token %s; choose another name", name, describeTokens([]store.Token{t}))
-		}
-	}
-	var scope []store.Token // live tokens in the new token's rotation scope
-	for _, t := range all {
-		if t.Revoked.IsZero() && p.SameScope(t, account, name) {
-			scope = append(scope, t)
-		}
-	}
-	if p.Rotation == RotationOverlap {
-		var live []store.Token
-		for _, t := range scope {
-			if t.Expires.IsZero() || now.Before(t.Expires) {
-				live = append(live, t)
-			}
-		}
-		if len(live) >= p.MaxActive {
-			return Created{}, fmt.Errorf("%w: profile %s allows at most %d active tokens%s; revoke one first: %s",
-				ErrTooManyTokens, m.profileName(), p.MaxActive, scopeText(p, account, name), describeTokens(live))
-		}
-	}
-
 	if account != "" {
 		if _, err := m.Store.PutSettingIfAbsent(ctx, accountPrefix+account, AccountActive); err != nil {
 			return Created{}, fmt.Errorf("auth: recording account %s: %w", account, err)
@@ -257,23 +228,62 @@ func (m *Manager) CreateToken(ctx context.Context, req CreateRequest) (Created, 
 		Created:      now,
 		Expires:      now.Add(ttl),
 	}
-	if err := m.Store.PutToken(ctx, tok); err != nil {
+	// The rotation rule counts the tokens already stored, so it is checked
+	// and the new token stored (and, under replace, the others revoked) in
+	// one UpdateTokens: two creations at once, from two processes or two
+	// replicas, cannot both see room for one more.
+	var replaced []store.Token
+	var refused error // the rule's own refusal, returned as it is
+	err = m.Store.UpdateTokens(ctx, func(all []store.Token) ([]store.Token, error) {
+		replaced, refused = nil, nil
+		for _, t := range all {
+			// `token revoke NAME|ID` could not tell the two apart.
+			if idMatches(t.ID, name) {
+				refused = fmt.Errorf("auth: token name %q is the id (or the start of the id) of token %s; choose another name", name, describeTokens([]store.Token{t}))
+				return nil, refused
+			}
+		}
+		var scope []store.Token // live tokens in the new token's rotation scope
+		for _, t := range all {
+			if t.Revoked.IsZero() && p.SameScope(t, account, name) {
+				scope = append(scope, t)
+			}
+		}
+		if p.Rotation == RotationOverlap {
+			var live []store.Token
+			for _, t := range scope {
+				if t.Expires.IsZero() || now.Before(t.Expires) {
+					live = append(live, t)
+				}
+			}
+			if len(live) >= p.MaxActive {
+				refused = fmt.Errorf("%w: profile %s allows at most %d active tokens%s; revoke one first: %s",
+					ErrTooManyTokens, m.profileName(), p.MaxActive, scopeText(p, account, name), describeTokens(live))
+				return nil, refused
+			}
+		}
+		put := []store.Token{tok}
+		if p.Rotation == RotationReplace {
+			for _, old := range scope {
+				old.Revoked = now
+				put = append(put, old)
+				replaced = append(replaced, old)
+			}
+		}
+		return put, nil
+	})
+	switch {
+	case err != nil && err == refused:
+		return Created{}, err
+	case err != nil:
 		return Created{}, fmt.Errorf("auth: storing token: %w", err)
 	}
 	m.log().Info("token created", "tokenID", tok.ID, "name", tok.Name, "account", tok.Account,
 		"expires", tok.Expires, "profile", tok.Profile, "emailDomains", tok.EmailDomains)
-	c := Created{Secret: secret, Token: tok}
-	if p.Rotation == RotationReplace {
-		for _, old := range scope {
-			old.Revoked = now
-			if err := m.Store.PutToken(ctx, old); err != nil {
-				return c, fmt.Errorf("auth: the new token was created, but revoking the token it replaces (%s, id %s) failed: %w", old.Name, old.ID, err)
-			}
-			m.log().Info("token revoked", "tokenID", old.ID, "name", old.Name, "account", old.Account, "reason", "replaced", "by", tok.ID)
-			c.Replaced = append(c.Replaced, old)
-		}
+	for _, old := range replaced {
+		m.log().Info("token revoked", "tokenID", old.ID, "name", old.Name, "account", old.Account, "reason", "replaced", "by", tok.ID)
 	}
-	return c, nil
+	return Created{Secret: secret, Token: tok, Replaced: replaced}, nil
 }
 
 func scopeText(p Policy, account, name string) string {

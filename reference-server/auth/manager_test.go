@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -513,5 +514,39 @@ func TestRevokeIDNameCollision(t *testing.T) {
 	}
 	if _, err := m.RevokeID(ctx, ShortID(first.ID)); !errors.Is(err, ErrNoSuchToken) {
 		t.Errorf("RevokeID with a short id: %v", err)
+	}
+}
+
+// Concurrent creations (two `token create` at once, two admin pages on two
+// replicas) keep the rotation rule: aws's two live tokens at most, and
+// alation's one, each new one replacing the others.
+func TestRotationHoldsUnderConcurrentCreates(t *testing.T) {
+	for policy, want := range map[string]int{"aws": 2, "alation": 1} {
+		m, clk := newManager(t, policy)
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := m.CreateToken(context.Background(), CreateRequest{Name: fmt.Sprintf("t%d", i)})
+				if err != nil && !errors.Is(err, ErrTooManyTokens) {
+					t.Errorf("%s: %v", policy, err)
+				}
+			}()
+		}
+		wg.Wait()
+		all, err := m.Store.ListTokens(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		live := 0
+		for _, tk := range all {
+			if tk.Revoked.IsZero() && clk.Now().Before(tk.Expires) {
+				live++
+			}
+		}
+		if live != want {
+			t.Errorf("%s: %d live tokens after 8 concurrent creations, want %d", policy, live, want)
+		}
 	}
 }

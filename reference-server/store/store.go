@@ -249,6 +249,14 @@ type Tokens interface {
 	// TouchToken records a use; backends may coalesce frequent touches.
 	// LastUsed never moves back; ErrNotFound for an unknown id.
 	TouchToken(ctx context.Context, id string, at time.Time) error
+	// UpdateTokens calls fn with every token (ListTokens order) and writes
+	// the tokens it returns (as PutToken would, ErrConflict for another
+	// token's hash), all in one transaction that no other UpdateTokens or
+	// PutToken, from any process or replica, interleaves with: a rule that
+	// counts tokens (at most two live, or one replacing the others) holds
+	// however many creations run at once. fn must not call the store; its
+	// error is returned and nothing is written.
+	UpdateTokens(ctx context.Context, fn func(current []Token) (put []Token, err error)) error
 }
 
 // Settings is a small key/value table for server state (profile last served,

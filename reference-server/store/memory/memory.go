@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -515,21 +516,36 @@ func (s *Store) Write(ctx context.Context, fn func(tx store.Tx) error) error {
 
 // PutToken implements store.Tokens.
 func (s *Store) PutToken(ctx context.Context, t store.Token) error {
+	return s.UpdateTokens(ctx, func([]store.Token) ([]store.Token, error) { return []store.Token{t}, nil })
+}
+
+// UpdateTokens implements store.Tokens, under the store's lock.
+func (s *Store) UpdateTokens(ctx context.Context, fn func([]store.Token) ([]store.Token, error)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	if t.ID == "" {
-		return errors.New("store: PutToken needs an ID")
+	put, err := fn(s.listTokens())
+	if err != nil {
+		return err
 	}
-	for _, o := range s.tokens {
-		if o.Hash == t.Hash && o.ID != t.ID {
-			return fmt.Errorf("%w: token hash", store.ErrConflict)
+	next := maps.Clone(s.tokens)
+	for _, t := range put {
+		if t.ID == "" {
+			return errors.New("store: PutToken needs an ID")
 		}
+		for _, o := range next {
+			if o.Hash == t.Hash && o.ID != t.ID {
+				return fmt.Errorf("%w: token hash", store.ErrConflict)
+			}
+		}
+		next[t.ID] = normToken(t)
 	}
-	s.tokens[t.ID] = normToken(t)
-	s.epoch.Add(1)
+	if len(put) > 0 {
+		s.tokens = next
+		s.epoch.Add(1)
+	}
 	return nil
 }
 
@@ -564,6 +580,11 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 	if err := s.check(ctx); err != nil {
 		return nil, err
 	}
+	return s.listTokens(), nil
+}
+
+// listTokens copies the tokens, oldest first; the caller holds mu.
+func (s *Store) listTokens() []store.Token {
 	out := make([]store.Token, 0, len(s.tokens))
 	for _, t := range s.tokens {
 		out = append(out, normToken(t))
@@ -574,7 +595,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out, nil
+	return out
 }
 
 // TouchToken implements store.Tokens.

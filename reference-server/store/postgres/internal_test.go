@@ -18,6 +18,7 @@ import (
 
 	"github.com/scimlab/scimlab/reference-server/store"
 	"github.com/scimlab/scimlab/reference-server/store/postgres/pgtest"
+	"github.com/scimlab/scimlab/reference-server/store/storetest"
 )
 
 // TestOpenErrorsHidePassword needs no server: nothing listens on port 1.
@@ -444,4 +445,21 @@ func TestUnstorableValues(t *testing.T) {
 			t.Errorf("Tx.Create %d: %v, want ErrUnstorable", i, err)
 		}
 	}
+}
+
+// TestUpdateTokensAcrossReplicas: two stores on one database (two
+// replicas) never both see room under a token limit.
+func TestUpdateTokensAcrossReplicas(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	a, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	b, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	storetest.ConcurrentTokenLimit(t, a, b, 2)
 }

@@ -23,8 +23,37 @@ func nullTime(t time.Time) *time.Time {
 	return &t
 }
 
-// PutToken implements store.Tokens: one statement. The unique index on hash
-// rejects another token's hash (ErrConflict), whichever replica wrote it.
+// upsertToken inserts or replaces a token by id ($1 … $11 in tokenCols
+// order). The unique index on hash rejects another token's hash, whichever
+// replica wrote it.
+const upsertToken = `INSERT INTO tokens (` + tokenCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (id) DO UPDATE SET name = excluded.name, account = excluded.account, hash = excluded.hash,
+	prefix = excluded.prefix, profile = excluded.profile, email_domains = excluded.email_domains,
+	created = excluded.created, expires = excluded.expires, last_used = excluded.last_used, revoked = excluded.revoked`
+
+// tokenArgs are t's values for upsertToken.
+func tokenArgs(t store.Token) []any {
+	domains := t.EmailDomains
+	if domains == nil {
+		domains = []string{}
+	}
+	return []any{t.ID, t.Name, t.Account, t.Hash, t.Prefix, t.Profile, domains,
+		nullTime(t.Created), nullTime(t.Expires), nullTime(t.LastUsed), nullTime(t.Revoked)}
+}
+
+// tokenErr turns a unique violation on the hash into ErrConflict.
+func tokenErr(ctx context.Context, t store.Token, err error) error {
+	if code, _ := pgCode(err); code == codeUniqueViolation {
+		return fmt.Errorf("%w: token hash", store.ErrConflict)
+	}
+	if err != nil {
+		return dbErr(ctx, fmt.Sprintf("put token %q", t.ID), err)
+	}
+	return nil
+}
+
+// PutToken implements store.Tokens: one statement (upsertToken), which
+// waits for an UpdateTokens in progress (its table lock).
 func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if t.ID == "" {
 		return errors.New("store: PutToken needs an ID")
@@ -34,23 +63,58 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 		return err
 	}
 	defer release()
-	domains := t.EmailDomains
-	if domains == nil {
-		domains = []string{}
-	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO tokens (`+tokenCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-ON CONFLICT (id) DO UPDATE SET name = excluded.name, account = excluded.account, hash = excluded.hash,
-	prefix = excluded.prefix, profile = excluded.profile, email_domains = excluded.email_domains,
-	created = excluded.created, expires = excluded.expires, last_used = excluded.last_used, revoked = excluded.revoked`,
-		t.ID, t.Name, t.Account, t.Hash, t.Prefix, t.Profile, domains,
-		nullTime(t.Created), nullTime(t.Expires), nullTime(t.LastUsed), nullTime(t.Revoked))
-	if code, _ := pgCode(err); code == codeUniqueViolation {
-		return fmt.Errorf("%w: token hash", store.ErrConflict)
-	}
-	if err != nil {
-		return dbErr(ctx, fmt.Sprintf("put token %q", t.ID), err)
+	_, err = s.pool.Exec(ctx, upsertToken, tokenArgs(t)...)
+	if err := tokenErr(ctx, t, err); err != nil {
+		return err
 	}
 	s.authChanged(ctx)
+	return nil
+}
+
+// UpdateTokens implements store.Tokens: one transaction that first locks
+// the tokens table against every other writer of it (SHARE ROW EXCLUSIVE:
+// reads go on, and so do token checks), on every replica.
+func (s *Store) UpdateTokens(ctx context.Context, fn func([]store.Token) ([]store.Token, error)) error {
+	release, err := s.enter(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	tx, err := s.pool.BeginTx(ctx, writeTx)
+	if err != nil {
+		return dbErr(ctx, "update tokens", err)
+	}
+	defer rollback(tx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE tokens IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		return dbErr(ctx, "update tokens: lock", err)
+	}
+	rows, err := tx.Query(ctx, "SELECT "+tokenCols+" FROM tokens ORDER BY created NULLS FIRST, id")
+	var current []store.Token
+	if err == nil {
+		current, err = s.scanTokens(rows)
+	}
+	if err != nil {
+		return dbErr(ctx, "update tokens: list", err)
+	}
+	put, err := fn(current)
+	if err != nil {
+		return err
+	}
+	for _, t := range put {
+		if t.ID == "" {
+			return errors.New("store: PutToken needs an ID")
+		}
+		_, err := tx.Exec(ctx, upsertToken, tokenArgs(t)...)
+		if err := tokenErr(ctx, t, err); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return dbErr(ctx, "update tokens: commit", err)
+	}
+	if len(put) > 0 {
+		s.authChanged(ctx)
+	}
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/store"
+	"github.com/scimlab/scimlab/reference-server/store/storetest"
 )
 
 func openT(t *testing.T, dsn string) *Store {
@@ -800,4 +801,12 @@ func TestAuthEpochSharedByProcesses(t *testing.T) {
 	if _, err := os.Stat(path + ".lock"); err != nil {
 		t.Errorf("no sidecar: %v", err)
 	}
+}
+
+// TestUpdateTokensAcrossStores: two stores on one file (as two processes,
+// e.g. two `scimlab token create` at once) never both see room under a
+// token limit.
+func TestUpdateTokensAcrossStores(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	storetest.ConcurrentTokenLimit(t, openT(t, path), openT(t, path), 2)
 }

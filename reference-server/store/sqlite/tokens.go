@@ -17,6 +17,41 @@ const tokenCols = "id, name, account, hash, prefix, profile, email_domains, crea
 
 // PutToken implements store.Tokens.
 func (s *Store) PutToken(ctx context.Context, t store.Token) error {
+	return s.UpdateTokens(ctx, func([]store.Token) ([]store.Token, error) { return []store.Token{t}, nil })
+}
+
+// UpdateTokens implements store.Tokens: fn runs on the write connection,
+// inside the writer's transaction, which holds SQLite's write lock against
+// every other process on the file.
+func (s *Store) UpdateTokens(ctx context.Context, fn func([]store.Token) ([]store.Token, error)) error {
+	wrote := false
+	err := s.do(ctx, func(w *wtx) error {
+		rows, err := w.query("SELECT " + tokenCols + " FROM tokens ORDER BY created, id")
+		current, err := s.scanTokens(rows, err)
+		if err != nil {
+			return err
+		}
+		put, err := fn(current)
+		if err != nil {
+			return err
+		}
+		for _, t := range put {
+			if err := putToken(w, t); err != nil {
+				return err
+			}
+		}
+		wrote = len(put) > 0
+		return nil
+	})
+	if err == nil && wrote {
+		s.authChanged()
+	}
+	return err
+}
+
+// putToken inserts or replaces t by its ID; another token's hash is
+// ErrConflict.
+func putToken(w *wtx, t store.Token) error {
 	if t.ID == "" {
 		return errors.New("store: PutToken needs an ID")
 	}
@@ -28,35 +63,29 @@ func (s *Store) PutToken(ctx context.Context, t store.Token) error {
 	if err != nil {
 		return err
 	}
-	err = s.do(ctx, func(w *wtx) error {
-		rows, err := w.query("SELECT id FROM tokens WHERE hash = ?", t.Hash)
-		if err != nil {
-			return err
-		}
-		var other string
-		if rows.Next() {
-			err = rows.Scan(&other)
-		}
-		if cerr := rows.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		if other != "" && other != t.ID {
-			return fmt.Errorf("%w: token hash", store.ErrConflict)
-		}
-		_, err = w.exec(`INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET name = excluded.name, account = excluded.account, hash = excluded.hash,
-			prefix = excluded.prefix, profile = excluded.profile, email_domains = excluded.email_domains,
-			created = excluded.created, expires = excluded.expires, last_used = excluded.last_used, revoked = excluded.revoked`,
-			t.ID, t.Name, t.Account, t.Hash, t.Prefix, t.Profile, string(ed),
-			micros(doc.Time(t.Created)), micros(doc.Time(t.Expires)), micros(doc.Time(t.LastUsed)), micros(doc.Time(t.Revoked)))
+	rows, err := w.query("SELECT id FROM tokens WHERE hash = ?", t.Hash)
+	if err != nil {
 		return err
-	})
-	if err == nil {
-		s.authChanged()
 	}
+	var other string
+	if rows.Next() {
+		err = rows.Scan(&other)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if other != "" && other != t.ID {
+		return fmt.Errorf("%w: token hash", store.ErrConflict)
+	}
+	_, err = w.exec(`INSERT INTO tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET name = excluded.name, account = excluded.account, hash = excluded.hash,
+		prefix = excluded.prefix, profile = excluded.profile, email_domains = excluded.email_domains,
+		created = excluded.created, expires = excluded.expires, last_used = excluded.last_used, revoked = excluded.revoked`,
+		t.ID, t.Name, t.Account, t.Hash, t.Prefix, t.Profile, string(ed),
+		micros(doc.Time(t.Created)), micros(doc.Time(t.Expires)), micros(doc.Time(t.LastUsed)), micros(doc.Time(t.Revoked)))
 	return err
 }
 

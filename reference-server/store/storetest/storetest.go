@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentDocUpdates", testConcurrentDocUpdates},
 		{"ConcurrentCreateSameKey", testConcurrentCreateSameKey},
 		{"Tokens", testTokens},
+		{"UpdateTokens", testUpdateTokens},
 		{"Settings", testSettings},
 		{"PutSettingIfAbsentOnce", testPutSettingIfAbsentOnce},
 		{"Context", testContext},
@@ -1256,6 +1257,96 @@ func testTokens(t *testing.T, s store.Store) {
 	}
 	if !list[0].LastUsed.IsZero() || !list[0].Expires.IsZero() {
 		t.Fatalf("zero times came back as %v, %v", list[0].LastUsed, list[0].Expires)
+	}
+}
+
+// testUpdateTokens: UpdateTokens reads every token and writes what its
+// function returns in one step that no other UpdateTokens interleaves with,
+// so a rule counting tokens holds under concurrent creations; the
+// function's error writes nothing; a hash clash is ErrConflict and writes
+// nothing either.
+func testUpdateTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ConcurrentTokenLimit(t, s, s, 2)
+	before, err := s.ListTokens(ctx)
+	noErr(t, "ListTokens", err)
+
+	refused := errors.New("refused")
+	err = s.UpdateTokens(ctx, func(cur []store.Token) ([]store.Token, error) {
+		return []store.Token{{ID: "x1", Hash: "hx1"}}, refused
+	})
+	if !errors.Is(err, refused) {
+		t.Fatalf("UpdateTokens returned %v, want the function's error", err)
+	}
+	err = s.UpdateTokens(ctx, func(cur []store.Token) ([]store.Token, error) {
+		return []store.Token{{ID: "x2", Hash: "hx2"}, {ID: "x3", Hash: before[0].Hash}}, nil
+	})
+	wantErr(t, "UpdateTokens with another token's hash", err, store.ErrConflict)
+	after, err := s.ListTokens(ctx)
+	noErr(t, "ListTokens", err)
+	if len(after) != len(before) {
+		t.Fatalf("%d tokens after two refused updates, want %d: %+v", len(after), len(before), after)
+	}
+	// Revoking and adding in one update.
+	err = s.UpdateTokens(ctx, func(cur []store.Token) ([]store.Token, error) {
+		old := cur[0]
+		old.Revoked = time.Now()
+		return []store.Token{old, {ID: "x4", Hash: "hx4", Created: time.Now()}}, nil
+	})
+	noErr(t, "UpdateTokens", err)
+	after, err = s.ListTokens(ctx)
+	noErr(t, "ListTokens", err)
+	if len(after) != len(before)+1 || after[0].Revoked.IsZero() || after[len(after)-1].ID != "x4" {
+		t.Fatalf("after revoking the first and adding x4: %+v", after)
+	}
+}
+
+// ConcurrentTokenLimit runs 12 concurrent creations, alternating between
+// stores a and b (one store twice, or two opened on one database, as two
+// processes or replicas would), each adding a token only while fewer than
+// limit of its scope exist; exactly limit must exist afterwards.
+func ConcurrentTokenLimit(t *testing.T, a, b store.Store, limit int) {
+	t.Helper()
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	errs := make(chan error, 12)
+	for i := range 12 {
+		st := a
+		if i%2 == 1 {
+			st = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- st.UpdateTokens(ctx, func(cur []store.Token) ([]store.Token, error) {
+				n := 0
+				for _, tk := range cur {
+					if tk.Name == "limited" {
+						n++
+					}
+				}
+				if n >= limit {
+					return nil, nil
+				}
+				return []store.Token{{ID: fmt.Sprintf("lim%02d", i), Name: "limited", Hash: fmt.Sprintf("hlim%02d", i), Created: time.Now()}}, nil
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		noErr(t, "UpdateTokens", err)
+	}
+	all, err := a.ListTokens(ctx)
+	noErr(t, "ListTokens", err)
+	n := 0
+	for _, tk := range all {
+		if tk.Name == "limited" {
+			n++
+		}
+	}
+	if n != limit {
+		t.Fatalf("%d tokens after 12 concurrent creations limited to %d", n, limit)
 	}
 }
 
