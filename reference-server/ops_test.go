@@ -66,6 +66,17 @@ func TestAuthChallenges(t *testing.T) {
 	}
 	// Scheme is case-insensitive.
 	e.must(200, "GET", "/Users", nil, "Authorization", "BEARER "+e.token)
+	// With the token cached now: an encoded access_token name, and a
+	// second Authorization header, are refused all the same.
+	r := e.do("GET", "/Users?access%5Ftoken="+url.QueryEscape(e.token), nil, "Authorization", "Bearer "+e.token)
+	wantError(t, r, 401, "")
+	req := httptest.NewRequest("GET", BasePath+"/Users", nil)
+	req.Header["Authorization"] = []string{"Bearer " + e.token, "Bearer scimlab_AAAA"}
+	rec := httptest.NewRecorder()
+	e.h.ServeHTTP(rec, req)
+	if rec.Code != 401 || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "send one Authorization header") {
+		t.Errorf("two Authorization headers: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
 }
 
 // The token never appears in the logs, whatever happens.

@@ -277,7 +277,7 @@ func (s *Server) authenticate(r *http.Request) (store.Token, error) {
 	scheme, secret, _ := strings.Cut(strings.TrimSpace(h), " ")
 	secret = strings.TrimSpace(secret)
 	now := s.now()
-	if h != "" && strings.EqualFold(scheme, "Bearer") && secret != "" && !strings.Contains(r.URL.RawQuery, "access_token") {
+	if h != "" && strings.EqualFold(scheme, "Bearer") && secret != "" && !auth.QueryHasToken(r.URL.RawQuery) && len(r.Header["Authorization"]) == 1 {
 		hash := sha256.Sum256([]byte(secret))
 		if tok, ok := s.tokCache.get(hash, now); ok {
 			if !tok.Expires.IsZero() && !now.Before(tok.Expires) {

@@ -27,6 +27,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -48,6 +49,10 @@ var (
 	ErrNoCredentials = errors.New("auth: no credentials")
 	// ErrMalformed: the Authorization header says Bearer but carries no token.
 	ErrMalformed = errors.New("auth: malformed Authorization header")
+	// ErrTwoHeaders: the request carries more than one Authorization header
+	// field. It is not a list field (RFC 9110 §11.6.2), and a proxy in front
+	// that reads the other one would have checked another credential.
+	ErrTwoHeaders = errors.New("auth: more than one Authorization header")
 	// ErrQueryToken: the token was sent as access_token in the query string,
 	// which this server refuses (RFC 6750 §2.3 says it SHOULD NOT be used:
 	// URLs end up in logs).
@@ -69,7 +74,7 @@ var (
 // IsFailure reports whether err is one of the authentication failures above
 // (answered with 400 or 401), as opposed to a store error (500).
 func IsFailure(err error) bool {
-	for _, e := range []error{ErrNoCredentials, ErrMalformed, ErrQueryToken, ErrUnknown, ErrExpired, ErrRevoked, ErrAccountInactive, ErrBasicInvalid} {
+	for _, e := range []error{ErrNoCredentials, ErrMalformed, ErrTwoHeaders, ErrQueryToken, ErrUnknown, ErrExpired, ErrRevoked, ErrAccountInactive, ErrBasicInvalid} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -146,14 +151,34 @@ type Authenticator struct {
 	basic basicCache
 }
 
+// QueryHasToken reports whether a raw query string carries an access_token
+// parameter (RFC 6750 §2.3), however its name is percent-encoded
+// (access%5Ftoken is the same name, RFC 3986 §2.3). Only a query that
+// holds "access" or a percent sign is parsed.
+func QueryHasToken(raw string) bool {
+	if !strings.Contains(raw, "access") && !strings.Contains(raw, "%") {
+		return false
+	}
+	for part := range strings.SplitSeq(raw, "&") {
+		name, _, _ := strings.Cut(part, "=")
+		if n, err := url.QueryUnescape(name); err == nil && n == "access_token" || name == "access_token" {
+			return true
+		}
+	}
+	return false
+}
+
 // Authenticate returns the token record that authorises r, or one of the
 // package errors (ErrNoCredentials, ErrMalformed, ErrQueryToken, ErrUnknown,
 // ErrExpired, ErrRevoked, ErrAccountInactive, ErrBasicInvalid; see
 // IsFailure) or a store error. A request authorised by Basic gets a record
 // with ID BasicTokenID whose Account is the Basic username.
 func (a *Authenticator) Authenticate(r *http.Request) (store.Token, error) {
-	if r.URL != nil && strings.Contains(r.URL.RawQuery, "access_token") && r.URL.Query().Has("access_token") {
+	if r.URL != nil && QueryHasToken(r.URL.RawQuery) {
 		return store.Token{}, ErrQueryToken
+	}
+	if len(r.Header.Values("Authorization")) > 1 {
+		return store.Token{}, ErrTwoHeaders
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
@@ -242,6 +267,8 @@ func Challenge(err error) string {
 		return BearerChallenge
 	case errors.Is(err, ErrMalformed):
 		desc = "the bearer token is empty"
+	case errors.Is(err, ErrTwoHeaders):
+		desc = "send one Authorization header"
 	case errors.Is(err, ErrQueryToken):
 		desc = "send the token in the Authorization header, not the query string"
 	case errors.Is(err, ErrExpired):
@@ -274,6 +301,8 @@ func Describe(err error) string {
 		return "authentication required: send Authorization: Bearer <token>"
 	case errors.Is(err, ErrMalformed):
 		return "malformed Authorization header: the bearer token is empty"
+	case errors.Is(err, ErrTwoHeaders):
+		return "the request carries more than one Authorization header; send one"
 	case errors.Is(err, ErrQueryToken):
 		return "access_token in the query string is refused; use the Authorization header"
 	case errors.Is(err, ErrExpired):

@@ -101,6 +101,11 @@ func TestChallengesTellReasonsApart(t *testing.T) {
 		{"empty bearer", "Bearer ", "", ErrMalformed, 401, `error="invalid_token", error_description="the bearer token is empty"`},
 		{"query", "", "access_token=" + good, ErrQueryToken, 401, `error="invalid_token", error_description="send the token in the Authorization header, not the query string"`},
 		{"query with header", "Bearer " + good, "access_token=" + good, ErrQueryToken, 401, "query string"},
+		{"query, encoded name", "Bearer " + good, "access%5Ftoken=" + good, ErrQueryToken, 401, "query string"},
+		{"query, encoded name lower", "Bearer " + good, "count=1&access%5ftoken=" + good, ErrQueryToken, 401, "query string"},
+		{"query, encoded first letter", "Bearer " + good, "%61ccess_token=" + good, ErrQueryToken, 401, "query string"},
+		{"two headers", "", "", ErrTwoHeaders, 401, `error_description="send one Authorization header"`},
+		{"good, access_token in a filter value", "Bearer " + good, "filter=userName%20eq%20%22access_token%22", nil, 0, ""},
 		{"unknown", "Bearer scimlab_nope", "", ErrUnknown, 401, `error="invalid_token", error_description="the token is not known to this server"`},
 		{"expired", "Bearer " + expired, "", ErrExpired, 401, `error_description="the token has expired"`},
 		{"revoked", "Bearer " + revoked, "", ErrRevoked, 401, `error_description="the token has been revoked"`},
@@ -112,6 +117,9 @@ func TestChallengesTellReasonsApart(t *testing.T) {
 			r := httptest.NewRequest("GET", "/scim/v2/Users?"+tc.query, nil)
 			if tc.header != "" {
 				r.Header.Set("Authorization", tc.header)
+			}
+			if tc.name == "two headers" {
+				r.Header["Authorization"] = []string{"Bearer " + good, "Bearer scimlab_other"}
 			}
 			_, err := a.Authenticate(r)
 			if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
