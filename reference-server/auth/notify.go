@@ -88,24 +88,55 @@ func (n *Notifier) log() *slog.Logger {
 
 // Run checks at once and then every Interval until ctx ends; it returns nil
 // then. Errors of a check are logged, and the next check tries again.
+// Where the store tells cheaply when tokens change (store.AuthEpoch: a
+// token created by `scimlab token create` in another process, or on
+// another replica), a change is looked at within a second, so a token whose
+// whole life is shorter than Interval still gets its day-of notice while it
+// works.
 func (n *Notifier) Run(ctx context.Context) error {
 	every := n.Interval
 	if every <= 0 {
 		every = time.Minute
 	}
-	t := time.NewTicker(every)
+	epochOf, _ := n.Store.(store.AuthEpoch)
+	var seen uint64
+	poll := every
+	if epochOf != nil {
+		seen = epochOf.AuthEpoch()
+		poll = min(every, epochPoll)
+	}
+	t := time.NewTicker(poll)
 	defer t.Stop()
+	last := time.Now()
 	for {
 		if _, err := n.Check(ctx); err != nil && ctx.Err() == nil {
 			n.log().Error("checking token expiry notices", "err", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
+		last = time.Now()
+		if epochOf != nil {
+			seen = epochOf.AuthEpoch() // the check's own writes (notices sent) are no news
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-t.C:
+			}
+			if time.Since(last) >= every {
+				break
+			}
+			if epochOf != nil {
+				if e := epochOf.AuthEpoch(); e != seen {
+					seen = e
+					break
+				}
+			}
 		}
 	}
 }
+
+// epochPoll is how often Run looks at the store's auth epoch.
+const epochPoll = time.Second
 
 // Check emits the notices due now that no one has emitted yet and returns them.
 func (n *Notifier) Check(ctx context.Context) ([]Notice, error) {

@@ -371,3 +371,33 @@ func TestWebhookURLNeverLogged(t *testing.T) {
 		}
 	}
 }
+
+// A token created while Run waits out a long Interval (by another process,
+// through the store) is looked at once the store's auth epoch moves: a
+// token that lives less than the Interval still gets its day-of notice
+// while it works.
+func TestNotifierRunSeesNewTokens(t *testing.T) {
+	m, clk := newManager(t, "rfc")
+	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Interval: time.Hour}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	time.Sleep(50 * time.Millisecond) // Run has made its first check
+	mustCreate(t, m, CreateRequest{TTL: time.Hour}) // its day-of notice is due at once
+	deadline := time.After(30 * time.Second)
+	for {
+		ns, _ := Notices(context.Background(), m.Store)
+		if len(ns) == 1 && ns[0].Offset == Before(0) {
+			break
+		}
+		select {
+		case <-deadline:
+			t.Fatalf("no day-of notice within an hour-long Interval: %+v", ns)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run returned %v", err)
+	}
+}
