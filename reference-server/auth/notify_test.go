@@ -382,7 +382,7 @@ func TestNotifierRunSeesNewTokens(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond) // Run has made its first check
+	time.Sleep(50 * time.Millisecond)               // Run has made its first check
 	mustCreate(t, m, CreateRequest{TTL: time.Hour}) // its day-of notice is due at once
 	deadline := time.After(30 * time.Second)
 	for {
