@@ -142,26 +142,72 @@ func (s *Server) refusedWrite(attr, where string) error {
 	return errorf(http.StatusBadRequest, scim.InvalidValue, "%s writes %s, which this server does not accept (profile %s)", where, attr, s.prof.Name)
 }
 
-// dropUnknownSchemas removes from doc["schemas"] the URIs that are neither
-// k's core schema nor one of its extensions (the lenient UnknownSchemas:
-// Entra's group create lists an ADSCIM Group URN, idp-traffic.md §1.2 row 12).
+// dropUnknownSchemas is the lenient UnknownSchemas: it removes from
+// doc["schemas"] the URIs that are neither k's core schema nor one of its
+// extensions (Entra's group create lists an ADSCIM Group URN, idp-traffic.md
+// §1.2 row 12), reads the pre-RFC URNs an admin-written OneLogin template
+// sends (urn:scim:schemas:core:1.0 or 2.0, urn:scim:schemas:extension:
+// enterprise:2.0, idp-traffic.md §1.6) as the RFC ones, the extension's
+// attributes included, and adds k's core schema when the list lacks it:
+// the endpoint already says what the resource is.
 func dropUnknownSchemas(k *resourceKind, doc map[string]any) {
 	list, ok := doc["schemas"].([]any)
 	if !ok {
 		return
 	}
-	kept := make([]any, 0, len(list))
+	kept := make([]any, 0, len(list)+1)
+	hasCore := false
+	keep := func(u string) {
+		for _, x := range kept {
+			if s, ok := x.(string); ok && strings.EqualFold(s, u) {
+				return
+			}
+		}
+		kept = append(kept, u)
+	}
 	for _, v := range list {
 		u, ok := v.(string)
 		if !ok {
 			kept = append(kept, v)
 			continue
 		}
-		if strings.EqualFold(u, k.rt.Schema.ID) || k.rt.Extension(u) != nil {
-			kept = append(kept, v)
+		if legacy, ok := legacySchemaURN(u, k); ok {
+			if legacy != u {
+				if ext, found := doc[u]; found {
+					if _, taken := doc[legacy]; !taken {
+						doc[legacy] = ext
+					}
+					delete(doc, u)
+				}
+			}
+			u = legacy
+		}
+		switch {
+		case strings.EqualFold(u, k.rt.Schema.ID):
+			hasCore = true
+			keep(u)
+		case k.rt.Extension(u) != nil:
+			keep(u)
 		}
 	}
+	if !hasCore {
+		kept = append([]any{k.rt.Schema.ID}, kept...)
+	}
 	doc["schemas"] = kept
+}
+
+// legacySchemaURN maps a pre-RFC schema URN (SCIM 1.x, or a template's
+// mix of both) to the RFC 7643 URN it stands for on k.
+func legacySchemaURN(u string, k *resourceKind) (string, bool) {
+	switch strings.ToLower(u) {
+	case "urn:scim:schemas:core:1.0", "urn:scim:schemas:core:2.0":
+		return k.rt.Schema.ID, true
+	case "urn:scim:schemas:extension:enterprise:1.0", "urn:scim:schemas:extension:enterprise:2.0":
+		if k.rt.Extension(scim.EnterpriseUserSchema) != nil {
+			return scim.EnterpriseUserSchema, true
+		}
+	}
+	return u, false
 }
 
 // asClientError makes err a 400 SCIM error with scimType t unless it already is a SCIM error.

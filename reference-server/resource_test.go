@@ -750,6 +750,23 @@ func TestIdPShapes(t *testing.T) {
 		}
 		e.must(200, "GET", "/Groups/"+gid+"?excludedAttributes=members", nil)
 	})
+	t.Run("onelogin template schemas, lenient", func(t *testing.T) {
+		// An admin-written OneLogin template (idp-traffic.md §1.6) lists
+		// pre-RFC URNs, or none of the RFC ones.
+		e := newEnv(t, lenient)
+		o := e.must(201, "POST", "/Users", `{"schemas":["urn:scim:schemas:core:2.0","urn:scim:schemas:extension:enterprise:2.0"],"userName":"ol1@example.test",`+
+			`"urn:scim:schemas:extension:enterprise:2.0":{"department":"Sales"}}`).obj()
+		ent, _ := o[scim.EnterpriseUserSchema].(map[string]any)
+		if ent["department"] != "Sales" || !slices.Contains(o["schemas"].([]any), any(scim.EnterpriseUserSchema)) || !slices.Contains(o["schemas"].([]any), any(scim.UserSchema)) {
+			t.Errorf("legacy enterprise URN not read as the RFC one: %v", o)
+		}
+		e.must(201, "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"ol2@example.test"}`)
+		e.must(201, "POST", "/Users", `{"schemas":["urn:example:odd"],"userName":"ol3@example.test"}`)
+		e.must(201, "POST", "/Groups", `{"schemas":["urn:scim:schemas:core:2.0"],"displayName":"OL"}`)
+		// Strict: the core schema is required (RFC 7643 §3).
+		strict := newEnv(t)
+		strict.must(400, "POST", "/Users", `{"schemas":["urn:scim:schemas:core:2.0"],"userName":"ol4@example.test"}`)
+	})
 	t.Run("entra strict remove by value empties", func(t *testing.T) {
 		e := newEnv(t)
 		u1 := e.createUser("x1@example.test")["id"].(string)
