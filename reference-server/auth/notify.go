@@ -107,12 +107,11 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 	t := time.NewTicker(poll)
 	defer t.Stop()
-	last := time.Now()
 	for {
 		if _, err := n.Check(ctx); err != nil && ctx.Err() == nil {
 			n.log().Error("checking token expiry notices", "err", err.Error())
 		}
-		last = time.Now()
+		last := time.Now()
 		if epochOf != nil {
 			seen = epochOf.AuthEpoch() // the check's own writes (notices sent) are no news
 		}
