@@ -98,8 +98,9 @@ func TestOktaRetryPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	// idp-traffic.md §1.1: an integer Retry-After is honoured exactly; any
-	// other form, or none, means 5 minutes, then each further 429 doubles
-	// the previous pause; the 10th attempt is the last.
+	// other form, or none, means 5 minutes, then each further 429 (without
+	// a usable Retry-After) doubles the previous pause; the 10th attempt is
+	// the last.
 	for name, seq := range map[string][]struct {
 		retryAfter string
 		want       time.Duration
@@ -107,6 +108,10 @@ func TestOktaRetryPolicy(t *testing.T) {
 		"no header": {{"", 5 * time.Minute}, {"", 10 * time.Minute}, {"", 20 * time.Minute}},
 		"integer":   {{"2", 2 * time.Second}, {"7", 7 * time.Second}},
 		"mixed":     {{"2", 2 * time.Second}, {"", 4 * time.Second}, {"Wed, 21 Oct 2015 07:28:00 GMT", 8 * time.Second}, {"1.5", 16 * time.Second}, {"0", 0}},
+		// The reading chosen where the doc is silent (retry.go): a further
+		// 429 with an integer Retry-After is honoured, not doubled.
+		"same integer again":   {{"60", time.Minute}, {"60", time.Minute}, {"", 2 * time.Minute}},
+		"default then integer": {{"", 5 * time.Minute}, {"30", 30 * time.Second}, {"", time.Minute}},
 	} {
 		prev := time.Duration(0)
 		for k, s := range seq {

@@ -14,9 +14,14 @@ import (
 //
 // Okta (idp-traffic.md §1.1, "Rate limiting and retries"): an integer
 // Retry-After is honoured exactly; a missing one, or one in any other form
-// (HTTP-date, fraction, null), means 5 minutes; each further 429 without a
-// usable Retry-After doubles the previous pause; after 10 attempts the task
-// fails.
+// (HTTP-date, fraction, null), means 5 minutes; "each further 429 doubles
+// the previous wait"; after 10 attempts the task fails. The doc does not
+// say which rule wins when a further 429 carries an integer Retry-After.
+// The reading chosen: Retry-After, when usable, is honoured exactly on every
+// 429 (the server's latest word), and the doubling applies to a further 429
+// without a usable one, starting from the previous pause however it was
+// chosen (Retry-After 60 then none: 60 s, 120 s; none then none: 5 min,
+// 10 min). TestOktaRetryPolicy pins it.
 func (r Retry) Wait(attempt int, prev time.Duration, retryAfter string) (wait time.Duration, ok bool) {
 	if !r.On429 || attempt >= r.MaxAttempts {
 		return 0, false
