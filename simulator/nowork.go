@@ -52,6 +52,15 @@ func (r *runner) checksOf(phase string) []phaseCheck {
 			})
 		}
 	}
+	// readGroup adds the read of a group before a PATCH of a later cycle
+	// (Entra, idp-traffic.md §1.2 row 11).
+	readGroup := func() {
+		if p.Groups.GetBeforePatch && p.Groups.Update == idp.Patch {
+			add(idp.StepGetGroup, func() string {
+				return "no group was read: no group change was sent: " + r.groupCause("the directory is too small")
+			})
+		}
+	}
 	switch phase {
 	case "test-connection":
 		add(idp.StepTestConnection, func() string { return "the IdP profile has no test-connection probe" })
@@ -81,19 +90,29 @@ func (r *runner) checksOf(phase string) []phaseCheck {
 		}
 	case "update-users":
 		readFirst(p.Users.Update)
+		if p.Users.GetBeforePatch && p.Users.Update == idp.Patch {
+			add(idp.StepGetUser, func() string {
+				return "no user was read before a PATCH: no update was sent: " + r.userCause(tooSmallTaken)
+			})
+		}
 		add(idp.StepUpdateUser, func() string { return "no user to update: " + r.userCause(tooSmallTaken) })
 	case "deactivate":
 		readFirst(p.Users.Activation)
+		if p.Users.DeactivateAdd {
+			add(idp.StepDeactivateAdd, func() string { return "no user to deactivate: " + r.userCause(tooSmallTaken) })
+		}
 		add(idp.StepDeactivate, func() string { return "no user to deactivate: " + r.userCause(tooSmallTaken) })
 	case "reactivate":
 		readFirst(p.Users.Activation)
 		add(idp.StepReactivate, r.reactivateWhy)
 	case "membership-churn":
+		readGroup()
 		add(idp.StepMembers, func() string {
 			return "no group with members or candidates to churn: " + r.memberCause("the directory is too small")
 		})
 		renames()
 	case "member-readd":
+		readGroup()
 		add(idp.StepMemberReadd, func() string {
 			return "no group with a member to add again: " + r.memberCause("the directory is too small")
 		})
@@ -107,6 +126,7 @@ func (r *runner) checksOf(phase string) []phaseCheck {
 			})
 		}
 	case "group-rename":
+		readGroup()
 		add(idp.StepRenameGroup, func() string { return "no group to rename: " + r.groupCause("") })
 	case "group-delete":
 		add(idp.StepDeleteGroup, r.groupDeleteWhy)

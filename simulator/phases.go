@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scimlab/scimlab/reference-server/scim"
 	"github.com/scimlab/scimlab/simulator/directory"
 	"github.com/scimlab/scimlab/simulator/idp"
 )
@@ -648,6 +650,9 @@ func (r *runner) updateUsers(ctx context.Context) {
 	picks := r.pickUsers(clamp(r.dir.Users()/20, 3, 60), false)
 	r.phase(ctx, "updates", len(picks), r.conc, func(k int) {
 		i := picks[k]
+		if r.idp.Users.GetBeforePatch && r.idp.Users.Update == idp.Patch && !r.readBeforePatch(ctx, idp.StepUpdateUser, false, i) {
+			return
+		}
 		old := r.st.user(i)
 		r.updateUser(ctx, i, old, r.dir.Changed(old, directory.Change(k%3)))
 	})
@@ -698,6 +703,73 @@ func (r *runner) readForPut(ctx context.Context, step idp.Step, id string) ([]by
 	return res.body, reason == ""
 }
 
+// readBeforePatch reads user i (group i when group is set) by the id the
+// IdP cached from its create, as Entra does before changing it in a later
+// cycle (idp-traffic.md §1.2 row 5: GET /Users/{id}; row 11: GET
+// /Groups/{id}?excludedAttributes=members). It reports whether the read
+// answered the resource; otherwise the PATCH of step is not sent, and the
+// read's check says why: a 404 with a SCIM Error (its status the number 404
+// or, as Entra's docs show it, the string "404") means the target no longer
+// holds what it created.
+func (r *runner) readBeforePatch(ctx context.Context, step idp.Step, group bool, i int) bool {
+	read, req, id := idp.StepGetUser, idp.Request{}, ""
+	if group {
+		id = r.st.groupID(i)
+		read, req = idp.StepGetGroup, r.idp.ReadGroup(id)
+	} else {
+		id = r.st.userID(i)
+		req = r.idp.GetUser(id)
+	}
+	res := r.send(ctx, read, req)
+	reason := r.readReason(read, res, group, id)
+	r.check(ctx, read, res, reason)
+	if reason != "" {
+		r.rec.block(step, fmt.Sprintf("no PATCH was sent: %s reads the resource by id before changing it, and the read failed (see %s)", r.idp.Name, r.idp.CheckID(read)))
+	}
+	return reason == ""
+}
+
+// readReason judges a read by id before a PATCH (see readBeforePatch).
+func (r *runner) readReason(step idp.Step, res *response, group bool, id string) string {
+	kind, row := "user", "row 5"
+	if group {
+		kind, row = "group", "row 11"
+	}
+	if res.err == nil && res.status == http.StatusNotFound {
+		status, ok := errorStatus(res.body)
+		if !ok {
+			return fmt.Sprintf("%s answered 404 without a SCIM Error body; %s needs 200 with the %s, or 404 with the Error schema (idp-traffic.md §1.2 %s, RFC 7644 §3.12)", res.req, r.idp.Name, kind, row)
+		}
+		return fmt.Sprintf("%s answered 404 (SCIM Error, status %s): the target no longer holds the %s it created with id %s, which %s caches from the create and uses for every later request (idp-traffic.md §1.2 rows 4 and %s), so it sends no PATCH%s",
+			res.req, status, kind, id, r.idp.Name, strings.TrimPrefix(row, "row "), errorDetail(res.body))
+	}
+	if reason := r.statusReason(step, res); reason != "" {
+		return reason
+	}
+	if _, reason := resourceReason(res); reason != "" {
+		return reason
+	}
+	if group && strings.Contains(r.idp.Groups.GetQuery, "excludedAttributes=members") {
+		m, _ := decode(res.body)
+		if ms, ok := lookupKey(m, "members").([]any); ok && len(ms) > 0 {
+			return fmt.Sprintf("%s answered the group with its %d members; excludedAttributes=members leaves them out (RFC 7644 §3.4.2.5), and %s never reads membership (idp-traffic.md §1.2 row 11, B10)", res.req, len(ms), r.idp.Name)
+		}
+	}
+	return ""
+}
+
+// errorStatus returns the status of a SCIM Error body as it was sent (the
+// JSON text: 404 or "404"; RFC 7644 §3.12 makes it a string, and the
+// reference server's parser takes both), and whether body is one.
+func errorStatus(body []byte) (string, bool) {
+	var e scim.Error
+	if json.Unmarshal(body, &e) != nil || e.Status == 0 {
+		return "", false
+	}
+	m, _ := decode(body)
+	return jsonText(lookupKey(m, "status")), true
+}
+
 // blockPut records that a PUT of step was not sent because the read of the
 // user before it failed.
 func (r *runner) blockPut(step idp.Step) {
@@ -733,10 +805,32 @@ func (r *runner) setActive(ctx context.Context, step, accept idp.Step, i int, ac
 func (r *runner) deactivate(ctx context.Context) {
 	picks := r.pickUsers(clamp(r.dir.Users()/20, 2, 20), true)
 	r.phase(ctx, "deactivate", len(picks), r.conc, func(k int) {
+		if k == 0 && r.idp.Users.DeactivateAdd {
+			r.deactivateAdd(ctx, picks[k])
+			return
+		}
 		r.setActive(ctx, idp.StepDeactivate, idp.StepDeactivate, picks[k], false)
 	})
 	r.deactivated = picks
 	r.deactivatedAll = len(picks)
+}
+
+// deactivateAdd deactivates user i with op "Add" on the "active" path, the
+// form Entra's deprovisioning PATCH also takes in field reports
+// (idp-traffic.md §1.2 row 7, B4, rancher#54025):
+// {"op":"Add","path":"active","value":"False"}. An add to a single-valued
+// attribute replaces its value (RFC 7644 §3.5.2.1), so a target that takes
+// only replace for active fails this check, which names B4.
+func (r *runner) deactivateAdd(ctx context.Context, i int) {
+	u := r.st.user(i)
+	u.Active = false
+	r.st.setUser(u)
+	res := r.send(ctx, idp.StepDeactivateAdd, r.idp.DeactivateAdd(r.st.userID(i)))
+	reason := r.statusReason(idp.StepDeactivateAdd, res)
+	if reason != "" && res.err == nil && res.status != http.StatusTooManyRequests {
+		reason += fmt.Sprintf("; %s also deprovisions with op \"Add\" on active (idp-traffic.md §1.2 row 7, B4, rancher#54025), and an add to a single-valued attribute replaces its value (RFC 7644 §3.5.2.1): a target that takes only replace for active leaves the user active", r.idp.Name)
+	}
+	r.check(ctx, idp.StepDeactivateAdd, res, reason)
 }
 
 // reactivate reactivates half of the deactivated users (idp-traffic.md §1.1
@@ -792,6 +886,9 @@ func (r *runner) membershipChurn(ctx context.Context) {
 		if len(add)+len(remove) == 0 {
 			return
 		}
+		if r.idp.Groups.GetBeforePatch && r.idp.Groups.Update == idp.Patch && !r.readBeforePatch(ctx, idp.StepMembers, true, j) {
+			return
+		}
 		r.changeMembers(ctx, idp.StepMembers, j, add, remove)
 		r.churned = append(r.churned, j)
 	})
@@ -832,6 +929,9 @@ func (r *runner) memberReadd(ctx context.Context) {
 		if r.idp.Groups.Update == idp.Put {
 			res := r.send(ctx, idp.StepMemberReadd, r.idp.PutGroup(r.st.groupID(j), r.st.groupName(j), r.st.memberRefs(r.st.pushable(j))))
 			r.check(ctx, idp.StepMemberReadd, res, r.statusReason(idp.StepMemberReadd, res))
+			return
+		}
+		if r.idp.Groups.GetBeforePatch && r.idp.Groups.Update == idp.Patch && !r.readBeforePatch(ctx, idp.StepMemberReadd, true, j) {
 			return
 		}
 		r.changeMembers(ctx, idp.StepMemberReadd, j, r.st.pushable(j)[:1], nil)
@@ -877,6 +977,9 @@ func (r *runner) groupRename(ctx context.Context) {
 	name := r.st.groupName(j) + " (renamed)"
 	r.st.rename(j, name)
 	r.phase(ctx, "group rename", 1, 1, func(int) {
+		if r.idp.Groups.GetBeforePatch && r.idp.Groups.Update == idp.Patch && !r.readBeforePatch(ctx, idp.StepRenameGroup, true, j) {
+			return
+		}
 		req := r.idp.RenameGroup(r.st.groupID(j), name)
 		if r.idp.Groups.Update == idp.Put {
 			req = r.idp.PutGroup(r.st.groupID(j), name, r.st.memberRefs(r.st.pushable(j)))

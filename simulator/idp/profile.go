@@ -37,9 +37,11 @@ const (
 	StepTestConnection Step = "test-connection" // the admin's "Test Connection" button
 	StepLookupUser     Step = "lookup-user"     // GET /Users?filter=… before a create
 	StepCreateUser     Step = "create-user"     // POST /Users
-	StepGetUser        Step = "get-user"        // GET /Users/{id} before a PUT
+	StepGetUser        Step = "get-user"        // GET /Users/{id} before a PUT, or before a PATCH (Entra)
+	StepGetGroup       Step = "get-group"       // GET /Groups/{id} before a later PATCH of the group (Entra)
 	StepUpdateUser     Step = "update-user"     // profile change, rename, email change
 	StepDeactivate     Step = "deactivate"      // active=false
+	StepDeactivateAdd  Step = "deactivate-add"  // active=false sent with op "Add" (Entra, B4)
 	StepReactivate     Step = "reactivate"      // active=true
 	StepDeleteUser     Step = "delete-user"     // DELETE /Users/{id}
 	StepReprovision    Step = "reprovision"     // assigning a deactivated or deleted user again (B15)
@@ -58,8 +60,8 @@ const (
 
 // Steps lists every step in the order reports show them.
 var Steps = []Step{
-	StepTestConnection, StepLookupUser, StepCreateUser, StepLookupGroup, StepCreateGroup, StepMembers,
-	StepImport, StepGetUser, StepUpdateUser, StepDeactivate, StepReactivate, StepMemberReadd,
+	StepTestConnection, StepLookupUser, StepCreateUser, StepLookupGroup, StepCreateGroup, StepGetGroup, StepMembers,
+	StepImport, StepGetUser, StepUpdateUser, StepDeactivate, StepDeactivateAdd, StepReactivate, StepMemberReadd,
 	StepReplaceMembers, StepRenameGroup, StepDeleteGroup, StepDeleteUser, StepReprovision, StepEdgeCases, StepEndState,
 	StepScenario,
 }
@@ -168,6 +170,15 @@ type UserPolicy struct {
 	// Reprovision is how a deactivated user is assigned again:
 	// ReprovisionLookup (the default) or ReprovisionPost.
 	Reprovision string `yaml:"reprovision"`
+	// GetBeforePatch reads a user by the id the IdP holds (GET
+	// /Users/{id}) before an update PATCH, and sends the PATCH only when
+	// the read answers 200 with the user (Entra, §1.2 row 5). Only with
+	// update: patch (get-put reads the user already).
+	GetBeforePatch bool `yaml:"getBeforePatch"`
+	// DeactivateAdd sends the first deactivation of the deactivate phase as
+	// {"op":"Add","path":"active","value":…} instead of the profile's
+	// replace (Entra field reports, §1.2 row 7, B4). Needs activation: patch.
+	DeactivateAdd bool `yaml:"deactivateAdd"`
 }
 
 // Reprovision styles.
@@ -196,6 +207,14 @@ type GroupPolicy struct {
 	ReplaceMembers bool `yaml:"replaceMembers"`
 	// BatchSize is the most membership changes in one request.
 	BatchSize int `yaml:"batchSize"`
+	// GetBeforePatch reads a group by the id the IdP holds (GET
+	// /Groups/{id}?GetQuery) before each PATCH of a later cycle: membership
+	// churn, a member re-add, a rename (Entra, §1.2 row 11). The PATCH is
+	// sent only when the read answers 200 with the group. Only with
+	// update: patch.
+	GetBeforePatch bool `yaml:"getBeforePatch"`
+	// GetQuery is the query of that read, e.g. "excludedAttributes=members".
+	GetQuery string `yaml:"getQuery"`
 }
 
 // PATCH style values.
@@ -230,8 +249,10 @@ type Retry struct {
 	HonourRetryAfter bool `yaml:"honourRetryAfter"`
 	// DefaultWait is the first pause when Retry-After is missing or unusable.
 	DefaultWait time.Duration `yaml:"defaultWait"`
-	// Backoff multiplies the previous pause for each further 429 without a
-	// usable Retry-After (Okta: 2).
+	// Backoff multiplies the previous pause, whether it came from
+	// Retry-After or DefaultWait, for each further 429 without a usable
+	// Retry-After (Okta: 2); a usable Retry-After is always honoured
+	// exactly (see Retry.Wait for the reading of §1.1).
 	Backoff float64 `yaml:"backoff"`
 	// MaxAttempts is the most tries of one request, the first included (Okta: 10).
 	MaxAttempts int `yaml:"maxAttempts"`
@@ -448,7 +469,11 @@ func (p *Profile) validate() error {
 		p.Users.Reprovision = ReprovisionLookup
 	}
 	oneOf("users.reprovision", p.Users.Reprovision, ReprovisionLookup, ReprovisionPost)
+	if p.Users.DeactivateAdd && p.Users.Activation != Patch {
+		bad("users.deactivateAdd needs users.activation: patch")
+	}
 	oneOf("groups.update", p.Groups.Update, Patch, Put)
+
 	if p.Groups.BatchSize < 1 {
 		p.Groups.BatchSize = 100
 	}
@@ -482,8 +507,10 @@ var defaultExpect = map[Step][]int{
 	StepLookupUser:     {200},
 	StepCreateUser:     {201},
 	StepGetUser:        {200},
+	StepGetGroup:       {200},
 	StepUpdateUser:     {200, 204},
 	StepDeactivate:     {200, 204},
+	StepDeactivateAdd:  {200, 204},
 	StepReactivate:     {200, 204},
 	StepDeleteUser:     {204},
 	StepLookupGroup:    {200},

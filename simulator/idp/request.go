@@ -267,6 +267,15 @@ func (p *IdP) SetActive(id string, u directory.User, readBack []byte) (Request, 
 	return Request{Method: "PATCH", Path: resourcePath("Users", id), Body: patchBody(p.dialect.Activation(u.Active))}, nil
 }
 
+// DeactivateAdd returns the deactivation PATCH whose op is "add" on the
+// "active" path, in the profile's casing and boolean form: Entra's
+// {"op":"Add","path":"active","value":"False"} (§1.2 row 7, B4). RFC 7644
+// §3.5.2.1: an add to a single-valued attribute replaces its value.
+func (p *IdP) DeactivateAdd(id string) Request {
+	s := style{&p.Profile}
+	return Request{Method: "PATCH", Path: resourcePath("Users", id), Body: patchBody(op{Op: s.op("add"), Path: "active", Value: s.boolean(false)})}
+}
+
 // DeleteUser returns the DELETE of one user.
 func (p *IdP) DeleteUser(id string) Request {
 	return Request{Method: "DELETE", Path: resourcePath("Users", id)}
@@ -281,6 +290,13 @@ func (p *IdP) CreateGroup(g directory.Group) Request {
 // GetGroup returns the read of one group.
 func (p *IdP) GetGroup(id string) Request {
 	return Request{Method: "GET", Path: resourcePath("Groups", id)}
+}
+
+// ReadGroup returns the read of one group the IdP sends before a PATCH of
+// a later cycle, with the profile's query (Entra:
+// excludedAttributes=members, §1.2 row 11).
+func (p *IdP) ReadGroup(id string) Request {
+	return Request{Method: "GET", Path: resourcePath("Groups", id), Query: p.Groups.GetQuery}
 }
 
 // DeleteGroup returns the DELETE of one group.
