@@ -42,7 +42,7 @@ var stepInfos = map[idp.Step]stepInfo{
 	idp.StepRenameGroup:    {"Group rename in the IdP's form succeeds", "groups", "RFC7644 §3.5.2.3", "patch", ""},
 	idp.StepDeleteGroup:    {"Delete group answers 204", "groups", "RFC7644 §3.6", "", ""},
 	idp.StepImport:         {"Import pages through every user and group with integer, stable paging", "paging", "RFC7644 §3.4.2.4", "", ""},
-	idp.StepEdgeCases:      {"Case-twin userNames and long values get a clean answer", "users", "RFC7643 §4.1.1", "", "probes failed"},
+	idp.StepEdgeCases:      {"Case-twin userNames and long values get a clean answer (the IdP's lookups and creates; a create of a userName the lookup found is scimlab's own probe)", "users", "RFC7643 §4.1.1", "", "probes failed"},
 	idp.StepEndState:       {"The target holds what the IdP pushed", "state", "RFC7644 §3.4.1", "", "resources differ"},
 	idp.StepScenario:       {"The scenario ran to the end", "scenario", "", "", ""},
 }

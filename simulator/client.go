@@ -163,10 +163,13 @@ const opProbe = "probe"
 const opVerify = "verify"
 
 // ownOp reports whether requests of op are the simulator's own (a probe,
-// the end-state read-back, the clean-up), not the IdP's: the run's request
-// count and latency figures leave them out, and they carry ownUserAgent
-// instead of the IdP's.
-func ownOp(op string) bool { return op == opProbe || op == opVerify || op == opCleanup }
+// the end-state read-back, the clean-up, the edge-cases phase's create of a
+// userName the IdP's lookup found), not the IdP's: the run's request count
+// and latency figures leave them out, and they carry ownUserAgent instead
+// of the IdP's.
+func ownOp(op string) bool {
+	return op == opProbe || op == opVerify || op == opCleanup || op == opEdgeProbe
+}
 
 // ownUserAgent is the User-Agent of the simulator's own requests of op, so
 // that a recording or the target's log never takes them for the IdP's.

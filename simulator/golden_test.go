@@ -73,8 +73,9 @@ func TestGoldenTranscripts(t *testing.T) {
 	}
 }
 
-// goldenRun runs a small lifecycle and returns the transcript of each
-// operation (the simulator's own read-back and clean-up excluded).
+// goldenRun runs a small lifecycle and the edge cases and returns the
+// transcript of each operation (the simulator's own requests excluded: the
+// read-back, the clean-up, the edge cases' own probe).
 func goldenRun(t *testing.T, name string) map[string]string {
 	t.Helper()
 	p, err := idp.LoadIdP(name)
@@ -86,10 +87,18 @@ func goldenRun(t *testing.T, name string) map[string]string {
 	ft := faketarget.New(faketarget.Options{Token: goldenToken, Timestamps: p.Import != nil && p.Import.Delta})
 	srv := httptest.NewServer(ft)
 	defer srv.Close()
+	// The lifecycle, with the edge cases before its read-back: the edge
+	// cases come after every other phase, so they change no other
+	// operation's transcript.
+	life, err := LoadScenario("lifecycle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := append(append([]string(nil), life.Steps[:len(life.Steps)-1]...), "edge-cases", "verify")
 	var ops []string
 	run, err := Run(context.Background(), Config{
 		IdP: name, Target: srv.URL + "/scim/v2", Token: goldenToken,
-		Users: 6, Groups: 3, Seed: 7, Concurrency: 1,
+		Users: 6, Groups: 3, Seed: 7, Concurrency: 1, Scenario: writeScenario(t, steps...),
 		trace: func(op string) { ops = append(ops, op) },
 	})
 	if err != nil {

@@ -293,7 +293,13 @@ func (r *runner) groupDiffs(what, name string, m map[string]any, members []int) 
 }
 
 // edgeCases probes a userName that differs from an existing one only in
-// case, and given names at and over common length limits.
+// case, and given names at and over common length limits. The IdP's own
+// requests follow its sequence: a lookup before each create, a match linked
+// and never POSTed (idp-traffic.md §1.1 rows 2 and 3, §1.2 rows 3 and 4).
+// What the IdP would not send (a create of a userName its lookup found, a
+// read-back of a user it just created) is scimlab's own, sent with its own
+// User-Agent (scimlab-simulator/edge-probe, scimlab-simulator/verify) and
+// left out of the request counts and latencies.
 func (r *runner) edgeCases(ctx context.Context) {
 	lengths := []int{255, 256, 1024}
 	r.phase(ctx, "edge cases", 1+len(lengths), 1, func(k int) {
@@ -310,17 +316,43 @@ func (r *runner) edgeCases(ctx context.Context) {
 	})
 }
 
-// caseTwin: userName has caseExact=false (RFC 7643 §4.1.1), so a lookup in
-// another case must find the user (RFC 7644 §3.4.2.2) and a create must
+// opEdgeProbe is the operation name of the edge-cases phase's own create
+// of a case twin (see caseTwin).
+const opEdgeProbe = "edge-probe"
+
+// ownProbe labels a reason of scimlab's own edge probe.
+func (r *runner) ownProbe(reason string) string {
+	if reason == "" {
+		return ""
+	}
+	return fmt.Sprintf("scimlab's own probe (User-Agent %s; %s links the user its lookup found and sends no POST): %s", ownUserAgent(opEdgeProbe), r.idp.Name, reason)
+}
+
+// caseTwin: userName has caseExact=false (RFC 7643 §4.1.1), so the IdP's
+// lookup in another case must find the user (RFC 7644 §3.4.2.2); the IdP
+// then links it and sends no create. A lookup that finds nothing is
+// followed by the IdP's create, as the IdP would send it, which must
 // answer 409 with scimType uniqueness (RFC 7644 §3.3, idp-traffic.md B17).
+// When the lookup found the user, that create is scimlab's own probe, sent
+// with its own User-Agent and labelled so in the check's reason.
 func (r *runner) caseTwin(ctx context.Context, twin directory.User) {
 	res := r.send(ctx, idp.StepEdgeCases, r.idp.LookupUser(twin.UserName))
 	found, _, reason := r.lookupResult(idp.StepLookupUser, res)
-	if reason == "" && found == nil {
-		reason = fmt.Sprintf("%s found nothing, but a user with this userName in another case exists; userName is caseExact=false (RFC 7643 §4.1.1), so the IdP will create a duplicate", res.req)
+	if reason != "" {
+		// No answer the IdP can act on: it sends nothing more.
+		r.check(ctx, idp.StepEdgeCases, res, reason)
+		return
 	}
-	r.check(ctx, idp.StepEdgeCases, res, reason)
-	res = r.send(ctx, idp.StepEdgeCases, r.idp.CreateUser(twin))
+	create := r.idp.CreateUser(twin)
+	label := func(reason string) string { return reason }
+	if found != nil {
+		r.check(ctx, idp.StepEdgeCases, res, "")
+		res = r.c.do(ctx, opEdgeProbe, create)
+		label = r.ownProbe
+	} else {
+		r.check(ctx, idp.StepEdgeCases, res, fmt.Sprintf("%s found nothing, but a user with this userName in another case exists; userName is caseExact=false (RFC 7643 §4.1.1), so %s creates a duplicate", res.req, r.idp.Name))
+		res = r.send(ctx, idp.StepEdgeCases, create)
+	}
 	switch {
 	case res.err != nil:
 		reason = r.errReason(res)
@@ -335,15 +367,25 @@ func (r *runner) caseTwin(ctx context.Context, twin directory.User) {
 	default:
 		reason = fmt.Sprintf("%s answered %d; a duplicate userName needs 409 uniqueness (RFC 7644 §3.3)%s", res.req, res.status, errorDetail(res.body))
 	}
-	r.check(ctx, idp.StepEdgeCases, res, reason)
+	r.check(ctx, idp.StepEdgeCases, res, label(reason))
 }
 
-// longValue creates a user whose given name is n characters long: the target
-// must store it whole (201) or refuse it with a SCIM error (400 or 413),
-// never cut it silently or fail with a 5xx.
+// longValue provisions a user whose given name is n characters long as the
+// IdP does, lookup then create: the target must store it whole (201) or
+// refuse it with a SCIM error (400 or 413), never cut it silently or fail
+// with a 5xx. The read-back of a created user is scimlab's own (the IdP
+// reads no user it just created), sent like the end-state read-back.
 func (r *runner) longValue(ctx context.Context, u directory.User, n int) {
-	res := r.send(ctx, idp.StepEdgeCases, r.idp.CreateUser(u))
-	reason := ""
+	res := r.send(ctx, idp.StepEdgeCases, r.idp.LookupUser(u.UserName))
+	found, _, reason := r.lookupResult(idp.StepLookupUser, res)
+	if reason == "" && found != nil {
+		reason = fmt.Sprintf("%s found a user, but no user with this userName was provisioned; %s would link it instead of creating the user", res.req, r.idp.Name)
+	}
+	r.check(ctx, idp.StepEdgeCases, res, reason)
+	if reason != "" {
+		return
+	}
+	res = r.send(ctx, idp.StepEdgeCases, r.idp.CreateUser(u))
 	switch {
 	case res.err != nil:
 		reason = r.errReason(res)
@@ -351,7 +393,7 @@ func (r *runner) longValue(ctx context.Context, u directory.User, n int) {
 		id, why := resourceReason(res)
 		reason = why
 		if id != "" {
-			res = r.send(ctx, idp.StepEdgeCases, r.idp.GetUser(id))
+			res = r.read(ctx, r.idp.GetUser(id))
 			if reason = r.statusReason(idp.StepGetUser, res); reason == "" {
 				m, err := decode(res.body)
 				if got := str(m, "name.givenName"); err != nil || got != u.GivenName {
