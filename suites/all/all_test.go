@@ -123,6 +123,14 @@ func TestConformance(t *testing.T) {
 		cfg.Basic = ""
 		sc.LabelFilter = and(sc.LabelFilter, "users || groups || bugpack")
 		preview = true
+	case "shapes", "toomany":
+		cfg.Target, cfg.Token = startShapes(t, os.Getenv(envChild))
+		cfg.Basic = ""
+		if os.Getenv(envChild) == "shapes" {
+			sc.LabelFilter = and(sc.LabelFilter, "(users || groups || paging || search) && !tolerance")
+		} else {
+			sc.LabelFilter = and(sc.LabelFilter, "search")
+		}
 	case "caps":
 		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
 		abs, err := filepath.Abs("../../fixtures/capabilities/all-unsupported.json")
@@ -147,7 +155,7 @@ func TestConformance(t *testing.T) {
 			sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 		}
 	default:
-		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, throttled, caps, cli or postgres", envChild, os.Getenv(envChild))
+		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, throttled, shapes, toomany, caps, cli or postgres", envChild, os.Getenv(envChild))
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

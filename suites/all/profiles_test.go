@@ -46,8 +46,8 @@ const (
 
 // acceptedSkip reports whether a skip reason is one a profile explains by
 // itself: a capability its discovery declares (ServiceProviderConfig,
-// /Schemas, /Me), what the target does with nested groups, the limits its
-// profile declares, or an input the run was not given (not requested:
+// /Schemas, /Me, a POST /.search answered 501), what the target does with
+// nested groups, the limits its profile declares, or an input the run was not given (not requested:
 // --expired-token, --limits, --allow-destructive). A check whose shared
 // setup failed is an error, not a skip: it must be listed in the
 // expectation file with the cause of that failure.
@@ -60,6 +60,7 @@ func acceptedSkip(reason string) bool {
 		"the target refuses nested groups",
 		"the target accepts nested groups",
 		"the in-process server's profile ",
+		framework.SearchUnsupportedPrefix,
 		framework.NotRequestedPrefix,
 	} {
 		if strings.HasPrefix(reason, prefix) {

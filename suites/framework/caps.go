@@ -189,14 +189,14 @@ func getJSON(ctx context.Context, t *Target, path string) (Doc, bool, error) {
 
 // gate skips the running spec when one of its capability gates is declared
 // unsupported by the target, or when it is destructive and not allowed.
-func gate(labels []string) {
+func gate(ctx context.Context, labels []string) {
 	t := Current()
 	for _, l := range labels {
 		switch {
 		case l == string(lbl.Destructive) && !t.AllowDestructive:
 			NotRequested("it modifies data this run did not create; pass --allow-destructive to run it")
 		case lbl.IsGate(l):
-			if reason := t.gateReason(lbl.Capability(l)); reason != "" {
+			if reason := t.gateReason(ctx, lbl.Capability(l)); reason != "" {
 				ginkgo.Skip(reason)
 			}
 		}
@@ -204,9 +204,11 @@ func gate(labels []string) {
 }
 
 // gateReason says why a capability's checks cannot run, or "".
-func (t *Target) gateReason(capability string) string {
+func (t *Target) gateReason(ctx context.Context, capability string) string {
 	c := t.Caps
 	switch capability {
+	case "search":
+		return t.searchUnsupported(ctx)
 	case "groups":
 		if c.ResourceType("Group") == nil {
 			return "/ResourceTypes declares no Group resource type"
@@ -337,3 +339,50 @@ func gatedTally(checks []reports.Check, feature string) (pass, fail int) {
 	}
 	return pass, fail
 }
+
+// searchUnsupported asks the target once per run whether it implements POST
+// /.search (RFC 7644 §3.4.3), which its ServiceProviderConfig cannot say:
+// "Clients MAY execute queries without passing parameters on the URL by
+// using the HTTP POST verb combined with the /.search path extension", so a
+// service provider may leave it out. It returns why the needs:search checks
+// cannot run — the probe was answered 501 ("Service provider does not
+// support the request operation", RFC 7644 §3.12), or 404 or 405 with a SCIM
+// error — or "" when the target searches (or refuses the probe any other
+// way: the checks then run and show what is wrong). A probe that got no
+// answer is asked again by the next check.
+func (t *Target) searchUnsupported(ctx context.Context) string {
+	t.mu.Lock()
+	if t.searchProbed {
+		defer t.mu.Unlock()
+		return t.searchReason
+	}
+	t.mu.Unlock()
+	const path = "/Users/.search"
+	one := 1
+	resp := NewClient().Do(ctx, Request{Method: http.MethodPost, Path: path, Quiet: true, Body: scim.SearchRequest{
+		Schemas: []string{scim.SearchRequestSchema}, Filter: "userName eq " + Quote(t.Prefix()+"search-probe"), Count: &one,
+	}})
+	if resp.Err != nil {
+		return ""
+	}
+	reason := ""
+	scimError := slices.Contains(resp.Doc().Strings("schemas"), scim.ErrorSchema)
+	if resp.Status == http.StatusNotImplemented || scimError && (resp.Status == http.StatusNotFound || resp.Status == http.StatusMethodNotAllowed) {
+		what := fmt.Sprintf("%d %s", resp.Status, http.StatusText(resp.Status))
+		if d := resp.Doc().Str("detail"); d != "" {
+			what += fmt.Sprintf(" (%q)", d)
+		}
+		reason = SearchUnsupportedPrefix + what + ": the target does not implement POST /.search, which RFC 7644 §3.4.3 leaves optional (\"Clients MAY execute queries … using the HTTP POST verb combined with the /.search path extension\")"
+		if resp.Status == http.StatusNotImplemented {
+			reason += "; 501 is RFC 7644 §3.12's \"Service provider does not support the request operation\""
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.searchProbed, t.searchReason = true, reason
+	return reason
+}
+
+// SearchUnsupportedPrefix starts the skip reason of a needs:search check on
+// a target that does not implement POST /.search.
+const SearchUnsupportedPrefix = "POST /Users/.search answered "

@@ -19,7 +19,8 @@ type CheckInfo struct {
 	Title string
 	Area  string
 	Level reports.Level
-	// RFC is the report form of the RFC references, e.g. "RFC7644 §3.5.2".
+	// RFC is the report form of the references, e.g. "RFC7644 §3.5.2", or
+	// "idp-traffic.md §1.2" for a document of facts (lbl.Doc).
 	RFC string
 	// Capability is the feature that gates the check ("patch"), or "".
 	Capability string
@@ -85,7 +86,7 @@ func splitLabels(args []any) []any {
 
 // InfoFromSpec derives a check's metadata from its spec report and says
 // what is wrong with it: no ID, an unknown label, not exactly one area or
-// one level, no RFC reference.
+// one level, no RFC (or document) reference.
 func InfoFromSpec(s types.SpecReport) (CheckInfo, []string) {
 	var problems []string
 	ci := CheckInfo{FullText: s.FullText(), Location: s.LeafNodeLocation.String()}
@@ -105,7 +106,7 @@ func InfoFromSpec(s types.SpecReport) (CheckInfo, []string) {
 			areas = append(areas, l)
 		case lbl.IsLevel(l):
 			levels = append(levels, l)
-		case lbl.IsRFC(l):
+		case lbl.IsRFC(l), lbl.IsDoc(l):
 			rfcs = append(rfcs, lbl.FormatRFC(l))
 		default:
 			if c := lbl.Capability(l); c != "" && ci.Capability == "" {
@@ -125,7 +126,7 @@ func InfoFromSpec(s types.SpecReport) (CheckInfo, []string) {
 		ci.Level = levelOf(levels[0])
 	}
 	if len(rfcs) == 0 {
-		problems = append(problems, fmt.Sprintf("%s: no RFC reference (lbl.RFC)", ci.ID))
+		problems = append(problems, fmt.Sprintf("%s: no reference (lbl.RFC, or lbl.Doc for an IdP need no RFC defines)", ci.ID))
 	}
 	ci.RFC = strings.Join(rfcs, ", ")
 	return ci, problems

@@ -233,3 +233,33 @@ func TestInsecureTransportKeepsDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestLocationURLs resolves the Location header against the request URL
+// (RFC 9110 §10.2.2) and meta.location against the base URL with a
+// trailing slash (RFC 7643 §2.3.7), so that a relative reference names the
+// same resource as the absolute URL, and a wrong one does not.
+func TestLocationURLs(t *testing.T) {
+	prev := target
+	defer func() { target = prev }()
+	target = &Target{BaseURL: "https://scim.example.test/scim/v2"}
+	want := "https://scim.example.test/scim/v2/Users/24b8"
+	r := &Response{URL: "https://scim.example.test/scim/v2/Users", Header: http.Header{}}
+	for loc, ok := range map[string]bool{
+		"Users/24b8":          true,
+		"/scim/v2/Users/24b8": true,
+		want:                  true,
+		"24b8":                false,
+		"Groups/24b8":         false,
+		"/Users/24b8":         false,
+	} {
+		r.Header.Set("Location", loc)
+		got, err := r.LocationURL()
+		if err != nil || (got.String() == want) != ok {
+			t.Errorf("Location %q resolved to %v (%v), want same as %s: %v", loc, got, err, want, ok)
+		}
+		got, err = MetaLocationURL(loc)
+		if err != nil || (got.String() == want) != ok {
+			t.Errorf("meta.location %q resolved to %v (%v), want same as %s: %v", loc, got, err, want, ok)
+		}
+	}
+}

@@ -77,10 +77,10 @@ const sweepLimit = 10 * time.Minute
 // registerEach registers the suite's top-level BeforeEach: evidence
 // recording and the capability and destructive gates of every check.
 func registerEach() bool {
-	return ginkgo.BeforeEach(func() {
+	return ginkgo.BeforeEach(func(ctx ginkgo.SpecContext) {
 		recording = true
 		arranging = 0 // an abandoned node of an interrupted spec may have left it
-		gate(ginkgo.CurrentSpecReport().Labels())
+		gate(ctx, ginkgo.CurrentSpecReport().Labels())
 	})
 }
 

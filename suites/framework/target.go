@@ -54,6 +54,10 @@ type Target struct {
 	stop       func() error
 	counter    int
 	mu         sync.Mutex
+	// searchProbed and searchReason keep the answer of the search probe
+	// (searchUnsupported) for the rest of the run.
+	searchProbed bool
+	searchReason string
 }
 
 // Prefix is what every name this run creates starts with.

@@ -52,7 +52,7 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 			resp := c.Post(ctx, "/Groups", framework.NewGroup("grp"))
 			framework.CleanupCreated("/Groups", resp)
 			Expect(resp).To(framework.HaveStatus(http.StatusCreated))
-			Expect(resp.Location()).To(Equal(resp.Doc().Str("meta.location")))
+			framework.ExpectLocation(resp, "Groups")
 		})
 
 		framework.It("GRP-006", "refuses a second group with the same displayName with 409 uniqueness", lbl.Entra, lbl.RFC("7644:3.3"), func(ctx SpecContext) {
@@ -120,7 +120,15 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 			framework.Get(ctx, c, framework.UserPath(u))
 		})
 
-		framework.It("GRP-014", "a deleted user disappears from the members of its groups", lbl.SHOULD, lbl.RFC("7644:3.6"), lbl.RFC("7643:4.2"), func(ctx SpecContext) {
+		// MAY, not SHOULD. RFC 7644 §3.6 binds the deleted resource itself:
+		// the provider "MUST return a 404 (Not Found) error code for all
+		// operations associated with the previously deleted resource" and
+		// "MUST omit the resource from future query results"; a read of a
+		// group is neither an operation on the user nor a query result
+		// holding it. RFC 7643 §4.2 defines members ("A list of members of
+		// the Group") and says nothing of what happens to one deleted. No
+		// text makes the clean-up a SHOULD; it is what clients expect.
+		framework.It("GRP-014", "a deleted user disappears from the members of its groups", lbl.MAY, lbl.RFC("7644:3.6"), lbl.RFC("7643:4.2"), func(ctx SpecContext) {
 			users := framework.CreateUsers(ctx, c, "grp", 2)
 			g := framework.CreateGroup(ctx, c, framework.NewGroup("grp", framework.IDs(users)...))
 			Expect(c.Delete(ctx, framework.UserPath(users[0]))).To(framework.HaveStatus(http.StatusNoContent))
@@ -183,7 +191,10 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 			Expect(got.Values("members")).To(ConsistOf(users[1].ID()))
 		})
 
-		framework.It("GRP-027", "adding a member id that names no resource is refused with 400 or ignored, never stored", lbl.SHOULD, lbl.RFC("7644:3.5.2.1"), lbl.RFC("7643:4.2"), func(ctx SpecContext) {
+		// MAY: RFC 7644 §3.5.2.1 has no rule of referential integrity, and
+		// RFC 7643 §4.2 only describes a member's value ("Identifier of the
+		// member of this Group"). The Okta need is BUG-014 and BPK-020.
+		framework.It("GRP-027", "adding a member id that names no resource is refused with 400 or ignored, never stored", lbl.MAY, lbl.RFC("7644:3.5.2.1"), lbl.RFC("7643:4.2"), func(ctx SpecContext) {
 			g := framework.CreateGroup(ctx, c, framework.NewGroup("grp"))
 			resp := c.Patch(ctx, framework.GroupPath(g), framework.PatchOp(framework.Op("add", "members", framework.Members("scimlab-no-such-user-"+framework.Current().RunID))))
 			Expect(resp).To(framework.HaveStatus(http.StatusOK, http.StatusNoContent, http.StatusBadRequest))
@@ -192,11 +203,20 @@ var _ = Describe("Groups", lbl.Of(lbl.Groups, lbl.NeedsGroups), func() {
 	})
 
 	Describe("User.groups", func() {
-		framework.It("GRP-030", "a user's groups attribute lists the groups it belongs to", lbl.SHOULD, lbl.RFC("7643:4.1.2"), func(ctx SpecContext) {
+		// RFC 7643 §4.1.2 defines groups ("A list of groups to which the
+		// user belongs, either through direct membership, through nested
+		// groups, or dynamically calculated") but no text makes returning it
+		// a SHOULD: every User attribute but userName is optional. So the
+		// check is skipped when the target does not return groups, and fails
+		// only when it returns them wrong.
+		framework.It("GRP-030", "a user's groups attribute, when returned, lists the groups it belongs to", lbl.SHOULD, lbl.RFC("7643:4.1.2"), func(ctx SpecContext) {
 			u := framework.CreateUser(ctx, c, framework.NewUser("grp"))
 			g1 := framework.CreateGroup(ctx, c, framework.NewGroup("grp", u.ID()))
 			g2 := framework.CreateGroup(ctx, c, framework.NewGroup("grp", u.ID()))
 			got := framework.Get(ctx, c, framework.UserPath(u))
+			if !got.Has("groups") {
+				Skip("the target does not return User.groups (optional: RFC 7643 §4.1.2 defines it, no text requires it)")
+			}
 			Expect(got.Values("groups")).To(ConsistOf(g1.ID(), g2.ID()))
 		})
 

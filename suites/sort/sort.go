@@ -135,7 +135,7 @@ var _ = Describe("Sorting", lbl.Of(lbl.Sort), func() {
 			}
 		})
 
-		framework.It("SRT-012", "sortBy in a POST /.search body sorts", lbl.SHOULD, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
+		framework.It("SRT-012", "sortBy in a POST /.search body sorts", lbl.SHOULD, lbl.NeedsSearch, lbl.RFC("7644:3.4.3"), func(ctx SpecContext) {
 			resp := c.Post(ctx, "/Users/.search", scim.SearchRequest{Schemas: []string{scim.SearchRequestSchema}, Filter: filter, SortBy: "name.givenName", SortOrder: "descending"})
 			Expect(resp).To(framework.BeListResponse())
 			got := []string{}

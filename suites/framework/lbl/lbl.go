@@ -1,7 +1,8 @@
 // Package lbl is the frozen label vocabulary of the conformance suites
 // (STYLE.md practice 12). Every spec carries exactly one area label, exactly
-// one level label, one or more RFC references made with RFC, and optionally
-// the markers and capability gates listed here. A unit test in suites/all
+// one level label, one or more references made with RFC (or, for an IdP need
+// no RFC defines, with Doc), and optionally the markers and capability gates
+// listed here. A unit test in suites/all
 // checks every spec against Valid.
 //
 // Labels select specs with Ginkgo label filters, e.g. "MUST && !bulk" or
@@ -79,6 +80,11 @@ const (
 	NeedsGroups         Label = "needs:groups"     // a Group resource type
 	NeedsEnterprise     Label = "needs:enterprise" // the enterprise User extension
 	NeedsLimits         Label = "needs:limits"     // attribute limits from --limits or the profile
+	// NeedsSearch: POST /.search (RFC 7644 §3.4.3). The ServiceProviderConfig
+	// has no field for it, so the run asks once (framework: the search probe)
+	// and skips these checks when the target answers that it does not
+	// implement it (501, or 404/405 with a SCIM error).
+	NeedsSearch Label = "needs:search"
 )
 
 // Probe targets: with Probe, they name the feature a probe tries.
@@ -94,7 +100,7 @@ var (
 	areas   = []Label{Discovery, Auth, Users, Groups, Filter, Paging, Sort, Projection, Patch, Search, ETag, Bulk, Me, Errors, Limits, Nested, IdP, BugPack}
 	levels  = []Label{MUST, SHOULD, MAY, Okta, Entra, OneLogin}
 	markers = []Label{Tolerance, Probe, Destructive, Slow, ProbesPatch, ProbesBulk, ProbesSort, ProbesETag, ProbesChangePassword}
-	gates   = []Label{NeedsPatch, NeedsBulk, NeedsFilter, NeedsSort, NeedsETag, NeedsChangePassword, NeedsGroups, NeedsEnterprise, NeedsLimits}
+	gates   = []Label{NeedsPatch, NeedsBulk, NeedsFilter, NeedsSort, NeedsETag, NeedsChangePassword, NeedsGroups, NeedsEnterprise, NeedsLimits, NeedsSearch}
 )
 
 // Areas returns the area labels in report order.
@@ -119,6 +125,26 @@ func RFC(ref string) Label {
 	return l
 }
 
+// docRE is the form of a label citing one of the project's documents of
+// facts (docs/<name>.md) instead of an RFC: doc:<name>:<section>.
+var docRE = regexp.MustCompile(`^doc:([a-z][a-z0-9-]*):(\d+(?:\.\d+)*)$`)
+
+// Doc returns the label citing a section of a document of facts under
+// docs/, written "idp-traffic:1.2" (docs/idp-traffic.md §1.2). It is for an
+// IdP-level check whose request shape no RFC defines: citing an RFC clause
+// whose grammar forbids the shape would claim what the RFC does not say.
+// It panics on anything else, at tree construction.
+func Doc(ref string) Label {
+	l := Label("doc:" + ref)
+	if !docRE.MatchString(string(l)) {
+		panic(fmt.Sprintf("lbl.Doc(%q): want \"<document>:<section>\", e.g. \"idp-traffic:1.2\"", ref))
+	}
+	return l
+}
+
+// IsDoc reports whether s is a document reference label.
+func IsDoc(s string) bool { return docRE.MatchString(s) }
+
 // IsArea reports whether s is an area label.
 func IsArea(s string) bool { return in(areas, s) }
 
@@ -133,7 +159,7 @@ func IsGate(s string) bool { return in(gates, s) }
 
 // Valid reports whether s belongs to the vocabulary.
 func Valid(s string) bool {
-	return IsArea(s) || IsLevel(s) || IsRFC(s) || IsGate(s) || in(markers, s)
+	return IsArea(s) || IsLevel(s) || IsRFC(s) || IsDoc(s) || IsGate(s) || in(markers, s)
 }
 
 // Capability returns the capability a gate or probe-target label names
@@ -149,8 +175,12 @@ func Capability(s string) string {
 }
 
 // FormatRFC turns an RFC label into report form: "rfc7644:3.5.2" →
-// "RFC7644 §3.5.2". Other strings are returned unchanged.
+// "RFC7644 §3.5.2", and a document label likewise: "doc:idp-traffic:1.2" →
+// "idp-traffic.md §1.2". Other strings are returned unchanged.
 func FormatRFC(s string) string {
+	if m := docRE.FindStringSubmatch(s); m != nil {
+		return m[1] + ".md §" + m[2]
+	}
 	m := rfcRE.FindStringSubmatch(s)
 	if m == nil {
 		return s
