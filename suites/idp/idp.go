@@ -125,7 +125,13 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			Expect(framework.IDs(resp.Doc().Resources())).To(ConsistOf(u.ID()))
 		})
 
-		framework.It("IDP-030", "user lookup by emails[type eq \"work\"].value eq answers with the user", lbl.Entra, lbl.Tolerance, lbl.RFC("7644:3.4.2.2"), func(ctx SpecContext) {
+		framework.It("IDP-030", "user lookup by emails[type eq \"work\"].value eq answers with the user", lbl.Entra, lbl.Tolerance, lbl.Doc("idp-traffic:1.2"), func(ctx SpecContext) {
+			// Beyond the RFC: the §3.4.2.2 grammar has nothing after the
+			// "]" of a valuePath in a filter (valuePath [subAttr] is the
+			// PATCH path rule), so a strict server answers 400
+			// invalidFilter. Entra sends it anyway: idp-traffic.md §1.2,
+			// "Every attribute used for user uniqueness must be filterable,
+			// e.g. emails[type eq "work"].value eq "x"" (ENTRA-SCIM).
 			u := framework.CreateUser(ctx, c, framework.NewUser("idp"))
 			work := u.List("emails")[0].Str("value")
 			resp := entra(ctx, http.MethodGet, "/Users", q("filter", `emails[type eq "work"].value eq `+framework.Quote(work)), nil)
@@ -160,7 +166,14 @@ var _ = Describe("IdP readiness", lbl.Of(lbl.IdP), func() {
 			Expect(entra(ctx, http.MethodGet, "/Users", q("filter", "userName eq "+framework.Quote(guid())), nil)).To(framework.HaveContentType(scim.MediaType))
 		})
 
-		framework.It("IDP-034", "the membership probe id eq … and members eq … finds the group", lbl.Entra, lbl.Tolerance, lbl.NeedsGroups, lbl.RFC("7644:3.4.2.2"), func(ctx SpecContext) {
+		framework.It("IDP-034", "the membership probe id eq … and members eq … finds the group", lbl.Entra, lbl.Tolerance, lbl.NeedsGroups, lbl.Doc("idp-traffic:1.2"), lbl.Doc("testers:2"), func(ctx SpecContext) {
+			// Beyond the RFC: §3.4.2.2 says "For complex attributes, a
+			// fully qualified sub-attribute MUST be specified", so
+			// "members eq …" is no RFC filter. Entra sends it to check a
+			// membership: testers.md §2 (MSV), "Entra also asks
+			// /Groups?filter=id eq g and members eq u&attributes=id";
+			// idp-traffic.md §1.2: Entra filters with "eq" and "and" only,
+			// and "A query/filter response must always be a ListResponse".
 			u := framework.CreateUser(ctx, c, framework.NewUser("idp"))
 			g := framework.CreateGroup(ctx, c, framework.NewGroup("idp", u.ID()))
 			resp := entra(ctx, http.MethodGet, "/Groups", q("filter", fmt.Sprintf(`id eq "%s" and members eq "%s"`, g.ID(), u.ID()), "attributes", "id"), nil)
