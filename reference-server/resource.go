@@ -148,15 +148,15 @@ func (s *Server) refusedWrite(attr, where string) error {
 // §1.2 row 12), reads the pre-RFC URNs an admin-written OneLogin template
 // sends (urn:scim:schemas:core:1.0 or 2.0, urn:scim:schemas:extension:
 // enterprise:2.0, idp-traffic.md §1.6) as the RFC ones, the extension's
-// attributes included, and adds k's core schema when the list lacks it:
-// the endpoint already says what the resource is.
+// attributes included. A list whose only core URN is such a pre-RFC one
+// thereby names k's core schema; one with no core URN at all (only a
+// stranger's) is still refused, as strict servers do.
 func dropUnknownSchemas(k *resourceKind, doc map[string]any) {
 	list, ok := doc["schemas"].([]any)
 	if !ok {
 		return
 	}
-	kept := make([]any, 0, len(list)+1)
-	hasCore := false
+	kept := make([]any, 0, len(list))
 	keep := func(u string) {
 		for _, x := range kept {
 			if s, ok := x.(string); ok && strings.EqualFold(s, u) {
@@ -182,16 +182,9 @@ func dropUnknownSchemas(k *resourceKind, doc map[string]any) {
 			}
 			u = legacy
 		}
-		switch {
-		case strings.EqualFold(u, k.rt.Schema.ID):
-			hasCore = true
-			keep(u)
-		case k.rt.Extension(u) != nil:
+		if strings.EqualFold(u, k.rt.Schema.ID) || k.rt.Extension(u) != nil {
 			keep(u)
 		}
-	}
-	if !hasCore {
-		kept = append([]any{k.rt.Schema.ID}, kept...)
 	}
 	doc["schemas"] = kept
 }

@@ -761,8 +761,9 @@ func TestIdPShapes(t *testing.T) {
 			t.Errorf("legacy enterprise URN not read as the RFC one: %v", o)
 		}
 		e.must(201, "POST", "/Users", `{"schemas":["urn:scim:schemas:core:1.0"],"userName":"ol2@example.test"}`)
-		e.must(201, "POST", "/Users", `{"schemas":["urn:example:odd"],"userName":"ol3@example.test"}`)
 		e.must(201, "POST", "/Groups", `{"schemas":["urn:scim:schemas:core:2.0"],"displayName":"OL"}`)
+		// No core URN of any form: refused, lenient or not (USR-018).
+		e.must(400, "POST", "/Users", `{"schemas":["urn:example:odd"],"userName":"ol3@example.test"}`)
 		// Strict: the core schema is required (RFC 7643 §3).
 		strict := newEnv(t)
 		strict.must(400, "POST", "/Users", `{"schemas":["urn:scim:schemas:core:2.0"],"userName":"ol4@example.test"}`)
