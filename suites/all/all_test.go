@@ -127,7 +127,7 @@ func TestConformance(t *testing.T) {
 		cfg.Target, cfg.Token = startShapes(t, os.Getenv(envChild))
 		cfg.Basic = ""
 		if os.Getenv(envChild) == "shapes" {
-			sc.LabelFilter = and(sc.LabelFilter, "(users || groups || paging || search) && !tolerance")
+			sc.LabelFilter = and(sc.LabelFilter, "(users || groups || paging || search || bulk) && !tolerance")
 		} else {
 			sc.LabelFilter = and(sc.LabelFilter, "search")
 		}

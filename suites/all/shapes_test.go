@@ -153,6 +153,10 @@ func TestLibraryShapes(t *testing.T) {
 	// RFC 7643 §2.3.7.
 	want("USR-003", reports.Pass)
 	want("USR-004", reports.Pass)
+	// So does a Bulk operation's relative location.
+	for _, id := range []string{"BLK-001", "BLK-002", "BLK-009"} {
+		want(id, reports.Pass)
+	}
 	// /.search answered 501: its checks are skipped, naming the 501.
 	for _, id := range []string{"SRC-001", "SRC-002", "SRC-003", "SRC-004", "SRC-005", "SRC-006", "SRC-007", "SRC-009", "SRC-010", "PAG-018"} {
 		want(id, reports.Skipped, framework.SearchUnsupportedPrefix+"501 Not Implemented", "Search is not supported for this resource type.")

@@ -41,6 +41,14 @@ func send(ctx SpecContext, c *framework.Client, req any) []framework.Doc {
 	Expect(d).NotTo(BeNil())
 	out := d.List("Operations")
 	for _, o := range out {
+		// An operation's location may be relative, as meta.location may
+		// (RFC 7643 §2.3.7: resolved against the base URL); the checks
+		// read it resolved.
+		if loc := o.Str("location"); loc != "" {
+			if u, err := framework.MetaLocationURL(loc); err == nil {
+				o["location"] = u.String()
+			}
+		}
 		if strings.EqualFold(o.Str("method"), "POST") && o.Str("location") != "" { // whatever its status: a target may store what it answers 200 to
 			framework.Cleanup(o.Str("location"))
 		}
