@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/go-resty/resty/v2"
@@ -77,7 +79,7 @@ func NewClient() *Client {
 		SetDisableWarn(true).
 		SetLogger(quietLogger{})
 	if t.httpClient != nil && t.httpClient.Transport != nil {
-		rc.SetTransport(t.httpClient.Transport)
+		rc.SetTransport(t.httpClient.Transport) // the run's one pool of connections
 	}
 	return &Client{t: t, rc: rc}
 }
@@ -151,8 +153,44 @@ func (c *Client) Do(ctx context.Context, r Request) *Response {
 	return out
 }
 
-// once sends r to u one time.
+// once sends r to u one time; an idempotent request (GET, HEAD, PUT,
+// DELETE) whose connection was closed before any answer is sent once more.
+// That happens when a server closes a keep-alive connection just as the
+// client reuses it; RFC 9112 §9.3.1 lets a client retry such a request
+// automatically when it is idempotent. The lost try stays in the evidence.
+// A POST or PATCH is never sent again: the server may have acted on it.
 func (c *Client) once(ctx context.Context, r Request, u string, body []byte) *Response {
+	out := c.send(ctx, r, u, body)
+	if out.Status == 0 && closedBeforeAnswer(out.Err) && idempotent(r.Method) && ctx.Err() == nil {
+		if !r.Quiet {
+			record(out)
+		}
+		out = c.send(ctx, r, u, body)
+	}
+	return out
+}
+
+// idempotent reports whether RFC 9110 §9.2.2 makes method idempotent.
+func idempotent(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+// closedBeforeAnswer reports whether err says the connection ended before
+// any byte of an answer: EOF, or a reset.
+func closedBeforeAnswer(err error) bool {
+	if err == nil {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		strings.Contains(err.Error(), "server closed idle connection")
+}
+
+// send sends r to u one time.
+func (c *Client) send(ctx context.Context, r Request, u string, body []byte) *Response {
 	req := c.rc.R().SetContext(ctx).SetHeader("Accept", "application/scim+json")
 	ua := UserAgent
 	if r.UserAgent != "" {

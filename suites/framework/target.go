@@ -144,18 +144,9 @@ func setup(ctx context.Context, cfg Config) (*Target, error) {
 			t.Authorization, t.Scheme = "Basic "+base64.StdEncoding.EncodeToString([]byte(cfg.Basic)), "Basic"
 		}
 	}
-	t.httpClient = &http.Client{Timeout: t.RequestTimeout}
-	if t.Insecure {
-		// http.DefaultTransport's settings (proxy from the environment,
-		// dial and handshake timeouts, HTTP/2) with verification off.
-		t.httpClient.Transport = t.baseTransport()
-	}
+	t.httpClient = t.newHTTPClient()
 	if t.wrap = cfg.WrapTransport; t.wrap != nil {
-		rt := t.httpClient.Transport
-		if rt == nil {
-			rt = http.DefaultTransport.(*http.Transport).Clone()
-		}
-		t.httpClient.Transport = t.wrap(rt)
+		t.httpClient.Transport = t.wrap(t.httpClient.Transport)
 	}
 	if err := t.checkReachable(ctx); err != nil {
 		t.close()
@@ -213,10 +204,27 @@ func (t *Target) Transport() http.RoundTripper {
 	return &retry.Transport{Next: rt, Policy: t.retryPolicy(), Observe: throttling.add}
 }
 
-// baseTransport is a new clone of http.DefaultTransport, without
-// certificate verification under --insecure.
+// IdleConnTimeout is how long the suites keep an idle connection to the
+// target: below the keep-alive timeouts of common servers (Node closes an
+// idle connection after 5 s, nginx after 75 s), so that the suites drop a
+// pooled connection before the server does instead of sending a request on
+// one it is closing — which fails a POST with EOF, a request no client may
+// replay by itself (RFC 9112 §9.3.1). http.DefaultTransport keeps one 90 s.
+const IdleConnTimeout = 3 * time.Second
+
+// newHTTPClient is the client every request of the run goes through, on one
+// pool of connections: baseTransport's.
+func (t *Target) newHTTPClient() *http.Client {
+	return &http.Client{Timeout: t.RequestTimeout, Transport: t.baseTransport()}
+}
+
+// baseTransport is a new clone of http.DefaultTransport (proxy from the
+// environment, dial and handshake timeouts, HTTP/2) that drops idle
+// connections after IdleConnTimeout, without certificate verification under
+// --insecure.
 func (t *Target) baseTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.IdleConnTimeout = IdleConnTimeout
 	if t.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the user asked for --insecure
 	}
