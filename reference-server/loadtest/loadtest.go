@@ -70,6 +70,12 @@ type Config struct {
 	// (NN-name.pprof, for `go tool pprof`). With the in-process server it
 	// shows the server and the load generator together.
 	CPUProfileDir string
+	// Keep leaves the users and the group the run creates on BaseURL's
+	// server. Otherwise, once the workloads are done (or one failed, or ctx
+	// was cancelled), the run deletes them (Result.Cleanup), within
+	// CleanupTimeout (0 = DefaultCleanupTimeout) of a context of its own.
+	Keep           bool
+	CleanupTimeout time.Duration
 }
 
 // Workload is one measured workload.
@@ -134,6 +140,10 @@ type Result struct {
 	PeakRSS int64
 	// FirstError is the first unexpected response, if any.
 	FirstError string
+	// Cleanup is what became of the users and group created on a target
+	// (nil in-process: the temporary database is removed). Its requests
+	// are in no workload's numbers.
+	Cleanup *Cleanup
 }
 
 // Run measures the trivial handler and then each workload.
@@ -305,6 +315,21 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Durable.WritesPerCommit, res.Durable.SyncMean = durLog.stats()
 	}
 
+	// What the run creates on a target is deleted when it ends, however it
+	// ends (Config.Keep: left).
+	mine := &made{userNames: names, users: make([]created, cfg.Users), userIDs: ids,
+		groupName: "bench-" + run, pattern: "bench-" + run + "-*@example.test"}
+	if !res.InProcess {
+		defer func() {
+			if cfg.Keep {
+				res.Cleanup = mine.kept()
+				return
+			}
+			progress("clean-up")
+			res.Cleanup = c.cleanup(ctx, base, mine, cfg.CleanupTimeout)
+		}()
+	}
+
 	// Create N users.
 	progress(fmt.Sprintf("create %d users", cfg.Users))
 	calibrate()
@@ -312,8 +337,12 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		var out struct {
 			ID string `json:"id"`
 		}
-		d, err := c.do(ctx, "POST", base+"/Users", userBody(i), 201, &out)
+		mine.users[i] = maybeCreated
+		st, d, err := c.send(ctx, "POST", base+"/Users", userBody(i), 201, &out)
 		ids[i] = out.ID
+		if mine.users[i] = creation(st, out.ID); mine.users[i] == createdNoID && err == nil {
+			err = fmt.Errorf("POST %s/Users: 201 without an id", base)
+		}
 		return d, err
 	}))
 	if c.errors.Load() > 0 {
@@ -375,7 +404,13 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	var g struct {
 		ID string `json:"id"`
 	}
-	if _, err := c.do(ctx, "POST", base+"/Groups", []byte(fmt.Sprintf(`{"schemas":["%s"],"displayName":"bench-%s","members":[]}`, scim.GroupSchema, run)), 201, &g); err != nil {
+	mine.group = maybeCreated
+	st, _, err := c.send(ctx, "POST", base+"/Groups", []byte(fmt.Sprintf(`{"schemas":["%s"],"displayName":%q,"members":[]}`, scim.GroupSchema, mine.groupName)), 201, &g)
+	mine.group, mine.groupID = creation(st, g.ID), g.ID
+	if err == nil && g.ID == "" {
+		err = errors.New("201 without an id")
+	}
+	if err != nil {
 		return res, fmt.Errorf("loadtest: creating the group: %w", err)
 	}
 	gURL := base + "/Groups/" + g.ID + "?excludedAttributes=members"
@@ -522,6 +557,7 @@ func Print(w io.Writer, r *Result) {
 	if r.FirstError != "" {
 		fmt.Fprintf(w, "first error: %s\n", r.FirstError)
 	}
+	PrintCleanup(w, r)
 }
 
 func round(d time.Duration) time.Duration {
@@ -670,13 +706,19 @@ func (c *client) firstErr() string {
 
 // do sends one request, checks the status and decodes the body into out.
 func (c *client) do(ctx context.Context, method, u string, body []byte, want int, out any) (time.Duration, error) {
+	_, d, err := c.send(ctx, method, u, body, want, out)
+	return d, err
+}
+
+// send is do that also returns the response's status (0: no response).
+func (c *client) send(ctx context.Context, method, u string, body []byte, want int, out any) (int, time.Duration, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u, rd)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", scim.MediaType)
@@ -686,23 +728,23 @@ func (c *client) do(ctx context.Context, method, u string, body []byte, want int
 	start := time.Now()
 	res, err := c.http.Do(req)
 	if err != nil {
-		return time.Since(start), err
+		return 0, time.Since(start), err
 	}
 	b, err := io.ReadAll(res.Body)
 	res.Body.Close()
 	d := time.Since(start)
 	if err != nil {
-		return d, err
+		return res.StatusCode, d, err
 	}
 	if res.StatusCode != want {
-		return d, fmt.Errorf("%s %s: status %d, want %d: %.300s", method, redactURL(u), res.StatusCode, want, b)
+		return res.StatusCode, d, fmt.Errorf("%s %s: status %d, want %d: %.300s", method, redactURL(u), res.StatusCode, want, b)
 	}
 	if out != nil {
 		if err := json.Unmarshal(b, out); err != nil {
-			return d, fmt.Errorf("%s %s: %w", method, redactURL(u), err)
+			return res.StatusCode, d, fmt.Errorf("%s %s: %w", method, redactURL(u), err)
 		}
 	}
-	return d, nil
+	return res.StatusCode, d, nil
 }
 
 func redactURL(u string) string {

@@ -24,7 +24,7 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 	if os.Getenv(trivialChildEnv) != "" {
 		return serveTrivialChild(e)
 	}
-	fs := newFlags("bench", "[--users 10000] [--concurrency 16] [--target URL --token T] [--data DSN] [--cpuprofile DIR]", e)
+	fs := newFlags("bench", "[--users 10000] [--concurrency 16] [--target URL --token T [--keep]] [--data DSN] [--cpuprofile DIR]", e)
 	target := fs.String("target", "", "a running server's SCIM base URL on loopback (empty: start one in-process)")
 	token := fs.String("token", os.Getenv("SCIM_TOKEN"), "bearer token for --target (env SCIM_TOKEN)")
 	users := fs.Int("users", 10000, "users to create (and members to add to one group)")
@@ -32,6 +32,7 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 	data := fs.String("data", "", "in-process server's store: an SQLite file (empty: a durable file in a temp dir), :memory: (skips fsync), or a postgres:// URL")
 	profile := fs.String("profile", "rfc", "in-process server's profile")
 	cpuprofile := fs.String("cpuprofile", "", "write one CPU profile per workload into this directory (for go tool pprof)")
+	keep := fs.Bool("keep", false, "leave the users and the group the bench creates on --target (for inspection); by default it deletes them when it ends")
 	if code, stop := parse(fs, args, e); stop {
 		return code
 	}
@@ -82,16 +83,24 @@ func runBench(ctx context.Context, e *env, args []string) ExitCode {
 	}
 	res, err := loadtest.Run(ctx, loadtest.Config{
 		BaseURL: *target, Token: *token, TrivialURL: trivialURL, DurableURL: durableURL, Profile: *profile, DataDSN: *data,
-		Concurrency: *concurrency, Users: *users, CPUProfileDir: *cpuprofile,
+		Concurrency: *concurrency, Users: *users, CPUProfileDir: *cpuprofile, Keep: *keep,
 		Progress: func(s string) { fmt.Fprintln(e.stderr, s) },
 	})
 	if err != nil {
+		// What the failed run created on --target is deleted (or kept) all
+		// the same: say so before the error.
+		var cl strings.Builder
+		loadtest.PrintCleanup(&cl, res)
+		fmt.Fprint(e.stderr, e.scrub(cl.String()))
 		if benchTargetGone(ctx, *target, *token, res) {
 			return fail(e, "bench", fmt.Errorf("%w: %v", all.ErrUnreachable, err), ExitUnreachable)
 		}
 		return fail(e, "bench", err, ExitUsage)
 	}
 	loadtest.Print(e.stdout, res)
+	if *keep && *target == "" {
+		fmt.Fprintln(e.stdout, "--keep: nothing kept: the in-process server's store is removed with it (pass --target to keep what the bench creates)")
+	}
 	return ExitOK
 }
 
