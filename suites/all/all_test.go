@@ -131,6 +131,10 @@ func TestConformance(t *testing.T) {
 		} else {
 			sc.LabelFilter = and(sc.LabelFilter, "search")
 		}
+	case "scimmy":
+		cfg.Target, cfg.Token = startScimmy(t)
+		cfg.Basic = ""
+		sc.LabelFilter = and(sc.LabelFilter, "(me || errors || filter || paging || projection) && !tolerance")
 	case "caps":
 		cfg.Target, cfg.Token, cfg.Basic = "", "", ""
 		abs, err := filepath.Abs("../../fixtures/capabilities/all-unsupported.json")
@@ -155,7 +159,7 @@ func TestConformance(t *testing.T) {
 			sc.LabelFilter = and(sc.LabelFilter, "!tolerance")
 		}
 	default:
-		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, throttled, shapes, toomany, caps, cli or postgres", envChild, os.Getenv(envChild))
+		t.Fatalf("%s=%q: want lenient, broken, bugpack, unreliable, throttled, shapes, toomany, scimmy, caps, cli or postgres", envChild, os.Getenv(envChild))
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)

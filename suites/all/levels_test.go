@@ -41,6 +41,14 @@ func TestLevelsClaimNoMoreThanTheRFC(t *testing.T) {
 		{"IDP-030", "IDP:entra", "idp-traffic.md §1.2", "RFC7644 §3.4.2.2"},
 		{"IDP-034", "IDP:entra", "idp-traffic.md §1.2", "RFC7644 §3.4.2.2"},
 		{"USR-003", "MUST", "RFC9110 §10.2.2", ""},
+		// audit J2: scimType is OPTIONAL (RFC 7644 §3.12); /Schemas is
+		// about resource schemas (RFC 7644 §4); no SHOULD refuses a filter
+		// on an undefined attribute; schemas is REQUIRED (RFC 7643 §3).
+		{"ERR-008", "MAY", "RFC7644 §3.12", ""},
+		{"ERR-016", "MAY", "RFC7644 §3.12", ""},
+		{"DSC-024", "MAY", "RFC7644 §4", "RFC7643 §7"},
+		{"FLT-054", "MAY", "RFC7644 §3.4.2.2", ""},
+		{"PRJ-009", "MUST", "RFC7643 §3", ""},
 	}
 	for _, id := range []string{"DSC-040", "DSC-041", "DSC-042", "DSC-043", "DSC-044", "DSC-045", "DSC-046", "DSC-047"} {
 		want = append(want, struct{ id, level, cites, notCites string }{id, "MAY", "RFC9110 §15.5.6", "RFC7644"})

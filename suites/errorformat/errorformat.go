@@ -3,8 +3,10 @@
 package errorformat
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -43,14 +45,34 @@ var _ = Describe("Errors and media types", lbl.Of(lbl.Errors), func() {
 		u := framework.CreateUser(ctx, c, framework.NewUser("err"))
 		dup := framework.NewUser("err")
 		dup["userName"] = u["userName"]
-		for _, resp := range []*framework.Response{
-			notFound(ctx),
-			c.Get(ctx, "/Users", "filter", "userName eq"),
-			c.Post(ctx, "/Users", dup),
+		// A leg whose trigger provoked no error (a filter with no value
+		// answered 200: FLT-050's failure) says nothing of the error format:
+		// it is left out, with why; only real error responses are judged.
+		var left []string
+		judged := 0
+		for _, leg := range []struct {
+			want int
+			resp *framework.Response
+		}{
+			{http.StatusNotFound, notFound(ctx)},
+			{http.StatusBadRequest, c.Get(ctx, "/Users", "filter", "userName eq")},
+			{http.StatusConflict, c.Post(ctx, "/Users", dup)},
 		} {
-			Expect(resp.Status).To(BeNumerically(">=", 400))
+			resp := leg.resp
+			Expect(resp.Err).NotTo(HaveOccurred())
+			if resp.Status < 400 {
+				left = append(left, fmt.Sprintf("could not provoke a %d: %s %s answered %d", leg.want, resp.Method, resp.URL, resp.Status))
+				continue
+			}
+			judged++
 			st := resp.Doc().Get("status")
 			Expect(st).To(Or(Equal(strconv.Itoa(resp.Status)), Equal(int64(resp.Status))), "%s: status %#v for HTTP %d", resp.URL, st, resp.Status)
+		}
+		if judged == 0 {
+			Skip(strings.Join(left, "; "))
+		}
+		for _, l := range left {
+			AddReportEntry("leg left out", l)
 		}
 	})
 
@@ -75,7 +97,11 @@ var _ = Describe("Errors and media types", lbl.Of(lbl.Errors), func() {
 		Expect(post(ctx, `{"schemas":["`+scim.UserSchema+`"],"userName":`, scim.MediaType)).To(framework.BeSCIMError(http.StatusBadRequest))
 	})
 
-	framework.It("ERR-008", "malformed JSON carries scimType invalidSyntax", lbl.SHOULD, lbl.RFC("7644:3.12"), func(ctx SpecContext) {
+	// RFC 7644 §3.12 lists the error attributes as "scimType  A SCIM detail
+	// error keyword.  See Table 9.  OPTIONAL." Table 9 defines what
+	// invalidSyntax means; no text says a malformed body SHOULD carry it
+	// (unlike §3.4.2.2's gt on a boolean, or noTarget in §3.5.2): MAY.
+	framework.It("ERR-008", "malformed JSON carries scimType invalidSyntax", lbl.MAY, lbl.RFC("7644:3.12"), func(ctx SpecContext) {
 		Expect(post(ctx, `{"schemas":["`+scim.UserSchema+`"],"userName":`, scim.MediaType)).To(framework.BeSCIMError(http.StatusBadRequest, string(scim.InvalidSyntax)))
 	})
 
@@ -115,7 +141,9 @@ var _ = Describe("Errors and media types", lbl.Of(lbl.Errors), func() {
 		Expect(resp).To(framework.BeListResponse())
 	})
 
-	framework.It("ERR-016", "a missing required attribute carries scimType invalidValue", lbl.SHOULD, lbl.RFC("7644:3.12"), func(ctx SpecContext) {
+	// scimType is OPTIONAL (RFC 7644 §3.12) and no text asks for
+	// invalidValue on a missing required attribute: MAY, as ERR-008.
+	framework.It("ERR-016", "a missing required attribute carries scimType invalidValue", lbl.MAY, lbl.RFC("7644:3.12"), func(ctx SpecContext) {
 		u := framework.NewUser("err")
 		delete(u, "userName")
 		Expect(post(ctx, u.String(), scim.MediaType)).To(framework.BeSCIMError(http.StatusBadRequest, string(scim.InvalidValue)))
@@ -135,8 +163,12 @@ var _ = Describe("Errors and media types", lbl.Of(lbl.Errors), func() {
 	})
 
 	framework.It("ERR-019", "a very long filter is refused with 400 or answered, never a server error", lbl.MAY, lbl.RFC("7644:3.4.2.2"), func(ctx SpecContext) {
+		// 100 terms: a request-target of about 5 KiB, under the request-head
+		// limits of common servers (8 KiB nginx and Apache, 16 KiB Node),
+		// so that the filter parser is what answers, not the HTTP layer
+		// (400 terms, 18 KiB, got Node's 431 and a closed connection).
 		expr := `userName eq "x"`
-		for i := 0; i < 400; i++ {
+		for i := 0; i < 100; i++ {
 			expr += ` or userName eq "scimlab-long-` + strconv.Itoa(i) + `"`
 		}
 		resp := c.Get(ctx, "/Users", "filter", expr)

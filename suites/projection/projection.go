@@ -34,6 +34,8 @@ var _ = Describe("Projection", lbl.Of(lbl.Projection), func() {
 		got := framework.Get(ctx, c, framework.UserPath(u), "attributes", "userName")
 		Expect(got.Str("userName")).To(Equal(u.Str("userName")))
 		Expect(got.ID()).To(Equal(u.ID()), "id is returned always")
+		// RFC 7643 §3: "schemas … REQUIRED" in every representation.
+		Expect(got.Strings("schemas")).To(ContainElement(scim.UserSchema), "schemas is REQUIRED in every representation (RFC 7643 §3)")
 		for _, a := range []string{"displayName", "emails", "name", "title", "nickName"} {
 			Expect(got.Has(a)).To(BeFalse(), "%s was not asked for", a)
 		}
@@ -88,16 +90,27 @@ var _ = Describe("Projection", lbl.Of(lbl.Projection), func() {
 		Expect(got.Has("userName")).To(BeFalse(), "userName was not asked for")
 	})
 
-	framework.It("PRJ-008", "excludedAttributes=id does not remove id (returned always)", lbl.MUST, lbl.RFC("7643:7"), lbl.RFC("7644:3.4.2.5"), func(ctx SpecContext) {
+	// RFC 7644 §3.4.2.5: excludedAttributes "SHALL have no effect on
+	// attributes whose schema "returned" setting is "always""; id is
+	// returned always (RFC 7643 §3.1) and schemas is REQUIRED in every
+	// representation (RFC 7643 §3).
+	framework.It("PRJ-008", "excludedAttributes removes neither id nor schemas: excludedAttributes=id, and =schemas,meta", lbl.MUST, lbl.RFC("7643:7"), lbl.RFC("7643:3"), lbl.RFC("7644:3.4.2.5"), func(ctx SpecContext) {
 		u := user(ctx)
 		got := framework.Get(ctx, c, framework.UserPath(u), "excludedAttributes", "id")
 		Expect(got.ID()).To(Equal(u.ID()))
+		got = framework.Get(ctx, c, framework.UserPath(u), "excludedAttributes", "schemas,meta")
+		Expect(got.Strings("schemas")).To(ContainElement(scim.UserSchema), "excludedAttributes=schemas,meta: schemas is REQUIRED (RFC 7643 §3)")
+		Expect(got.ID()).To(Equal(u.ID()), "excludedAttributes=schemas,meta: id is returned always")
 	})
 
-	framework.It("PRJ-009", "schemas is returned even when not asked for", lbl.SHOULD, lbl.RFC("7643:3"), lbl.RFC("7644:3.9"), func(ctx SpecContext) {
+	// PRJ-001 checks schemas on a resource read by id; this is the list
+	// form. RFC 7643 §3 makes schemas REQUIRED: MUST (it was a SHOULD on
+	// the request PRJ-001 now covers).
+	framework.It("PRJ-009", "schemas is returned even when not asked for, on every resource of a list (attributes=userName)", lbl.MUST, lbl.RFC("7643:3"), lbl.RFC("7644:3.9"), func(ctx SpecContext) {
 		u := user(ctx)
-		got := framework.Get(ctx, c, framework.UserPath(u), "attributes", "userName")
-		Expect(got.Strings("schemas")).To(ContainElement(scim.UserSchema))
+		lr := framework.List(ctx, c, "/Users", "filter", "userName eq "+framework.Quote(u.Str("userName")), "attributes", "userName")
+		Expect(lr.Resources()).To(HaveLen(1))
+		Expect(lr.Resources()[0].Strings("schemas")).To(ContainElement(scim.UserSchema))
 	})
 
 	framework.It("PRJ-010", "attributes on POST shapes the 201 response", lbl.MUST, lbl.RFC("7644:3.9"), func(ctx SpecContext) {
