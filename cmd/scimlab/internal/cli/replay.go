@@ -201,7 +201,7 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		case errors.Is(err, replayer.ErrUnreachable):
 			return fail(e, "replay", err, ExitUnreachable)
 		case errors.Is(err, replayer.ErrNoFailure):
-			return fail(e, "replay", err, ExitUsage)
+			return fail(e, "replay", lenientNoFailure(err, *target, sf.lenient, setFlags(fs)["lenient"]), ExitUsage)
 		case err != nil:
 			return fail(e, "replay", err, ExitUsage)
 		}
@@ -248,6 +248,21 @@ func runReplay(ctx context.Context, e *env, args []string) ExitCode {
 		run.Notes = append(run.Notes, replayInterruptedNote(ctx, len(xs)-replayed, len(xs)))
 	}
 	return finishRun(ctx, e, "replay", run, *reportDir, watch)
+}
+
+// lenientNoFailure adds to a --minimize that found no failure, when the
+// replay ran on the built-in server with its tolerance of IdP dialects on,
+// that the server is why: a recorded Entra or Okta session that a strict
+// target fails (string booleans, dotted keys, …) replays without a failure
+// on a lenient server, so there is nothing to minimise until --lenient=false.
+func lenientNoFailure(err error, target string, lenient, lenientSet bool) error {
+	if target != "" || !lenient {
+		return err
+	}
+	if lenientSet {
+		return fmt.Errorf("%w against the built-in server, which --lenient makes accept IdP dialects; to minimise a failure a strict server shows, use --lenient=false", err)
+	}
+	return fmt.Errorf("%w against the built-in server, which is lenient by default (accepts IdP dialects); to minimise a failure a strict server shows, add --lenient=false", err)
 }
 
 // replayPreflight checks, as test does before its checks, that target serves
