@@ -2,16 +2,19 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	server "github.com/scimlab/scimlab/reference-server"
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
+	"github.com/scimlab/scimlab/reference-server/store"
 	"github.com/scimlab/scimlab/reference-server/store/backend"
 )
 
@@ -108,6 +111,18 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "serve", err, ExitUsage)
 	}
 	logger := slog.New(slog.NewJSONHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	if inMemoryDSN(*data) {
+		// 'scimlab token create' cannot reach this store, which lives in
+		// this process only: the server makes the one token, printed once
+		// on stdout and never logged.
+		c, err := memoryToken(ctx, st, prof, logger)
+		if err != nil {
+			return fail(e, "serve", err, ExitUsage)
+		}
+		fmt.Fprintln(e.stdout, c.Secret)
+		fmt.Fprintf(e.stderr, "scimlab serve: --data %s holds no tokens, and 'scimlab token create' cannot reach it, so this server created one (%s, id %s, profile %s, expires %s) and printed it once on stdout, alone: use it as the bearer token\n",
+			strings.TrimSpace(*data), c.Token.Name, auth.ShortID(c.Token.ID), prof.Name, c.Token.Expires.UTC().Format(time.RFC3339))
+	}
 	cfg := server.Config{Store: st, Profile: prof, Logger: logger, BaseURL: *baseURL, AdminPassword: adminPassword, NotifyWebhook: *hook}
 	if *offset != 0 {
 		cfg.Now = auth.OffsetClock{Offset: *offset}.Now
@@ -116,6 +131,26 @@ func runServe(ctx context.Context, e *env, args []string) ExitCode {
 		return fail(e, "serve", err, ExitUsage)
 	}
 	return ExitOK
+}
+
+// memoryToken creates the bearer token of a server whose store is in
+// memory, under the profile's token policy: its default lifespan (else the
+// first it offers), bound to the account "serve" when the policy binds
+// every token to one.
+func memoryToken(ctx context.Context, st store.Store, prof *profile.Profile, logger *slog.Logger) (auth.Created, error) {
+	m := &auth.Manager{Store: st, Policy: prof.Tokens, Profile: prof.Name, Logger: logger}
+	req := auth.CreateRequest{Name: "serve"}
+	if prof.Tokens.RequireAccount {
+		req.Account = "serve"
+	}
+	if prof.Tokens.DefaultLifespan <= 0 && len(prof.Tokens.Lifespans) > 0 {
+		req.TTL = prof.Tokens.Lifespans[0].TTL.D()
+	}
+	c, err := m.CreateToken(ctx, req)
+	if err != nil {
+		return auth.Created{}, fmt.Errorf("creating the token of the in-memory store: %w", err)
+	}
+	return c, nil
 }
 
 // serverGCPercent is the garbage collector's target (GOGC) for a process

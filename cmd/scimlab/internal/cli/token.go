@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/scimlab/scimlab/reference-server/auth"
 	"github.com/scimlab/scimlab/reference-server/profile"
+	"github.com/scimlab/scimlab/reference-server/store"
 	"github.com/scimlab/scimlab/reference-server/store/backend"
 )
 
@@ -79,8 +81,8 @@ func (d tokenDB) open(ctx context.Context, mustExist bool) (*auth.Manager, func(
 	switch {
 	case path == "":
 		return nil, nil, usagef("--data is required: the SQLite file scimlab serve uses")
-	case path == ":memory:" || strings.Contains(path, "mode=memory") || strings.Contains(path, "vfs=memdb"):
-		return nil, nil, usagef("--data %s is an in-memory database that vanishes when this command exits; give the SQLite file scimlab serve uses", path)
+	case inMemoryDSN(path):
+		return nil, nil, usagef("--data %s is an in-memory database that vanishes when this command exits: 'scimlab serve --data :memory:' prints a token of its own on stdout at start; for tokens you create and revoke, serve an SQLite file and give it here", path)
 	case strings.Contains(path, "://") && !backend.IsPostgres(path):
 		return nil, nil, usagef("--data %s: want an SQLite file or a postgres:// URL", backend.Redact(path))
 	}
@@ -117,6 +119,13 @@ func (d tokenDB) open(ctx context.Context, mustExist bool) (*auth.Manager, func(
 		return nil, nil, usagef("%v", err)
 	}
 	return &auth.Manager{Store: st, Policy: pol, Profile: name}, closeFn, nil
+}
+
+// inMemoryDSN reports whether an SQLite --data names an in-memory database,
+// which lives only as long as the process that opened it.
+func inMemoryDSN(path string) bool {
+	path = strings.TrimSpace(path)
+	return path == ":memory:" || strings.Contains(path, "mode=memory") || strings.Contains(path, "vfs=memdb")
 }
 
 // tokenPolicy returns the token policy of a profile and its canonical name:
@@ -163,6 +172,14 @@ func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
 	if *domains != "" {
 		ds = strings.Split(*domains, ",")
 	}
+	twins, err := sameNamed(ctx, m, *tokName, *account)
+	if err != nil {
+		return fail(e, name, err, ExitUsage)
+	}
+	if len(twins) > 0 && m.Policy.Rotation != auth.RotationOverlap {
+		return fail(e, name, usagef("a live token is already called %s (%s): 'token revoke %s' could not tell the two apart; choose another --name, or revoke it first: scimlab token revoke --data %s %s",
+			strings.TrimSpace(*tokName), describeLive(twins), strings.TrimSpace(*tokName), backend.Redact(*db.data), auth.ShortID(twins[0].ID)), ExitUsage)
+	}
 	c, err := m.CreateToken(ctx, auth.CreateRequest{Name: *tokName, Account: *account, TTL: d, EmailDomains: ds})
 	if c.Secret == "" && err != nil {
 		return fail(e, name, err, ExitUsage)
@@ -172,6 +189,12 @@ func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
 		c.Token.Name, auth.ShortID(c.Token.ID), m.Profile, c.Token.Expires.UTC().Format(time.RFC3339))
 	for _, t := range c.Replaced {
 		fmt.Fprintf(e.stderr, "scimlab token: revoked %s (id %s): profile %s replaces the old token\n", t.Name, auth.ShortID(t.ID), m.Profile)
+	}
+	if len(twins) > 0 && c.Secret != "" {
+		// Overlap rotation: the old token stays live until it is revoked, so
+		// the name alone no longer picks one.
+		fmt.Fprintf(e.stderr, "scimlab token: %s is now the name of %d live tokens (profile %s keeps the old one during a rotation); revoke the old one by id: scimlab token revoke --data %s %s\n",
+			c.Token.Name, len(twins)+1, m.Profile, backend.Redact(*db.data), auth.ShortID(twins[0].ID))
 	}
 	if err != nil {
 		return fail(e, name, err, ExitUsage)
@@ -308,8 +331,67 @@ func runTokenRevoke(ctx context.Context, e *env, args []string) ExitCode {
 	if err != nil {
 		return fail(e, name, err, ExitUsage)
 	}
-	fmt.Fprintf(e.stderr, "scimlab token: revoked %s (id %s); a running server refuses it within seconds\n", t.Name, auth.ShortID(t.ID))
+	fmt.Fprintf(e.stderr, "scimlab token: revoked %s (id %s); %s\n", t.Name, auth.ShortID(t.ID), revocationReach(*db.data))
 	return ExitOK
+}
+
+// sameNamed returns the live tokens (neither revoked nor expired) called
+// name that creating a token of that name and account leaves live: all of
+// them, except under replace rotation, which revokes those in the new
+// token's scope (auth.Manager.CreateToken). Two live tokens of one name
+// make 'token revoke NAME' refuse as ambiguous.
+func sameNamed(ctx context.Context, m *auth.Manager, name, account string) ([]store.Token, error) {
+	name, account = strings.TrimSpace(name), strings.TrimSpace(account)
+	if name == "" {
+		name = "scim"
+	}
+	all, err := m.Store.ListTokens(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing tokens: %w", err)
+	}
+	now := time.Now()
+	if m.Now != nil {
+		now = m.Now()
+	}
+	var out []store.Token
+	for _, t := range all {
+		switch {
+		case t.Name != name || !t.Revoked.IsZero() || !t.Expires.IsZero() && !now.Before(t.Expires):
+		case m.Policy.Rotation == auth.RotationReplace && m.Policy.SameScope(t, account, name):
+		default:
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// describeLive names tokens by short id and expiry: "id 1a2b3c4d, expires
+// 2027-01-02".
+func describeLive(ts []store.Token) string {
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = fmt.Sprintf("id %s, expires %s", auth.ShortID(t.ID), t.Expires.UTC().Format("2006-01-02"))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// revocationReach says when a running server refuses a token revoked in
+// the database data: each request compares the store's auth epoch with the
+// one its cached token was verified at (store.AuthEpoch). With SQLite that
+// is a counter in the database's shared-memory sidecar, which this command
+// bumped: the very next request. With PostgreSQL each server LISTENs for
+// the NOTIFY this command's commit sent, and re-reads tokens on every
+// request while it is not listening: the next request once the notice has
+// arrived, which takes milliseconds. Where there is no sidecar (not Unix),
+// a server learns of it when its token cache entry ages out (2 seconds).
+func revocationReach(data string) string {
+	switch {
+	case backend.IsPostgres(data):
+		return "every server on this database refuses it as soon as PostgreSQL's LISTEN/NOTIFY delivers the change, within milliseconds"
+	case runtime.GOOS == "windows" || runtime.GOOS == "plan9":
+		return "a server running on this file refuses it within 2 seconds (when its token cache entry expires)"
+	}
+	return "a server running on this file refuses it from its very next request"
 }
 
 func runTokenBasic(ctx context.Context, e *env, args []string) ExitCode {
