@@ -47,6 +47,20 @@ type ledger struct {
 	// foreign holds the resources the IdP found on the target and linked:
 	// never the run's, whatever their name.
 	foreign map[resourceRef]bool
+	// phase is the scenario step running (setPhase); conflicts counts the
+	// 409s answered to a create or rename in a name the run generated from
+	// its seed (see conflict), and firstConflict is the first of them.
+	phase         string
+	conflicts     int
+	firstConflict seedConflict
+}
+
+// seedConflict is a 409 answered to a request that gave a user or group a
+// name the run generated from its seed.
+type seedConflict struct {
+	req  string
+	kind leftover.Kind
+	name string
 }
 
 // resourceRef names one resource on the target: its kind ("Users" or
@@ -132,9 +146,64 @@ func plainView(body []byte) []byte {
 	return b
 }
 
+// setPhase records the scenario step that runs from now on.
+func (l *ledger) setPhase(step string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.phase = step
+}
+
+// conflict records a 409 answered to req when it gave a user or group a
+// name the run generated from its seed: a create of the initial sync (or
+// the test connection's), or a rename of update-users or group-rename.
+// There a 409 says that the name is taken, and on a target the run did
+// not fill itself, most likely by a user or group of the same seed that
+// an earlier run left (--keep, or a run killed before its clean-up). The
+// 409s other phases meet on purpose (a case twin in edge-cases) or as the
+// target's dead end (reprovision) are not counted.
+func (l *ledger) conflict(path string, req idp.Request) {
+	var kind leftover.Kind
+	name := ""
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case req.Method == http.MethodPost && (path == "Users" || path == "Groups") && (l.phase == "initial-sync" || l.phase == "test-connection"):
+		kind = kindOf(path)
+		_, name = nameOf(kind, req.Body)
+	case (req.Method == http.MethodPut || req.Method == http.MethodPatch) && (l.phase == "update-users" || l.phase == "group-rename"):
+		k, _, ok := leftover.Of(path)
+		if !ok {
+			return
+		}
+		kind = k
+		if req.Method == http.MethodPut {
+			_, name = nameOf(kind, req.Body)
+		} else {
+			name = patchedName(kind, req.Body)
+		}
+	}
+	if name == "" {
+		return
+	}
+	if l.conflicts == 0 {
+		l.firstConflict = seedConflict{req: req.String(), kind: kind, name: name}
+	}
+	l.conflicts++
+}
+
+// seedConflicts returns the count of 409s conflict recorded and the first.
+func (l *ledger) seedConflicts() (int, seedConflict) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.conflicts, l.firstConflict
+}
+
 // observe records what an exchange did to the resources the run owns.
 func (l *ledger) observe(req idp.Request, res *response) {
 	path := strings.Trim(req.Path, "/")
+	if res.err == nil && res.status == http.StatusConflict {
+		l.conflict(path, req)
+	}
 	if req.Method == http.MethodPost && (path == "Users" || path == "Groups") {
 		l.created(path, req, res)
 		return
@@ -394,7 +463,7 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 	defer cancel()
 	out := make([]sweep, len(refs)+len(earlier))
 	found := make([]lookupSweep, len(unsure))
-	r.work(ctx, "clean-up", len(out)+len(unsure), r.conc, func(k int) {
+	r.workParts(ctx, "clean-up", cleanupParts(len(refs), len(earlier), len(unsure)), len(out)+len(unsure), r.conc, func(k int) {
 		if k >= len(out) {
 			found[k-len(out)] = r.sweepByName(ctx, unsure[k-len(out)])
 			return
@@ -499,6 +568,18 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		left("a lookup by name got no usable answer")
 	}
 	outcome := fmt.Sprintf("%d of %d deleted", deleted["Users"]+deleted["Groups"], owned)
+	if len(earlier) > 0 || len(unsure) > 0 {
+		// The units of "N to do" were not all deletions: count each kind
+		// against its own number, as the line that began the phase did.
+		parts := []string{outcome}
+		if len(earlier) > 0 {
+			parts = append(parts, plural(len(earlier), "resource the IdP already deleted checked", "resources the IdP already deleted checked"))
+		}
+		if len(unsure) > 0 {
+			parts = append(parts, fmt.Sprintf("%s looked up by name (%d found, to delete)", plural(len(unsure), "create without a usable answer", "creates without a usable answer"), swept))
+		}
+		outcome = strings.Join(parts, ", ")
+	}
 	if len(orphans) > 0 {
 		outcome += fmt.Sprintf("; %d left on the target, listed as orphans (the first: %s)", len(orphans), firstLeft)
 	}
@@ -519,6 +600,33 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		note += fmt.Sprintf("; %d deletions could not be checked (the check's own request went unanswered or the target refused the lookup by name)", unchecked)
 	}
 	return note, orphans
+}
+
+// cleanupParts names the kinds of the clean-up's units when there is more
+// than one: the resources the run still holds, to delete; those the IdP's
+// own traffic deleted, to check that they are gone (and delete them if
+// not); the creates that got no usable answer, to look up by name. Its
+// closing line counts the deletions against the first number only.
+func cleanupParts(held, earlier, unsure int) string {
+	if earlier == 0 && unsure == 0 {
+		return ""
+	}
+	parts := []string{fmt.Sprintf("%d to delete", held)}
+	if earlier > 0 {
+		parts = append(parts, fmt.Sprintf("%s the IdP already deleted to check", plural(earlier, "resource", "resources")))
+	}
+	if unsure > 0 {
+		parts = append(parts, fmt.Sprintf("%s without a usable answer to look up by name", plural(unsure, "create", "creates")))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// plural is "1 one" or "n many".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // lookupSweep is what the clean-up did for a create whose answer named no

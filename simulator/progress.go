@@ -32,14 +32,19 @@ func newProgress(w io.Writer, tty bool, requests func() int64) *progress {
 	return &progress{w: w, tty: tty, requests: requests}
 }
 
-// begin starts a phase of total units.
-func (p *progress) begin(label string, total int) {
+// beginParts starts a phase of total units; when they are of more than
+// one kind, parts names them ("21 to delete, 1 … to check"), so that the
+// line that closes the phase can count each kind against its own number.
+func (p *progress) beginParts(label string, total int, parts string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.label, p.total, p.done, p.started, p.quarter = label, total, 0, time.Now(), 0
-	if p.tty {
+	switch {
+	case p.tty:
 		p.draw()
-	} else {
+	case parts != "":
+		fmt.Fprintf(p.w, "simulate: %s: %d to do (%s)\n", label, total, parts)
+	default:
 		fmt.Fprintf(p.w, "simulate: %s: %d to do\n", label, total)
 	}
 }

@@ -155,11 +155,13 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		Tool:          reports.Tool{Name: "scimlab"},
 		Kind:          "simulate",
 		Target:        reports.RedactURL(base),
-		Profile:       p.Name,
-		IdP:           p.Name,
-		Scenario:      scen.Name,
-		Seed:          cfg.Seed,
-		Started:       time.Now().UTC(),
+		// Profile is the target's server profile, which only the caller
+		// knows (the CLI sets it for its in-process server); the IdP
+		// profile is IdP, so that the report names it as the IdP.
+		IdP:      p.Name,
+		Scenario: scen.Name,
+		Seed:     cfg.Seed,
+		Started:  time.Now().UTC(),
 	}
 	run.Notes = append(run.Notes, notes...)
 	run.Notes = append(run.Notes,
@@ -168,7 +170,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		fmt.Sprintf("directory: %s", dir),
 	)
 
-	r.prog.note("%s against %s: scenario %s, %d users, %d groups, seed %d", p.Name, reports.RedactURL(base), scen.Name, cfg.Users, cfg.Groups, cfg.Seed)
+	r.prog.note("IdP %s against %s: scenario %s, %d users, %d groups, seed %d", p.Name, reports.RedactURL(base), scen.Name, cfg.Users, cfg.Groups, cfg.Seed)
 	var runErr error
 	r.markNever(scen.Steps)
 	done := 0 // phases that ended before any stop
@@ -176,6 +178,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		if ctx.Err() != nil {
 			break
 		}
+		c.owned.setPhase(step)
 		phases[step](r, ctx)
 		if ctx.Err() == nil {
 			r.settlePhase(step)
@@ -198,6 +201,9 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	run.Operations = c.stats()
 	run.Differences = r.diffs
 	run.Notes = append(run.Notes, r.notes...)
+	if note := seedConflictNote(c.owned, cfg.Seed); note != "" {
+		run.Notes = append(run.Notes, note)
+	}
 	n := c.requests.Load()
 	run.Notes = append(run.Notes, fmt.Sprintf("%d requests in %s (%.0f requests/s)", n, run.Duration.Round(time.Millisecond), float64(n)/max(run.Duration.Seconds(), 1e-9)))
 	if !cfg.Keep {
@@ -291,11 +297,20 @@ func misconfigured(base string, res *response) error {
 	case res.status == http.StatusUnauthorized || res.status == http.StatusForbidden:
 		return fmt.Errorf("%w: %s refused the credential (%s answered %d%s): check --token / --header", ErrConfig, reports.RedactURL(base), res.req, res.status, errorDetail(res.body))
 	case res.req.Method == http.MethodGet && (res.status < 400 || notFound) && !jsonObject(res.body):
-		return fmt.Errorf("%w: no SCIM service at %s: %s answered %d with %s, not a SCIM JSON document: check --target (the SCIM base URL, e.g. https://host/scim/v2)",
-			ErrConfig, reports.RedactURL(base), res.req, res.status, describeBody(res))
+		return notSCIM(fmt.Sprintf("no SCIM service at %s: %s answered %d with %s, not a SCIM JSON document: check --target (the SCIM base URL, e.g. https://host/scim/v2)",
+			reports.RedactURL(base), res.req, res.status, describeBody(res)))
 	}
 	return nil
 }
+
+// notSCIM is the error of a target that is no SCIM service (a web page, a
+// base URL whose collections answer 404): it wraps ErrConfig (exit 2), but
+// reads as what it is, as test's preflight words it, not as an "invalid
+// simulation config" that the simulation's own flags could fix.
+type notSCIM string
+
+func (e notSCIM) Error() string        { return string(e) }
+func (e notSCIM) Is(target error) bool { return target == ErrConfig }
 
 // noCollection tells the two meanings of a SCIM 404 on the first request
 // apart by probe, a plain GET of the same collection: when it is a 404 too,
@@ -307,8 +322,8 @@ func noCollection(base string, first, probe *response) error {
 	if probe.err != nil || probe.status != http.StatusNotFound {
 		return nil
 	}
-	return fmt.Errorf("%w: no SCIM service at %s: %s and %s both answered 404%s: check --target (the SCIM base URL, e.g. https://host/scim/v2)",
-		ErrConfig, reports.RedactURL(base), first.req, probe.req, errorDetail(probe.body))
+	return notSCIM(fmt.Sprintf("no SCIM service at %s: %s and %s both answered 404%s: check --target (the SCIM base URL, e.g. https://host/scim/v2)",
+		reports.RedactURL(base), first.req, probe.req, errorDetail(probe.body)))
 }
 
 // jsonObject reports whether b is a JSON object.
@@ -326,6 +341,22 @@ func describeBody(res *response) string {
 		return "Content-Type " + ct
 	}
 	return "a body that is not JSON"
+}
+
+// seedConflictNote explains the 409s a run got creating or renaming to a
+// name it generated from its seed (ledger.conflict): "" when there were
+// none.
+func seedConflictNote(l *ledger, seed int64) string {
+	n, first := l.seedConflicts()
+	if n == 0 {
+		return ""
+	}
+	more := ""
+	if n > 1 {
+		more = fmt.Sprintf(" (%d such 409s in all)", n)
+	}
+	return fmt.Sprintf("%s answered 409 for the %s %q, a name this run generated from --seed %d%s: a %s of this seed is already on the target (an earlier run with --keep, or one killed before its clean-up): delete it or pass another --seed",
+		first.req, first.kind.Attr, first.name, seed, more, first.kind.Noun)
 }
 
 // interruptedReason says where a run stopped: in which phase, and which
@@ -437,7 +468,13 @@ func (r *runner) phase(ctx context.Context, label string, n, conc int, fn func(i
 // work is phase without the progress line that closes it: the caller
 // closes it with r.prog.end or r.prog.finish.
 func (r *runner) work(ctx context.Context, label string, n, conc int, fn func(i int)) {
-	r.prog.begin(label, n)
+	r.workParts(ctx, label, "", n, conc, fn)
+}
+
+// workParts is work for n units of more than one kind, which parts names
+// (progress.beginParts).
+func (r *runner) workParts(ctx context.Context, label, parts string, n, conc int, fn func(i int)) {
+	r.prog.beginParts(label, n, parts)
 	each(ctx, n, conc, func(i int) {
 		fn(i)
 		r.prog.tick()

@@ -71,7 +71,7 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 		}
 		defer l.Close()
 		cfg.Target, cfg.Token = l.BaseURL, l.Token
-		fmt.Fprintf(e.stderr, "scimlab simulate: no --target; simulating against an in-process reference server (profile %s, lenient %v)\n", sf.profile, sf.lenient)
+		fmt.Fprintf(e.stderr, "scimlab simulate: no --target; simulating IdP %s against an in-process reference server (server profile %s, lenient %v)\n", defaultIdP(*idpName, *idpFile), sf.profile, sf.lenient)
 	}
 	base, _, _ := strings.Cut(cfg.Target, "?") // the IdP's URL flags (aadOptscim062020) are no part of it
 	watch := watchTarget(newProbe(base, cfg.Token, "", headers, *insecure))
@@ -79,6 +79,11 @@ func runSimulate(ctx context.Context, e *env, args []string) ExitCode {
 	run, err := simulator.Run(ctx, cfg)
 	if code, bad := simulateError(e, err, run); bad {
 		return code
+	}
+	if *target == "" {
+		// The report names the IdP as the IdP (run.IdP) and, here, the
+		// profile of the in-process server it provisioned.
+		run.Profile = sf.profile
 	}
 	run.Command = commandLine("simulate", fs, args)
 	return finishRun(ctx, e, "simulate", run, *reportDir, watch)
@@ -101,4 +106,13 @@ func simulateError(e *env, err error, run *reports.Run) (ExitCode, bool) {
 	default:
 		return fail(e, "simulate", err, ExitUsage), true
 	}
+}
+
+// defaultIdP names the IdP of a run for a message: --idp-file's path, else
+// --idp.
+func defaultIdP(name, file string) string {
+	if file != "" {
+		return file
+	}
+	return name
 }
