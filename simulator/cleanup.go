@@ -584,20 +584,25 @@ func (r *runner) cleanup(ctx context.Context, base string, unreachable bool) (no
 		outcome += fmt.Sprintf("; %d left on the target, listed as orphans (the first: %s)", len(orphans), firstLeft)
 	}
 	r.prog.finish(outcome)
-	note = fmt.Sprintf("clean-up: deleted the %d users and %d groups this run created and still held (--keep leaves them on the target)", deleted["Users"], deleted["Groups"])
+	note = fmt.Sprintf("clean-up: deleted the %s and %s this run created and still held (--keep leaves them on the target)", plural(deleted["Users"], "user", "users"), plural(deleted["Groups"], "group", "groups"))
 	if failed > 0 {
-		note = fmt.Sprintf("clean-up: deleted %d of the %d users and %d of the %d groups this run created and still held; %d could not be deleted and are listed as orphans (the first: %s)",
-			deleted["Users"], held["Users"], deleted["Groups"], held["Groups"], failed, failedReason)
+		note = fmt.Sprintf("clean-up: deleted %d of the %s and %d of the %s this run created and still held; %s (the first: %s)",
+			deleted["Users"], plural(held["Users"], "user", "users"), deleted["Groups"], plural(held["Groups"], "group", "groups"),
+			plural(failed, "could not be deleted and is listed as an orphan", "could not be deleted and are listed as orphans"), failedReason)
 	}
 	if len(unsure) > 0 {
-		note += fmt.Sprintf("; %d creates got no usable answer (no response, or no id), so the clean-up looked each up by userName or displayName and found %d resources to delete", len(unsure), swept)
+		note += fmt.Sprintf("; %s no usable answer (no response, or no id), so the clean-up looked each up by userName or displayName and found %s to delete", plural(len(unsure), "create got", "creates got"), plural(swept, "resource", "resources"))
 	}
 	if n := kept["Users"] + kept["Groups"]; n > 0 {
-		note += fmt.Sprintf("; but %d users and %d groups it created are still on the target after their DELETE (e.g. %s): this target keeps what it deletes (it deactivates), so they are listed as orphans, and their userNames and displayNames stay taken. A later run with the same --seed therefore differs from this one: it meets them where it creates or renames to those names. Remove them on the target, or use another --seed",
-			kept["Users"], kept["Groups"], keptReason)
+		are := "are"
+		if n == 1 {
+			are = "is"
+		}
+		note += fmt.Sprintf("; but %s and %s it created %s still on the target after their DELETE (e.g. %s): this target keeps what it deletes (it deactivates), so they are listed as orphans, and their userNames and displayNames stay taken. A later run with the same --seed therefore differs from this one: it meets them where it creates or renames to those names. Remove them on the target, or use another --seed",
+			plural(kept["Users"], "user", "users"), plural(kept["Groups"], "group", "groups"), are, keptReason)
 	}
 	if unchecked > 0 {
-		note += fmt.Sprintf("; %d deletions could not be checked (the check's own request went unanswered or the target refused the lookup by name)", unchecked)
+		note += fmt.Sprintf("; %s (the check's own request went unanswered or the target refused the lookup by name)", plural(unchecked, "deletion could not be checked", "deletions could not be checked"))
 	}
 	return note, orphans
 }

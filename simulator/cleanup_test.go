@@ -245,7 +245,7 @@ func TestCleanupRetriesThrottledDeletes(t *testing.T) {
 	if err != nil || run.Failed() || len(run.Orphans) > 0 {
 		t.Fatalf("err %v, failed %v, orphans %v", err, run.Failed(), run.Orphans)
 	}
-	if notes := strings.Join(run.Notes, "\n"); !strings.Contains(notes, "deleted the 3 users and 1 groups") {
+	if notes := strings.Join(run.Notes, "\n"); !strings.Contains(notes, "deleted the 3 users and 1 group ") {
 		t.Errorf("notes:\n%s", notes)
 	}
 	run, err = Run(context.Background(), Config{IdP: "entra", Target: throttledDeletes(t, -1), Users: 3, Groups: 1, Seed: 3, Scenario: "initial-sync"})

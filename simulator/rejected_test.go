@@ -138,7 +138,7 @@ func TestCleanupSweepsCreatesWithoutAnAnswer(t *testing.T) {
 		t.Errorf("the target still holds %d users and %d groups after the clean-up:\n%s", u, g, strings.Join(run.Notes, "\n"))
 	}
 	notes := strings.Join(run.Notes, "\n")
-	if !strings.Contains(notes, "deleted the 4 users and 1 groups") || !strings.Contains(notes, "2 creates got no usable answer") {
+	if !strings.Contains(notes, "deleted the 4 users and 1 group ") || !strings.Contains(notes, "2 creates got no usable answer") {
 		t.Errorf("clean-up note:\n%s", notes)
 	}
 	if c := checkOf(t, run, p, idp.StepEndState); c.Verdict != reports.Pass {
@@ -168,7 +168,7 @@ func TestCleanupLeavesLinkedUsers(t *testing.T) {
 		t.Fatal(err)
 	}
 	notes := strings.Join(run.Notes, "\n")
-	if !strings.Contains(notes, "1 creates got no usable answer") {
+	if !strings.Contains(notes, "1 create got no usable answer") {
 		t.Errorf("the case twin's unanswered create was not looked up:\n%s", notes)
 	}
 	if u, _ := holds(t, ft); u != 1 {

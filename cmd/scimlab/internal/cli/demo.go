@@ -83,6 +83,7 @@ func runDemo(ctx context.Context, e *env, args []string) ExitCode {
 			return code
 		}
 		run.Command = "scimlab demo (" + cfg.IdP + ")"
+		run.Profile = sf.profile // the in-process server's, as simulate names it
 		parts = append(parts, demoPart{name: cfg.IdP, run: run})
 	}
 

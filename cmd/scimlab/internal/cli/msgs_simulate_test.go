@@ -129,3 +129,13 @@ func TestMsgsSeedConflictHint(t *testing.T) {
 		t.Errorf("create 409:\n%s\n%s", out, errs)
 	}
 }
+
+// TestMsgsCleanupNoteCountsInTheSingular: one group is "1 group".
+func TestMsgsCleanupNoteCountsInTheSingular(t *testing.T) {
+	t.Setenv("SCIM_BASE_URL", "")
+	t.Setenv("SCIM_TOKEN", "")
+	code, out, errs := runCLI(t, "simulate", "--lenient", "--users", "6", "--groups", "2")
+	if code != ExitOK || !strings.Contains(out, "clean-up: deleted the 6 users and 1 group this run created") {
+		t.Errorf("exit %d\n%s\n%s", code, out, errs)
+	}
+}

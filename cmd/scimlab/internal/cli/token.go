@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -176,10 +177,6 @@ func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
 	if err != nil {
 		return fail(e, name, err, ExitUsage)
 	}
-	if len(twins) > 0 && m.Policy.Rotation != auth.RotationOverlap {
-		return fail(e, name, usagef("a live token is already called %s (%s): 'token revoke %s' could not tell the two apart; choose another --name, or revoke it first: scimlab token revoke --data %s %s",
-			strings.TrimSpace(*tokName), describeLive(twins), strings.TrimSpace(*tokName), backend.Redact(*db.data), auth.ShortID(twins[0].ID)), ExitUsage)
-	}
 	c, err := m.CreateToken(ctx, auth.CreateRequest{Name: *tokName, Account: *account, TTL: d, EmailDomains: ds})
 	if c.Secret == "" && err != nil {
 		return fail(e, name, err, ExitUsage)
@@ -190,11 +187,19 @@ func runTokenCreate(ctx context.Context, e *env, args []string) ExitCode {
 	for _, t := range c.Replaced {
 		fmt.Fprintf(e.stderr, "scimlab token: revoked %s (id %s): profile %s replaces the old token\n", t.Name, auth.ShortID(t.ID), m.Profile)
 	}
-	if len(twins) > 0 && c.Secret != "" {
-		// Overlap rotation: the old token stays live until it is revoked, so
-		// the name alone no longer picks one.
-		fmt.Fprintf(e.stderr, "scimlab token: %s is now the name of %d live tokens (profile %s keeps the old one during a rotation); revoke the old one by id: scimlab token revoke --data %s %s\n",
-			c.Token.Name, len(twins)+1, m.Profile, backend.Redact(*db.data), auth.ShortID(twins[0].ID))
+	// A token keeps its name's twins live unless the rotation replaced
+	// them: the name alone no longer picks one, so say which id to use.
+	// (Creating is never refused for it: `token create` prints a token, as
+	// the contract says, however many share the default name.)
+	var still []store.Token
+	for _, t := range twins {
+		if !slices.ContainsFunc(c.Replaced, func(r store.Token) bool { return r.ID == t.ID }) {
+			still = append(still, t)
+		}
+	}
+	if len(still) > 0 && c.Secret != "" {
+		fmt.Fprintf(e.stderr, "scimlab token: %s is now the name of %d live tokens (%s); 'token revoke %s' cannot tell them apart: revoke by id, e.g. scimlab token revoke --data %s %s\n",
+			c.Token.Name, len(still)+1, describeLive(still), c.Token.Name, backend.Redact(*db.data), auth.ShortID(still[0].ID))
 	}
 	if err != nil {
 		return fail(e, name, err, ExitUsage)
