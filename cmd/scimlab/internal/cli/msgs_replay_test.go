@@ -1,14 +1,9 @@
 package cli
 
 import (
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	server "github.com/scimlab/scimlab/reference-server"
-	"github.com/scimlab/scimlab/simulator/recorder"
 )
 
 // TestMsgsMinimizeOnTheLenientServer: an Entra session replays without a
@@ -17,23 +12,8 @@ import (
 // and that --lenient=false minimises what a strict server fails.
 func TestMsgsMinimizeOnTheLenientServer(t *testing.T) {
 	t.Setenv("SCIM_TOKEN", "")
-	lenient := startReference(t, server.LocalOptions{Lenient: true})
 	dir := t.TempDir()
-	session := filepath.Join(dir, "entra.jsonl")
-	f, err := os.Create(session)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := recorder.New(lenient.BaseURL, f, recorder.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httptest.NewServer(rec)
-	if code, out, errs := runCLI(t, "simulate", "--idp", "entra", "--target", proxy.URL+"/scim/v2", "--token", lenient.Token, "--users", "4", "--groups", "2", "--seed", "3"); code != ExitOK {
-		t.Fatalf("recording: exit %d\n%s\n%s", code, out, errs)
-	}
-	proxy.Close()
-	f.Close()
+	session := recordEntra(t, filepath.Join(dir, "entra.jsonl"), "4")
 
 	const hint = "against the built-in server, which is lenient by default (accepts IdP dialects); to minimise a failure a strict server shows, add --lenient=false"
 	for _, args := range [][]string{{"--minimize"}, {"--minimize", "RPL-0003"}} {

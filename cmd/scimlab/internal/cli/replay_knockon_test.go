@@ -23,22 +23,7 @@ import (
 // in one line (exit 2), pointing at the POST.
 func TestReplayOnAStricterTargetBlamesTheFailedCreate(t *testing.T) {
 	t.Setenv("SCIM_TOKEN", "")
-	lenient := startReference(t, server.LocalOptions{Lenient: true})
-	session := filepath.Join(t.TempDir(), "entra.jsonl")
-	f, err := os.Create(session)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := recorder.New(lenient.BaseURL, f, recorder.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy := httptest.NewServer(rec)
-	if code, out, errs := runCLI(t, "simulate", "--idp", "entra", "--target", proxy.URL+"/scim/v2", "--token", lenient.Token, "--users", "6", "--groups", "2", "--seed", "3"); code != ExitOK {
-		t.Fatalf("recording: exit %d\n%s\n%s", code, out, errs)
-	}
-	proxy.Close()
-	f.Close()
+	session := recordEntra(t, filepath.Join(t.TempDir(), "entra.jsonl"), "6")
 
 	strict := startReference(t, server.LocalOptions{})
 	dir := t.TempDir()
@@ -141,4 +126,27 @@ func TestReplayTakesTheTargetsOwnCredentialHeader(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errs, "the recording's X-Api-Key header was redacted and is not replayed: pass it with --header") {
 		t.Errorf("a refused token: exit %d: %s", code, errs)
 	}
+}
+
+// recordEntra records an Entra simulation of users users and 2 groups
+// against a lenient in-process reference server into session, through the
+// recorder, and returns session.
+func recordEntra(t *testing.T, session, users string) string {
+	t.Helper()
+	lenient := startReference(t, server.LocalOptions{Lenient: true})
+	f, err := os.Create(session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recorder.New(lenient.BaseURL, f, recorder.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httptest.NewServer(rec)
+	if code, out, errs := runCLI(t, "simulate", "--idp", "entra", "--target", proxy.URL+"/scim/v2", "--token", lenient.Token, "--users", users, "--groups", "2", "--seed", "3"); code != ExitOK {
+		t.Fatalf("recording: exit %d\n%s\n%s", code, out, errs)
+	}
+	proxy.Close()
+	f.Close()
+	return session
 }
