@@ -219,11 +219,18 @@ func TestNotifierRun(t *testing.T) {
 	m, clk := newManager(t, "rfc")
 	_, tok := mustCreate(t, m, CreateRequest{TTL: 30 * Day})
 	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Interval: time.Millisecond}
+	runUntilDayOf(t, n, m, func() { clk.Set(tok.Expires) })
+}
+
+// runUntilDayOf runs n, calls then, and waits until the store holds exactly
+// one notice, a day-of one; then it stops n.
+func runUntilDayOf(t *testing.T, n *Notifier, m *Manager, then func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	clk.Set(tok.Expires)
-	deadline := time.After(5 * time.Second)
+	then()
+	deadline := time.After(30 * time.Second)
 	for {
 		ns, _ := Notices(context.Background(), m.Store)
 		if len(ns) == 1 && ns[0].Offset == Before(0) {
@@ -231,8 +238,9 @@ func TestNotifierRun(t *testing.T) {
 		}
 		select {
 		case <-deadline:
-			t.Fatalf("Run emitted %+v", ns)
-		case <-time.After(time.Millisecond):
+			cancel()
+			t.Fatalf("no day-of notice; Run emitted %+v", ns)
+		case <-time.After(5 * time.Millisecond):
 		}
 	}
 	cancel()
@@ -379,25 +387,8 @@ func TestWebhookURLNeverLogged(t *testing.T) {
 func TestNotifierRunSeesNewTokens(t *testing.T) {
 	m, clk := newManager(t, "rfc")
 	n := &Notifier{Store: m.Store, Policy: m.Policy, Now: clk.Now, Interval: time.Hour}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	time.Sleep(50 * time.Millisecond)               // Run has made its first check
-	mustCreate(t, m, CreateRequest{TTL: time.Hour}) // its day-of notice is due at once
-	deadline := time.After(30 * time.Second)
-	for {
-		ns, _ := Notices(context.Background(), m.Store)
-		if len(ns) == 1 && ns[0].Offset == Before(0) {
-			break
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("no day-of notice within an hour-long Interval: %+v", ns)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	cancel()
-	if err := <-done; err != nil {
-		t.Errorf("Run returned %v", err)
-	}
+	runUntilDayOf(t, n, m, func() {
+		time.Sleep(50 * time.Millisecond)               // Run has made its first check
+		mustCreate(t, m, CreateRequest{TTL: time.Hour}) // its day-of notice is due at once
+	})
 }
